@@ -1,0 +1,60 @@
+# Two commands on a fresh machine:
+#   make demo   set up if needed, then run the main job on a local Anvil
+#   make test   set up if needed, then run the whole test suite
+# Set-up is idempotent: each step is redone only when its inputs change.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+PY_STAMP := $(VENV)/.requirements.stamp
+NPM_STAMP := node_modules/.package-lock.stamp
+SOLC_VERSION := 0.8.24
+
+.PHONY: setup demo test deploy fuzz slither bench clean help
+
+help:
+	@echo "make demo    set up if needed, then run the main job (local Anvil)"
+	@echo "make test    set up if needed, then run the whole test suite"
+	@echo "make fuzz    long stateful fuzzing campaign of the contracts"
+	@echo "make slither static analysis of the contracts"
+	@echo "make bench   run every benchmark (writes benchmarks/results/)"
+
+$(PY_STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# `npm install --no-save` installs exactly the lock file's versions; `npm ci` would refuse the
+# lock because the registry mirror does not list Anvil's packages for other platforms.
+$(NPM_STAMP): package.json package-lock.json
+	npm install --no-save --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NPM_STAMP)
+	@$(BIN)/python -m offchain.toolchain --version $(SOLC_VERSION)
+
+demo: setup
+	$(BIN)/brownie run scripts/demo.py
+
+deploy: setup
+	$(BIN)/brownie run scripts/deploy.py
+
+test: setup
+	$(BIN)/brownie test $(TESTS)
+
+fuzz: setup
+	FUZZ_STEPS=$${FUZZ_STEPS:-10000} $(BIN)/brownie test tests/contracts/test_stateful.py -s
+
+slither: setup
+	$(BIN)/python -m offchain.slither_check
+
+bench: setup
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf build reports .pytest_cache .hypothesis

@@ -1,0 +1,67 @@
+"""The ``crowdsense`` command line: one ``click`` group over the library.
+
+Sub-commands live in :mod:`offchain.commands` and are imported only when invoked, so
+``crowdsense --help`` stays fast. Data goes to stdout (a table, or JSON with ``--json``);
+progress bars and logs go to stderr. Every error of this package becomes one line on stderr
+and a non-zero exit code (2 for usage errors, 1 for everything else), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from offchain.errors import CrowdsenseError
+
+__all__ = ["cli", "main"]
+
+#: command name -> (module, attribute, short help)
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "classify": ("offchain.commands.classify", "classify", "Cluster a social graph into T security levels."),
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _COMMANDS:
+            return None
+        module, attr, _ = _COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crowdsense", prog_name="crowdsense")
+def cli() -> None:
+    """Privacy-preserving mobile crowdsensing on Ethereum (PMCB + LDPF)."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI, turning package errors into one-line messages."""
+    try:
+        return cli.main(args=argv, prog_name="crowdsense", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CrowdsenseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
