@@ -1,0 +1,78 @@
+"""Access-control matrix: every privileged function x every role, allowed or refused."""
+
+import brownie
+import pytest
+from revert_strings import err
+
+ROLES = ["admin", "registrar", "releaser", "receiver", "outsider"]
+
+
+@pytest.fixture
+def callers(admin, registrar, releaser, alice, mallory):
+    return {"admin": admin, "registrar": registrar, "releaser": releaser, "receiver": alice, "outsider": mallory}
+
+
+def _call(fn, registry, caller, bob):
+    if fn == "setLevels":
+        return registry.setLevels([bob], [2], {"from": caller})
+    if fn == "clearLevels":
+        return registry.clearLevels([bob], {"from": caller})
+    if fn == "releaseTask":
+        return registry.releaseTask([b"\x01" * 32], [1], {"from": caller})
+    if fn == "grantRole":
+        return registry.grantRole(registry.RELEASER_ROLE(), bob, {"from": caller})
+    if fn == "revokeRole":
+        return registry.revokeRole(registry.REGISTRAR_ROLE(), bob, {"from": caller})
+    if fn == "closeTask":
+        return registry.closeTask(0, {"from": caller})
+    raise AssertionError(fn)
+
+
+# function -> (role it needs as a bytes32 getter name or None, roles allowed)
+MATRIX = {
+    "setLevels": ("REGISTRAR_ROLE", {"registrar"}),
+    "clearLevels": ("REGISTRAR_ROLE", {"registrar"}),
+    "releaseTask": ("RELEASER_ROLE", {"releaser"}),
+    "grantRole": ("DEFAULT_ADMIN_ROLE", {"admin"}),
+    "revokeRole": ("DEFAULT_ADMIN_ROLE", {"admin"}),
+    "closeTask": (None, {"releaser"}),  # bound to the task's own releaser, not to a role
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("fn", sorted(MATRIX))
+def test_access_matrix(registry, callers, releaser, bob, fn, role):
+    if fn == "closeTask":
+        registry.releaseTask([b"\x01" * 32], [1], {"from": releaser})
+    needed, allowed = MATRIX[fn]
+    caller = callers[role]
+    if role in allowed:
+        tx = _call(fn, registry, caller, bob)
+        assert tx.status == 1
+    elif needed is None:
+        with brownie.reverts(err("TaskRegistryNotReleaser", 0, caller)):
+            _call(fn, registry, caller, bob)
+    else:
+        role_id = getattr(registry, needed)()
+        expected = f"AccessControlUnauthorizedAccount: {caller.address.lower()}, {bytes(role_id)}"
+        with brownie.reverts(expected):
+            _call(fn, registry, caller, bob)
+
+
+def test_granted_registrar_can_set_levels(registry, admin, bob, alice):
+    registry.grantRole(registry.REGISTRAR_ROLE(), bob, {"from": admin})
+    registry.setLevels([alice], [3], {"from": bob})
+    assert registry.levelOf(alice) == 3
+
+
+def test_revoked_registrar_cannot_set_levels(registry, admin, registrar, alice):
+    registry.revokeRole(registry.REGISTRAR_ROLE(), registrar, {"from": admin})
+    with brownie.reverts(revert_pattern=r"AccessControlUnauthorizedAccount: .*"):
+        registry.setLevels([alice], [3], {"from": registrar})
+
+
+def test_only_registrar_changes_levels(registry, admin, releaser, alice, mallory):
+    for caller in (admin, releaser, alice, mallory):
+        with brownie.reverts():
+            registry.setLevels([alice], [2], {"from": caller})
+    assert registry.levelOf(alice) == 0

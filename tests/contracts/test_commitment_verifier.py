@@ -1,0 +1,223 @@
+"""CommitmentVerifier: both commitments, the re-commit / reveal-once / ageing policy, and the
+agreement of the Python hashes with the contract's own ``pure`` helpers."""
+
+import secrets
+
+import brownie
+import pytest
+from brownie.test import given, strategy
+
+from offchain.commitments import bit_commitment, blinding_commitment, new_bit_opening, new_blinding_opening
+from revert_strings import err
+
+
+def hx(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+# ------------------------------------------------------------------ deployment
+
+
+@pytest.mark.parametrize("ages", [(0, 0), (10, 5)])
+def test_deploy_with_inconsistent_ages_reverts(CommitmentVerifier, admin, ages):
+    with brownie.reverts(err("CommitmentVerifierInvalidAges", *ages)):
+        CommitmentVerifier.deploy(*ages, {"from": admin})
+
+
+def test_deploy_records_ages(aged_verifier):
+    assert (aged_verifier.minAge(), aged_verifier.maxAge()) == (60, 3600)
+
+
+# ------------------------------------------------------------------ hash parity
+
+
+@given(r1=strategy("bytes32"), r2=strategy("bytes32"), payload=strategy("bytes", min_size=1, max_size=300))
+def test_bit_commitment_matches_python(verifier, r1, r2, payload):
+    assert verifier.makeBitCommitment(r1, r2, payload) == hx(bit_commitment(bytes(r1), bytes(r2), bytes(payload)))
+
+
+@given(r=strategy("uint256"), salt=strategy("bytes32"))
+def test_blinding_commitment_matches_python(verifier, r, salt):
+    assert verifier.makeBlindingCommitment(r, salt) == hx(blinding_commitment(int(r), bytes(salt)))
+
+
+# ------------------------------------------------------------------ bit commitment
+
+
+def test_commit_and_reveal_bit(verifier, alice):
+    opening = new_bit_opening(b"group-centre")
+    c = opening.commitment
+    tx = verifier.commitBit(c, opening.r1, {"from": alice})
+    ev = tx.events["BitCommitted"]
+    assert (ev["commitment"], ev["committer"], ev["r1"]) == (hx(c), alice, hx(opening.r1))
+    committer, committed_at, r1, revealed = verifier.bitCommitment(c)
+    assert (committer, r1, revealed) == (alice, hx(opening.r1), False)
+    assert committed_at == tx.timestamp
+    assert verifier.checkBitOpening(c, opening.r2, opening.payload)
+    tx = verifier.revealBit(c, opening.r2, opening.payload, {"from": alice})
+    ev = tx.events["BitRevealed"]
+    assert (ev["commitment"], ev["committer"], ev["payload"]) == (hx(c), alice, hx(opening.payload))
+    assert verifier.bitCommitment(c)[3] is True
+
+
+def test_reveal_bit_with_wrong_payload_reverts(verifier, alice):
+    opening = new_bit_opening(b"real")
+    c = opening.commitment
+    verifier.commitBit(c, opening.r1, {"from": alice})
+    wrong = bit_commitment(opening.r1, opening.r2, b"fake")
+    assert not verifier.checkBitOpening(c, opening.r2, b"fake")
+    with brownie.reverts(err("CommitmentVerifierOpeningMismatch", c, wrong)):
+        verifier.revealBit(c, opening.r2, b"fake", {"from": alice})
+    assert verifier.bitCommitment(c)[3] is False
+
+
+def test_reveal_bit_with_wrong_r2_reverts(verifier, alice):
+    opening = new_bit_opening(b"real")
+    verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    with brownie.reverts(revert_pattern=r"CommitmentVerifierOpeningMismatch: .*"):
+        verifier.revealBit(opening.commitment, secrets.token_bytes(32), opening.payload, {"from": alice})
+
+
+def test_reveal_bit_twice_reverts(verifier, alice):
+    opening = new_bit_opening(b"x")
+    verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+    with brownie.reverts(err("CommitmentVerifierAlreadyRevealed", opening.commitment)):
+        verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+
+
+def test_reveal_bit_by_other_reverts(verifier, alice, mallory):
+    opening = new_bit_opening(b"x")
+    verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    with brownie.reverts(err("CommitmentVerifierNotCommitter", opening.commitment, mallory)):
+        verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": mallory})
+
+
+def test_reveal_unknown_bit_commitment_reverts(verifier, alice):
+    c = secrets.token_bytes(32)
+    with brownie.reverts(err("CommitmentVerifierNotFound", c)):
+        verifier.revealBit(c, bytes(32), b"x", {"from": alice})
+
+
+@pytest.mark.parametrize("length", [0, 1025])
+def test_reveal_bit_with_bad_payload_length_reverts(verifier, alice, length):
+    with brownie.reverts(err("CommitmentVerifierInvalidPayloadLength", length, 1024)):
+        verifier.revealBit(secrets.token_bytes(32), bytes(32), b"\x01" * length, {"from": alice})
+
+
+def test_commit_bit_twice_reverts(verifier, alice, mallory):
+    opening = new_bit_opening(b"x")
+    verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    with brownie.reverts(err("CommitmentVerifierAlreadyCommitted", opening.commitment)):
+        verifier.commitBit(opening.commitment, opening.r1, {"from": mallory})
+
+
+def test_commit_bit_after_reveal_reverts(verifier, alice):
+    opening = new_bit_opening(b"x")
+    verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+    with brownie.reverts(err("CommitmentVerifierAlreadyCommitted", opening.commitment)):
+        verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+
+
+def test_commit_zero_bit_commitment_reverts(verifier, alice):
+    with brownie.reverts(err("CommitmentVerifierZeroCommitment")):
+        verifier.commitBit(bytes(32), bytes(32), {"from": alice})
+
+
+def test_unknown_bit_commitment_record_is_empty(verifier):
+    assert verifier.bitCommitment(secrets.token_bytes(32))[0] == brownie.ZERO_ADDRESS
+    assert not verifier.checkBitOpening(secrets.token_bytes(32), bytes(32), b"x")
+
+
+# ------------------------------------------------------------------ blinding commitment
+
+
+def test_commit_and_reveal_blinding(verifier, bob):
+    opening = new_blinding_opening(2**64 + 5)
+    c = opening.commitment
+    tx = verifier.commitBlinding(c, {"from": bob})
+    assert tx.events["BlindingCommitted"]["commitment"] == hx(c)
+    assert tx.events["BlindingCommitted"]["committer"] == bob
+    assert verifier.checkBlindingOpening(c, opening.r, opening.salt)
+    assert not verifier.checkBlindingOpening(c, opening.r + 1, opening.salt)
+    tx = verifier.revealBlinding(c, opening.r, opening.salt, {"from": bob})
+    ev = tx.events["BlindingRevealed"]
+    assert (ev["commitment"], ev["committer"], ev["r"]) == (hx(c), bob, opening.r)
+    committer, _, revealed = verifier.blindingCommitment(c)
+    assert (committer, revealed) == (bob, True)
+
+
+def test_reveal_blinding_with_other_r_reverts(verifier, bob):
+    opening = new_blinding_opening(1234)
+    verifier.commitBlinding(opening.commitment, {"from": bob})
+    wrong = blinding_commitment(1235, opening.salt)
+    with brownie.reverts(err("CommitmentVerifierOpeningMismatch", opening.commitment, wrong)):
+        verifier.revealBlinding(opening.commitment, 1235, opening.salt, {"from": bob})
+
+
+def test_reveal_blinding_twice_reverts(verifier, bob):
+    opening = new_blinding_opening(7)
+    verifier.commitBlinding(opening.commitment, {"from": bob})
+    verifier.revealBlinding(opening.commitment, 7, opening.salt, {"from": bob})
+    with brownie.reverts(err("CommitmentVerifierAlreadyRevealed", opening.commitment)):
+        verifier.revealBlinding(opening.commitment, 7, opening.salt, {"from": bob})
+
+
+def test_reveal_blinding_by_other_reverts(verifier, bob, mallory):
+    opening = new_blinding_opening(7)
+    verifier.commitBlinding(opening.commitment, {"from": bob})
+    with brownie.reverts(err("CommitmentVerifierNotCommitter", opening.commitment, mallory)):
+        verifier.revealBlinding(opening.commitment, 7, opening.salt, {"from": mallory})
+
+
+def test_bit_and_blinding_records_are_separate(verifier, alice):
+    """A blinding commitment cannot be opened as a bit commitment, nor the other way round."""
+    opening = new_blinding_opening(7)
+    verifier.commitBlinding(opening.commitment, {"from": alice})
+    with brownie.reverts(err("CommitmentVerifierNotFound", opening.commitment)):
+        verifier.revealBit(opening.commitment, bytes(32), b"x", {"from": alice})
+
+
+def test_commit_blinding_twice_reverts(verifier, bob):
+    opening = new_blinding_opening(7)
+    verifier.commitBlinding(opening.commitment, {"from": bob})
+    with brownie.reverts(err("CommitmentVerifierAlreadyCommitted", opening.commitment)):
+        verifier.commitBlinding(opening.commitment, {"from": bob})
+
+
+def test_commit_zero_blinding_commitment_reverts(verifier, bob):
+    with brownie.reverts(err("CommitmentVerifierZeroCommitment")):
+        verifier.commitBlinding(bytes(32), {"from": bob})
+
+
+def test_reveal_unknown_blinding_commitment_reverts(verifier, bob):
+    c = secrets.token_bytes(32)
+    with brownie.reverts(err("CommitmentVerifierNotFound", c)):
+        verifier.revealBlinding(c, 1, bytes(32), {"from": bob})
+
+
+# ------------------------------------------------------------------ ageing
+
+
+def test_reveal_too_new_reverts(aged_verifier, alice, chain):
+    opening = new_bit_opening(b"x")
+    tx = aged_verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    with brownie.reverts(revert_pattern=rf"CommitmentVerifierTooNew: .*, {tx.timestamp}, \d+"):
+        aged_verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+
+
+def test_reveal_inside_age_window_succeeds(aged_verifier, alice, chain):
+    opening = new_blinding_opening(99)
+    aged_verifier.commitBlinding(opening.commitment, {"from": alice})
+    chain.sleep(61)
+    aged_verifier.revealBlinding(opening.commitment, 99, opening.salt, {"from": alice})
+    assert aged_verifier.blindingCommitment(opening.commitment)[2] is True
+
+
+def test_reveal_too_old_reverts(aged_verifier, alice, chain):
+    opening = new_blinding_opening(99)
+    tx = aged_verifier.commitBlinding(opening.commitment, {"from": alice})
+    chain.sleep(3700)
+    with brownie.reverts(revert_pattern=rf"CommitmentVerifierTooOld: .*, {tx.timestamp}, \d+"):
+        aged_verifier.revealBlinding(opening.commitment, 99, opening.salt, {"from": alice})
