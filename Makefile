@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.requirements.stamp
 NPM_STAMP := node_modules/.package-lock.stamp
 SOLC_VERSION := 0.8.24
 
-.PHONY: setup demo test deploy fuzz slither bench clean help
+.PHONY: setup demo test deploy fuzz slither bench bench-quick clean help
 
 help:
 	@echo "make demo    set up if needed, then run the main job (local Anvil)"
@@ -54,7 +54,12 @@ slither: setup
 	$(BIN)/python -m offchain.slither_check
 
 bench: setup
-	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Quick modes write to a scratch folder so that committed full results stay as they are.
+bench-quick: setup
+	for b in benchmarks/*.py; do echo "== $$b --quick"; \
+	  $(BIN)/python $$b --quick --out-dir $${TMPDIR:-/tmp}/crowdsense-bench-quick || exit 1; done
 
 clean:
 	rm -rf build reports .pytest_cache .hypothesis

@@ -1,0 +1,120 @@
+"""Gas per transaction of every state-changing function, on a fresh Anvil.
+
+    python benchmarks/gas.py [--out-dir benchmarks/results] [--quick]
+
+Deploys from the packaged artifacts with plain web3 on an Anvil the script starts itself, and
+records ``gasUsed`` from each receipt (21,000 base included) into ``gas.json``. Gas is
+deterministic, so one run suffices (``--quick`` does the same work); the target is
+``claimSubtask <= 60,000`` per transaction, and the script exits 1 when it is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import secrets
+import sys
+from pathlib import Path
+
+from web3 import Web3
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from offchain.commitments import new_bit_opening, new_blinding_opening  # noqa: E402
+from offchain.deployment import load_artifact  # noqa: E402
+from offchain.node import LocalNode  # noqa: E402
+
+CLAIM_TARGET = 60_000
+
+
+def deploy(w3: Web3, name: str, *args, sender: str):
+    artifact = load_artifact(name)
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": sender}))
+    return w3.eth.contract(address=receipt.contractAddress, abi=artifact["abi"]), receipt.gasUsed
+
+
+def gas(w3: Web3, fn, sender: str) -> int:
+    receipt = w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender}))
+    if receipt.status != 1:
+        raise RuntimeError(f"transaction reverted: {fn}")
+    return receipt.gasUsed
+
+
+def measure() -> dict:
+    results: dict[str, dict] = {}
+    with LocalNode("anvil", accounts=120) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        admin, *others = w3.eth.accounts
+        receivers = others[:105]
+        registries = {}
+        for t in (3, 5):
+            registry, deploy_gas = deploy(w3, "TaskRegistry", t, admin, admin, admin, sender=admin)
+            registries[t] = registry
+            results[f"deploy TaskRegistry (T={t})"] = {"gas": deploy_gas}
+        verifier, deploy_gas = deploy(w3, "CommitmentVerifier", 0, 86400, sender=admin)
+        results["deploy CommitmentVerifier"] = {"gas": deploy_gas}
+
+        reg = registries[3]
+        batch = receivers[:100]
+        g = gas(w3, reg.functions.setLevels(batch, [1 + i % 3 for i in range(100)]), admin)
+        results["setLevels (batch of 100)"] = {"gas": g, "per_user": g / 100}
+        g = gas(w3, reg.functions.setLevels(receivers[100:101], [1]), admin)
+        results["setLevels (1 user)"] = {"gas": g, "per_user": g}
+        registries[5].functions.setLevels(batch[:5], [1, 2, 3, 4, 5]).transact({"from": admin})
+
+        for t, registry in registries.items():
+            hashes = [secrets.token_bytes(32) for _ in range(t)]
+            results[f"releaseTask (T={t}, {t} subtasks)"] = {
+                "gas": gas(w3, registry.functions.releaseTask(hashes, list(range(1, t + 1))), admin)
+            }
+
+        # receivers[0] has level 1, [1] level 2, [2] level 3 on the T=3 registry; task 0 there
+        claims = [gas(w3, reg.functions.claimSubtask(0, i), receivers[i]) for i in range(3)]
+        results["claimSubtask"] = {"gas": max(claims), "all": claims, "target": CLAIM_TARGET,
+                                   "meets_target": max(claims) <= CLAIM_TARGET}
+        results["submitData"] = {"gas": gas(w3, reg.functions.submitData(0, 0, secrets.token_bytes(32)), receivers[0])}
+        results["closeTask"] = {"gas": gas(w3, reg.functions.closeTask(0), admin)}
+
+        payload = (12345678).to_bytes(32, "big", signed=True) + (-87654321).to_bytes(32, "big", signed=True)
+        bit = new_bit_opening(payload)
+        results["commitBit"] = {"gas": gas(w3, verifier.functions.commitBit(bit.commitment, bit.r1), receivers[0])}
+        results["revealBit (64-byte payload)"] = {
+            "gas": gas(w3, verifier.functions.revealBit(bit.commitment, bit.r2, bit.payload), receivers[0])
+        }
+        blind = new_blinding_opening(secrets.randbits(64))
+        results["commitBlinding"] = {"gas": gas(w3, verifier.functions.commitBlinding(blind.commitment), receivers[1])}
+        results["revealBlinding"] = {
+            "gas": gas(w3, verifier.functions.revealBlinding(blind.commitment, blind.r, blind.salt), receivers[1])
+        }
+    return {
+        "unit": "gas per transaction (21,000 base included)",
+        "node": "anvil",
+        "solc": load_artifact("TaskRegistry")["compiler"],
+        "optimizer_runs": 200,
+        "python": platform.python_version(),
+        "results": results,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--quick", action="store_true", help="accepted for uniformity; gas needs one run anyway")
+    args = parser.parse_args(argv)
+    report = measure()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "gas.json").write_text(json.dumps(report, indent=2) + "\n")
+    width = max(map(len, report["results"]))
+    for name, row in report["results"].items():
+        extra = f"  ({row['per_user']:.0f} per user)" if "per_user" in row else ""
+        print(f"{name:<{width}}  {row['gas']:>9,}{extra}")
+    claim = report["results"]["claimSubtask"]
+    print(f"claimSubtask target <= {CLAIM_TARGET:,}: {'met' if claim['meets_target'] else 'MISSED'}")
+    return 0 if claim["meets_target"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
