@@ -21,6 +21,19 @@ __all__ = ["cli", "main"]
 #: command name -> (module, attribute, short help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "classify": ("offchain.commands.classify", "classify", "Cluster a social graph into T security levels."),
+    "deploy": ("offchain.commands.chain", "deploy", "Deploy the contracts and write the deployment file."),
+    "grant": ("offchain.commands.chain", "grant", "Grant a role to an account (admin)."),
+    "status": ("offchain.commands.chain", "status", "Show the deployment, your account, or one task."),
+    "resume": ("offchain.commands.chain", "resume", "Finish transactions left pending by an interrupted run."),
+    "account": ("offchain.commands.chain", "account", "Create a keystore or show an account's address."),
+    "register": ("offchain.commands.tasks", "register", "Register receivers' levels on chain (registrar)."),
+    "release": ("offchain.commands.tasks", "release", "Decompose, encrypt and release a task (releaser)."),
+    "handover": ("offchain.commands.tasks", "handover", "Hand subtask keys to their claimants (releaser)."),
+    "close": ("offchain.commands.tasks", "close", "Close a task (its releaser)."),
+    "list": ("offchain.commands.tasks", "list_subtasks", "List open subtasks of your level (receiver)."),
+    "claim": ("offchain.commands.tasks", "claim", "Claim a subtask of your level (receiver)."),
+    "fetch": ("offchain.commands.tasks", "fetch", "Fetch and decrypt a subtask you claimed (receiver)."),
+    "submit": ("offchain.commands.tasks", "submit", "Submit the hash of your sensing data (receiver)."),
 }
 
 
