@@ -19,32 +19,44 @@ the encryption scheme), :mod:`~offchain.client.store` (ciphertexts off chain),
 :mod:`~offchain.client.registry` and :mod:`~offchain.client.verifier` (the two contracts).
 """
 
-from offchain.client.accounts import Signer, dev_signer, load_keystore, signer_from_env, simulation_signer
-from offchain.client.connection import Connection, connect, deploy_contracts, open_connection
-from offchain.client.journal import Journal, SecretStore
-from offchain.client.registry import TaskRegistryClient
-from offchain.client.store import SubtaskStore
-from offchain.client.tasks import TaskPlan, decompose
-from offchain.client.txsend import TxResult, TxSender
-from offchain.client.verifier import CommitmentVerifierClient
+from __future__ import annotations
 
-__all__ = [
-    "Signer",
-    "dev_signer",
-    "load_keystore",
-    "signer_from_env",
-    "simulation_signer",
-    "Connection",
-    "connect",
-    "deploy_contracts",
-    "open_connection",
-    "Journal",
-    "SecretStore",
-    "TaskRegistryClient",
-    "SubtaskStore",
-    "TaskPlan",
-    "decompose",
-    "TxResult",
-    "TxSender",
-    "CommitmentVerifierClient",
-]
+import importlib
+from typing import Any
+
+#: public name -> defining module; imported on first access so that light sub-modules (for
+#: example ``offchain.client.batch`` in worker processes) do not pay for the whole client.
+_EXPORTS = {
+    "Signer": "accounts",
+    "dev_signer": "accounts",
+    "load_keystore": "accounts",
+    "signer_from_env": "accounts",
+    "simulation_signer": "accounts",
+    "Connection": "connection",
+    "connect": "connection",
+    "deploy_contracts": "connection",
+    "open_connection": "connection",
+    "Journal": "journal",
+    "SecretStore": "journal",
+    "TaskRegistryClient": "registry",
+    "SubtaskStore": "store",
+    "TaskPlan": "tasks",
+    "decompose": "tasks",
+    "TxResult": "txsend",
+    "TxSender": "txsend",
+    "CommitmentVerifierClient": "verifier",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'offchain.client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"offchain.client.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,8 +1,8 @@
 """Inputs of the registrar: the classifier's levels and the node -> address mapping.
 
-``crowdsense classify`` writes a JSON file whose ``"levels"`` object maps each node id of the
-social graph to its security level; :func:`read_levels` reads that object (other keys, such
-as the clustering diagnostics, are ignored) and nothing else depends on the file's layout.
+``crowdsense classify`` writes a JSON file that maps each node id of the social graph to its
+security level; :func:`read_levels` is the one place that knows the file's layout (other
+keys, such as the clustering diagnostics, are ignored).
 
 Node ids are graph vertices, not accounts; a registrar needs a mapping to addresses, from one
 of two sources:
@@ -31,9 +31,15 @@ __all__ = ["read_levels", "read_address_csv", "write_address_csv", "simulated_ad
 
 
 def read_levels(path: str | Path) -> dict[str, int]:
-    """``{node id (str): level}`` from a levels JSON file: ``{"levels": {node: level}, ...}``.
+    """``{node id (str): level}`` from a levels JSON file written by ``crowdsense classify``.
 
-    A bare ``{node: level}`` object is accepted too. Levels must be integers >= 1.
+    Accepted layouts (other keys, such as diagnostics, are ignored):
+
+    * ``{"levels": {node: level, ...}, ...}`` (or that object alone);
+    * ``{"nodes": [node, ...], "levels": [level, ...], ...}`` (parallel lists);
+    * ``{"levels": [{"node": node, "level": level}, ...], ...}``.
+
+    Levels must be integers >= 1.
     """
     path = Path(path)
     try:
@@ -42,9 +48,15 @@ def read_levels(path: str | Path) -> dict[str, int]:
         raise InputError(f"levels file {path} not found (run `crowdsense classify` first)") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"levels file {path} is not valid JSON: {exc}") from None
-    levels = raw.get("levels", raw) if isinstance(raw, dict) else None
+    levels: object = raw.get("levels", raw) if isinstance(raw, dict) else None
+    if isinstance(levels, list) and isinstance(raw, dict) and isinstance(raw.get("nodes"), list):
+        if len(raw["nodes"]) != len(levels):
+            raise InputError(f"levels file {path}: {len(raw['nodes'])} nodes but {len(levels)} levels")
+        levels = dict(zip(raw["nodes"], levels))
+    elif isinstance(levels, list) and all(isinstance(r, dict) and {"node", "level"} <= r.keys() for r in levels):
+        levels = {r["node"]: r["level"] for r in levels}
     if not isinstance(levels, dict) or not levels:
-        raise InputError(f"levels file {path} must hold a non-empty object 'levels' mapping node ids to levels")
+        raise InputError(f"levels file {path} must map node ids to levels under 'levels'; see `crowdsense register --help`")
     out: dict[str, int] = {}
     for node, level in levels.items():
         if isinstance(level, bool) or not isinstance(level, int) or level < 1:

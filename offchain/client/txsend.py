@@ -244,6 +244,8 @@ class TxSender:
         self.chain_id = int(chain_id if chain_id is not None else w3.eth.chain_id)
         self.nonces = NonceManager(w3, signer.address)
         self._sleep: Callable[[float], None] = time.sleep
+        if journal is not None:
+            self._check_chain_identity()
 
     @property
     def address(self) -> str:
@@ -251,6 +253,26 @@ class TxSender:
 
     def __repr__(self) -> str:
         return f"TxSender({self.address}, chain {self.chain_id}, journal={self.journal!r})"
+
+    def _check_chain_identity(self) -> None:
+        """Refuse a journal that was used with another chain under the same chain id.
+
+        A local node restarted from scratch keeps its chain id (and, with deterministic
+        deployment addresses, even the contract addresses), so journaled intents would
+        silently refer to transactions of a chain that no longer exists. The genesis block
+        hash tells the two apart.
+        """
+        assert self.journal is not None
+        genesis = Web3.to_hex(self.w3.eth.get_block(0)["hash"])
+        key = f"chain/{self.chain_id}"
+        known = self.journal.get(key)
+        if known is None:
+            self.journal.put(key, {"genesis": genesis})
+        elif known.get("genesis") != genesis:
+            raise JournalError(
+                f"journal {self.journal.path} belongs to another chain with id {self.chain_id} (genesis "
+                f"{known.get('genesis')}, the node's is {genesis}): the node was reset; use a fresh --journal"
+            )
 
     # ------------------------------------------------------------------ public
 

@@ -202,6 +202,7 @@ class FlakyProxy:
     """An HTTP JSON-RPC proxy in front of the node that fails on demand.
 
     ``fail_next = n`` answers the next n requests with HTTP 503 without forwarding them;
+    ``stall_next = n`` leaves the next n unanswered for ``stall_seconds`` (a hung node);
     ``drop_after_forward = {"eth_sendRawTransaction": n}`` forwards the next n requests of that
     method to the node and then drops the connection without answering (a response lost
     after the node acted on the request).
@@ -210,6 +211,8 @@ class FlakyProxy:
     def __init__(self, target: str) -> None:
         self.target = target
         self.fail_next = 0
+        self.stall_next = 0  # the next n requests get no answer for `stall_seconds`
+        self.stall_seconds = 1.0
         self.drop_after_forward: dict[str, int] = {}
         self.failures = 0
         self.forwarded: list[str] = []
@@ -221,6 +224,12 @@ class FlakyProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if proxy.stall_next > 0:
+                    proxy.stall_next -= 1
+                    proxy.failures += 1
+                    time.sleep(proxy.stall_seconds)
+                    self.close_connection = True
+                    return
                 if proxy.fail_next > 0:
                     proxy.fail_next -= 1
                     proxy.failures += 1
@@ -252,6 +261,7 @@ class FlakyProxy:
 
         port = free_port()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -39,6 +39,14 @@ def test_connect_gives_up_after_the_retries(flaky_proxy):
         connect(flaky_proxy.url, retries=2, backoff=0.01)
 
 
+def test_connect_hung_node_times_out(flaky_proxy):
+    flaky_proxy.stall_next, flaky_proxy.stall_seconds = 2, 1.0
+    start = time.monotonic()
+    with pytest.raises(NodeUnavailableError, match="no answer within 0.2 s after 2 attempts"):
+        connect(flaky_proxy.url, timeout=0.2, retries=1, backoff=0.01)
+    assert time.monotonic() - start < 1.5
+
+
 def test_open_connection_missing_deployment_file(node_url, tmp_path):
     missing = tmp_path / "nowhere.json"
     with pytest.raises(DeploymentError, match=f"deployment file {missing} not found.*crowdsense deploy"):

@@ -182,3 +182,39 @@ def test_store_missing_envelope_says_hand_over(tmp_path):
 
     with pytest.raises(KeyNotHandedOverError, match="handover"):
         SubtaskStore(tmp_path).get_envelope(keccak(b"x"), CLAIMANT)
+
+
+# ---------------------------------------------------------------------------- registrar inputs
+
+
+@pytest.mark.parametrize("content", [
+    {"levels": {"0": 1, "7": 3}, "T": 3},
+    {"0": 1, "7": 3},
+    {"nodes": [0, 7], "levels": [1, 3]},
+    {"levels": [{"node": 0, "level": 1}, {"node": 7, "level": 3}]},
+])
+def test_read_levels_accepts_each_layout(tmp_path, content):
+    import json
+
+    from offchain.client.registration import read_levels
+
+    (tmp_path / "levels.json").write_text(json.dumps(content))
+    assert read_levels(tmp_path / "levels.json") == {"0": 1, "7": 3}
+
+
+def test_read_levels_rejects_level_zero(tmp_path):
+    from offchain.client.registration import read_levels
+
+    (tmp_path / "levels.json").write_text('{"levels": {"3": 0}}')
+    with pytest.raises(InputError, match="node '3' has level 0"):
+        read_levels(tmp_path / "levels.json")
+
+
+def test_read_address_csv_needs_header_and_addresses(tmp_path):
+    from offchain.client.registration import read_address_csv
+
+    (tmp_path / "a.csv").write_text("node,address\n1,0x70997970c51812dc3a010c7d01b50e0d17dc79c8\n")
+    assert read_address_csv(tmp_path / "a.csv") == {"1": CLAIMANT}
+    (tmp_path / "b.csv").write_text("node,address\n1,not-an-address\n")
+    with pytest.raises(InputError, match="line 2"):
+        read_address_csv(tmp_path / "b.csv")

@@ -235,3 +235,12 @@ def test_concurrent_sends_get_distinct_nonces(env):
     assert errors == []
     nonces = sorted(env.conn.w3.eth.get_transaction(r.batches[0].tx_hash)["nonce"] for r in results)
     assert nonces == list(range(start, start + 8))
+
+
+def test_journal_of_a_reset_chain_is_refused(env):
+    from offchain.client.errors import JournalError
+
+    journal = Journal(env.journal_path("reset-chain"))
+    journal.put(f"chain/{env.conn.chain_id}", {"genesis": "0x" + "00" * 32})
+    with pytest.raises(JournalError, match="the node was reset"):
+        TxSender(env.conn.w3, env.roles.alice, journal=journal)
