@@ -40,6 +40,7 @@ Journal secret keys::
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -258,10 +259,9 @@ class TaskRegistryClient:
         self.signer = signer
         self.journal = journal
         self.store = store
-        if sender is None and signer is not None:
-            sender = TxSender(self.w3, signer, journal=journal, chain_id=conn.chain_id,
-                              receipt_timeout=receipt_timeout)
-        self.sender = sender
+        self._tx_sender = sender
+        self._sender_lock = threading.Lock()
+        self._receipt_timeout = receipt_timeout
         self._num_levels: int | None = None
         self._max_batch: int | None = None
 
@@ -270,6 +270,15 @@ class TaskRegistryClient:
         return f"TaskRegistryClient({self.address} on chain {self.conn.chain_id}, {who})"
 
     # ------------------------------------------------------------------ helpers
+
+    @property
+    def sender(self) -> TxSender | None:
+        """The account's sender (made on first use, so read-only work touches no journal)."""
+        with self._sender_lock:
+            if self._tx_sender is None and self.signer is not None:
+                self._tx_sender = TxSender(self.w3, self.signer, journal=self.journal, chain_id=self.conn.chain_id,
+                                           receipt_timeout=self._receipt_timeout)
+        return self._tx_sender
 
     @property
     def address(self) -> str:

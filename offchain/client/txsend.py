@@ -5,9 +5,10 @@
 
 * **Pre-flight decoding.** Gas is estimated first; a call that would revert raises its typed
   error (:mod:`offchain.client.errors`) before anything is signed, journaled or paid for.
-* **Nonces** from a per-account :class:`NonceManager`: ``max(local counter, node's pending
-  count)`` under a lock, so concurrent sends from threads of one process never collide and
-  transactions sent by other processes are taken into account.
+* **Nonces** from one :class:`NonceManager` per account and node in the process (shared by
+  every sender of that account): ``max(local counter, node's pending count)`` under a lock,
+  so concurrent sends from threads of one process never collide and transactions sent by
+  other processes are taken into account.
 * **Receipts** awaited with a timeout (polling with exponential back-off); a transaction
   that fails on chain is replayed with ``eth_call`` to recover its typed revert.
 * **Idempotent intents.** With a :class:`~offchain.client.journal.Journal` and an
@@ -66,6 +67,7 @@ __all__ = [
     "TxResult",
     "ResumeOutcome",
     "NonceManager",
+    "shared_nonce_manager",
     "TxSender",
     "decode_raw_transaction",
     "transaction_public_key",
@@ -159,6 +161,25 @@ class NonceManager:
             self._next = None
 
 
+_SHARED_NONCES: dict[tuple[str, str], NonceManager] = {}
+_SHARED_NONCES_LOCK = threading.Lock()
+
+
+def shared_nonce_manager(w3: Web3, address: str) -> NonceManager:
+    """The one :class:`NonceManager` of ``address`` on this node in this process.
+
+    Every :class:`TxSender` of an account shares it, so several client objects of one account
+    (or threads each making their own) never hand out the same nonce.
+    """
+    endpoint = str(getattr(w3.provider, "endpoint_uri", None) or id(w3.provider))
+    key = (endpoint, Web3.to_checksum_address(address))
+    with _SHARED_NONCES_LOCK:
+        manager = _SHARED_NONCES.get(key)
+        if manager is None:
+            manager = _SHARED_NONCES[key] = NonceManager(w3, address)
+        return manager
+
+
 def decode_raw_transaction(raw_tx: str | bytes) -> dict[str, Any]:
     """Fields of a signed raw transaction (legacy or typed): ``to``, ``data``, ``value``, ``nonce``..."""
     raw = HexBytes(raw_tx)
@@ -242,7 +263,7 @@ class TxSender:
         self.max_poll_interval = max_poll_interval
         self.gas_margin = gas_margin
         self.chain_id = int(chain_id if chain_id is not None else w3.eth.chain_id)
-        self.nonces = NonceManager(w3, signer.address)
+        self.nonces = shared_nonce_manager(w3, signer.address)
         self._sleep: Callable[[float], None] = time.sleep
         if journal is not None:
             self._check_chain_identity()
@@ -380,10 +401,14 @@ class TxSender:
     def _send_new(self, tx: Mapping[str, Any], *, intent_id: str | None, kind: str) -> TxResult:
         built = self._build(tx)
         nonce = self.nonces.allocate()
-        built["nonce"] = nonce
-        signed = self.signer.sign_transaction(built)
-        tx_hash = Web3.to_hex(signed.hash)
-        raw_tx = Web3.to_hex(signed.raw_transaction)
+        try:
+            built["nonce"] = nonce
+            signed = self.signer.sign_transaction(built)
+            tx_hash = Web3.to_hex(signed.hash)
+            raw_tx = Web3.to_hex(signed.raw_transaction)
+        except BaseException:
+            self.nonces.release(nonce)
+            raise
         if intent_id is not None:
             assert self.journal is not None
             try:
@@ -401,17 +426,25 @@ class TxSender:
                 if resumed is None:
                     raise _Rejected("concurrent attempt was dropped", nonce_too_low=True) from None
                 return resumed
+            except BaseException:
+                self.nonces.release(nonce)
+                raise
         try:
             self._broadcast(raw_tx, tx_hash)
         except _Rejected as exc:
-            self.nonces.release(nonce)
+            if exc.nonce_too_low:
+                self.nonces.reset()  # the nonce is used: resynchronise from the node
+            else:
+                self.nonces.release(nonce)
             if intent_id is not None:
                 assert self.journal is not None
                 self.journal.update_intent(intent_id, status="dropped" if exc.nonce_too_low else "failed",
                                            error=str(exc))
             raise
-        except NodeUnavailableError:
-            self.nonces.reset()  # unknown whether the node got it: resynchronise next time
+        except BaseException:
+            # Node down, interrupted...: unknown whether the node got it. Resynchronise from
+            # the node next time; a journaled intent stays open for a resume.
+            self.nonces.reset()
             raise
         if intent_id is not None:
             assert self.journal is not None

@@ -13,6 +13,7 @@ Intent ids: ``commitBit|revealBit|commitBlinding|revealBlinding/<chainId>/<verif
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +74,18 @@ class CommitmentVerifierClient:
         self.contract = conn.verifier
         self.signer = signer
         self.journal = journal
-        if sender is None and signer is not None:
-            sender = TxSender(conn.w3, signer, journal=journal, chain_id=conn.chain_id, receipt_timeout=receipt_timeout)
-        self.sender = sender
+        self._tx_sender = sender
+        self._sender_lock = threading.Lock()
+        self._receipt_timeout = receipt_timeout
+
+    @property
+    def sender(self) -> TxSender | None:
+        """The account's sender (made on first use)."""
+        with self._sender_lock:
+            if self._tx_sender is None and self.signer is not None:
+                self._tx_sender = TxSender(self.conn.w3, self.signer, journal=self.journal, chain_id=self.conn.chain_id,
+                                           receipt_timeout=self._receipt_timeout)
+        return self._tx_sender
 
     @property
     def address(self) -> str:

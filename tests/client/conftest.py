@@ -294,16 +294,21 @@ class CliResult:
 
 
 @pytest.fixture(scope="session")
-def run_cli() -> Callable[..., CliResult]:
+def run_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CliResult]:
     """Run ``crowdsense ARGS`` in-process through :func:`offchain.cli.main` (what users run),
-    capturing stdout/stderr separately and the exit code."""
+    capturing stdout/stderr separately and the exit code. CROWDSENSE_* variables of the
+    calling shell are cleared; journal and store default to a temporary folder, never to the
+    working directory."""
     from click.testing import CliRunner
 
     from offchain.cli import main
 
+    scratch = tmp_path_factory.mktemp("cli-defaults")
+
     def run(*args: Any, env: dict[str, str | None] | None = None, input: str | None = None) -> CliResult:
         runner = CliRunner()
         base: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CROWDSENSE_")}
+        base |= {"CROWDSENSE_JOURNAL": str(scratch / "journal.sqlite"), "CROWDSENSE_STORE": str(scratch / "store")}
         with runner.isolation(input=input, env={**base, **(env or {})}) as (out, err, _):
             code = 0
             try:

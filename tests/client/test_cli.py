@@ -32,7 +32,8 @@ class Cli:
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"CROWDSENSE_RPC_URL": self.url, "CROWDSENSE_DEPLOYMENT": str(self.deployment),
-                "CROWDSENSE_STORE": str(self.tmp / "store"), **extra}
+                "CROWDSENSE_STORE": str(self.tmp / "store"),
+                "CROWDSENSE_JOURNAL": str(self.tmp / "default-journal.sqlite"), **extra}
 
     def as_(self, account: int, *args: Any, json_out: bool = True) -> Any:
         """Run a command as dev account ``account`` with its own journal."""
@@ -57,7 +58,8 @@ def cli(run_cli, node_url, tmp_path_factory) -> Cli:
     deployment = tmp / "deployment.json"
     c = Cli(run_cli, node_url, tmp, deployment)
     out = run_cli("deploy", "--levels", 3, "--out", deployment, "--dev-account", ADMIN, "--journal",
-                  tmp / "j0.sqlite", "--json", env={"CROWDSENSE_RPC_URL": node_url})
+                  tmp / "j0.sqlite", "--json", env={"CROWDSENSE_RPC_URL": node_url,
+                                                    "CROWDSENSE_JOURNAL": str(tmp / "default-journal.sqlite")})
     assert out.code == 0, out.stderr
     for role, who in (("registrar", REGISTRAR), ("releaser", RELEASER)):
         granted = c.as_(ADMIN, "grant", role, dev_signer(who).address)

@@ -244,3 +244,28 @@ def test_journal_of_a_reset_chain_is_refused(env):
     journal.put(f"chain/{env.conn.chain_id}", {"genesis": "0x" + "00" * 32})
     with pytest.raises(JournalError, match="the node was reset"):
         TxSender(env.conn.w3, env.roles.alice, journal=journal)
+
+
+def test_concurrent_clients_of_one_account_share_nonces(env):
+    """Separate client objects (own journals, own senders) of one account, in threads."""
+    from offchain.client.accounts import simulation_signer
+
+    clients = [env.client(env.roles.registrar, f"registrar-own-{i}") for i in range(6)]
+    start = _nonce(env, env.roles.registrar)
+    errors: list[BaseException] = []
+    hashes: list[str] = []
+
+    def work(i: int) -> None:
+        try:
+            report = clients[i].register_levels({simulation_signer(f"own-{i}").address: 2}, skip_unchanged=False)
+            hashes.append(report.batches[0].tx_hash)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(env.conn.w3.eth.get_transaction(h)["nonce"] for h in hashes) == list(range(start, start + 6))
