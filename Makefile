@@ -51,7 +51,7 @@ fuzz: setup
 	FUZZ_STEPS=$${FUZZ_STEPS:-10000} $(BIN)/brownie test tests/contracts/test_stateful.py -s
 
 slither: setup
-	$(BIN)/python -m offchain.slither_check
+	$(BIN)/python tools/slither_check.py
 
 bench: setup
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
