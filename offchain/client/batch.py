@@ -17,9 +17,10 @@ a compiled backend). :class:`BatchSender` removes each of those costs:
 * **Sending** packs ``eth_sendRawTransaction`` calls into JSON-RPC batches (one HTTP request
   for up to ``batch_size`` transactions), with ``max_in_flight`` requests outstanding so that
   signing overlaps the node's work.
-* **Receipts** are polled by a background thread, also in batches: a transaction is asked for
-  once right after it is sent and again only when the chain head moves, so a 1 s block time
-  costs about two queries per transaction rather than one per poll.
+* **Receipts** are found by a background thread, also in batches: it follows new blocks and
+  fetches each block's receipts with one ``eth_getBlockReceipts`` call, so the node answers
+  one call per block rather than one per transaction. Nodes without that call (Ganache) are
+  asked per transaction, once right after the send and again only when the head moves.
 * **Pacing**: ``send(calls, rate=R)`` schedules transaction *i* at ``t0 + i / R``; without a
   rate it sends as fast as the node accepts (saturation).
 * **Processes**: ``processes=P`` splits the senders into P disjoint groups, each sent by its
@@ -612,23 +613,36 @@ class _Job:
 class _ReceiptPoller(threading.Thread):
     """Background thread that finds the receipts of sent transactions, in batches.
 
-    Each round reads the chain head first, then asks for the receipts of every hash not yet
-    asked ("fresh") and, only if the head has moved since they were last asked, of the hashes
-    still waiting. Reading the head *before* the receipts keeps this safe: a transaction
-    included at or below the recorded head was already looked for after its inclusion.
+    Two strategies, chosen by ``mode``:
+
+    * ``"blocks"``: follow the chain from ``start_block`` and fetch each new block's receipts
+      with one ``eth_getBlockReceipts`` call (several blocks per HTTP request). The node
+      answers one call per *block* instead of one per transaction, which matters when the
+      client and the node share a machine.
+    * ``"hashes"``: for nodes without ``eth_getBlockReceipts`` (Ganache). Each round reads the
+      head first, then asks ``eth_getTransactionReceipt`` for every hash not yet asked and,
+      when the head has moved (or every ``_requery_every`` s), for the hashes still waiting.
+      Reading the head *before* the receipts keeps this safe: a transaction included at or
+      below the recorded head was looked for after its inclusion.
+
+    ``"auto"`` starts with blocks and falls back to hashes if the node refuses the call.
     """
 
     def __init__(self, url: str, records: dict[str, TxRecord], *, interval: float, batch_size: int,
-                 timeout: float, http_timeout: float) -> None:
+                 timeout: float, http_timeout: float, mode: str, start_block: int) -> None:
         super().__init__(name="receipt-poller", daemon=True)
         self._rpc = RpcClient(url, timeout=http_timeout)
         self._records = records
         self._interval = interval
         self._batch_size = batch_size
         self._lock = threading.Lock()
-        self._fresh: deque[str] = deque()
-        self._waiting: dict[str, None] = {}  # insertion-ordered: oldest asked first
+        self._unseen: set[str] = set()  # sent, no receipt yet
+        self._fresh: deque[str] = deque()  # hash mode: never asked
+        self._waiting: dict[str, None] = {}  # hash mode: asked, insertion-ordered (oldest first)
         self._waiting_head = -1
+        self._mode = "blocks" if mode in ("auto", "blocks") else "hashes"
+        self._fallback = mode == "auto"
+        self._next_block = start_block
         self._done = threading.Event()
         self._abort = threading.Event()
         self._deadline = math.inf
@@ -639,9 +653,17 @@ class _ReceiptPoller(threading.Thread):
         self._receipt_timeout = timeout
         self.error: BaseException | None = None
 
+    @property
+    def mode(self) -> str:
+        return self._mode
+
     def add(self, tx_hash: str) -> None:
+        """Track a hash the node has accepted."""
         with self._lock:
-            self._fresh.append(tx_hash)
+            if self._records[tx_hash].block_number is None:  # not already found in a block
+                self._unseen.add(tx_hash)
+                if self._mode == "hashes":
+                    self._fresh.append(tx_hash)
 
     def sending_done(self) -> None:
         """No more hashes will come; finish once all are found or ``timeout`` has passed."""
@@ -664,23 +686,39 @@ class _ReceiptPoller(threading.Thread):
     def _loop(self) -> None:
         while not self._abort.is_set():
             with self._lock:
-                nothing_fresh = not self._fresh
-            if self._done.is_set() and nothing_fresh and not self._waiting:
+                pending = bool(self._unseen)
+            if self._done.is_set() and not pending:
                 return
             if time.monotonic() > self._deadline:
                 return
             start = time.monotonic()
-            if self._done.is_set() and nothing_fresh and start >= self._next_drop_check:
+            if self._done.is_set() and start >= self._next_drop_check:
                 self._check_dropped()
                 self._next_drop_check = start + self._drop_check_every
-            if not nothing_fresh or self._waiting:
-                self._round()
+            busy = False
+            if self._mode == "blocks":
+                busy = self._round_blocks()
+            elif pending:
+                self._round_hashes()
                 with self._lock:
-                    if len(self._fresh) >= self._batch_size:
-                        continue
+                    busy = len(self._fresh) >= self._batch_size
+            if busy:
+                continue
             elapsed = time.monotonic() - start
             if elapsed < self._interval:
                 time.sleep(self._interval - elapsed)
+
+    def _found(self, tx_hash: str, receipt: dict[str, Any], now: float) -> None:
+        record = self._records[tx_hash]
+        with self._lock:
+            if record.block_number is not None:
+                return
+            record.block_number = int(receipt["blockNumber"], 16)
+            record.confirm_time = now
+            record.status = int(receipt.get("status") or "0x1", 16)
+            record.gas_used = int(receipt["gasUsed"], 16)
+            self._unseen.discard(tx_hash)
+            self._waiting.pop(tx_hash, None)
 
     def _check_dropped(self) -> None:
         """Flag waiting transactions the node no longer knows (accepted, then discarded).
@@ -690,47 +728,79 @@ class _ReceiptPoller(threading.Thread):
         ``eth_getTransactionByHash`` (a mined one is known), so it can be reported at once
         rather than after the receipt timeout.
         """
-        if not self._waiting:
+        with self._lock:
+            hashes = list(self._unseen)[: self._batch_size]
+        if not hashes:
             return
-        hashes = list(self._waiting)[: self._batch_size]
         answers = self._rpc.batch([("eth_getTransactionByHash", [h]) for h in hashes])
         for tx_hash, tx in zip(hashes, answers):
             if tx is None:
-                self._waiting.pop(tx_hash, None)
-                self._records[tx_hash].error = (
-                    "dropped by the node after it was accepted (unknown hash: e.g. the balance did not "
-                    "cover it when mined, or another transaction took its nonce)"
-                )
+                with self._lock:
+                    if self._records[tx_hash].block_number is not None:
+                        continue
+                    self._unseen.discard(tx_hash)
+                    self._waiting.pop(tx_hash, None)
+                    self._records[tx_hash].error = (
+                        "dropped by the node after it was accepted (unknown hash: e.g. the balance did "
+                        "not cover it when mined, or another transaction took its nonce)"
+                    )
 
-    def _round(self) -> None:
+    def _round_blocks(self) -> bool:
+        """Fetch the receipts of new blocks; True if more blocks are already waiting."""
+        head = int(self._rpc.call("eth_blockNumber"), 16)
+        if head < self._next_block:
+            return False
+        last = min(head, self._next_block + 49)
+        blocks = list(range(self._next_block, last + 1))
+        answers = self._rpc.batch([("eth_getBlockReceipts", [hex(b)]) for b in blocks])
+        now = time.time()
+        for number, receipts in zip(blocks, answers):
+            if isinstance(receipts, RpcError):
+                if not self._fallback:
+                    raise receipts
+                self._switch_to_hashes()
+                return True
+            if receipts is None:  # the node announced the block before its receipts: retry it
+                return False
+            for receipt in receipts:
+                tx_hash = str(receipt.get("transactionHash", "")).lower()
+                if tx_hash in self._records:
+                    self._found(tx_hash, receipt, now)
+            self._next_block = number + 1
+        return last < head
+
+    def _switch_to_hashes(self) -> None:
+        with self._lock:
+            self._mode = "hashes"
+            self._fresh.extend(h for h in self._unseen if h not in self._waiting)
+
+    def _round_hashes(self) -> None:
         head = int(self._rpc.call("eth_blockNumber"), 16)
         with self._lock:
             query = [self._fresh.popleft() for _ in range(min(len(self._fresh), self._batch_size))]
+            waiting = list(self._waiting)
         all_waiting_asked = True
         # Ask the waiting hashes again when the head has moved, and in any case every
         # `_requery_every` seconds (a node may expose a new head a moment before its receipts).
         stale = time.monotonic() - self._waiting_asked_at > self._requery_every
-        if self._waiting and (head > self._waiting_head or stale):
-            room = self._batch_size - len(query)
-            again = list(self._waiting)[:max(room, 0)]
-            all_waiting_asked = len(again) == len(self._waiting)
+        if waiting and (head > self._waiting_head or stale):
+            again = waiting[:max(self._batch_size - len(query), 0)]
+            all_waiting_asked = len(again) == len(waiting)
             query += again
-        elif self._waiting:
+        elif waiting:
             all_waiting_asked = False  # the head has not moved: nothing new to find
         if not query:
             return
         answers = self._rpc.batch([("eth_getTransactionReceipt", [h]) for h in query])
         now = time.time()
         for tx_hash, receipt in zip(query, answers):
-            self._waiting.pop(tx_hash, None)
             if isinstance(receipt, RpcError) or not receipt or receipt.get("blockNumber") is None:
-                self._waiting[tx_hash] = None  # (re-)append: oldest asked first next time
+                with self._lock:
+                    if tx_hash in self._unseen:
+                        self._waiting.pop(tx_hash, None)
+                        self._waiting[tx_hash] = None  # (re-)append: oldest asked first next time
                 continue
-            record = self._records[tx_hash]
-            record.block_number = int(receipt["blockNumber"], 16)
-            record.confirm_time = now
-            record.status = int(receipt.get("status") or "0x1", 16)
-            record.gas_used = int(receipt["gasUsed"], 16)
+            self._found(tx_hash, receipt, now)
         if all_waiting_asked:
             self._waiting_head = head
             self._waiting_asked_at = time.monotonic()
@@ -764,6 +834,10 @@ class BatchSender:
         ``2 * baseFee + tip`` (room for the base fee to double), legacy price ``eth_gasPrice``.
     poll_interval : float
         Seconds between receipt polls.
+    receipts : {"auto", "blocks", "hashes"}
+        How receipts are found: ``"blocks"`` follows new blocks with ``eth_getBlockReceipts``
+        (one node call per block), ``"hashes"`` asks ``eth_getTransactionReceipt`` per
+        transaction (any node); ``"auto"`` tries blocks and falls back to hashes.
     receipt_timeout : float
         Seconds after the last send to wait for outstanding receipts.
     http_timeout : float
@@ -785,6 +859,7 @@ class BatchSender:
         max_priority_fee_per_gas: int | None = None,
         gas_price: int | None = None,
         poll_interval: float = 0.01,
+        receipts: str = "auto",
         receipt_timeout: float = 60.0,
         http_timeout: float = 60.0,
     ) -> None:
@@ -819,6 +894,9 @@ class BatchSender:
         self.max_fee_per_gas = max_fee_per_gas
         self.max_priority_fee_per_gas = max_priority_fee_per_gas
         self.gas_price = gas_price
+        if receipts not in ("auto", "blocks", "hashes"):
+            raise InputError(f"receipts must be 'auto', 'blocks' or 'hashes'; got {receipts!r}")
+        self.receipts = receipts
         self.poll_interval = poll_interval
         self.receipt_timeout = receipt_timeout
         self.http_timeout = http_timeout
@@ -976,6 +1054,7 @@ class BatchSender:
         rpc = RpcClient(self.rpc_url, timeout=self.http_timeout)
         try:
             chain_id, fees, senders, jobs = self._prepare(rpc, calls, owners, positions)
+            start_block = int(rpc.call("eth_blockNumber"), 16) + 1  # our transactions come after
         finally:
             rpc.close()
         by_hash: dict[str, TxRecord] = {}
@@ -986,7 +1065,7 @@ class BatchSender:
             signed_ahead = [self._sign(job, chain_id, fees) for job in jobs]
         poller = _ReceiptPoller(self.rpc_url, by_hash, interval=self.poll_interval,
                                 batch_size=max(self.batch_size, 200), timeout=self.receipt_timeout,
-                                http_timeout=self.http_timeout)
+                                http_timeout=self.http_timeout, mode=self.receipts, start_block=start_block)
         local = threading.local()
 
         def transmit(batch: list[tuple[_Job, TxRecord, bytes]]) -> None:

@@ -357,3 +357,15 @@ def test_node_down_raises_node_connection_error():
         RpcClient(f"http://127.0.0.1:{port}", timeout=1).call("eth_chainId")
     assert isinstance(info.value, CrowdsenseError)
     assert math.isfinite(port)
+
+
+@pytest.mark.parametrize("mode", ["blocks", "hashes"])
+def test_send_finds_every_receipt_in_either_receipt_mode(anvil_url, funded, mode):
+    sender = BatchSender(anvil_url, funded[:4], gas=21_000, batch_size=6, receipts=mode)
+    records = sender.send([Call(to=SINK, value=1) for _ in range(30)])
+    raise_for_failures(records)
+    rpc = RpcClient(anvil_url)
+    for record in records[::7]:
+        receipt = rpc.call("eth_getTransactionReceipt", [record.tx_hash])
+        assert int(receipt["blockNumber"], 16) == record.block_number
+        assert int(receipt["gasUsed"], 16) == record.gas_used == 21_000
