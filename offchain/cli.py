@@ -34,6 +34,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "claim": ("offchain.commands.tasks", "claim", "Claim a subtask of your level (receiver)."),
     "fetch": ("offchain.commands.tasks", "fetch", "Fetch and decrypt a subtask you claimed (receiver)."),
     "submit": ("offchain.commands.tasks", "submit", "Submit the hash of your sensing data (receiver)."),
+    "ctbc": ("offchain.commands.ldpf", "ctbc", "CTBC rounds (popular regions) on chain."),
+    "pdc": ("offchain.commands.ldpf", "pdc", "PDC rounds (remote regions) on chain."),
+    "demo": ("offchain.commands.demo", "demo", "The main job: PMCB + LDPF end to end on a local chain."),
 }
 
 

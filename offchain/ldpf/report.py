@@ -1,0 +1,112 @@
+"""Plain-text reports of the rounds (used by the CLI and by the main job's summary).
+
+Input is the public ``summary()`` dict of a round result, so a report never shows a coordinate,
+a blinding value or a distance of a receiver that was not selected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SECRET_BANNER", "short_address", "format_ctbc", "format_pdc", "format_gas", "write_secret_json"]
+
+#: First entry of every audit file.
+SECRET_BANNER = (
+    "SECRET TEST MATERIAL of a simulation: real and transformed locations, blinding values, distances, "
+    "plaintexts and keys. It exists so that a privacy audit can check none of it reached the chain. "
+    "Never share it; delete it with the simulation."
+)
+
+
+def short_address(address: str) -> str:
+    """``0x1234..abcd`` (enough to tell accounts apart in a table)."""
+    return f"{address[:6]}..{address[-4:]}" if isinstance(address, str) and len(address) > 12 else str(address)
+
+
+def format_gas(rows: dict[str, dict[str, int]]) -> list[str]:
+    """Lines ``kind  count  reverted  mean gas  total gas``, one per transaction kind."""
+    width = max([24] + [len(k) for k in rows])
+    out = [f"  {'transaction':<{width}} {'count':>6} {'reverted':>8} {'mean gas':>10} {'total gas':>12}"]
+    for kind in sorted(rows):
+        r = rows[kind]
+        mean = r["gas"] / r["count"] if r["count"] else 0
+        out.append(f"  {kind:<{width}} {r['count']:>6} {r['reverted']:>8} {mean:>10,.0f} {r['gas']:>12,}")
+    return out
+
+
+def format_ctbc(s: dict[str, Any]) -> str:
+    """A CTBC round summary as lines of text."""
+    d = s["drift"]
+    lines = [
+        f"CTBC round, epoch {s['epoch']}: {s['users']} users committed on chain ({s['uploads']} uploads), "
+        f"k = {s['k']}, {s['groups']} groups ({s['groupsInRegion']} in the region of interest, "
+        f"{s['candidates']} candidates)",
+        f"  task needs N = {s['nRequired']} (case {s['case']}); asked {s['asked']} to reveal, "
+        f"{len(s['selected'])} verified on chain, {len(s['failed'])} replaced",
+    ]
+    for f in s["failed"]:
+        lines.append(f"    replaced {short_address(f['account'])}: {f['fault']}")
+    lines.append("  selected: " + ", ".join(short_address(a) for a in s["selected"]))
+    lines.append(f"  drift (m): mean {d['mean']:.1f}, std {d['std']:.1f}, min {d['min']:.1f}, max {d['max']:.1f}")
+    lines += format_gas(s["transactions"])
+    lines.append("  time (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()))
+    return "\n".join(lines)
+
+
+def format_pdc(s: dict[str, Any]) -> str:
+    """A PDC round summary as lines of text."""
+    statuses = ", ".join(f"{v} {k}" for k, v in sorted(s["statuses"].items()))
+    lines = [
+        f"PDC round {s['taskId']}: {s['receivers']} receivers ({statuses}), grid {s['grid'][0]} x {s['grid'][1]}, "
+        f"Paillier {s['keyBits']} bits, r of {s['rBits']} bits",
+        f"  task needs N = {s['nRequired']}"
+        + (f" within {s['maxDistance']} grid steps" if s["maxDistance"] is not None else "")
+        + "; selected (account: Manhattan distance in grid steps):",
+    ]
+    lines += [f"    {short_address(x['account'])}: {x['distance']}" for x in s["selected"]]
+    for r in s["rejected"]:
+        lines.append(f"  {r['status']} {short_address(r['account'])}: {r['reason']}")
+    for w in s["warnings"]:
+        lines.append(f"  note: {w}")
+    lines += format_gas(s["transactions"])
+    sizes = s["messageBytes"]
+    lines.append(f"  messages (JSON bytes): task {sizes['task']:,} (sent once), queries {sizes['queries']:,}, "
+                 f"decryptions {sizes['decryptions']:,}, reveals {sizes['reveals']:,}")
+    lines.append("  time (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()))
+    return "\n".join(lines)
+
+
+def write_secret_json(path: str | Path, data: Any, *, banner: str = SECRET_BANNER) -> Path:
+    """Write ``data`` as JSON readable by the owner only (mode 0600), atomically.
+
+    The object gets a ``"_warning"`` entry first, saying that the file holds secret test
+    material (real locations, blinding values, plaintexts) and must never be shared.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"_warning": banner, **data} if isinstance(data, dict) else {"_warning": banner, "data": data}
+    text = json.dumps(body, indent=1, sort_keys=False, default=_default) + "\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write a {type(value).__name__} as JSON")

@@ -1,0 +1,205 @@
+"""Fixtures of the end-to-end tests: a private Anvil, a deployment, funded simulated parties.
+
+The node is this suite's own Anvil on a free port in 8600-8699 (never 8545), started once per
+session and stopped at the end, as in ``tests/client``. Contracts are deployed with the client's
+:func:`~offchain.client.connection.deploy_contracts` once per module. Paillier keys are made
+once per session, small (``allow_insecure``) for the library tests; the CLI tests use 1024 bits,
+the shortest length the CLI accepts without its hidden test flag.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Under plain pytest, tests/ is on sys.path and the folder tests/offchain (no __init__.py) is
+# importable as a namespace package "offchain" that shadows the real one (offchain.ctbc and
+# offchain.pdc in particular). Put the project root first and drop a shadow already imported.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+if getattr(sys.modules.get("offchain"), "__file__", "") is None:
+    for _name in [m for m in sys.modules if m == "offchain" or m.startswith("offchain.")]:
+        del sys.modules[_name]
+
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+
+import pytest  # noqa: E402
+ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+NUM_LEVELS = 3
+
+
+def free_port(lo: int = 8600, hi: int = 8699) -> int:
+    """A port of [lo, hi] nobody listens on (bind test on 127.0.0.1)."""
+    for port in range(lo, hi + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {lo}-{hi}")
+
+
+def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> Any:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())["result"]
+
+
+def anvil_binary() -> str:
+    if ANVIL.exists():
+        return str(ANVIL)
+    found = shutil.which("anvil")
+    if found is None:
+        pytest.skip("anvil is not installed (run `make setup`)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def node_url() -> Any:
+    """URL of a private Anvil (chain id 31337, auto-mining), stopped after the session."""
+    binary = anvil_binary()
+    last_error: Exception | None = None
+    for _ in range(5):  # another process may take the port between the check and the start
+        port = free_port()
+        proc = subprocess.Popen([binary, "--port", str(port), "--silent"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                rpc(url, "eth_chainId")
+                break
+            except OSError as exc:
+                last_error = exc
+                time.sleep(0.1)
+        else:
+            proc.kill()
+            proc.wait()
+            continue
+        try:
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return
+    raise RuntimeError(f"could not start anvil: {last_error}")
+
+
+@dataclass
+class Chain:
+    """One deployment: its connection and the file that describes it."""
+
+    url: str
+    conn: Any
+    deployment_path: Path
+    tmp: Path
+
+    def journal(self, name: str) -> Any:
+        from offchain.client.journal import Journal
+
+        return Journal(self.tmp / f"{name}.sqlite")
+
+    def signers(self, prefix: str, count: int) -> list[Any]:
+        """``count`` funded simulation accounts (distinct per prefix)."""
+        from offchain.client.accounts import simulation_signer
+        from offchain.client.registration import fund_dev_accounts
+
+        signers = [simulation_signer(f"{prefix}-{i}", seed="e2e-tests") for i in range(count)]
+        fund_dev_accounts(self.conn.w3, [s.address for s in signers], wei=10**18)
+        return signers
+
+    def nonce(self, address: str) -> int:
+        return int(self.conn.w3.eth.get_transaction_count(address))
+
+
+@pytest.fixture(scope="module")
+def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
+    """A fresh deployment per module (T = 3, admin = registrar = releaser = dev account 0)."""
+    from offchain.client.accounts import dev_signer
+    from offchain.client.connection import connect, deploy_contracts, open_connection
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    path = tmp / "deployment.json"
+    deploy_contracts(connect(node_url, retries=1, backoff=0.05), dev_signer(0), NUM_LEVELS, path=path)
+    return Chain(node_url, open_connection(node_url, path, retries=1, backoff=0.05), path, tmp)
+
+
+@pytest.fixture(scope="session")
+def small_paillier_key() -> Any:
+    """A 512-bit Paillier private key (tests only: allow_insecure)."""
+    from offchain.pdc.keys import generate_keypair
+
+    return generate_keypair(512, allow_insecure=True)[1]
+
+
+@pytest.fixture(scope="session")
+def small_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 77-node social graph (Les Miserables co-appearances) as a SNAP edge list."""
+    import networkx as nx
+
+    g = nx.convert_node_labels_to_integers(nx.les_miserables_graph())
+    path = tmp_path_factory.mktemp("graph") / "lesmis.txt"
+    path.write_text("# Les Miserables co-appearance graph\n" + "".join(f"{u} {v}\n" for u, v in g.edges()))
+    return path
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session")
+def run_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CliResult]:
+    """Run ``crowdsense ARGS`` in-process through :func:`offchain.cli.main` (what users run), with
+    stdout and stderr apart; CROWDSENSE_* variables of the calling shell are cleared and the
+    journal defaults to a temporary folder."""
+    from click.testing import CliRunner
+
+    from offchain.cli import main
+
+    scratch = tmp_path_factory.mktemp("cli-defaults")
+
+    def run(*args: Any, env: dict[str, str | None] | None = None) -> CliResult:
+        runner = CliRunner()
+        base: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CROWDSENSE_")}
+        base |= {"CROWDSENSE_JOURNAL": str(scratch / "journal.sqlite")}
+        with runner.isolation(env={**base, **(env or {})}) as (out, err, _):
+            code = 0
+            try:
+                main([str(a) for a in args])
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+        return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def python_subprocess() -> Callable[..., subprocess.CompletedProcess]:
+    """Run a Python snippet in a fresh interpreter in the project folder."""
+
+    def run(code: str, *, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              timeout=timeout, env={**os.environ, **(env or {})})
+
+    return run

@@ -1,0 +1,189 @@
+"""CTBC rounds on a real chain through the library (offchain.ldpf)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from eth_utils import keccak
+
+from offchain.ctbc.geometry import Region, Task
+
+N_USERS = 16
+
+
+def _scene(seed: int = 0) -> tuple[np.ndarray, Task]:
+    """16 users in four tight clusters 300 m apart; the task at the first cluster, N = 3."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [300, 0], [0, 300], [300, 300]], dtype=float)
+    positions = np.repeat(centres, 4, axis=0) + rng.normal(scale=10, size=(N_USERS, 2))
+    task = Task((0.0, 0.0), 3, Region.square((0.0, 0.0), 1000.0))
+    return positions, task
+
+
+@pytest.fixture(scope="module")
+def honest(chain: Any) -> Any:
+    from offchain.ldpf import run_ctbc_round
+
+    positions, task = _scene()
+    return run_ctbc_round(chain.conn, positions, task, k=4, signers=chain.signers("honest", N_USERS),
+                          journal=chain.journal("honest"), random_state=0, workers=4)
+
+
+def _bit_record(chain: Any, commitment: bytes) -> tuple[str, int, bytes, bool]:
+    return chain.conn.verifier.functions.bitCommitment(commitment).call()
+
+
+def _revealed_payloads(chain: Any) -> dict[bytes, tuple[str, bytes]]:
+    logs = chain.conn.verifier.events.BitRevealed().get_logs(from_block=0, to_block="latest")
+    return {bytes(e["args"]["commitment"]): (e["args"]["committer"], bytes(e["args"]["payload"])) for e in logs}
+
+
+def test_round_selects_n_users_who_revealed_on_chain(chain: Any, honest: Any) -> None:
+    revealed = _revealed_payloads(chain)
+    selected = honest.selected.tolist()
+    assert len(selected) == honest.task.n_required
+    for i in selected:
+        upload = honest.uploads[int(np.flatnonzero(honest.uploaded == i)[0])]
+        committer, payload = revealed[upload.commitment]
+        assert committer == honest.accounts[i]
+        assert payload == upload.payload
+
+
+def test_round_leaves_unselected_commitments_unopened(chain: Any, honest: Any) -> None:
+    selected = set(honest.selected.tolist())
+    for j, upload in enumerate(honest.uploads):
+        committer, _, _, revealed = _bit_record(chain, upload.commitment)
+        assert committer == honest.accounts[int(honest.uploaded[j])]
+        assert revealed == (int(honest.uploaded[j]) in selected)
+
+
+def test_round_commitments_hash_the_journaled_openings(chain: Any, honest: Any) -> None:
+    from offchain.ldpf.boards import bit_opening_key
+
+    journal = chain.journal("honest")
+    for upload in honest.uploads:
+        opening = journal.get(bit_opening_key(chain.conn, upload.commitment))
+        _, _, r1_on_chain, _ = _bit_record(chain, upload.commitment)
+        assert bytes(opening["r1"]) == bytes(r1_on_chain)
+        assert keccak(bytes(opening["r1"]) + bytes(opening["r2"]) + bytes(opening["payload"])) == upload.commitment
+
+
+def test_round_selects_from_the_group_nearest_the_task(honest: Any) -> None:
+    # Case 1: the group at the task centre has k = 4 >= N = 3 members; all selected come from it.
+    members = {i for i in range(N_USERS) if np.linalg.norm(honest.positions[i]) < 100}
+    assert honest.selection.case == 1
+    assert set(honest.selected.tolist()) <= members
+
+
+def test_round_drift_is_distance_to_own_group_centre(honest: Any) -> None:
+    labels = honest.grouping.labels
+    expected = []
+    for i in honest.selected.tolist():
+        centre = honest.transformed[labels == labels[i]].mean(axis=0)
+        expected.append(np.hypot(*(honest.transformed[i] - centre)))
+    assert honest.drift.mean == pytest.approx(float(np.mean(expected)), abs=1e-5)
+    # distances are invariant under the rigid transform: the same in real coordinates
+    real = [np.hypot(*(honest.positions[i] - honest.positions[labels == labels[i]].mean(axis=0)))
+            for i in honest.selected.tolist()]
+    assert honest.drift.mean == pytest.approx(float(np.mean(real)), abs=1e-5)
+
+
+def test_round_one_commit_transaction_per_user(chain: Any, honest: Any) -> None:
+    commits = [r for r in honest.transactions if r.kind == "commitBit"]
+    assert sorted(r.sender for r in commits) == sorted(honest.accounts)
+    assert all(r.ok for r in commits)
+
+
+def test_round_replaces_absent_and_forging_users(chain: Any) -> None:
+    from offchain.ldpf import run_ctbc_round
+
+    positions, task = _scene(1)
+    result = run_ctbc_round(chain.conn, positions, task, k=4, signers=chain.signers("faulty", N_USERS),
+                            journal=chain.journal("faulty"), asked_faults=("absent", "tamper"), random_state=0,
+                            workers=4)
+    queue = [int(result.uploaded[u]) for u in result.candidates.queue.tolist()]
+    assert list(result.failed) == queue[:2]
+    assert result.selected.tolist() == queue[2:5]
+    assert result.faults == {queue[0]: "absent", queue[1]: "tamper"}
+    forged = [r for r in result.transactions if r.kind == "revealBit" and not r.ok]
+    assert [r.sender for r in forged] == [result.accounts[queue[1]]]
+    assert "OpeningMismatch" in (forged[0].error or "") or "does not match" in (forged[0].error or "")
+    for i in queue[:2]:  # neither failed user's commitment was opened
+        j = int(np.flatnonzero(result.uploaded == i)[0])
+        assert _bit_record(chain, result.uploads[j].commitment)[3] is False
+
+
+def test_forged_reveal_is_mined_and_reverted(chain: Any) -> None:
+    from offchain.ctbc.errors import BitOpeningMismatchError
+    from offchain.ctbc.protocol import CTBCUser
+    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+
+    (signer,) = chain.signers("forger", 1)
+    journal = chain.journal("forger")
+    board = ChainBitBoard(chain.conn)
+    user = CTBCUser(0, sender=board.add_party(signer, journal), board=board, store=JournalSecretStore(journal, chain.conn))
+    user.commit(epoch=10**9, payload=b"\x01" * 128)
+    opening = user.opening(epoch=10**9)
+    with pytest.raises(BitOpeningMismatchError):
+        board.reveal_bit(opening.commitment, opening.r2, b"\x02" * 128, sender=signer.address)
+    (record,) = [r for r in board.log if r.kind == "revealBit"]
+    receipt = chain.conn.w3.eth.get_transaction_receipt(record.tx_hash)
+    assert receipt["status"] == 0 and not record.ok
+
+
+def test_board_refuses_a_commitment_whose_opening_is_not_journaled(chain: Any) -> None:
+    from offchain.ldpf.boards import ChainBitBoard, UnjournaledOpeningError
+
+    (signer,) = chain.signers("unjournaled", 1)
+    board = ChainBitBoard(chain.conn)
+    board.add_party(signer, chain.journal("unjournaled"))
+    before = chain.nonce(signer.address)
+    with pytest.raises(UnjournaledOpeningError):
+        board.commit_bit(keccak(b"anything"), b"\x07" * 32, sender=signer.address)
+    assert chain.nonce(signer.address) == before
+
+
+def test_reveal_by_another_account_is_refused(chain: Any) -> None:
+    from offchain.ctbc.errors import BitNotCommitterError
+    from offchain.ctbc.protocol import CTBCUser
+    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+
+    alice, mallory = chain.signers("thief", 2)
+    journal = chain.journal("thief")
+    board = ChainBitBoard(chain.conn)
+    store = JournalSecretStore(journal, chain.conn)
+    user = CTBCUser("alice", sender=board.add_party(alice, journal), board=board, store=store)
+    board.add_party(mallory, journal)
+    c = user.commit(epoch=7, payload=b"\x03" * 128)
+    opening = user.opening(epoch=7)
+    with pytest.raises(BitNotCommitterError):
+        board.reveal_bit(c, opening.r2, opening.payload, sender=mallory.address)
+
+
+def test_restarted_user_publishes_a_journaled_commitment_once(chain: Any) -> None:
+    """Crash after the opening is journaled but before the commit is sent; the restart sends it once."""
+    from offchain.ctbc.protocol import CTBCUser
+    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+
+    class CrashingBoard(ChainBitBoard):
+        def commit_bit(self, commitment: bytes, r1: bytes, *, sender: str) -> None:
+            raise KeyboardInterrupt("power cut before sending")
+
+    (signer,) = chain.signers("crash", 1)
+    journal = chain.journal("crash")
+    crashing = CrashingBoard(chain.conn)
+    store = JournalSecretStore(journal, chain.conn)
+    user = CTBCUser("u", sender=crashing.add_party(signer, journal), board=crashing, store=store)
+    with pytest.raises(KeyboardInterrupt):
+        user.commit(epoch=11, payload=b"\x04" * 128)
+    before = chain.nonce(signer.address)
+
+    board = ChainBitBoard(chain.conn)  # the restarted process: new objects, the same journal
+    again = CTBCUser("u", sender=board.add_party(signer, journal), board=board, store=store)
+    c1 = again.resume(epoch=11)
+    c2 = again.commit(epoch=11, payload=b"\x04" * 128)
+    assert c1 == c2
+    assert chain.nonce(signer.address) == before + 1
+    assert _bit_record(chain, c1)[0] == signer.address
