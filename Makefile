@@ -39,7 +39,8 @@ setup: $(PY_STAMP) $(NPM_STAMP)
 	@$(BIN)/python -m offchain.toolchain --version $(SOLC_VERSION)
 
 demo: setup
-	$(BIN)/brownie run scripts/demo.py
+	$(BIN)/brownie compile
+	$(BIN)/crowdsense demo
 
 deploy: setup
 	$(BIN)/brownie run scripts/deploy.py

@@ -131,7 +131,8 @@ def ctbc() -> None:
 @click.option("--n", "n_required", type=click.IntRange(min=1), default=10, show_default=True,
               help="Users the task needs (N).")
 @click.option("--task-side", type=click.FloatRange(min=1.0), default=1000.0, show_default=True,
-              help="Side of the task's square region of interest, in metres.")
+              help="Side of the task's square region of interest, in metres (doubled until its groups hold "
+                   "N users plus the failing ones).")
 @click.option("--region", "region_index", type=click.IntRange(min=0), default=0, show_default=True,
               help="Which popular region of the synthetic city (0 = densest).")
 @click.option("--absent", type=click.IntRange(min=0), default=0, show_default=True,
@@ -158,7 +159,9 @@ def ctbc_round(session: Session, users: int, k: int, n_required: int, task_side:
     if k > users:
         raise click.BadParameter(f"k = {k} exceeds the number of users {users}", param_hint="--k")
     scenario = city_scenario(population=max(1000, 6 * users), popular_index=region_index, random_state=seed)
-    setup = ctbc_setup(scenario, users=users, n_required=n_required, task_side=task_side, random_state=seed + 1)
+    setup = ctbc_setup(scenario, users=users, n_required=n_required, task_side=task_side, k=k,
+                       spare=absent + tamper,
+                       random_state=seed + 1)
     signers = _simulated(session, "ctbc-user", users)
     bars = _Bars()
     try:

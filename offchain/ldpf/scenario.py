@@ -124,23 +124,46 @@ def ctbc_setup(
     users: int,
     n_required: int,
     task_side: float = 1000.0,
+    k: int | None = None,
+    spare: int = 0,
     random_state: int | np.random.Generator | None = None,
 ) -> CTBCSetup:
-    """Pick ``users`` users of the popular region and a task of ``n_required`` users near its centre."""
+    """Pick ``users`` users of the popular region and a task of ``n_required`` users near its centre.
+
+    With ``k``, the task is made satisfiable: the k-anonymity groups are formed (on real
+    positions: MDAV groups and their centres move with a rigid transform, so they are the
+    groups the round will form) and ``task_side`` is doubled until the groups whose centre lies
+    in the region of interest hold at least ``n_required + spare`` users (a releaser widening a
+    task that nobody could serve; ``spare`` leaves room for users that fail their reveal).
+    """
     users = _count(users, "users", 2)
     n_required = _count(n_required, "n_required", 1)
     if not (isinstance(task_side, (int, float)) and math.isfinite(task_side) and task_side > 0):
         raise InputError(f"task_side must be a number of metres > 0, got {task_side!r}")
+    if n_required > users:
+        raise InputError(f"the task needs N = {n_required} users but only {users} take part")
     rng = _rng(random_state)
     inside = np.flatnonzero(scenario.popular.contains(scenario.population))
     if inside.size < users:
         raise InputError(f"the popular region holds {inside.size} users of the population, fewer than the "
                          f"{users} asked; draw a larger population")
     chosen = np.sort(rng.choice(inside, size=users, replace=False))
+    positions = scenario.population[chosen]
     quarter = scenario.popular.half_width / 2
     centre = np.asarray(scenario.popular.center) + rng.uniform(-quarter, quarter, size=2)
-    task = Task((float(centre[0]), float(centre[1])), n_required, Region.square(tuple(centre), task_side))
-    return CTBCSetup(scenario.population[chosen], task)
+    side = float(task_side)
+    if k is not None:
+        from offchain.ctbc.grouping import k_anonymity_groups
+
+        grouping = k_anonymity_groups(positions, k=_count(k, "k", 2))
+        sizes = np.bincount(grouping.labels, minlength=grouping.n_groups)
+        while True:
+            held = int(sizes[Region.square(tuple(centre), side).contains(grouping.centres)].sum())
+            if held >= n_required + _count(spare, "spare", 0) or side > 64 * scenario.popular.half_width:
+                break
+            side *= 2
+    task = Task((float(centre[0]), float(centre[1])), n_required, Region.square(tuple(centre), side))
+    return CTBCSetup(positions, task)
 
 
 def to_grid(points: object, region: Region, n: int) -> np.ndarray:

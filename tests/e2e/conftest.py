@@ -100,6 +100,27 @@ def node_url() -> Any:
     raise RuntimeError(f"could not start anvil: {last_error}")
 
 
+@pytest.fixture()
+def unused_port() -> int:
+    """A port in 8600-8699 that nothing listens on."""
+    return free_port()
+
+
+@pytest.fixture()
+def unused_url(unused_port: int) -> str:
+    """The URL of a port nothing listens on (a node that is down)."""
+    return f"http://127.0.0.1:{unused_port}"
+
+
+@pytest.fixture(scope="session")
+def chain_at() -> Callable[[Any], Any]:
+    """``chain_at(demo_result)``: a verified connection to the demo run's deployment."""
+    from offchain.client.connection import open_connection
+
+    return lambda result: open_connection(result.summary["chain"]["rpcUrl"], result.summary["chain"]["deployment"],
+                                          retries=1, backoff=0.05)
+
+
 @dataclass
 class Chain:
     """One deployment: its connection and the file that describes it."""
