@@ -239,7 +239,7 @@ class PrivateEngine(PublicEngine):
     fixed_base : bool, optional
         Use fixed-base tables for obfuscators. ``None`` (default): use them when the key's
         structure allows it (see :func:`find_generator`). Tables are built on first use
-        (about 0.1 s and 20 MB for a 2048-bit key) and reused for every later encryption.
+        (a few tenths of a second and about 20 MB for a 2048-bit key) and reused for every later encryption.
     """
 
     def __init__(self, private_key: paillier.PaillierPrivateKey, *, fixed_base: bool | None = None) -> None:

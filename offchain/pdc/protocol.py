@@ -109,7 +109,7 @@ __all__ = [
 MIN_R_BITS = 16
 #: Most bits: r must fit the contract's ``uint256``.
 MAX_R_BITS = 256
-#: Default: 64 bits keep the pre-reveal leak below 2**-56 on any grid up to 10^4 x 10^4.
+#: Default: 64 bits keep the pre-reveal leak below 2**-49 on any grid up to 10^4 x 10^4.
 DEFAULT_R_BITS = 64
 
 
