@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 
 from brownie import CommitmentVerifier, TaskRegistry, accounts, network, web3
+from brownie._config import CONFIG
 
 from offchain.deployment import ARTIFACTS_DIR, CONTRACT_NAMES, DEFAULT_DIR, ContractInfo, Deployment, deployment_path
 
@@ -40,8 +41,13 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"error: {name} must be an integer, got {raw!r}") from None
 
 
+def _is_local(name: str) -> bool:
+    """A network brownie launches itself (Anvil, Ganache...): it has a ``cmd``."""
+    return bool(CONFIG.networks.get(name, {}).get("cmd"))
+
+
 def _deployer():
-    if network.show_active() in ("development", "anvil", "ganache-cli") or network.show_active().endswith("-local"):
+    if _is_local(network.show_active()):
         return accounts[0]
     key = os.environ.get("CROWDSENSE_DEPLOYER_KEY")
     if key:
@@ -89,7 +95,7 @@ def deploy(
     deployer = _deployer()
     if not network.is_connected() or not active:
         raise SystemExit("error: not connected to a network")
-    if active not in ("development", "anvil", "ganache-cli") and not os.environ.get("CI"):
+    if not _is_local(active) and not os.environ.get("CI"):
         answer = input(f"Deploy to network {active!r} (chain id {web3.chain_id}) from {deployer}? [y/N] ")
         if answer.strip().lower() != "y":
             raise SystemExit("aborted")

@@ -2,8 +2,8 @@
 
 import json
 
-from brownie import CommitmentVerifier, TaskRegistry, web3
-from brownie.project.scripts import run
+import pytest
+from brownie import CommitmentVerifier, TaskRegistry, run, web3
 
 from offchain.deployment import ARTIFACTS_DIR, Deployment
 
@@ -28,8 +28,6 @@ def test_deploy_script_deploys_and_writes_deployment_file(tmp_path, monkeypatch)
 
 
 def test_deploy_script_rejects_non_integer_setting(monkeypatch):
-    import pytest
-
     monkeypatch.setenv("CROWDSENSE_LEVELS", "three")
     with pytest.raises(SystemExit, match="CROWDSENSE_LEVELS must be an integer"):
         run("scripts/deploy.py", "main")
