@@ -214,9 +214,10 @@ def _refusal(label: str, account: str, outcome: Any, pre_check_error: Exception 
 
 
 def _chain_gas(w3: Web3, conn: Any, first: int, last: int) -> tuple[dict[str, dict[str, int]], int]:
-    """Gas per transaction type of every transaction in blocks first..last, read from the chain.
+    """Gas per transaction type of the deployment's transactions in blocks first..last, from the chain.
 
-    Returns ``({type: {count, reverted, gas}}, number of transactions)``; types are
+    Only transactions that create or call the two contracts of ``conn`` count (a shared node may
+    carry others). Returns ``({type: {count, reverted, gas}}, number of transactions)``; types are
     ``Contract.function`` (decoded from the call data's selector) or ``deploy Contract``, and
     reverted transactions form their own type (``... (reverted)``: they stop early and cost less).
     """
@@ -237,10 +238,13 @@ def _chain_gas(w3: Web3, conn: Any, first: int, last: int) -> tuple[dict[str, di
                 batch.add(w3.eth.get_transaction_receipt(tx["hash"]))
             receipts.extend(batch.execute())
     rows: dict[str, dict[str, int]] = {}
+    counted = 0
     for tx, receipt in zip(txs, receipts):
         if tx["to"] is None:
             created = (receipt.get("contractAddress") or "").lower()
-            kind = f"deploy {contracts.get(created, ('contract',))[0]}"
+            if created not in contracts:
+                continue  # someone else's deployment on a shared node
+            kind = f"deploy {contracts[created][0]}"
         elif tx["to"].lower() in contracts:
             name, contract = contracts[tx["to"].lower()]
             try:
@@ -249,13 +253,14 @@ def _chain_gas(w3: Web3, conn: Any, first: int, last: int) -> tuple[dict[str, di
             except ValueError:
                 kind = f"{name}.<unknown>"
         else:
-            kind = "transfer" if not bytes(tx["input"]) else "other call"
+            continue  # not about this deployment
+        counted += 1
         ok = int(receipt["status"]) == 1
         row = rows.setdefault(kind if ok else f"{kind} (reverted)", {"count": 0, "reverted": 0, "gas": 0})
         row["count"] += 1
         row["reverted"] += 0 if ok else 1
         row["gas"] += int(receipt["gasUsed"])
-    return rows, len(txs)
+    return rows, counted
 
 
 def run_demo(options: DemoOptions | None = None, *, echo: Callable[[str], None] | None = None) -> DemoResult:
@@ -567,6 +572,13 @@ def _audit(conn: Any, url: str, first_block: int, last_block: int, picked: dict[
             "pdc": "grid indices; distances in grid steps; r as a decimal int and as a 32-byte hex word",
             "plaintext": "the exact UTF-8 JSON encrypted for each subtask (AES-GCM, key per subtask)",
         },
+        "expectedOnChain": (
+            "by design the chain carries: subtask hashes and levels, data hashes, claimants; CTBC commitments, r1, "
+            "and for selected users r2 and their payload (group centre, transformed); PDC commitments and, once "
+            "each receiver knows its distance, r. Faulty simulated parties publish forged openings in reverted "
+            "transactions: the CTBC 'tamper' user's payload with its last byte flipped, and the PDC 'liar' value "
+            "r + max(dist, 1) (its s when dist > 0). Nothing else of this file may appear on chain."
+        ),
         "receivers": [{"node": n, "address": signers[n].address, "level": lvl} for n, lvl in picked.items()],
         "tasks": tasks,
         "ctbcUsers": [s.address for s in users],

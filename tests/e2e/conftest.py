@@ -149,8 +149,11 @@ class Chain:
 
 
 @pytest.fixture(scope="module")
-def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
-    """A fresh deployment per module (T = 3, admin = registrar = releaser = dev account 0)."""
+def deployed(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
+    """A fresh deployment per module (T = 3, admin = registrar = releaser = dev account 0).
+
+    Named ``deployed`` rather than ``chain``, which is brownie's own fixture under ``brownie test``.
+    """
     from offchain.client.accounts import dev_signer
     from offchain.client.connection import connect, deploy_contracts, open_connection
 

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 
 
-def _common(chain: Any, tmp_path: Path) -> list[str]:
-    return ["--rpc-url", chain.url, "--deployment", str(chain.deployment_path),
+def _common(deployed: Any, tmp_path: Path) -> list[str]:
+    return ["--rpc-url", deployed.url, "--deployment", str(deployed.deployment_path),
             "--journal", str(tmp_path / "journal.sqlite"), "--sim-seed", f"cli-{tmp_path.name}"]
 
 
-def test_ctbc_round_json_reports_replacements_and_writes_a_private_audit(chain: Any, run_cli: Any,
+def test_ctbc_round_json_reports_replacements_and_writes_a_private_audit(deployed: Any, run_cli: Any,
                                                                        tmp_path: Path) -> None:
     audit = tmp_path / "ctbc-audit.json"
     res = run_cli("ctbc", "round", "--users", 12, "--k", 3, "--n", 3, "--absent", 1, "--seed", 3, "--workers", 4,
-                  "--json", "--audit", audit, *_common(chain, tmp_path))
+                  "--json", "--audit", audit, *_common(deployed, tmp_path))
     assert res.code == 0, res.stderr
     out = res.json()
     assert len(out["selected"]) == 3
@@ -35,15 +35,15 @@ def test_ctbc_round_json_reports_replacements_and_writes_a_private_audit(chain: 
     assert sum(u["selected"] for u in secret["ctbc"]["users"]) == 3
 
 
-def test_ctbc_round_table_names_the_case_and_drift(chain: Any, run_cli: Any, tmp_path: Path) -> None:
-    res = run_cli("ctbc", "round", "--users", 8, "--k", 2, "--n", 2, "--seed", 4, *_common(chain, tmp_path))
+def test_ctbc_round_table_names_the_case_and_drift(deployed: Any, run_cli: Any, tmp_path: Path) -> None:
+    res = run_cli("ctbc", "round", "--users", 8, "--k", 2, "--n", 2, "--seed", 4, *_common(deployed, tmp_path))
     assert res.code == 0, res.stderr
     assert "CTBC round" in res.stdout and "drift (m)" in res.stdout and "commitBit" in res.stdout
 
 
-def test_pdc_round_json_with_a_1024_bit_key_catches_the_liar(chain: Any, run_cli: Any, tmp_path: Path) -> None:
+def test_pdc_round_json_with_a_1024_bit_key_catches_the_liar(deployed: Any, run_cli: Any, tmp_path: Path) -> None:
     res = run_cli("pdc", "round", "--receivers", 5, "--grid", 20, "--key-bits", 1024, "--n", 2, "--liars", 1,
-                  "--json", *_common(chain, tmp_path))
+                  "--json", *_common(deployed, tmp_path))
     assert res.code == 0, res.stderr
     out = res.json()
     assert out["keyBits"] == 1024
@@ -54,8 +54,8 @@ def test_pdc_round_json_with_a_1024_bit_key_catches_the_liar(chain: Any, run_cli
     assert out["transactions"]["commitBlinding"]["count"] == 5
 
 
-def test_pdc_round_refuses_short_keys_without_the_test_flag(chain: Any, run_cli: Any, tmp_path: Path) -> None:
-    res = run_cli("pdc", "round", "--receivers", 2, "--grid", 10, "--key-bits", 512, *_common(chain, tmp_path))
+def test_pdc_round_refuses_short_keys_without_the_test_flag(deployed: Any, run_cli: Any, tmp_path: Path) -> None:
+    res = run_cli("pdc", "round", "--receivers", 2, "--grid", 10, "--key-bits", 512, *_common(deployed, tmp_path))
     assert res.code == 1
     assert res.stderr.startswith("error: ") and len(res.stderr.strip().splitlines()) == 1
     assert "1024" in res.stderr

@@ -23,25 +23,25 @@ def _scene(seed: int = 0) -> tuple[np.ndarray, Task]:
 
 
 @pytest.fixture(scope="module")
-def honest(chain: Any) -> Any:
+def honest(deployed: Any) -> Any:
     from offchain.ldpf import run_ctbc_round
 
     positions, task = _scene()
-    return run_ctbc_round(chain.conn, positions, task, k=4, signers=chain.signers("honest", N_USERS),
-                          journal=chain.journal("honest"), random_state=0, workers=4)
+    return run_ctbc_round(deployed.conn, positions, task, k=4, signers=deployed.signers("honest", N_USERS),
+                          journal=deployed.journal("honest"), random_state=0, workers=4)
 
 
-def _bit_record(chain: Any, commitment: bytes) -> tuple[str, int, bytes, bool]:
-    return chain.conn.verifier.functions.bitCommitment(commitment).call()
+def _bit_record(deployed: Any, commitment: bytes) -> tuple[str, int, bytes, bool]:
+    return deployed.conn.verifier.functions.bitCommitment(commitment).call()
 
 
-def _revealed_payloads(chain: Any) -> dict[bytes, tuple[str, bytes]]:
-    logs = chain.conn.verifier.events.BitRevealed().get_logs(from_block=0, to_block="latest")
+def _revealed_payloads(deployed: Any) -> dict[bytes, tuple[str, bytes]]:
+    logs = deployed.conn.verifier.events.BitRevealed().get_logs(from_block=0, to_block="latest")
     return {bytes(e["args"]["commitment"]): (e["args"]["committer"], bytes(e["args"]["payload"])) for e in logs}
 
 
-def test_round_selects_n_users_who_revealed_on_chain(chain: Any, honest: Any) -> None:
-    revealed = _revealed_payloads(chain)
+def test_round_selects_n_users_who_revealed_on_chain(deployed: Any, honest: Any) -> None:
+    revealed = _revealed_payloads(deployed)
     selected = honest.selected.tolist()
     assert len(selected) == honest.task.n_required
     for i in selected:
@@ -51,21 +51,21 @@ def test_round_selects_n_users_who_revealed_on_chain(chain: Any, honest: Any) ->
         assert payload == upload.payload
 
 
-def test_round_leaves_unselected_commitments_unopened(chain: Any, honest: Any) -> None:
+def test_round_leaves_unselected_commitments_unopened(deployed: Any, honest: Any) -> None:
     selected = set(honest.selected.tolist())
     for j, upload in enumerate(honest.uploads):
-        committer, _, _, revealed = _bit_record(chain, upload.commitment)
+        committer, _, _, revealed = _bit_record(deployed, upload.commitment)
         assert committer == honest.accounts[int(honest.uploaded[j])]
         assert revealed == (int(honest.uploaded[j]) in selected)
 
 
-def test_round_commitments_hash_the_journaled_openings(chain: Any, honest: Any) -> None:
+def test_round_commitments_hash_the_journaled_openings(deployed: Any, honest: Any) -> None:
     from offchain.ldpf.boards import bit_opening_key
 
-    journal = chain.journal("honest")
+    journal = deployed.journal("honest")
     for upload in honest.uploads:
-        opening = journal.get(bit_opening_key(chain.conn, upload.commitment))
-        _, _, r1_on_chain, _ = _bit_record(chain, upload.commitment)
+        opening = journal.get(bit_opening_key(deployed.conn, upload.commitment))
+        _, _, r1_on_chain, _ = _bit_record(deployed, upload.commitment)
         assert bytes(opening["r1"]) == bytes(r1_on_chain)
         assert keccak(bytes(opening["r1"]) + bytes(opening["r2"]) + bytes(opening["payload"])) == upload.commitment
 
@@ -90,18 +90,18 @@ def test_round_drift_is_distance_to_own_group_centre(honest: Any) -> None:
     assert honest.drift.mean == pytest.approx(float(np.mean(real)), abs=1e-5)
 
 
-def test_round_one_commit_transaction_per_user(chain: Any, honest: Any) -> None:
+def test_round_one_commit_transaction_per_user(deployed: Any, honest: Any) -> None:
     commits = [r for r in honest.transactions if r.kind == "commitBit"]
     assert sorted(r.sender for r in commits) == sorted(honest.accounts)
     assert all(r.ok for r in commits)
 
 
-def test_round_replaces_absent_and_forging_users(chain: Any) -> None:
+def test_round_replaces_absent_and_forging_users(deployed: Any) -> None:
     from offchain.ldpf import run_ctbc_round
 
     positions, task = _scene(1)
-    result = run_ctbc_round(chain.conn, positions, task, k=4, signers=chain.signers("faulty", N_USERS),
-                            journal=chain.journal("faulty"), asked_faults=("absent", "tamper"), random_state=0,
+    result = run_ctbc_round(deployed.conn, positions, task, k=4, signers=deployed.signers("faulty", N_USERS),
+                            journal=deployed.journal("faulty"), asked_faults=("absent", "tamper"), random_state=0,
                             workers=4)
     queue = [int(result.uploaded[u]) for u in result.candidates.queue.tolist()]
     assert list(result.failed) == queue[:2]
@@ -112,48 +112,48 @@ def test_round_replaces_absent_and_forging_users(chain: Any) -> None:
     assert "OpeningMismatch" in (forged[0].error or "") or "does not match" in (forged[0].error or "")
     for i in queue[:2]:  # neither failed user's commitment was opened
         j = int(np.flatnonzero(result.uploaded == i)[0])
-        assert _bit_record(chain, result.uploads[j].commitment)[3] is False
+        assert _bit_record(deployed, result.uploads[j].commitment)[3] is False
 
 
-def test_forged_reveal_is_mined_and_reverted(chain: Any) -> None:
+def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
     from offchain.ctbc.errors import BitOpeningMismatchError
     from offchain.ctbc.protocol import CTBCUser
     from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
 
-    (signer,) = chain.signers("forger", 1)
-    journal = chain.journal("forger")
-    board = ChainBitBoard(chain.conn)
-    user = CTBCUser(0, sender=board.add_party(signer, journal), board=board, store=JournalSecretStore(journal, chain.conn))
+    (signer,) = deployed.signers("forger", 1)
+    journal = deployed.journal("forger")
+    board = ChainBitBoard(deployed.conn)
+    user = CTBCUser(0, sender=board.add_party(signer, journal), board=board, store=JournalSecretStore(journal, deployed.conn))
     user.commit(epoch=10**9, payload=b"\x01" * 128)
     opening = user.opening(epoch=10**9)
     with pytest.raises(BitOpeningMismatchError):
         board.reveal_bit(opening.commitment, opening.r2, b"\x02" * 128, sender=signer.address)
     (record,) = [r for r in board.log if r.kind == "revealBit"]
-    receipt = chain.conn.w3.eth.get_transaction_receipt(record.tx_hash)
+    receipt = deployed.conn.w3.eth.get_transaction_receipt(record.tx_hash)
     assert receipt["status"] == 0 and not record.ok
 
 
-def test_board_refuses_a_commitment_whose_opening_is_not_journaled(chain: Any) -> None:
+def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any) -> None:
     from offchain.ldpf.boards import ChainBitBoard, UnjournaledOpeningError
 
-    (signer,) = chain.signers("unjournaled", 1)
-    board = ChainBitBoard(chain.conn)
-    board.add_party(signer, chain.journal("unjournaled"))
-    before = chain.nonce(signer.address)
+    (signer,) = deployed.signers("unjournaled", 1)
+    board = ChainBitBoard(deployed.conn)
+    board.add_party(signer, deployed.journal("unjournaled"))
+    before = deployed.nonce(signer.address)
     with pytest.raises(UnjournaledOpeningError):
         board.commit_bit(keccak(b"anything"), b"\x07" * 32, sender=signer.address)
-    assert chain.nonce(signer.address) == before
+    assert deployed.nonce(signer.address) == before
 
 
-def test_reveal_by_another_account_is_refused(chain: Any) -> None:
+def test_reveal_by_another_account_is_refused(deployed: Any) -> None:
     from offchain.ctbc.errors import BitNotCommitterError
     from offchain.ctbc.protocol import CTBCUser
     from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
 
-    alice, mallory = chain.signers("thief", 2)
-    journal = chain.journal("thief")
-    board = ChainBitBoard(chain.conn)
-    store = JournalSecretStore(journal, chain.conn)
+    alice, mallory = deployed.signers("thief", 2)
+    journal = deployed.journal("thief")
+    board = ChainBitBoard(deployed.conn)
+    store = JournalSecretStore(journal, deployed.conn)
     user = CTBCUser("alice", sender=board.add_party(alice, journal), board=board, store=store)
     board.add_party(mallory, journal)
     c = user.commit(epoch=7, payload=b"\x03" * 128)
@@ -162,7 +162,7 @@ def test_reveal_by_another_account_is_refused(chain: Any) -> None:
         board.reveal_bit(c, opening.r2, opening.payload, sender=mallory.address)
 
 
-def test_restarted_user_publishes_a_journaled_commitment_once(chain: Any) -> None:
+def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> None:
     """Crash after the opening is journaled but before the commit is sent; the restart sends it once."""
     from offchain.ctbc.protocol import CTBCUser
     from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
@@ -171,19 +171,19 @@ def test_restarted_user_publishes_a_journaled_commitment_once(chain: Any) -> Non
         def commit_bit(self, commitment: bytes, r1: bytes, *, sender: str) -> None:
             raise KeyboardInterrupt("power cut before sending")
 
-    (signer,) = chain.signers("crash", 1)
-    journal = chain.journal("crash")
-    crashing = CrashingBoard(chain.conn)
-    store = JournalSecretStore(journal, chain.conn)
+    (signer,) = deployed.signers("crash", 1)
+    journal = deployed.journal("crash")
+    crashing = CrashingBoard(deployed.conn)
+    store = JournalSecretStore(journal, deployed.conn)
     user = CTBCUser("u", sender=crashing.add_party(signer, journal), board=crashing, store=store)
     with pytest.raises(KeyboardInterrupt):
         user.commit(epoch=11, payload=b"\x04" * 128)
-    before = chain.nonce(signer.address)
+    before = deployed.nonce(signer.address)
 
-    board = ChainBitBoard(chain.conn)  # the restarted process: new objects, the same journal
+    board = ChainBitBoard(deployed.conn)  # the restarted process: new objects, the same journal
     again = CTBCUser("u", sender=board.add_party(signer, journal), board=board, store=store)
     c1 = again.resume(epoch=11)
     c2 = again.commit(epoch=11, payload=b"\x04" * 128)
     assert c1 == c2
-    assert chain.nonce(signer.address) == before + 1
-    assert _bit_record(chain, c1)[0] == signer.address
+    assert deployed.nonce(signer.address) == before + 1
+    assert _bit_record(deployed, c1)[0] == signer.address

@@ -18,16 +18,16 @@ def manhattan(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 
 @pytest.fixture(scope="module")
-def honest(chain: Any, small_paillier_key: Any) -> Any:
+def honest(deployed: Any, small_paillier_key: Any) -> Any:
     from offchain.ldpf import run_pdc_round
 
-    return run_pdc_round(chain.conn, LOCATIONS, CENTRE, grid=GRID, n_select=3,
-                         signers=chain.signers("pdc-honest", len(LOCATIONS)), journal=chain.journal("pdc-honest"),
+    return run_pdc_round(deployed.conn, LOCATIONS, CENTRE, grid=GRID, n_select=3,
+                         signers=deployed.signers("pdc-honest", len(LOCATIONS)), journal=deployed.journal("pdc-honest"),
                          private_key=small_paillier_key, allow_insecure=True, random_state=0, workers=3)
 
 
-def _revealed(chain: Any) -> dict[bytes, tuple[str, int, int]]:
-    logs = chain.conn.verifier.events.BlindingRevealed().get_logs(from_block=0, to_block="latest")
+def _revealed(deployed: Any) -> dict[bytes, tuple[str, int, int]]:
+    logs = deployed.conn.verifier.events.BlindingRevealed().get_logs(from_block=0, to_block="latest")
     return {bytes(e["args"]["commitment"]): (e["args"]["committer"], int(e["args"]["r"]), int(e["blockNumber"]))
             for e in logs}
 
@@ -43,8 +43,8 @@ def test_round_selects_the_n_nearest(honest: Any) -> None:
     assert honest.selected[0].receiver == honest.accounts[0]  # the receiver at the centre, distance 0
 
 
-def test_round_reveals_every_r_on_chain_matching_its_commitment(chain: Any, honest: Any) -> None:
-    revealed = _revealed(chain)
+def test_round_reveals_every_r_on_chain_matching_its_commitment(deployed: Any, honest: Any) -> None:
+    revealed = _revealed(deployed)
     audit = {r["account"]: r for r in honest.audit()["receivers"]}
     for account in honest.accounts:
         entry = audit[account]
@@ -68,11 +68,11 @@ def test_round_messages_are_json_and_the_task_is_sent_once(honest: Any) -> None:
     assert all(sizes[k] > 0 for k in ("queries", "decryptions", "reveals"))
 
 
-def test_liar_is_refused_on_chain_and_rejected_by_the_platform(chain: Any, small_paillier_key: Any) -> None:
+def test_liar_is_refused_on_chain_and_rejected_by_the_platform(deployed: Any, small_paillier_key: Any) -> None:
     from offchain.ldpf import run_pdc_round
 
-    result = run_pdc_round(chain.conn, LOCATIONS, CENTRE, grid=GRID, n_select=2,
-                           signers=chain.signers("pdc-liar", len(LOCATIONS)), journal=chain.journal("pdc-liar"),
+    result = run_pdc_round(deployed.conn, LOCATIONS, CENTRE, grid=GRID, n_select=2,
+                           signers=deployed.signers("pdc-liar", len(LOCATIONS)), journal=deployed.journal("pdc-liar"),
                            private_key=small_paillier_key, allow_insecure=True, faults={1: "liar", 2: "absent"},
                            workers=3)
     outcome = {o.account: o for o in result.outcomes}
@@ -82,35 +82,35 @@ def test_liar_is_refused_on_chain_and_rejected_by_the_platform(chain: Any, small
     assert liar not in result.distances and absent not in result.distances
     forged = [r for r in result.transactions if r.kind == "revealBlinding" and not r.ok]
     assert [r.sender for r in forged] == [liar]
-    assert chain.conn.w3.eth.get_transaction_receipt(forged[0].tx_hash)["status"] == 0
+    assert deployed.conn.w3.eth.get_transaction_receipt(forged[0].tx_hash)["status"] == 0
     audit = {r["account"]: r for r in result.audit()["receivers"]}
     for account in (liar, absent):  # neither commitment was ever opened on chain
         c = bytes.fromhex(audit[account]["commitment"][2:])
-        assert chain.conn.verifier.functions.blindingCommitment(c).call()[2] is False
+        assert deployed.conn.verifier.functions.blindingCommitment(c).call()[2] is False
     assert sorted(s.distance for s in result.selected) == \
         sorted(manhattan(loc, CENTRE) for i, loc in enumerate(LOCATIONS) if i not in (1, 2))[:2]
 
 
-def test_board_refuses_a_commitment_whose_opening_is_not_journaled(chain: Any) -> None:
+def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any) -> None:
     from offchain.ldpf.boards import ChainBlindingBoard, UnjournaledOpeningError
 
-    (signer,) = chain.signers("pdc-unjournaled", 1)
-    board = ChainBlindingBoard(chain.conn).as_account(signer, chain.journal("pdc-unjournaled"))
-    before = chain.nonce(signer.address)
+    (signer,) = deployed.signers("pdc-unjournaled", 1)
+    board = ChainBlindingBoard(deployed.conn).as_account(signer, deployed.journal("pdc-unjournaled"))
+    before = deployed.nonce(signer.address)
     with pytest.raises(UnjournaledOpeningError):
         board.commit_blinding(keccak(b"not journaled"))
-    assert chain.nonce(signer.address) == before
+    assert deployed.nonce(signer.address) == before
 
 
-def test_platform_view_is_read_only(chain: Any) -> None:
+def test_platform_view_is_read_only(deployed: Any) -> None:
     from offchain.errors import InputError
     from offchain.ldpf.boards import ChainBlindingBoard
 
     with pytest.raises(InputError):
-        ChainBlindingBoard(chain.conn).commit_blinding(keccak(b"x"))
+        ChainBlindingBoard(deployed.conn).commit_blinding(keccak(b"x"))
 
 
-def test_restarted_receiver_commits_once_and_finishes(chain: Any, small_paillier_key: Any) -> None:
+def test_restarted_receiver_commits_once_and_finishes(deployed: Any, small_paillier_key: Any) -> None:
     """Crash after r is journaled but before the commit is sent; a new Receiver resumes."""
     from offchain.ldpf.boards import ChainBlindingBoard, JournalSecretStore
     from offchain.pdc.encoding import Grid
@@ -121,22 +121,22 @@ def test_restarted_receiver_commits_once_and_finishes(chain: Any, small_paillier
         def commit_blinding(self, commitment: bytes) -> None:
             raise KeyboardInterrupt("power cut before sending")
 
-    (signer,) = chain.signers("pdc-crash", 1)
-    journal = chain.journal("pdc-crash")
-    store = JournalSecretStore(journal, chain.conn)
+    (signer,) = deployed.signers("pdc-crash", 1)
+    journal = deployed.journal("pdc-crash")
+    store = JournalSecretStore(journal, deployed.conn)
     grid = Grid(GRID)
-    platform_view = ChainBlindingBoard(chain.conn)
+    platform_view = ChainBlindingBoard(deployed.conn)
     platform = Platform(small_paillier_key, grid, board=platform_view, allow_insecure=True)
     task = platform.open_task("crash-task", CENTRE)
-    crashing = CrashingBoard(chain.conn, signer, journal=journal)
+    crashing = CrashingBoard(deployed.conn, signer, journal=journal)
     with pytest.raises(KeyboardInterrupt):
         Receiver((1, 2), grid, board=crashing, secret_store=store, allow_insecure=True).respond(task)
-    before = chain.nonce(signer.address)
+    before = deployed.nonce(signer.address)
 
     restarted = Receiver((1, 2), grid, board=platform_view.as_account(signer, journal), secret_store=store,
                          allow_insecure=True)
     query = restarted.resume("crash-task")
-    assert chain.nonce(signer.address) == before + 1
+    assert deployed.nonce(signer.address) == before + 1
     decryption = platform.handle_query(QueryMessage.from_json(query.to_json()))
     reveal = restarted.finish(DecryptionMessage.from_json(decryption.to_json()))
     assert platform.handle_reveal(RevealMessage.from_json(reveal.to_json())) == manhattan((1, 2), CENTRE)
