@@ -547,6 +547,8 @@ def _audit(conn: Any, url: str, first_block: int, last_block: int, picked: dict[
     """The run's secret material (see the module docstring)."""
     prefix = f"{conn.chain_id}/{conn.registry_address}"
     claimant = {(ti, index): signers[node_id].address for ti, index, _, node_id in jobs}
+    probe_holder = conn.registry.functions.getSubtask(probe.task_id, 0).call()[2]
+    claimant[(len(released), 0)] = Web3.to_checksum_address(probe_holder)
     tasks = []
     for ti, (task, plan) in enumerate(list(zip(released, plans)) + [(probe, probe_plan)]):
         subtasks = []

@@ -187,3 +187,31 @@ def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> 
     assert c1 == c2
     assert deployed.nonce(signer.address) == before + 1
     assert _bit_record(deployed, c1)[0] == signer.address
+
+
+def test_secret_store_refuses_an_opening_that_does_not_hash_to_its_commitment(deployed: Any) -> None:
+    from offchain.errors import InputError
+    from offchain.ldpf.boards import JournalSecretStore, bit_opening_key
+
+    journal = deployed.journal("bad-record")
+    store = JournalSecretStore(journal, deployed.conn)
+    wrong = keccak(b"some other commitment")
+    record = {"kind": "ctbc-bit-opening", "r1": (b"\x01" * 32).hex(), "r2": (b"\x02" * 32).hex(),
+              "payload": (b"\x03" * 128).hex(), "commitment": wrong.hex()}
+    with pytest.raises(InputError):
+        store.put("ctbc/bit/1/u", record)
+    assert journal.get("ctbc/bit/1/u") is None
+    assert journal.get(bit_opening_key(deployed.conn, wrong)) is None
+
+
+def test_secret_store_files_the_opening_under_the_verifier_key(deployed: Any) -> None:
+    from offchain.ldpf.boards import JournalSecretStore, bit_opening_key
+
+    journal = deployed.journal("good-record")
+    r1, r2, payload = b"\x01" * 32, b"\x02" * 32, b"\x03" * 128
+    c = keccak(r1 + r2 + payload)
+    JournalSecretStore(journal, deployed.conn).put("ctbc/bit/1/u", {
+        "kind": "ctbc-bit-opening", "r1": r1.hex(), "r2": r2.hex(), "payload": payload.hex(), "commitment": c.hex()})
+    mirrored = journal.get(bit_opening_key(deployed.conn, c))
+    assert (bytes(mirrored["r1"]), bytes(mirrored["r2"]), bytes(mirrored["payload"])) == (r1, r2, payload)
+    assert journal.get("ctbc/bit/1/u")["commitment"] == c.hex()
