@@ -191,6 +191,14 @@ def _bit_error(exc: ContractRevertError) -> Exception:
     return exc
 
 
+def _mirrored(exc: ContractRevertError, mirror: Any) -> Exception:
+    """The protocol's own error for ``exc`` (with ``exc`` as its cause), or ``exc`` itself."""
+    mapped = mirror(exc)
+    if mapped is not exc:
+        mapped.__cause__ = exc
+    return mapped
+
+
 def _call(fn: Any) -> Any:
     """``fn.call()`` with reverts decoded into the client's typed errors."""
     try:
@@ -287,7 +295,7 @@ class ChainBitBoard:
         try:
             tx = client.commit_bit(opening, label=str(stored.get("label", "")))
         except ContractRevertError as exc:
-            raise _bit_error(exc) from exc
+            raise _mirrored(exc, _bit_error)
         self.log.add(TxRecord.from_result("commitBit", client.signer.address, tx,  # type: ignore[union-attr]
                                           subject="0x" + commitment.hex()))
 
@@ -309,7 +317,7 @@ class ChainBitBoard:
             try:
                 tx = client.reveal_bit(commitment)
             except ContractRevertError as exc:
-                raise _bit_error(exc) from exc
+                raise _mirrored(exc, _bit_error)
             self.log.add(TxRecord.from_result("revealBit", me, tx, subject=subject))
             receipt = tx.receipt
         else:
@@ -320,7 +328,7 @@ class ChainBitBoard:
                                      intent_id=f"revealBit/{_prefix(self.conn)}/{subject}/{me}/other-{digest}")
             self.log.add(outcome.record)
             if outcome.error is not None:
-                raise _bit_error(outcome.error) from outcome.error
+                raise _mirrored(outcome.error, _bit_error)
             receipt = client.conn.w3.eth.get_transaction_receipt(outcome.record.tx_hash)  # type: ignore[arg-type]
         for event in self._reader.contract.events.BitRevealed().process_receipt(receipt, errors=DISCARD):
             with self._lock:
@@ -445,7 +453,7 @@ class ChainBlindingBoard:
         try:
             tx = client.commit_blinding(opening, label=str(stored.get("label", "")))
         except ContractRevertError as exc:
-            raise _blinding_error(exc) from exc
+            raise _mirrored(exc, _blinding_error)
         self.log.add(TxRecord.from_result("commitBlinding", self._account, tx, subject="0x" + commitment.hex()))
 
     def reveal_blinding(self, commitment: bytes, r: int, salt: bytes) -> None:
@@ -464,7 +472,7 @@ class ChainBlindingBoard:
             try:
                 tx = client.reveal_blinding(commitment)
             except ContractRevertError as exc:
-                raise _blinding_error(exc) from exc
+                raise _mirrored(exc, _blinding_error)
             self.log.add(TxRecord.from_result("revealBlinding", self._account, tx, subject=subject))
             return
         assert client.sender is not None
@@ -474,7 +482,7 @@ class ChainBlindingBoard:
                                  intent_id=f"revealBlinding/{_prefix(self.conn)}/{subject}/{self._account}/other-{digest}")
         self.log.add(outcome.record)
         if outcome.error is not None:
-            raise _blinding_error(outcome.error) from outcome.error
+            raise _mirrored(outcome.error, _blinding_error)
 
     def check_blinding(self, commitment: bytes, r: int, salt: bytes) -> bool:
         """``checkBlindingOpening`` (a view): recorded, and ``keccak256(abi.encode(r, salt))`` matches."""
