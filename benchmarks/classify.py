@@ -1,0 +1,646 @@
+"""PMCB classifier benchmark: speed against a pure networkx + scikit-learn reference, scaling,
+and quality (paper Figs. 5 and 6).
+
+    python benchmarks/classify.py [--quick] [--out-dir benchmarks/results] [--repeats 5]
+                                  [--pivots 256] [--jobs N] [--seed 0]
+
+1. **ego-Facebook, T = 3, 4, 5**: :func:`offchain.classify.classify_graph` from the edge-list
+   file (parsing included), ``--repeats`` timed runs per T after one warm-up run (imports and
+   caches), median per stage and in total. In the same invocation, the **reference pipeline**:
+   the same definitions written with networkx (degree, ``betweenness_centrality``,
+   ``clustering``, an explicit ``subgraph`` per node for I_f, ``connected_components``), dense
+   numpy/scipy linear algebra (brute-force distances, dense W, L = D - W, dense generalized
+   ``eigh``) and scikit-learn (``KMeans``), with the same seeds. Its features (minutes, networkx's
+   betweenness) are computed once per invocation, its partition once per T; ratio = reference
+   (features + partition of that T) / our median. The levels of both are compared node by
+   node ("identical levels" is part of the target).
+2. **Scaling**: Holme-Kim power-law cluster graphs (networkx ``powerlaw_cluster_graph``, m = 10
+   edges per new node, triangle probability 0.3) with 10k and 100k nodes, written as edge-list
+   files and classified with sampled betweenness (``--pivots``) in a fresh process each, for a
+   clean peak memory (``ru_maxrss`` of that process and of its betweenness worker). Where exact
+   betweenness is affordable (10k) it is also computed, for the rank correlation (Spearman)
+   of sampled vs exact values, the overlap of the top 1 %, and the agreement of the levels.
+3. **Quality on ego-Facebook** (paper Fig. 5): RatioCut value (on the similarity graph of the
+   spectral run), cluster-size balance (smallest / largest) and silhouette (standardized node
+   vectors) of the spectral partition vs the k-means baseline (raw vectors, as in the paper;
+   k-means on standardized vectors is listed too). Plot of the T = 3 partition (paper Fig. 6).
+4. **email-Eu-core** (directed: symmetrised on purpose) against its 42 department labels:
+   adjusted Rand index and NMI of the spectral and k-means partitions for T = 3 and T = 42.
+   The classifier groups nodes by structural role (degree, centrality...), not by community,
+   so agreement with departments is expected to be low: this is an outside sanity check, not
+   a target.
+
+Outputs in ``--out-dir``: ``classify.json`` (machine, parameters, targets, every measurement),
+``classify.csv`` (one row per timed stage), ``classify_fig6_partition.png`` (the T = 3
+levels on the graph drawing), ``classify_fig5_quality.png`` (spectral vs k-means in feature
+space) and ``classify_timings.png``. ``--quick`` (< 60 s: T = 3 only, no reference, a 5k-node
+scaling graph) writes ``classify_quick.*`` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+DATA = ROOT / "data"
+FACEBOOK = DATA / "facebook_combined.txt.gz"
+EMAIL = DATA / "email-Eu-core.txt.gz"
+EMAIL_LABELS = DATA / "email-Eu-core-department-labels.txt.gz"
+
+TARGETS = {
+    "facebook_T3_median_s": 3.0,
+    "facebook_speedup_vs_networkx": 50.0,
+    "scale_100k_s": 60.0,
+    "scale_100k_peak_gb": 4.0,
+}
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def machine_info() -> dict[str, Any]:
+    import igraph
+    import networkx
+    import scipy
+    import sklearn
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        cpus = os.cpu_count()
+    return {
+        "cpu_count": cpus,
+        "cpu_model": _cpu_model(),
+        "load_average_at_start": list(os.getloadavg()),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "networkx": networkx.__version__,
+        "python-igraph": igraph.__version__,
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def peak_mb() -> dict[str, float]:
+    """Peak resident memory of this process and of its (finished) children, MB (Linux: KB units)."""
+    unit = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0
+    return {"self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit,
+            "children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / unit}
+
+
+# ------------------------------------------------------------------------ our pipeline
+
+
+def run_ours(path: Path, t: int, *, repeats: int, seed: int, jobs: int | None, pivots: str | int = "exact") -> dict:
+    from offchain.classify import classify_graph
+
+    runs = []
+    result = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(repeats):
+            result = classify_graph(path, n_levels=t, random_state=seed, n_jobs=jobs, betweenness=pivots)
+            runs.append(dict(result.timings))
+    assert result is not None
+    stages = list(runs[0])
+    return {
+        "runs": runs,
+        "median": {s: statistics.median(r[s] for r in runs) for s in stages},
+        "min_total": min(r["total"] for r in runs),
+        "max_total": max(r["total"] for r in runs),
+        "result": result,
+    }
+
+
+# ------------------------------------------------------------------- reference pipeline
+
+
+def reference_features(path: Path) -> dict[str, Any]:
+    """Node vectors with networkx only (the definitions of offchain.features, written plainly)."""
+    import networkx as nx
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    g = nx.read_edgelist(path, nodetype=int)
+    g.remove_edges_from(list(nx.selfloop_edges(g)))
+    nodes = sorted(g.nodes())
+    timings["load"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    bc = nx.betweenness_centrality(g)
+    timings["betweenness"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    lc = nx.clustering(g)
+    timings["clustering"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    entropy = {}
+    for v in nodes:
+        ego = g.subgraph([v, *g[v]])
+        m = ego.number_of_edges()
+        entropy[v] = 0.0 if m == 0 else math.log(2 * m) - sum(d * math.log(d) for _, d in ego.degree() if d) / (2 * m)
+    timings["ego_entropy"] = time.perf_counter() - clock
+    x = np.array([[g.degree(v), bc[v], lc[v], entropy[v]] for v in nodes], dtype=np.float64)
+    return {"nodes": nodes, "x": x, "timings": timings}
+
+
+def reference_partition(x: np.ndarray, t: int, *, k: int, seed: int) -> dict[str, Any]:
+    """RatioCut spectral partition + levels with dense numpy/scipy algebra, networkx and sklearn."""
+    import networkx as nx
+    import scipy.linalg
+    from sklearn.cluster import KMeans
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    std = x.std(axis=0)
+    z = np.round((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0), 9) + 0.0
+    points, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    p = len(points)
+    # Brute-force distances (P x P, computed directly), K nearest with ties at the K-th.
+    d = np.empty((p, p))
+    for start in range(0, p, 256):
+        d[start:start + 256] = np.sqrt(((points[start:start + 256, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(d, np.inf)
+    kth = np.partition(d, k - 1, axis=1)[:, k - 1]
+    near = d <= kth[:, None] * (1 + 1e-9)
+    sigma = float(d[near].max())
+    w = np.where(near, np.maximum(np.exp(-d**2 / (2 * sigma**2)), np.finfo(float).tiny), 0.0)
+    w = np.maximum(w, w.T)
+    floor = w[w > 0].min()
+    components = [np.array(sorted(c)) for c in nx.connected_components(nx.from_numpy_array(w))]
+    first_components = len(components)
+    while len(components) > 1:
+        largest = max(range(len(components)), key=lambda c: len(components[c]))
+        for c, members in enumerate(components):
+            if c == largest:
+                continue
+            outside = np.setdiff1d(np.arange(p), members)
+            block = d[np.ix_(members, outside)]
+            r, s = np.unravel_index(np.argmin(block), block.shape)
+            i, j = members[r], outside[s]
+            bridge = max(math.exp(-block[r, s] ** 2 / (2 * sigma**2)), floor)
+            w[i, j] = w[j, i] = max(w[i, j], bridge)
+        components = [np.array(sorted(c)) for c in nx.connected_components(nx.from_numpy_array(w))]
+    timings["similarity"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    lap = np.diag(w.sum(axis=1)) - w
+    mass = np.diag(counts.astype(float))
+    _, vecs = scipy.linalg.eigh(lap, mass, subset_by_index=[0, t - 1])
+    timings["eigenvectors"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    seed_sp = int(np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)[1])
+    seed_km = int(np.random.default_rng(seed_sp).integers(0, 2**31 - 1, size=2)[1])
+    labels = KMeans(n_clusters=t, n_init=10, random_state=seed_km).fit_predict(vecs, sample_weight=counts.astype(float))
+    node_labels = labels[inverse]
+    timings["k-means"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    influence = {c: x[node_labels == c].mean(axis=0).sum() for c in range(t)}
+    first = {c: int(np.flatnonzero(node_labels == c)[0]) for c in range(t)}
+    ranked = sorted(range(t), key=lambda c: (influence[c], first[c]))
+    levels = np.array([ranked.index(c) + 1 for c in node_labels])
+    timings["levels"] = time.perf_counter() - clock
+    return {"levels": levels, "timings": timings, "knn_components": first_components, "sigma": sigma,
+            "distinct_vectors": p}
+
+
+# ------------------------------------------------------------------------------ scaling
+
+
+def scale_worker(edge_file: str, pivots: int, t: int, seed: int, jobs: int | None) -> None:
+    """Run in a fresh process: classify one generated graph, print JSON on stdout."""
+    from offchain.classify import classify_graph
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = classify_graph(edge_file, n_levels=t, betweenness=pivots, random_state=seed, n_jobs=jobs)
+    out = {
+        "timings": result.timings,
+        "peak": peak_mb(),
+        "nodes": result.graph.n_nodes,
+        "edges": result.graph.n_edges,
+        "sizes": [c.size for c in result.clusters],
+        "betweenness_error": result.features.betweenness_estimate.error_summary(),
+        "knn_components": result.partition.similarity.n_components,
+        "distinct_vectors": result.partition.similarity.n_points,
+        "eigensolver": result.partition.solver,
+    }
+    np.save(edge_file + ".bc.npy", result.features.betweenness)
+    np.save(edge_file + ".levels.npy", result.levels)
+    print(json.dumps(out))
+
+
+def run_scaling(n: int, *, pivots: int, seed: int, jobs: int | None, exact: bool, workdir: Path) -> dict[str, Any]:
+    import networkx as nx
+    from scipy.stats import spearmanr
+    from sklearn.metrics import adjusted_rand_score
+
+    log(f"scaling: generating Holme-Kim graph, n={n}")
+    clock = time.perf_counter()
+    g = nx.powerlaw_cluster_graph(n, 10, 0.3, seed=seed)
+    path = workdir / f"hk_{n}.txt"
+    with open(path, "w") as fh:
+        fh.write(f"# Holme-Kim powerlaw_cluster_graph(n={n}, m=10, p=0.3, seed={seed})\n")
+        fh.writelines(f"{u} {v}\n" for u, v in g.edges())
+    generated = time.perf_counter() - clock
+    edges = g.number_of_edges()
+    del g
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--scale-worker", str(path), "--pivots", str(pivots),
+           "--seed", str(seed), "--levels", "3"] + (["--jobs", str(jobs)] if jobs else [])
+    log(f"scaling: classifying n={n}, m={edges}, {pivots} pivots (fresh process)")
+    clock = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - clock
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out.update({"n": n, "generated_s": generated, "process_wall_s": wall, "pivots": pivots})
+    out["peak_total_mb_upper_bound"] = out["peak"]["self_mb"] + out["peak"]["children_mb"]
+    if exact:
+        from offchain.features import betweenness_centrality
+        from offchain.graph_io import load_edge_list
+
+        log(f"scaling: exact betweenness for n={n} (rank correlation)")
+        graph = load_edge_list(path)
+        clock = time.perf_counter()
+        exact_bc = betweenness_centrality(graph, n_jobs=jobs).values
+        out["exact_betweenness_s"] = time.perf_counter() - clock
+        sampled = np.load(str(path) + ".bc.npy")
+        top = max(1, n // 100)
+        top_exact = set(np.argsort(exact_bc)[-top:].tolist())
+        top_sampled = set(np.argsort(sampled)[-top:].tolist())
+        out["spearman_sampled_vs_exact"] = float(spearmanr(sampled, exact_bc)[0])
+        out["top1pct_overlap"] = len(top_exact & top_sampled) / top
+        out["max_abs_error"] = float(np.abs(sampled - exact_bc).max())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from offchain.classify import classify_graph
+
+            exact_levels = classify_graph(graph, n_levels=3, random_state=seed, n_jobs=jobs).levels
+        out["levels_ari_sampled_vs_exact"] = float(adjusted_rand_score(exact_levels, np.load(str(path) + ".levels.npy")))
+        out["levels_identical_fraction"] = float(np.mean(exact_levels == np.load(str(path) + ".levels.npy")))
+    return out
+
+
+# ------------------------------------------------------------------------------ quality
+
+
+def quality(result: Any, t: int, seed: int) -> dict[str, Any]:
+    from offchain.classify import kmeans_baseline, partition_quality
+
+    sim = result.partition.similarity
+    raw = kmeans_baseline(result.features, n_clusters=t, random_state=seed)
+    standardized = kmeans_baseline(result.features, n_clusters=t, random_state=seed, standardize_features=True)
+    return {
+        "spectral": partition_quality(sim, result.features, result.levels),
+        "kmeans_raw": partition_quality(sim, result.features, raw),
+        "kmeans_standardized": partition_quality(sim, result.features, standardized),
+        "kmeans_raw_labels": raw,
+    }
+
+
+def email_check(ts: list[int], seed: int, jobs: int | None) -> dict[str, Any]:
+    import gzip
+
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from offchain.classify import classify_graph, kmeans_baseline
+    from offchain.graph_io import load_edge_list
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = load_edge_list(EMAIL, directed="symmetrize")
+    labels = {}
+    for line in gzip.decompress(EMAIL_LABELS.read_bytes()).decode().split("\n"):
+        if line.strip():
+            node, dept = line.split()
+            labels[node] = int(dept)
+    truth = np.array([labels[str(v)] for v in graph.node_ids])
+    out: dict[str, Any] = {"nodes": graph.n_nodes, "edges": graph.n_edges, "departments": len(set(labels.values())),
+                           "self_loops_dropped": graph.self_loops_dropped, "runs": []}
+    for t in ts:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = classify_graph(graph, n_levels=t, random_state=seed, n_jobs=jobs)
+            km = kmeans_baseline(result.features, n_clusters=t, random_state=seed)
+        out["runs"].append({
+            "T": t,
+            "spectral_ari": float(adjusted_rand_score(truth, result.levels)),
+            "spectral_nmi": float(normalized_mutual_info_score(truth, result.levels)),
+            "kmeans_ari": float(adjusted_rand_score(truth, km)),
+            "kmeans_nmi": float(normalized_mutual_info_score(truth, km)),
+        })
+    return out
+
+
+# -------------------------------------------------------------------------------- plots
+
+
+def plot_partition(result: Any, path: Path, seed: int) -> None:
+    import igraph
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    g = result.graph.igraph
+    random.seed(seed)
+    igraph.set_random_number_generator(random)
+    layout = np.array(g.layout_fruchterman_reingold(niter=300).coords)
+    levels = result.levels
+    t = int(levels.max())
+    colours = plt.get_cmap("viridis", t)
+    fig, ax = plt.subplots(figsize=(9, 9))
+    segments = layout[result.graph.edges]
+    ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.1, alpha=0.25, zorder=1))
+    for level in range(1, t + 1):
+        mask = levels == level
+        info = result.clusters[level - 1]
+        ax.scatter(layout[mask, 0], layout[mask, 1], s=6, color=colours(level - 1), zorder=2 + level,
+                   label=f"level {level}: {info.size} nodes, I = {info.I:.1f}")
+    ax.set_title(f"ego-Facebook classified into T = {t} security levels (RatioCut spectral, K = "
+                 f"{result.parameters['neighbors']})")
+    ax.legend(loc="upper right", markerscale=3)
+    ax.set_axis_off()
+    ax.autoscale()
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def plot_quality(result: Any, kmeans_labels: np.ndarray, q: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    f = result.features
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharex=True, sharey=True)
+    for ax, labels, name, key in ((axes[0], result.levels, "RatioCut spectral (levels)", "spectral"),
+                                  (axes[1], kmeans_labels, "k-means on raw node vectors", "kmeans_raw")):
+        ax.scatter(f.degree, f.clustering, c=labels, s=5, cmap="viridis")
+        ax.set_xscale("log")
+        m = q[key]
+        ax.set_title(f"{name}\nRatioCut {m['ratiocut']:.3f}, balance {m['balance']:.3f}, "
+                     f"silhouette {m['silhouette']:.3f}", fontsize=10)
+        ax.set_xlabel("degree D (log)")
+    axes[0].set_ylabel("local clustering Lc")
+    fig.suptitle("ego-Facebook, T = 3: spectral clustering vs k-means (paper Fig. 5)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_timings(fb: dict[int, Any], reference: dict[str, Any] | None, scaling: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    ax = axes[0]
+    ts = sorted(fb)
+    ours = [fb[t]["median"]["total"] for t in ts]
+    ax.bar([i - 0.2 for i in range(len(ts))], ours, width=0.4, label="this project (median)")
+    if reference:
+        ref = [reference["total_by_T"][str(t)] for t in ts]
+        ax.bar([i + 0.2 for i in range(len(ts))], ref, width=0.4, label="networkx + scikit-learn reference")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(ts)), [f"T = {t}" for t in ts])
+    ax.set_ylabel("seconds (log)")
+    ax.set_title("ego-Facebook, full pipeline")
+    ax.legend()
+    ax = axes[1]
+    if scaling:
+        stages = [s for s in scaling[0]["timings"] if s != "total"]
+        bottom = np.zeros(len(scaling))
+        for stage in stages:
+            vals = np.array([c["timings"][stage] for c in scaling])
+            ax.bar(range(len(scaling)), vals, bottom=bottom, label=stage)
+            bottom += vals
+        ax.set_xticks(range(len(scaling)), [f"{c['n'] // 1000}k nodes\n{c['edges'] // 1000}k edges" for c in scaling])
+        ax.set_ylabel("seconds")
+        ax.set_title(f"generated graphs, sampled betweenness ({scaling[0]['pivots']} pivots)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="< 60 s: T = 3, no reference, small scaling graph")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per T (default 5, quick 1)")
+    parser.add_argument("--pivots", type=int, default=256, help="betweenness pivots of the scaling runs")
+    parser.add_argument("--levels", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=None, help="betweenness processes (default: all cores)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--neighbors", type=int, default=10)
+    parser.add_argument("--skip-reference", action="store_true", help="do not run the networkx reference")
+    parser.add_argument("--scale-worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.scale_worker:
+        scale_worker(args.scale_worker, args.pivots, args.levels, args.seed, args.jobs)
+        return 0
+
+    quick = args.quick
+    repeats = args.repeats or (1 if quick else 5)
+    ts = [3] if quick else [3, 4, 5]
+    sizes = [5_000] if quick else [10_000, 100_000]
+    name = "classify_quick" if quick else "classify"
+    out_dir: Path = args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    machine = machine_info()
+    rows: list[dict[str, Any]] = []
+    report: dict[str, Any] = {
+        "benchmark": "classify",
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": machine,
+        "parameters": {"T": ts, "repeats": repeats, "neighbors": args.neighbors, "seed": args.seed,
+                       "jobs": args.jobs, "scaling_sizes": sizes, "scaling_pivots": args.pivots,
+                       "scaling_generator": "networkx.powerlaw_cluster_graph(n, m=10, p=0.3)"},
+        "targets": TARGETS,
+    }
+
+    # 1. ego-Facebook, ours ----------------------------------------------------------------
+    from offchain.classify import classify_graph
+
+    log("ego-Facebook: warm-up run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classify_graph(FACEBOOK, n_levels=3, random_state=args.seed, n_jobs=args.jobs)
+    fb: dict[int, Any] = {}
+    for t in ts:
+        log(f"ego-Facebook: T={t}, {repeats} timed run(s)")
+        fb[t] = run_ours(FACEBOOK, t, repeats=repeats, seed=args.seed, jobs=args.jobs)
+        for i, run in enumerate(fb[t]["runs"]):
+            for stage, sec in run.items():
+                rows.append({"dataset": "ego-Facebook", "T": t, "pipeline": "ours", "run": i, "stage": stage,
+                             "seconds": round(sec, 6)})
+    log("ego-Facebook: cold command-line run (interpreter start and imports included)")
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "crowdsense"), "classify", "--graph", str(FACEBOOK),
+                        "--levels", "3", "--out", str(Path(tmp) / "levels.json"), "--no-progress"],
+                       check=True, capture_output=True)
+        cli_wall = time.perf_counter() - clock
+    report["facebook"] = {
+        "nodes": fb[ts[0]]["result"].graph.n_nodes,
+        "edges": fb[ts[0]]["result"].graph.n_edges,
+        "cli_cold_wall_s_T3": cli_wall,
+        "by_T": {str(t): {"median_s": fb[t]["median"], "min_total_s": fb[t]["min_total"],
+                          "max_total_s": fb[t]["max_total"], "runs": fb[t]["runs"],
+                          "cluster_sizes": [c.size for c in fb[t]["result"].clusters],
+                          "knn_components": fb[t]["result"].partition.similarity.n_components,
+                          "distinct_vectors": fb[t]["result"].partition.similarity.n_points,
+                          "sigma": fb[t]["result"].partition.similarity.sigma,
+                          "eigenvalues": fb[t]["result"].partition.eigenvalues.tolist()}
+                  for t in ts},
+        "peak_memory": peak_mb(),
+    }
+
+    # 1b. reference ----------------------------------------------------------------------------
+    reference = None
+    if not quick and not args.skip_reference:
+        log("reference: networkx features (betweenness takes minutes)")
+        feats = reference_features(FACEBOOK)
+        ours_x = fb[3]["result"].features.matrix()
+        node_ids = [int(v) for v in fb[3]["result"].graph.node_ids]
+        assert node_ids == feats["nodes"], "node order differs"
+        reference = {"features_s": feats["timings"], "features_total_s": sum(feats["timings"].values()),
+                     "max_abs_feature_difference": dict(zip(("D", "BC", "Lc", "I_f"),
+                                                            np.abs(ours_x - feats["x"]).max(axis=0).tolist())),
+                     "by_T": {}, "total_by_T": {}, "speedup_by_T": {}}
+        for stage, sec in feats["timings"].items():
+            rows.append({"dataset": "ego-Facebook", "T": "", "pipeline": "reference", "run": 0, "stage": stage,
+                         "seconds": round(sec, 6)})
+        for t in ts:
+            log(f"reference: partition T={t}")
+            part = reference_partition(feats["x"], t, k=args.neighbors, seed=args.seed)
+            total = reference["features_total_s"] + sum(part["timings"].values())
+            ours_levels = fb[t]["result"].levels
+            reference["by_T"][str(t)] = {
+                "partition_s": part["timings"],
+                "identical_levels": bool(np.array_equal(part["levels"], ours_levels)),
+                "identical_fraction": float(np.mean(part["levels"] == ours_levels)),
+                "knn_components": part["knn_components"],
+                "distinct_vectors": part["distinct_vectors"],
+            }
+            reference["total_by_T"][str(t)] = total
+            reference["speedup_by_T"][str(t)] = total / fb[t]["median"]["total"]
+            for stage, sec in part["timings"].items():
+                rows.append({"dataset": "ego-Facebook", "T": t, "pipeline": "reference", "run": 0, "stage": stage,
+                             "seconds": round(sec, 6)})
+    report["reference"] = reference
+
+    # 2. scaling ---------------------------------------------------------------------------
+    scaling = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            case = run_scaling(n, pivots=args.pivots if not quick else 64, seed=args.seed, jobs=args.jobs,
+                               exact=(n <= 10_000 and not quick), workdir=Path(tmp))
+            scaling.append(case)
+            for stage, sec in case["timings"].items():
+                rows.append({"dataset": f"holme-kim-{n}", "T": 3, "pipeline": "ours", "run": 0, "stage": stage,
+                             "seconds": round(sec, 6)})
+    report["scaling"] = scaling
+
+    # 3. quality --------------------------------------------------------------------------------
+    log("quality vs k-means baseline")
+    qualities = {}
+    for t in ts:
+        q = quality(fb[t]["result"], t, args.seed)
+        qualities[t] = q
+    report["quality"] = {str(t): {k: v for k, v in q.items() if k != "kmeans_raw_labels"} for t, q in qualities.items()}
+
+    # 4. email-Eu-core ---------------------------------------------------------------------
+    log("email-Eu-core vs departments")
+    report["email_eu_core"] = email_check([3] if quick else [3, 42], args.seed, args.jobs)
+
+    # plots -----------------------------------------------------------------------------------
+    log("plots")
+    plot_partition(fb[3]["result"], out_dir / f"{name}_fig6_partition.png", args.seed)
+    plot_quality(fb[3]["result"], qualities[3]["kmeans_raw_labels"], qualities[3], out_dir / f"{name}_fig5_quality.png")
+    plot_timings(fb, reference, scaling, out_dir / f"{name}_timings.png")
+
+    # headline ------------------------------------------------------------------------------
+    head: dict[str, Any] = {"facebook_T3_median_s": fb[3]["median"]["total"]}
+    if reference:
+        head["facebook_speedup_vs_networkx"] = {t: reference["speedup_by_T"][t] for t in reference["speedup_by_T"]}
+        head["identical_levels_vs_reference"] = {t: reference["by_T"][t]["identical_levels"] for t in reference["by_T"]}
+    big = [c for c in scaling if c["n"] == 100_000]
+    if big:
+        head["scale_100k_s"] = big[0]["timings"]["total"]
+        head["scale_100k_process_wall_s"] = big[0]["process_wall_s"]
+        head["scale_100k_peak_gb_upper_bound"] = big[0]["peak_total_mb_upper_bound"] / 1024
+    checks = {"facebook_T3_median_s": head["facebook_T3_median_s"] <= TARGETS["facebook_T3_median_s"]}
+    if reference:
+        checks["facebook_speedup_T3"] = reference["speedup_by_T"]["3"] >= TARGETS["facebook_speedup_vs_networkx"]
+        checks["identical_levels"] = all(reference["by_T"][t]["identical_levels"] for t in reference["by_T"])
+    if big:
+        checks["scale_100k_s"] = head["scale_100k_s"] <= TARGETS["scale_100k_s"]
+        checks["scale_100k_peak"] = head["scale_100k_peak_gb_upper_bound"] <= TARGETS["scale_100k_peak_gb"]
+    head["targets_met"] = checks
+    report["headline"] = head
+    report["machine"]["load_average_at_end"] = list(os.getloadavg())
+    report["wall_s"] = time.perf_counter() - started
+
+    json_path = out_dir / f"{name}.json"
+    json_path.write_text(json.dumps(report, indent=1, default=_jsonable) + "\n")
+    with open(out_dir / f"{name}.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["dataset", "T", "pipeline", "run", "stage", "seconds"])
+        writer.writeheader()
+        writer.writerows(rows)
+    log(f"wrote {json_path} in {report['wall_s']:.1f} s")
+    print(json.dumps(head, indent=1, default=_jsonable))
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
