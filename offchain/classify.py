@@ -45,7 +45,14 @@ from offchain.errors import InputError
 from offchain.features import FEATURE_NAMES, NodeFeatures, node_features
 from offchain.graph_io import Graph, as_graph
 from offchain.levels import INFLUENCE_VARIANTS, ClusterInfluence, LevelAssignment, assign_levels
-from offchain.spectral import SpectralPartition, SimilarityGraph, ratiocut, spectral_partition, standardize
+from offchain.spectral import (
+    SimilarityGraph,
+    SpectralPartition,
+    _check_sigma,
+    ratiocut,
+    spectral_partition,
+    standardize,
+)
 
 __all__ = [
     "LEVELS_FORMAT",
@@ -198,6 +205,7 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
         raise InputError(f"n_neighbors (K) must be an int >= 1, got {n_neighbors!r}")
     if influence not in INFLUENCE_VARIANTS:
         raise InputError(f"influence must be one of {INFLUENCE_VARIANTS}, got {influence!r}")
+    _check_sigma(sigma)
     if not (betweenness == "exact" or (isinstance(betweenness, (int, np.integer))
                                        and not isinstance(betweenness, bool) and betweenness >= 1)):
         raise InputError(f"betweenness must be 'exact' or a number of pivots >= 1, got {betweenness!r}")

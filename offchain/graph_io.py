@@ -104,7 +104,7 @@ class GraphInputWarning(UserWarning):
 # -------------------------------------------------------------------------------- graph
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Graph:
     """An undirected simple graph with named nodes.
 
@@ -123,14 +123,19 @@ class Graph:
         True when a directed input was made undirected on request.
     """
 
-    node_ids: tuple[Hashable, ...]
-    edges: np.ndarray
+    node_ids: tuple[Hashable, ...] = field(repr=False)
+    edges: np.ndarray = field(repr=False)
     source: str = "<memory>"
     self_loops_dropped: int = 0
     duplicates_dropped: int = 0
     reciprocal_pairs: int = 0
     symmetrized: bool = False
     _index: dict[Hashable, int] | None = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return (f"Graph(source={self.source!r}, nodes={self.n_nodes}, edges={self.n_edges}, "
+                f"self_loops_dropped={self.self_loops_dropped}, duplicates_dropped={self.duplicates_dropped}, "
+                f"symmetrized={self.symmetrized})")
 
     @property
     def n_nodes(self) -> int:

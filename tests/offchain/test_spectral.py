@@ -286,3 +286,31 @@ def test_bridge_search_finds_closest_cross_pair(case):
     assert d == pytest.approx(brute.min(), abs=1e-12)
     assert inside[i] and not inside[j]
     assert np.linalg.norm(pts[i] - pts[j]) == pytest.approx(d, abs=1e-12)
+
+
+def test_lobpcg_fallback_when_shift_invert_fails(monkeypatch):
+    monkeypatch.setattr(spectral_module, "DENSE_MAX_POINTS", 10)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("factor is exactly singular")
+
+    monkeypatch.setattr(spectral_module.spla, "eigsh", refuse)
+    x, _ = blobs([40, 35], [[0, 0, 0, 0], [3, 0, 0, 0]], 1.0, seed=20)
+    sim = similarity_graph(x, n_neighbors=6)
+    vals, h, solver = ratiocut_embedding(sim, n_clusters=2, random_state=0)
+    lap = sim.laplacian().toarray()
+    ref = scipy.linalg.eigh(lap, np.diag(sim.multiplicity.astype(float)), eigvals_only=True)[:3]
+    assert solver == "lobpcg"
+    assert vals == pytest.approx(ref, abs=1e-6)
+
+
+def test_knn_keeps_more_ties_than_fetched_neighbours():
+    # The centre has 12 lattice points at distance exactly 5 and none closer: with K = 1
+    # all 12 are its nearest neighbours, more than the extra neighbours fetched at first.
+    ring = [(3, 4), (4, 3), (5, 0), (0, 5)]
+    pts = [(0, 0)] + [(sx * a, sy * b) for a, b in ring for sx in (1, -1) for sy in (1, -1)]
+    pts = np.array(sorted(set(pts)), dtype=float)
+    centre = int(np.flatnonzero((pts == 0).all(axis=1))[0])
+    rows, cols, dists = spectral_module._knn(pts, 1)
+    assert sorted(cols[rows == centre].tolist()) == sorted(set(range(len(pts))) - {centre})
+    assert dists[rows == centre] == pytest.approx([5.0] * 12)
