@@ -324,26 +324,28 @@ def plot(results: dict[str, Any], out_dir: Path, stem: str) -> list[str]:
         points = results["sweeps"].get(sweep)
         if not points:
             continue
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
         xs = [p["config"][field] for p in points]
-        for method, marker in zip(METHODS, "osd^"):
-            ys = [p["median_s"].get(method) for p in points]
-            if all(y is None for y in ys):
-                continue
-            pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
-            ax.plot([x for x, _ in pts], [y for _, y in pts], marker=marker, label=LABELS[method])
-        ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("whole round, all parties (s, median)")
+        panels = ((axes[0], "median_s", "wall time"), (axes[1], "median_cpu_s", "process CPU time"))
+        for ax, key, what in panels:
+            for method, marker in zip(METHODS, "osd^"):
+                ys = [p.get(key, {}).get(method) for p in points]
+                pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+                if pts:
+                    ax.plot([x for x, _ in pts], [y for _, y in pts], marker=marker, label=LABELS[method])
+            ax.set_yscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_title(what, fontsize=9)
+            if sweep == "receivers":
+                ax.axhline(
+                    TIME_TARGET_S, color="grey", linestyle=":", linewidth=1, label=f"target {TIME_TARGET_S} s"
+                )
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0].set_ylabel("whole round, all parties (s, median)")
+        axes[1].legend(fontsize=7)
         fixed = {k: v for k, v in points[0]["config"].items() if k != field}
         subtitle = ", ".join(f"{k}={v}" for k, v in fixed.items())
-        ax.set_title(f"PDC running time vs {xlabel}\n{subtitle}", fontsize=9)
-        if sweep == "receivers":
-            ax.axhline(
-                TIME_TARGET_S, color="grey", linestyle=":", linewidth=1, label=f"target {TIME_TARGET_S} s"
-            )
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        fig.suptitle(f"PDC running time vs {xlabel} ({subtitle})", fontsize=10)
         fig.tight_layout()
         path = out_dir / f"{stem}_{name}.png"
         fig.savefig(path, dpi=120)
@@ -384,7 +386,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--target-only", action="store_true", help="measure only the target point (writes <stem>_target.*)"
     )
+    parser.add_argument("--replot", type=Path, default=None, help="redraw the figures of a results JSON")
     args = parser.parse_args(argv)
+    if args.replot is not None:
+        saved = json.loads(args.replot.read_text())
+        saved["figures"] = plot(saved, args.replot.parent, args.replot.stem)
+        args.replot.write_text(json.dumps(saved, indent=2, default=float) + "\n")
+        return saved
 
     if args.quick:
         target = {"receivers": 5, "key_bits": 1024, "grid": 20, "r_bits": 64}
