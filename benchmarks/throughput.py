@@ -17,8 +17,9 @@ levels T:
    Signing happens inside the timed run (each batch is signed just before it is sent); the
    optional pre-signed runs are labelled ``presigned``;
 3. **the ceiling**: plain ETH transfers through the same sender code, from the same accounts,
-   on the same node, unpaced, right before the unpaced claim runs on that node (one node per
-   repeat); claims/s is reported as a fraction of it. Unpaced runs keep at most
+   on the same kind of node started and prepared the same way, unpaced, alternating with the
+   unpaced claim runs (each on its own fresh node, so neither inherits the other's chain);
+   claims/s is reported as a fraction of it. Unpaced runs keep at most
    ``--max-pending`` transactions sent and not yet included (closed loop), so they measure
    what the node sustains rather than how fast its pool fills;
 4. **checks integrity**: every receipt succeeded, no hash or (sender, nonce) appears twice,
@@ -546,7 +547,7 @@ def make_plans(quick: bool, nodes: Sequence[str]) -> dict[str, Plan]:
                 plans[kind] = Plan(ts=TS, paced=grid, saturation_n=1000, saturation_repeats=1, presigned=False)
             else:
                 grid = [(n, r) for n in NS for r in RATES]
-                plans[kind] = Plan(ts=TS, paced=grid, saturation_n=6000 if kind == "anvil-automine" else 3000,
+                plans[kind] = Plan(ts=TS, paced=grid, saturation_n=4000 if kind == "anvil-automine" else 3000,
                                    saturation_repeats=3 if kind == "anvil-automine" else 1,
                                    presigned=kind == "anvil-automine")
     return plans
@@ -590,28 +591,31 @@ def run_node(kind: str, plan: Plan, *, seed: int, processes: int, batch_size: in
 
     for t in plan.ts:
         for rep in range(plan.saturation_repeats):
-            # One node per repeat: the transfers (ceiling) and the claims of a repeat share it.
-            node, chain = prepared(t)
-            chain.receivers.max_pending = max_pending
-            base = {"node": kind, "T": t, "receivers": len(chain.receivers.addresses), "processes": processes,
-                    "batch_size": batch_size, "max_pending": max_pending}
-            try:
-                for kind_of_tx, fn in (("transfers", run_transfers), ("claims", run_claims)):
-                    for presign in ([False, True] if plan.presigned else [False]):
-                        tag = f"{kind}/T{t}/sat/{rep}/{kind_of_tx}/{presign}"
-                        try:
-                            row = fn(node, chain, plan.saturation_n, None, presign=presign, tag=tag)
-                        except Exception as exc:  # noqa: BLE001 - recorded as an integrity failure
-                            row = failed_row(exc)
-                        row.update(base, tx=kind_of_tx, N=plan.saturation_n, rate=None, repeat=rep,
-                                   signing="presigned" if presign else "in-loop",
-                                   claim_gas_limit=chain.claim_gas)
-                        rows.append(row)
-                        log(f"[{kind} T={t}] unpaced {kind_of_tx:9s} {row['signing']:9s} N={row['N']}: "
-                            f"{row['throughput']:7.0f} tx/s, p95 {row['latency_p95']:.3f} s, node CPU "
-                            f"{row['node_cpu_s']:.2f} s" + (f"  PROBLEMS {row['problems'][:2]}" if row["problems"] else ""))
-            finally:
-                node.__exit__()
+            # Transfers (the ceiling) and claims alternate, each on a fresh node prepared the
+            # same way (same accounts, same registry state): a node that already carries the
+            # other run's blocks and state would handicap whichever runs second.
+            for kind_of_tx, fn in (("transfers", run_transfers), ("claims", run_claims)):
+                for presign in ([False, True] if plan.presigned else [False]):
+                    tag = f"{kind}/T{t}/sat/{rep}/{kind_of_tx}/{presign}"
+                    node = chain = None
+                    try:
+                        node, chain = prepared(t)
+                        chain.receivers.max_pending = max_pending
+                        row = fn(node, chain, plan.saturation_n, None, presign=presign, tag=tag)
+                    except Exception as exc:  # noqa: BLE001 - recorded as an integrity failure
+                        row = failed_row(exc)
+                    finally:
+                        if node is not None:
+                            node.__exit__()
+                    row.update({"node": kind, "T": t, "receivers": plan.per_level * t, "processes": processes,
+                                "batch_size": batch_size, "max_pending": max_pending},
+                               tx=kind_of_tx, N=plan.saturation_n, rate=None, repeat=rep,
+                               signing="presigned" if presign else "in-loop",
+                               claim_gas_limit=chain.claim_gas if chain else None)
+                    rows.append(row)
+                    log(f"[{kind} T={t}] unpaced {kind_of_tx:9s} {row['signing']:9s} N={row['N']}: "
+                        f"{row['throughput']:7.0f} tx/s, p95 {row['latency_p95']:.3f} s, node CPU "
+                        f"{row['node_cpu_s']:.2f} s" + (f"  PROBLEMS {row['problems'][:2]}" if row["problems"] else ""))
         for n, r in plan.paced:
             try:
                 node, chain = prepared(t)
@@ -857,6 +861,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--nodes must be a subset of {','.join(NODE_KINDS)}; got {args.nodes!r}")
     if args.processes < 1:
         parser.error(f"--processes must be >= 1; got {args.processes}")
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so every node started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     max_pending = args.max_pending if args.max_pending > 0 else None
     rng = np.random.default_rng(args.seed)
     plans = make_plans(args.quick, nodes)
