@@ -186,7 +186,8 @@ def _private_key(key: bytes | str | coincurve.PrivateKey) -> coincurve.PrivateKe
         try:
             key = bytes.fromhex(text)
         except ValueError:
-            raise InputError("a private key must be 32 bytes or 64 hex digits; got a non-hex string") from None
+            raise InputError(
+                "a private key must be 32 bytes or 64 hex digits; got a non-hex string") from None
     if not isinstance(key, (bytes, bytearray)) or len(key) != 32:
         raise InputError(
             f"a private key must be 32 bytes or 64 hex digits; got {type(key).__name__} "
@@ -549,7 +550,8 @@ class RpcClient:
         first = self._next_id
         self._next_id += len(raws)
         body = "[" + ",".join(
-            f'{{"jsonrpc":"2.0","id":{first + i},"method":"eth_sendRawTransaction","params":["0x{raw.hex()}"]}}'
+            f'{{"jsonrpc":"2.0","id":{first + i},"method":"eth_sendRawTransaction",'
+            f'"params":["0x{raw.hex()}"]}}'
             for i, raw in enumerate(raws)
         ) + "]"
         return self._collect(self._post(body), [("eth_sendRawTransaction", [])] * len(raws), first)
@@ -567,7 +569,8 @@ class RpcClient:
             try:
                 pos = int(item["id"]) - first
             except (KeyError, TypeError, ValueError):
-                raise NodeConnectionError(self.url, f"batch answer item without a valid id: {item!r}") from None
+                raise NodeConnectionError(
+                    self.url, f"batch answer item without a valid id: {item!r}") from None
             if not 0 <= pos < len(calls):
                 raise NodeConnectionError(self.url, f"batch answer with an unknown id {item.get('id')!r}")
             seen[pos] = True
@@ -577,7 +580,8 @@ class RpcClient:
             else:
                 out[pos] = item.get("result")
         if not all(seen):
-            raise NodeConnectionError(self.url, f"batch answer misses {seen.count(False)} of {len(calls)} items")
+            raise NodeConnectionError(
+                self.url, f"batch answer misses {seen.count(False)} of {len(calls)} items")
         return out
 
 
@@ -664,6 +668,11 @@ class _ReceiptPoller(threading.Thread):
                 self._unseen.add(tx_hash)
                 if self._mode == "hashes":
                     self._fresh.append(tx_hash)
+
+    def pending_count(self) -> int:
+        """Transactions accepted by the node and not yet found in a block."""
+        with self._lock:
+            return len(self._unseen)
 
     def sending_done(self) -> None:
         """No more hashes will come; finish once all are found or ``timeout`` has passed."""
@@ -821,6 +830,10 @@ class BatchSender:
     max_in_flight : int
         HTTP send requests outstanding at once (1 = strictly sequential). Two let signing
         overlap the node's work.
+    max_pending : int or None
+        Unpaced sending only: at most this many transactions sent and not yet included
+        (per process); ``None`` = no limit. A window of a few batches measures the rate the
+        node sustains without piling thousands of transactions into its pool.
     processes : int
         Sender processes; the senders are split into this many disjoint groups.
     gas : int or None
@@ -851,6 +864,7 @@ class BatchSender:
         *,
         batch_size: int = 100,
         max_in_flight: int = 2,
+        max_pending: int | None = None,
         processes: int = 1,
         gas: int | None = None,
         gas_margin: float = 1.25,
@@ -887,6 +901,9 @@ class BatchSender:
         self._by_address = {a.lower(): i for i, a in enumerate(self.addresses)}
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
+        if max_pending is not None and (not isinstance(max_pending, int) or max_pending < 1):
+            raise InputError(f"max_pending must be an int >= 1 or None; got {max_pending!r}")
+        self.max_pending = max_pending
         self.processes = processes
         self.gas = gas
         self.gas_margin = gas_margin
@@ -922,7 +939,8 @@ class BatchSender:
         except KeyError:
             raise InputError(f"Call.sender {sender} is not one of this sender's keys") from None
 
-    def send(self, calls: Sequence[Call], rate: float | None = None, *, presign: bool = False) -> list[TxRecord]:
+    def send(self, calls: Sequence[Call], rate: float | None = None, *,
+             presign: bool = False) -> list[TxRecord]:
         """Send ``calls`` and wait for their receipts; one :class:`TxRecord` per call, in order.
 
         Parameters
@@ -941,7 +959,8 @@ class BatchSender:
         :class:`NodeConnectionError` if the node goes away.
         """
         if rate is not None and not (isinstance(rate, (int, float)) and rate > 0 and math.isfinite(rate)):
-            raise InputError(f"rate must be a positive number of transactions per second or None; got {rate!r}")
+            raise InputError(
+                f"rate must be a positive number of transactions per second or None; got {rate!r}")
         calls = list(calls)
         for i, call in enumerate(calls):
             if not isinstance(call, Call):
@@ -959,7 +978,9 @@ class BatchSender:
                         presign: bool) -> list[TxRecord]:
         groups = [sorted({o for o in owners if o % self.processes == p}) for p in range(self.processes)]
         groups = [g for g in groups if g]
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        # fork: the workers inherit the keys in memory (they are never pickled).
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        ctx = multiprocessing.get_context(method)
         barrier = ctx.Barrier(len(groups))
         results = ctx.Queue()
         procs = []
@@ -996,7 +1017,8 @@ class BatchSender:
             return {"gas_price": price}
         tip = self.max_priority_fee_per_gas if self.max_priority_fee_per_gas is not None else _GWEI
         if self.max_fee_per_gas is not None:
-            return {"max_fee_per_gas": self.max_fee_per_gas, "max_priority_fee_per_gas": min(tip, self.max_fee_per_gas)}
+            return {"max_fee_per_gas": self.max_fee_per_gas,
+                    "max_priority_fee_per_gas": min(tip, self.max_fee_per_gas)}
         block = rpc.call("eth_getBlockByNumber", ["latest", False])
         base = block.get("baseFeePerGas") if block else None
         if base is None:  # pre-London chain: fall back to legacy pricing
@@ -1090,7 +1112,7 @@ class BatchSender:
             barrier.wait()
         poller.start()
         pool = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="tx-send")
-        in_flight: deque[Any] = deque()
+        in_flight: deque[tuple[Any, set[str]]] = deque()  # (future, senders in that request)
         t0 = time.time()
         n = len(jobs)
         done = 0
@@ -1107,10 +1129,21 @@ class BatchSender:
                     take = min(due - done, self.batch_size)
                 else:
                     take = min(n - done, self.batch_size)
-                # Wait for a free slot *before* signing, so that a rejection in the batches
-                # already sent has handed its nonce back by the time this batch takes nonces.
-                while len(in_flight) >= self.max_in_flight:
-                    in_flight.popleft().result()
+                    # Flow control: at most `max_pending` sent and not yet included, so that
+                    # an unpaced run measures what the node sustains instead of filling its
+                    # pool (large pools make some nodes slow down or stall).
+                    if self.max_pending is not None:
+                        while poller.pending_count() >= self.max_pending and poller.error is None:
+                            time.sleep(self.poll_interval / 2)
+                        take = min(take, max(1, self.max_pending - poller.pending_count()))
+                # Wait for a free slot *before* signing, so that a rejection in the requests
+                # already sent has handed its nonce back by the time this batch takes nonces;
+                # and never have two requests with the same sender outstanding, so that each
+                # sender's nonces reach the node in order.
+                senders_here = {jobs[k].sender.address for k in range(done, done + take)}
+                while in_flight and (len(in_flight) >= self.max_in_flight
+                                     or any(senders_here & busy for _, busy in in_flight)):
+                    in_flight.popleft()[0].result()
                 batch: list[tuple[_Job, TxRecord, bytes]] = []
                 for job_pos in range(done, done + take):
                     job = jobs[job_pos]
@@ -1119,19 +1152,20 @@ class BatchSender:
                     else:
                         with nonce_lock:
                             nonce = job.sender.take_nonce()
-                        signed = sign_transaction(job.sender.key, chain_id=chain_id, nonce=nonce, gas=job.gas,
-                                                  to=job.call.to, data=job.call.data, value=job.call.value, **fees)
+                        signed = sign_transaction(job.sender.key, chain_id=chain_id, nonce=nonce,
+                                                  gas=job.gas, to=job.call.to, data=job.call.data,
+                                                  value=job.call.value, **fees)
                     record = TxRecord(index=job.index, sender=job.sender.address, nonce=nonce,
                                       tx_hash=signed.hash_hex)
                     by_hash[record.tx_hash] = record
                     records.append(record)
                     batch.append((job, record, signed.raw))
                 done += take
-                in_flight.append(pool.submit(transmit, batch))
+                in_flight.append((pool.submit(transmit, batch), senders_here))
                 if poller.error is not None:
                     raise poller.error
             while in_flight:
-                in_flight.popleft().result()
+                in_flight.popleft()[0].result()
         except BaseException:
             poller.stop()
             raise
@@ -1160,8 +1194,8 @@ def _free_nonces(senders: dict[int, _Sender], address: str) -> list[int]:
     return []
 
 
-def _worker(sender: BatchSender, calls: list[Call], owners: list[int], positions: list[int], rate: float | None,
-            presign: bool, barrier: Any, results: Any, slot: int, slots: int) -> None:
+def _worker(sender: BatchSender, calls: list[Call], owners: list[int], positions: list[int],
+            rate: float | None, presign: bool, barrier: Any, results: Any, slot: int, slots: int) -> None:
     try:
         records = sender._send_here(calls, owners, positions, rate, presign, barrier, slot, slots)
         results.put(("ok", records))

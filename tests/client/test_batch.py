@@ -121,7 +121,8 @@ def registry(anvil_url):
 
 
 def _claim(task_id: int, index: int) -> bytes:
-    return keccak256(b"claimSubtask(uint256,uint256)")[:4] + abi_encode(["uint256", "uint256"], [task_id, index])
+    selector = keccak256(b"claimSubtask(uint256,uint256)")[:4]
+    return selector + abi_encode(["uint256", "uint256"], [task_id, index])
 
 
 def _tx(url: str, tx_hash: str) -> dict:
@@ -142,7 +143,8 @@ SIGN_CASES = [
 @pytest.mark.parametrize("case", SIGN_CASES)
 def test_sign_transaction_eip1559_equals_eth_account(case):
     key = KEYS[0]
-    ours = sign_transaction(key, chain_id=31337, max_fee_per_gas=3 * 10**9, max_priority_fee_per_gas=10**9, **case)
+    ours = sign_transaction(key, chain_id=31337, max_fee_per_gas=3 * 10**9, max_priority_fee_per_gas=10**9,
+                            **case)
     reference = Account.sign_transaction(
         {"type": 2, "chainId": 31337, "nonce": case["nonce"], "gas": case["gas"], "value": case["value"],
          "data": case["data"], "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9,
@@ -156,7 +158,8 @@ def test_sign_transaction_legacy_equals_eth_account(case):
     key = KEYS[1]
     ours = sign_transaction(key, chain_id=1337, gas_price=2 * 10**9, **case)
     reference = Account.sign_transaction(
-        {"chainId": 1337, "nonce": case["nonce"], "gas": case["gas"], "value": case["value"], "data": case["data"],
+        {"chainId": 1337, "nonce": case["nonce"], "gas": case["gas"], "value": case["value"],
+         "data": case["data"],
          "gasPrice": 2 * 10**9, **({"to": case["to"]} if case["to"] else {})}, key)
     assert ours.raw == bytes(reference.raw_transaction)
 
@@ -195,11 +198,13 @@ def test_sign_transaction_rejects_malformed_input(bad):
 
 def _record(i, send, confirm, status=1, error=None, block=None):
     return TxRecord(index=i, sender="0x" + "00" * 20, nonce=i, tx_hash=f"0x{i:064x}", send_time=send,
-                    confirm_time=confirm, status=status, error=error, block_number=block if block is not None else i)
+                    confirm_time=confirm, status=status, error=error,
+                    block_number=block if block is not None else i)
 
 
 def test_summarize_matches_hand_calculation():
-    records = [_record(0, 10.0, 10.5), _record(1, 10.25, 11.0), _record(2, 10.5, 12.0), _record(3, 10.75, 11.5)]
+    records = [_record(0, 10.0, 10.5), _record(1, 10.25, 11.0), _record(2, 10.5, 12.0),
+               _record(3, 10.75, 11.5)]
     stats = summarize(records)
     latencies = [0.5, 0.75, 1.5, 0.75]
     assert stats.confirmed == 4
@@ -345,7 +350,8 @@ def test_send_refuses_a_sender_it_has_no_key_for(anvil_url):
 
 
 def test_rpc_batch_returns_errors_in_place(anvil_url):
-    answers = RpcClient(anvil_url).batch([("eth_chainId", []), ("no_such_method", []), ("eth_blockNumber", [])])
+    calls = [("eth_chainId", []), ("no_such_method", []), ("eth_blockNumber", [])]
+    answers = RpcClient(anvil_url).batch(calls)
     assert int(answers[0], 16) == 31337
     assert isinstance(answers[1], RpcError)
     assert int(answers[2], 16) >= 0
