@@ -324,20 +324,27 @@ class TxSender:
         """
         if intent_id is not None and self.journal is None:
             raise ValueError("an intent_id needs a journal: idempotent sends require durable state")
-        for _ in range(3):  # at most two rebuilds after a nonce taken by someone else
-            if intent_id is not None:
-                assert self.journal is not None
-                existing = self.journal.intent(intent_id)
-                if existing is not None and existing.status in ("prepared", "sent", "confirmed"):
-                    resumed = self._resume(existing)
-                    if resumed is not None:
-                        return resumed
-            try:
-                return self._send_new(tx, intent_id=intent_id, kind=kind)
-            except _Rejected as exc:
-                if not exc.nonce_too_low:
-                    raise TransactionError(f"the node refused the transaction: {exc}") from None
-                log.info("nonce taken by another transaction; rebuilding %s", intent_id or kind)
+        try:
+            for _ in range(3):  # at most two rebuilds after a nonce taken by someone else
+                if intent_id is not None:
+                    assert self.journal is not None
+                    existing = self.journal.intent(intent_id)
+                    if existing is not None and existing.status in ("prepared", "sent", "confirmed"):
+                        resumed = self._resume(existing)
+                        if resumed is not None:
+                            return resumed
+                try:
+                    return self._send_new(tx, intent_id=intent_id, kind=kind)
+                except _Rejected as exc:
+                    if not exc.nonce_too_low:
+                        raise TransactionError(f"the node refused the transaction: {exc}") from None
+                    log.info("nonce taken by another transaction; rebuilding %s", intent_id or kind)
+        except Web3RPCError as exc:
+            # A read the send depends on (block, nonce, receipt) got a JSON-RPC error answer, not
+            # a revert (those are decoded above): the node misbehaves. A journaled intent stays
+            # open, so the same call resumes once the node answers again.
+            url = str(getattr(self.w3.provider, "endpoint_uri", None) or "the node")
+            raise NodeUnavailableError(url, f"JSON-RPC error: {_rpc_message(exc)}") from None
         raise TransactionError("the node kept reporting 'nonce too low'; is another client using this account?")
 
     def call(self, tx: Mapping[str, Any], block: int | str = "latest") -> bytes:

@@ -1,0 +1,120 @@
+"""Fixtures of the trust tests: the client suite's node, proxy and CLI runner, plus restartable nodes.
+
+The fixtures, CLI runner and failure-injecting proxy of ``tests/client/conftest.py`` are reused
+as they are (loaded from that file, not copied). Added here, from :mod:`faultkit`: restartable
+Anvil nodes (``start_anvil``, ``restartable_anvil``) and a per-method fault proxy
+(``fault_proxy``).
+
+``node_url`` is this suite's own: the same private Anvil as the client suite's, started through
+:class:`faultkit.RestartableAnvil`, which picks a random free port of 8600-8699 (never 8545) and
+checks that the node answering is the one it started (several suites share that range). Every
+node is stopped by the fixture that started it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Under plain pytest, tests/ is on sys.path and the folder tests/offchain (no __init__.py) is
+# importable as a namespace package "offchain" that would shadow the real one.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+if getattr(sys.modules.get("offchain"), "__file__", "") is None:
+    for _name in [m for m in sys.modules if m == "offchain" or m.startswith("offchain.")]:
+        del sys.modules[_name]
+
+import importlib.util  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+
+import pytest  # noqa: E402
+
+from faultkit import FaultProxy, RestartableAnvil, free_port  # noqa: E402
+
+
+def _load_client_fixtures() -> Any:
+    """``tests/client/conftest.py`` as a module of its own (pytest registers its copy by path)."""
+    path = PROJECT_ROOT / "tests" / "client" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("crowdsense_client_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_client = _load_client_fixtures()
+
+# fixtures reused from the client suite (pytest collects them from this module's namespace)
+unused_port = _client.unused_port
+roles = _client.roles
+run_cli = _client.run_cli
+python_subprocess = _client.python_subprocess
+flaky_proxy = _client.flaky_proxy
+# helpers reused from the client suite
+FlakyProxy = _client.FlakyProxy
+Env = _client.Env
+Roles = _client.Roles
+CliResult = _client.CliResult
+make_env = _client.make_env
+NUM_LEVELS = _client.NUM_LEVELS
+
+
+@pytest.fixture(scope="session")
+def pick_port() -> Callable[[], int]:
+    """``pick_port()``: a port of 8600-8699 nothing listens on."""
+    return free_port
+
+
+@pytest.fixture(scope="session")
+def start_anvil() -> Any:
+    """``start_anvil(state_file=None, extra=())``: a started RestartableAnvil; any left running
+    is stopped at the end of the session."""
+    made: list[RestartableAnvil] = []
+
+    def make(state_file: Path | None = None, extra: tuple[str, ...] = ()) -> RestartableAnvil:
+        node = RestartableAnvil(state_file, extra=extra).start()
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        node.stop()
+
+
+@pytest.fixture(scope="session")
+def node_url(start_anvil: Any) -> str:
+    """URL of a private Anvil (chain id 31337, auto-mining), stopped after the session."""
+    return start_anvil().url
+
+
+@pytest.fixture()
+def restartable_anvil(tmp_path: Path) -> Any:
+    """``make(extra=())``: RestartableAnvil instances (state in tmp_path), stopped at the end."""
+    made: list[RestartableAnvil] = []
+
+    def make(extra: tuple[str, ...] = (), *, persist: bool = True) -> RestartableAnvil:
+        state = tmp_path / f"anvil-state-{len(made)}.json" if persist else None
+        node = RestartableAnvil(state, extra=extra).start()
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        node.stop()
+
+
+@pytest.fixture()
+def fault_proxy() -> Any:
+    """``make(target, on_kill=None)``: FaultProxy instances, closed at the end."""
+    made: list[FaultProxy] = []
+
+    def make(target: Callable[[], str], *, on_kill: Callable[[bytes | None], None] | None = None) -> FaultProxy:
+        proxy = FaultProxy(target, on_kill=on_kill)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.close()
