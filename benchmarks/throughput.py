@@ -773,7 +773,7 @@ def plot_figures(rows: list[dict[str, Any]], out_dir: Path, stem: str) -> list[s
                         ax.set_ylabel("latency (s); dotted: p95")
                     ax.set_xlabel("sending rate (tx/s)")
                     ax.set_xlim(25, 425)
-                    letter = "abcdef"[i * len(cols) + j] if i * len(cols) + j < 6 else "?"
+                    letter = "abcdefghijklmnopqrstuvwxyz"[(i * len(cols) + j) % 26]
                     ax.set_title(f"({letter}) {metric}, {col_key}={col}", fontsize=10)
                     ax.grid(alpha=0.3)
                     if j == 0:
@@ -854,7 +854,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="unpaced runs: most transactions sent and not yet included (0 = no limit)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the receiver keys and the port choice")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--replot", type=Path, metavar="JSON",
+                        help="only redraw the plots of an existing result file (next to it)")
     args = parser.parse_args(argv)
+    if args.replot is not None:
+        saved = json.loads(args.replot.read_text())
+        rows = [{k: (math.nan if v is None and k not in ("rate", "claim_gas_limit", "max_pending") else v)
+                 for k, v in r.items()} for r in saved["runs"]]
+        plots = plot_figures(rows, args.replot.parent, args.replot.stem)
+        log(f"redrew {', '.join(plots)} in {args.replot.parent}")
+        return 0
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
     unknown = [n for n in nodes if n not in NODE_KINDS]
     if unknown or not nodes:

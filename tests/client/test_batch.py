@@ -375,3 +375,11 @@ def test_send_finds_every_receipt_in_either_receipt_mode(anvil_url, funded, mode
         receipt = rpc.call("eth_getTransactionReceipt", [record.tx_hash])
         assert int(receipt["blockNumber"], 16) == record.block_number
         assert int(receipt["gasUsed"], 16) == record.gas_used == 21_000
+
+
+def test_eth_keys_reference_uses_the_compiled_backend():
+    # eth-account (the reference above) signs through eth-keys; with coincurve installed its
+    # backend must be libsecp256k1, not the pure-Python fallback (about 10x slower).
+    from eth_keys.backends import get_backend
+
+    assert type(get_backend()).__name__ == "CoinCurveECCBackend"
