@@ -82,6 +82,7 @@ from offchain.pdc.errors import (
     CheatingDetected,
     CommitmentAlreadyRecorded,
     CommitmentAlreadyRevealed,
+    GridError,
     KeyLengthError,
     MessageError,
     ProtocolStateError,
@@ -226,7 +227,7 @@ class Receiver:
         allow_insecure: bool = False,
     ) -> None:
         if not isinstance(grid, Grid):
-            raise MessageError(f"grid must be a Grid, got {type(grid).__name__}")
+            raise GridError(f"grid must be a Grid, got {type(grid).__name__}")
         self.location: Point = grid.check_point(location, name="receiver location")
         self.grid = grid
         self.r_bits = check_r_bits(r_bits)
@@ -274,7 +275,7 @@ class Receiver:
         return None if entry is None else entry.get("distance")
 
     def respond(self, task: TaskMessage) -> QueryMessage:
-        """Steps 2: compute Z, save the opening, commit on the board, return the query.
+        """Step 2: compute Z, save the opening, commit on the board, return the query.
 
         Raises
         ------
@@ -467,7 +468,7 @@ class Platform:
         fixed_base: bool | None = None,
     ) -> None:
         if not isinstance(grid, Grid):
-            raise MessageError(f"grid must be a Grid, got {type(grid).__name__}")
+            raise GridError(f"grid must be a Grid, got {type(grid).__name__}")
         if not isinstance(private_key, paillier.PaillierPrivateKey):
             raise KeyLengthError(
                 f"private_key must be a phe PaillierPrivateKey, got {type(private_key).__name__}"

@@ -165,6 +165,26 @@ def test_task_rejects_ciphertext_out_of_range(task):
         TaskMessage.from_json(json.dumps(obj))
 
 
+@pytest.mark.parametrize(
+    "item, match",
+    [
+        ({"ciphertext": "012", "exponent": 0}, r"ciphertexts\[4\]\.ciphertext"),
+        ({"ciphertext": "12", "exponent": 1}, r"ciphertexts\[4\]\.exponent"),
+        ({"ciphertext": "12", "exponent": False}, r"ciphertexts\[4\]\.exponent"),
+        ({"ciphertext": 12, "exponent": 0}, r"ciphertexts\[4\]\.ciphertext"),
+        ({"ciphertext": "12"}, r"ciphertexts\[4\]: missing field"),
+        ("12", r"ciphertexts\[4\] must be a JSON object"),
+        (12, r"ciphertexts\[4\] must be a JSON object"),
+        ({"ciphertext": "12", "exponent": 0, "x": 1}, r"unexpected field"),
+    ],
+)
+def test_task_names_the_malformed_ciphertext(task, item, match):
+    obj = json.loads(task.to_json())
+    obj["ciphertexts"][4] = item
+    with pytest.raises(MessageError, match=match):
+        TaskMessage.from_json(json.dumps(obj))
+
+
 def test_task_rejects_ciphertext_count_not_matching_grid(task):
     obj = json.loads(task.to_json())
     obj["ciphertexts"].pop()

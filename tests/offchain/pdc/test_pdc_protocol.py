@@ -318,6 +318,13 @@ def test_finish_before_commit_confirmed_is_refused(make_receiver, board, platfor
 # -------------------------------------------------------------------------------- bad input
 
 
+def test_parties_reject_a_grid_that_is_not_a_grid(keypair, board):
+    with pytest.raises(GridError, match="Grid"):
+        Receiver((0, 0), (9, 7), board=board, secret_store=InMemorySecretStore(), allow_insecure=True)
+    with pytest.raises(GridError, match="Grid"):
+        Platform(keypair[1], 9, board=board, allow_insecure=True)
+
+
 def test_receiver_rejects_location_off_grid(grid, board):
     with pytest.raises(GridError, match="off the grid"):
         Receiver((9, 0), grid, board=board, secret_store=InMemorySecretStore(), allow_insecure=True)
