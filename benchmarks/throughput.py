@@ -40,8 +40,8 @@ N = 500, 1000, 1500; one line per T), with the paper's reported numbers marked, 
 Nodes: ``anvil-automine`` (a block as soon as transactions are ready), ``anvil-1s`` (1 s
 blocks: the chain is prepared automining, then ``evm_setIntervalMining 1`` - what
 ``--block-time 1`` sets at start - holds for the timed run) and ``ganache`` (instamine).
-Anvil runs with ``--prune-history`` (no per-block state snapshots; nothing here reads old
-states). Ganache executes an order of magnitude slower than Anvil, so its
+Anvil keeps its default history (``--prune-history`` makes an ``eth_call`` at "latest" race
+with the next block). Ganache executes an order of magnitude slower than Anvil, so its
 paced grid is capped at R <= 200 tx/s and N <= 1000 (``GANACHE_MAX_RATE``/``_MAX_N``); beyond
 that it only falls further behind and each point costs minutes. All nodes run with a
 100M block gas limit (a private or application chain setting; Ethereum mainnet uses 30-36M):
@@ -171,11 +171,10 @@ def node_command(kind: str, port: int) -> list[str]:
     binaries = ROOT / "node_modules" / ".bin"
     if kind.startswith("anvil"):
         # anvil-1s also starts automining: the chain is prepared fast, and the timed run
-        # switches to 1 s interval mining (Node.timed). No historical states are kept
-        # (--prune-history): the load test never reads them, and keeping thousands of
-        # per-block snapshots only costs memory and time.
+        # switches to 1 s interval mining (Node.timed). History is kept (no --prune-history):
+        # without it an eth_call at "latest" can race with the next block.
         return [anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--silent",
-                "--gas-limit", str(BLOCK_GAS_LIMIT), "--prune-history"]
+                "--gas-limit", str(BLOCK_GAS_LIMIT)]
     if kind == "ganache":
         return [str(binaries / "ganache"), "--server.host", "127.0.0.1", "--server.port", str(port),
                 "--logging.quiet", "--miner.blockGasLimit", hex(BLOCK_GAS_LIMIT),
