@@ -3,12 +3,14 @@
 Sub-commands live in :mod:`offchain.commands` and are imported only when invoked, so
 ``crowdsense --help`` stays fast. Data goes to stdout (a table, or JSON with ``--json``);
 progress bars and logs go to stderr. Every error of this package becomes one line on stderr
-and a non-zero exit code (2 for usage errors, 1 for everything else), never a traceback.
+and a non-zero exit code (2 for usage errors, 1 for everything else), never a traceback; so does
+an unexpected exception (a bug), whose traceback ``CROWDSENSE_DEBUG=1`` shows.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -76,6 +78,15 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except CrowdsenseError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        # A bug, not a user error; still one line (first line of the message), and the
+        # traceback on request.
+        if os.environ.get("CROWDSENSE_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(f"error: unexpected {type(exc).__name__}: {first} (set CROWDSENSE_DEBUG=1 for the traceback)",
+                   err=True)
         sys.exit(1)
 
 

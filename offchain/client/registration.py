@@ -91,6 +91,9 @@ def read_address_csv(path: str | Path) -> dict[str, str]:
 def write_address_csv(path: str | Path, mapping: dict[str, str]) -> Path:
     """Write ``node,address`` rows (the format :func:`read_address_csv` reads)."""
     path = Path(path)
+    bad = [(n, a) for n, a in mapping.items() if not Web3.is_address(a)]
+    if bad:
+        raise InputError(f"cannot write {path}: node {bad[0][0]!r} has no valid address, got {bad[0][1]!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -113,7 +116,11 @@ def fund_dev_accounts(w3: Web3, addresses: Iterable[str], *, wei: int, chain_id:
     require_dev_chain(int(chain_id if chain_id is not None else w3.eth.chain_id), "simulated accounts")
     if wei < 0:
         raise InputError(f"a balance must be >= 0 wei, got {wei}")
-    todo = [Web3.to_checksum_address(a) for a in addresses]
+    todo = list(addresses)
+    bad = [a for a in todo if not isinstance(a, str) or not Web3.is_address(a)]
+    if bad:
+        raise InputError(f"cannot fund {bad[0]!r}: not a 0x-prefixed 20-byte address")
+    todo = [Web3.to_checksum_address(a) for a in todo]
     value = hex(wei)
     provider = w3.provider
     for method in ("anvil_setBalance", "hardhat_setBalance"):

@@ -355,11 +355,11 @@ class TaskRegistryClient:
 
     def level_of(self, account: str | None = None) -> int:
         """Level of ``account`` (default: this client's account); 0 = unregistered."""
-        return int(self._read(self.contract.functions.levelOf(Web3.to_checksum_address(account or self.me))))
+        return int(self._read(self.contract.functions.levelOf(_address(account or self.me, "account"))))
 
     def has_role(self, role: str, account: str | None = None) -> bool:
         role_id = _role_id(role)
-        return bool(self._read(self.contract.functions.hasRole(role_id, Web3.to_checksum_address(account or self.me))))
+        return bool(self._read(self.contract.functions.hasRole(role_id, _address(account or self.me, "account"))))
 
     def task_count(self) -> int:
         return int(self._read(self.contract.functions.taskCount()))
@@ -388,7 +388,7 @@ class TaskRegistryClient:
     def held_subtask(self, task_id: int, account: str | None = None) -> int | None:
         """Index of the subtask ``account`` holds in ``task_id``, or None."""
         _check_task_id(task_id)
-        holds, index = self._read(self.contract.functions.heldSubtask(task_id, Web3.to_checksum_address(account or self.me)))
+        holds, index = self._read(self.contract.functions.heldSubtask(task_id, _address(account or self.me, "account")))
         return int(index) if holds else None
 
     # ------------------------------------------------------------------ admin
@@ -417,6 +417,7 @@ class TaskRegistryClient:
         """``levelOf`` of many accounts, in JSON-RPC batches of ``chunk`` calls."""
         out: list[int] = []
         fn = self.contract.functions.levelOf
+        accounts = [_address(a, "account") for a in accounts]
         for start in range(0, len(accounts), chunk):
             part = accounts[start : start + chunk]
             try:
@@ -439,6 +440,8 @@ class TaskRegistryClient:
         (1.25 g)``, the 1.25 covering accounts costlier than the sampled ones.
         """
         n = len(accounts)
+        if len(levels) != n:
+            raise InputError(f"need one level per account, got {n} accounts and {len(levels)} levels")
         cap = self.max_level_batch
         if n <= 1:
             return 1

@@ -164,7 +164,10 @@ def _as_part(item: Any, position: int) -> TaskPart:
         level = item.get("level")
         if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
             raise InputError(f"part {position}: level must be an int, got {level!r}")
-        return TaskPart(text=item["text"], sensitivity=float(item.get("sensitivity", position)), level=level)
+        sensitivity = item.get("sensitivity", position)
+        if isinstance(sensitivity, bool) or not isinstance(sensitivity, (int, float)) or not math.isfinite(sensitivity):
+            raise InputError(f"part {position}: sensitivity must be a finite number, got {sensitivity!r}")
+        return TaskPart(text=item["text"], sensitivity=float(sensitivity), level=level)
     raise InputError(f"part {position} must be a string or an object with 'text', got {type(item).__name__}")
 
 

@@ -62,6 +62,7 @@ from offchain.client.errors import (
     revert_from_exception,
 )
 from offchain.client.journal import Intent, Journal
+from offchain.errors import InputError
 
 __all__ = [
     "TxResult",
@@ -501,9 +502,16 @@ class TxSender:
         raise error
 
     def _build(self, tx: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            data = HexBytes(tx.get("data", b""))
+        except (TypeError, ValueError):
+            raise InputError(f"transaction data must be bytes or a 0x-prefixed hex string, got {tx.get('data')!r:.60}") \
+                from None
+        if tx.get("to") and not Web3.is_address(tx["to"]):
+            raise InputError(f"transaction recipient must be a 0x-prefixed 20-byte address, got {tx['to']!r}")
         built: dict[str, Any] = {
             "from": self.address,
-            "data": HexBytes(tx.get("data", b"")),
+            "data": data,
             "value": int(tx.get("value", 0)),
             "chainId": self.chain_id,
         }

@@ -38,6 +38,14 @@ __all__ = ["CommitmentRecord", "CommitmentVerifierClient"]
 _ZERO_ADDRESS = "0x" + "0" * 40
 
 
+def _commitment(value: Any) -> bytes:
+    """A commitment hash as 32 bytes (InputError otherwise, before any call to the node)."""
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        got = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+        raise InputError(f"a commitment must be 32 bytes, got {got}")
+    return bytes(value)
+
+
 @dataclass(frozen=True)
 class CommitmentRecord:
     """On-chain record of a commitment (``committer`` None when there is none)."""
@@ -124,26 +132,30 @@ class CommitmentVerifierClient:
         return int(self._read(self.contract.functions.minAge())), int(self._read(self.contract.functions.maxAge()))
 
     def bit_record(self, commitment: bytes) -> CommitmentRecord:
-        committer, at, r1, revealed = self._read(self.contract.functions.bitCommitment(bytes(commitment)))
+        commitment = _commitment(commitment)
+        committer, at, r1, revealed = self._read(self.contract.functions.bitCommitment(commitment))
         return CommitmentRecord(bytes(commitment), None if committer == _ZERO_ADDRESS else
                                 Web3.to_checksum_address(committer), int(at), bool(revealed), bytes(r1))
 
     def blinding_record(self, commitment: bytes) -> CommitmentRecord:
-        committer, at, revealed = self._read(self.contract.functions.blindingCommitment(bytes(commitment)))
+        commitment = _commitment(commitment)
+        committer, at, revealed = self._read(self.contract.functions.blindingCommitment(commitment))
         return CommitmentRecord(bytes(commitment), None if committer == _ZERO_ADDRESS else
                                 Web3.to_checksum_address(committer), int(at), bool(revealed))
 
     def bit_opening(self, commitment: bytes) -> BitOpening | None:
         """The journaled opening of one of this journal's bit commitments."""
+        commitment = _commitment(commitment)
         if self.journal is None:
             return None
-        v = self.journal.get(f"bit-opening/{self._prefix()}/0x{bytes(commitment).hex()}")
+        v = self.journal.get(f"bit-opening/{self._prefix()}/0x{commitment.hex()}")
         return None if v is None else BitOpening(v["r1"], v["r2"], v["payload"])
 
     def blinding_opening(self, commitment: bytes) -> BlindingOpening | None:
+        commitment = _commitment(commitment)
         if self.journal is None:
             return None
-        v = self.journal.get(f"blinding-opening/{self._prefix()}/0x{bytes(commitment).hex()}")
+        v = self.journal.get(f"blinding-opening/{self._prefix()}/0x{commitment.hex()}")
         return None if v is None else BlindingOpening(int(v["r"]), v["salt"])
 
     # ------------------------------------------------------------------ CTBC

@@ -114,6 +114,9 @@ def demo(**params: Any) -> None:
 
     as_json = params["as_json"]
     options = build_options(params)
+    from offchain.graph_io import load_edge_list
+
+    load_edge_list(options.graph)  # a bad graph file is refused before anything is deployed
     try:
         result = run_demo(options, echo=lambda line: click.echo(line, err=True))
     except (CrowdsenseError, click.ClickException):
