@@ -547,7 +547,7 @@ def make_plans(quick: bool, nodes: Sequence[str]) -> dict[str, Plan]:
             else:
                 grid = [(n, r) for n in NS for r in RATES]
                 plans[kind] = Plan(ts=TS, paced=grid, saturation_n=4000 if kind == "anvil-automine" else 3000,
-                                   saturation_repeats=3 if kind == "anvil-automine" else 1,
+                                   saturation_repeats=2 if kind == "anvil-automine" else 1,
                                    presigned=kind == "anvil-automine")
     return plans
 
@@ -843,6 +843,43 @@ def machine_info() -> dict[str, Any]:
             "coincurve": getattr(coincurve, "__version__", "?"), "loadavg_at_start": load}
 
 
+def _load_rows(saved: dict[str, Any]) -> list[dict[str, Any]]:
+    keep_none = ("rate", "claim_gas_limit", "max_pending")
+    return [{k: (math.nan if v is None and k not in keep_none else v) for k, v in r.items()} for r in saved["runs"]]
+
+
+def merge_results(paths: Sequence[Path], out_dir: Path) -> int:
+    """Combine result files of runs over disjoint node kinds (e.g. run side by side)."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    kinds = [set(part["nodes"]) for part in parts]
+    if any(a & b for i, a in enumerate(kinds) for b in kinds[i + 1:]):
+        raise SystemExit(f"--merge needs result files of disjoint node kinds; got {kinds}")
+    rows = [row for part in parts for row in _load_rows(part)]
+    problems = [p for part in parts for p in part["integrity"]["problems"]]
+    first = parts[0]
+    result = {
+        **first,
+        "created": max(part["created"] for part in parts),
+        "elapsed_s": max(part["elapsed_s"] for part in parts),
+        "merged_from": [{"file": Path(p).name, "nodes": sorted(part["nodes"]), "seed": part["parameters"]["seed"],
+                         "created": part["created"], "elapsed_s": part["elapsed_s"], "machine": part["machine"]}
+                        for p, part in zip(paths, parts)],
+        "parameters": {**first["parameters"],
+                       "plans": {k: v for part in parts for k, v in part["parameters"]["plans"].items()},
+                       "seed": [part["parameters"]["seed"] for part in parts]},
+        "nodes": {k: v for part in parts for k, v in part["nodes"].items()},
+        "headline": headline(rows),
+        "integrity": {"ok": not problems, "problems": problems[:100]},
+        "runs": rows,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "throughput.json").write_text(json.dumps(_clean(result), indent=1) + "\n")
+    write_csv(rows, out_dir / "throughput.csv")
+    plots = plot_figures(rows, out_dir, "throughput")
+    log(f"merged {len(parts)} files into throughput.json, throughput.csv, {', '.join(plots)} in {out_dir}")
+    return 1 if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small CI run (< 60 s); writes throughput_quick.*")
@@ -853,13 +890,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="unpaced runs: most transactions sent and not yet included (0 = no limit)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the receiver keys and the port choice")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
+                        help="combine result files of runs over disjoint --nodes into throughput.* in --out-dir")
     parser.add_argument("--replot", type=Path, metavar="JSON",
                         help="only redraw the plots of an existing result file (next to it)")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge_results(args.merge, args.out_dir)
     if args.replot is not None:
-        saved = json.loads(args.replot.read_text())
-        rows = [{k: (math.nan if v is None and k not in ("rate", "claim_gas_limit", "max_pending") else v)
-                 for k, v in r.items()} for r in saved["runs"]]
+        rows = _load_rows(json.loads(args.replot.read_text()))
         plots = plot_figures(rows, args.replot.parent, args.replot.stem)
         log(f"redrew {', '.join(plots)} in {args.replot.parent}")
         return 0
