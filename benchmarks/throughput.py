@@ -412,10 +412,10 @@ def check_records(records: Sequence[TxRecord]) -> list[str]:
     for r in records:
         if not r.succeeded:
             problems.append(f"call #{r.index} ({r.sender} nonce {r.nonce}): {r.describe_failure()}")
-    hashes = [r.tx_hash for r in records]
+    hashes = [r.tx_hash for r in records if r.tx_hash]  # "" = never sent
     if len(set(hashes)) != len(hashes):
         problems.append(f"{len(hashes) - len(set(hashes))} duplicated transaction hashes")
-    pairs = [(r.sender, r.nonce) for r in records]
+    pairs = [(r.sender, r.nonce) for r in records if r.tx_hash]
     if len(set(pairs)) != len(pairs):
         problems.append(f"{len(pairs) - len(set(pairs))} reused (sender, nonce) pairs")
     return problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])

@@ -363,7 +363,9 @@ class TxRecord:
     """What happened to one transaction. Times are Unix epoch seconds.
 
     ``status`` is 1 for success, 0 for a revert, ``None`` when the transaction was not
-    included (rejected at send: ``error`` says why; or no receipt before the timeout).
+    included (rejected at send: ``error`` says why; or no receipt before the timeout). A call
+    never sent (the node stopped including transactions) has ``nonce == -1``,
+    ``tx_hash == ""`` and ``error`` set.
     """
 
     index: int
@@ -1065,6 +1067,24 @@ class BatchSender:
             jobs.append(_Job(index=i, call=call, sender=senders[owners[i]], gas=g))
         return chain_id, fees, senders, jobs
 
+    def _wait_for_room(self, poller: _ReceiptPoller, outstanding: Any) -> bool:
+        """Wait until fewer than ``max_pending`` are pending; False if the node stopped
+        including transactions (no progress for ``receipt_timeout`` seconds)."""
+        assert self.max_pending is not None
+        last_count = outstanding()
+        last_progress = time.monotonic()
+        while poller.error is None:
+            count = outstanding()
+            if count < self.max_pending:
+                return True
+            now = time.monotonic()
+            if count < last_count:
+                last_count, last_progress = count, now
+            elif now - last_progress > self.receipt_timeout:
+                return False
+            time.sleep(self.poll_interval / 2)
+        return True  # the poller's error is raised by the caller
+
     def _sign(self, job: _Job, chain_id: int, fees: dict[str, int]) -> tuple[int, SignedTx]:
         nonce = job.sender.take_nonce()
         signed = sign_transaction(job.sender.key, chain_id=chain_id, nonce=nonce, gas=job.gas, to=job.call.to,
@@ -1112,10 +1132,15 @@ class BatchSender:
             barrier.wait()
         poller.start()
         pool = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="tx-send")
-        in_flight: deque[tuple[Any, set[str]]] = deque()  # (future, senders in that request)
+        in_flight: deque[tuple[Any, set[str], int]] = deque()  # (future, its senders, its size)
+
+        def outstanding() -> int:
+            """Accepted and not yet included, plus what is still on its way to the node."""
+            return poller.pending_count() + sum(size for f, _, size in in_flight if not f.done())
         t0 = time.time()
         n = len(jobs)
         done = 0
+        stalled = False
         try:
             while done < n:
                 if rate is not None:
@@ -1133,16 +1158,17 @@ class BatchSender:
                     # an unpaced run measures what the node sustains instead of filling its
                     # pool (large pools make some nodes slow down or stall).
                     if self.max_pending is not None:
-                        while poller.pending_count() >= self.max_pending and poller.error is None:
-                            time.sleep(self.poll_interval / 2)
-                        take = min(take, max(1, self.max_pending - poller.pending_count()))
+                        if not self._wait_for_room(poller, outstanding):
+                            stalled = True
+                            break
+                        take = min(take, max(1, self.max_pending - outstanding()))
                 # Wait for a free slot *before* signing, so that a rejection in the requests
                 # already sent has handed its nonce back by the time this batch takes nonces;
                 # and never have two requests with the same sender outstanding, so that each
                 # sender's nonces reach the node in order.
                 senders_here = {jobs[k].sender.address for k in range(done, done + take)}
                 while in_flight and (len(in_flight) >= self.max_in_flight
-                                     or any(senders_here & busy for _, busy in in_flight)):
+                                     or any(senders_here & busy for _, busy, _ in in_flight)):
                     in_flight.popleft()[0].result()
                 batch: list[tuple[_Job, TxRecord, bytes]] = []
                 for job_pos in range(done, done + take):
@@ -1161,7 +1187,7 @@ class BatchSender:
                     records.append(record)
                     batch.append((job, record, signed.raw))
                 done += take
-                in_flight.append((pool.submit(transmit, batch), senders_here))
+                in_flight.append((pool.submit(transmit, batch), senders_here, len(batch)))
                 if poller.error is not None:
                     raise poller.error
             while in_flight:
@@ -1177,6 +1203,12 @@ class BatchSender:
             if isinstance(poller.error, CrowdsenseError):
                 raise poller.error
             raise BatchError(f"receipt polling failed: {poller.error!r}") from poller.error
+        if stalled:
+            reason = (f"not sent: the node included none of the {self.max_pending} pending transactions "
+                      f"for {self.receipt_timeout:g} s")
+            for job in jobs[done:]:
+                records.append(TxRecord(index=job.index, sender=job.sender.address, nonce=-1, tx_hash="",
+                                        error=reason))
         for record in records:
             if record.error is None and record.status is None:
                 record.error = f"no receipt {self.receipt_timeout:g} s after the last send"

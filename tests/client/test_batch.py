@@ -383,3 +383,19 @@ def test_eth_keys_reference_uses_the_compiled_backend():
     from eth_keys.backends import get_backend
 
     assert type(get_backend()).__name__ == "CoinCurveECCBackend"
+
+
+def test_send_stops_when_the_node_includes_nothing(anvil_url, funded):
+    rpc = RpcClient(anvil_url)
+    sender = BatchSender(anvil_url, [funded[6]], gas=21_000, batch_size=1, max_pending=2, receipt_timeout=1.0)
+    rpc.call("evm_setAutomine", [False])  # the node accepts transactions but mines none
+    try:
+        records = sender.send([Call(to=SINK, value=1) for _ in range(5)])
+    finally:
+        rpc.call("evm_setAutomine", [True])
+    sent = [r for r in records if r.tx_hash]
+    unsent = [r for r in records if not r.tx_hash]
+    assert len(sent) == 2 and len(unsent) == 3
+    assert all(r.error and r.error.startswith("not sent") and r.nonce == -1 for r in unsent)
+    assert all(not r.succeeded for r in records)
+    assert [r.index for r in records] == list(range(5))
