@@ -173,8 +173,11 @@ def node_command(kind: str, port: int) -> list[str]:
         # anvil-1s also starts automining: the chain is prepared fast, and the timed run
         # switches to 1 s interval mining (Node.timed). History is kept (no --prune-history):
         # without it an eth_call at "latest" can race with the next block.
+        # --mixed-mining --block-time 1: automine, plus a block every second that sweeps up
+        # ready transactions the automine misses (foundry-rs/foundry#10122; seen here under
+        # load). Blocks are still mined as soon as transactions arrive.
         return [anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--silent",
-                "--gas-limit", str(BLOCK_GAS_LIMIT)]
+                "--gas-limit", str(BLOCK_GAS_LIMIT), "--mixed-mining", "--block-time", "1"]
     if kind == "ganache":
         return [str(binaries / "ganache"), "--server.host", "127.0.0.1", "--server.port", str(port),
                 "--logging.quiet", "--miner.blockGasLimit", hex(BLOCK_GAS_LIMIT),
