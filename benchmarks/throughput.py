@@ -37,7 +37,9 @@ latency; columns T = 3, 4, 5; one line per N) and ``throughput_fig9_<node>.png``
 N = 500, 1000, 1500; one line per T), with the paper's reported numbers marked, and
 ``throughput_saturation.png``. ``--quick`` (< 60 s) writes ``throughput_quick.*`` instead.
 
-Nodes: ``anvil-automine`` (a block as soon as transactions are ready), ``anvil-1s`` (1 s
+Nodes: ``anvil-automine`` (a block as soon as transactions are ready; started with
+``--mixed-mining --block-time 1``, which adds a once-a-second block that sweeps up ready
+transactions the automine misses under load, foundry-rs/foundry#10122), ``anvil-1s`` (1 s
 blocks: the chain is prepared automining, then ``evm_setIntervalMining 1`` - what
 ``--block-time 1`` sets at start - holds for the timed run) and ``ganache`` (instamine).
 Anvil keeps its default history (``--prune-history`` makes an ``eth_call`` at "latest" race
