@@ -202,7 +202,8 @@ def text_needles(label: str, text: str, *, allowed: Callable[[Blob], bool] | Non
 
 def bytes_needles(label: str, value: bytes, *, allowed: Callable[[Blob], bool] | None = None) -> list[Needle]:
     """Raw bytes and their ASCII hex."""
-    return [Needle(label, "raw bytes", bytes(value), allowed), Needle(label, "hex text", bytes(value).hex().encode(), allowed)]
+    return [Needle(label, "raw bytes", bytes(value), allowed),
+            Needle(label, "hex text", bytes(value).hex().encode(), allowed)]
 
 
 def int_needles(label: str, value: int, *, allowed: Callable[[Blob], bool] | None = None,
@@ -222,27 +223,34 @@ def int_needles(label: str, value: int, *, allowed: Callable[[Blob], bool] | Non
     return out
 
 
-def coordinate_needles(label: str, value: float, *, scale: int = 10**6,
+def coordinate_needles(label: str, value: float, *, scales: Sequence[int] = (10**6, 10**3, 10**2),
                        allowed: Callable[[Blob], bool] | None = None) -> list[Needle]:
     """A coordinate in every encoding it could plausibly leak in.
 
-    * the CTBC fixed-point integer ``round(value * scale)`` (micrometres for metres) as an ABI
-      ``int256`` word (what the UD payload carries) and as a packed ``int64``;
+    * fixed-point integers ``round(value * scale)`` - micrometres (the CTBC UD encoding, first
+      scale), millimetres and centimetres for metres - as an ABI ``int256`` word and as a
+      packed ``int64``;
     * the IEEE-754 float64 bytes, big- and little-endian;
-    * decimal strings: Python's shortest repr, 1, 3 and 6 decimals, and the fixed-point integer.
+    * decimal strings: Python's shortest repr, 1, 3 and 6 decimals, and the micrometre integer.
+
+    Encodings that are not :func:`distinctive` (a metre-rounded word, say) are dropped; a test
+    checks those with :func:`words` where every word is a value.
     """
     value = float(value)
     if not math.isfinite(value):
         return []
-    fixed = int(round(value * scale))
-    out = [
-        Needle(label, "fixed-point int256 word", int_word(fixed), allowed),
-        Needle(label, "fixed-point packed int64", (fixed % 2**64).to_bytes(8, "big"), allowed),
+    out = []
+    for scale in scales:
+        fixed = int(round(value * scale))
+        out += [Needle(label, f"fixed-point x{scale} int256 word", int_word(fixed), allowed),
+                Needle(label, f"fixed-point x{scale} packed int64", (fixed % 2**64).to_bytes(8, "big"), allowed)]
+    out += [
         Needle(label, "float64 big-endian", struct.pack(">d", value), allowed),
         Needle(label, "float64 little-endian", struct.pack("<d", value), allowed),
     ]
+    micro = int(round(value * scales[0]))
     out += [Needle(label, "decimal", s.encode(), allowed)
-            for s in _strings(repr(value), f"{value:.1f}", f"{value:.3f}", f"{value:.6f}", str(fixed))]
+            for s in _strings(repr(value), f"{value:.1f}", f"{value:.3f}", f"{value:.6f}", str(micro))]
     return [n for n in out if n.encoding == "decimal" or distinctive(n.data)]
 
 

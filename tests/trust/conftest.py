@@ -46,19 +46,10 @@ def _load_client_fixtures() -> Any:
 
 _client = _load_client_fixtures()
 
-# fixtures reused from the client suite (pytest collects them from this module's namespace)
-unused_port = _client.unused_port
-roles = _client.roles
+# fixtures reused from the client suite (pytest collects them from this module's namespace);
+# its flaky_proxy runs in front of this suite's node_url
 run_cli = _client.run_cli
-python_subprocess = _client.python_subprocess
 flaky_proxy = _client.flaky_proxy
-# helpers reused from the client suite
-FlakyProxy = _client.FlakyProxy
-Env = _client.Env
-Roles = _client.Roles
-CliResult = _client.CliResult
-make_env = _client.make_env
-NUM_LEVELS = _client.NUM_LEVELS
 
 
 @pytest.fixture(scope="session")

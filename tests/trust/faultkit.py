@@ -279,8 +279,8 @@ class FaultProxy:
                             break
                     proxy.log.extend((c.get("method", "?"), action) for c in calls if isinstance(c, dict))
                 if rule is not None and action == "rpc-error":
-                    errors = [{"jsonrpc": "2.0", "id": c.get("id"), "error": {"code": rule.code, "message": rule.message}}
-                              for c in calls]
+                    error = {"code": rule.code, "message": rule.message}
+                    errors = [{"jsonrpc": "2.0", "id": c.get("id"), "error": error} for c in calls]
                     self._answer(200, json.dumps(errors if isinstance(payload, list) else errors[0]).encode())
                     return
                 if rule is not None and action == "stall":
@@ -297,7 +297,8 @@ class FaultProxy:
                     if action == "crash-after":
                         snapshot = bytes.fromhex(rpc(proxy.target(), "anvil_dumpState")[2:])
                 try:
-                    req = urllib.request.Request(proxy.target(), data=body, headers={"Content-Type": "application/json"})
+                    req = urllib.request.Request(proxy.target(), data=body,
+                                                 headers={"Content-Type": "application/json"})
                     with urllib.request.urlopen(req, timeout=30) as resp:
                         answer = resp.read()
                 except (OSError, urllib.error.URLError):

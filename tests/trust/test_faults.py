@@ -21,10 +21,7 @@ import json
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,7 +229,8 @@ def tally(conn: Any, journals: list[Any], *, senders: set[str], released: Any = 
     out.claims = len(claims)
     per_subtask = Counter((e["args"]["taskId"], e["args"]["index"]) for e in claims)
     out.duplicate_claims += [f"subtask {k} claimed {n} times" for k, n in per_subtask.items() if n > 1]
-    claim_sends = Counter((tx["from"], bytes(tx["input"])) for tx, _ in chain if bytes(tx["input"])[:4].hex() == CLAIM[2:])
+    claim_sends = Counter((tx["from"], bytes(tx["input"])) for tx, _ in chain
+                          if bytes(tx["input"])[:4].hex() == CLAIM[2:])
     out.duplicate_claims += [f"{s} sent one claim {n} times" for (s, _), n in claim_sends.items() if n > 1]
     # every commitment of our parties opens with the journaled opening
     for event in events(verifier, "BitCommitted"):
@@ -346,7 +344,8 @@ def test_node_killed_at_every_step_then_restarted_loses_nothing(mode: str, resta
     # the run's results are those of an undisturbed run
     assert flow.fetched == {1: "street noise", 2: "flat noise", 3: "bedroom noise"}
     assert {a: conn.registry.functions.levelOf(a).call() for a in flow.levels} == flow.levels
-    assert flow.accepted == {r.account: manhattan(loc, flow.centre, flow.grid) for r, loc in zip(flow.pdc, flow.locations)}
+    assert flow.accepted == {r.account: manhattan(loc, flow.centre, flow.grid)
+                             for r, loc in zip(flow.pdc, flow.locations)}
     revealed = [flow.bit_board.bit_record(u.opening(epoch=flow.epoch).commitment).revealed for u in flow.ctbc]
     assert revealed == [True, False, True, False]
     print(f"\nnode {mode} {len(node.kills)} times, NodeUnavailableError reports: {len(reports)}, {t.as_dict()}")
@@ -412,7 +411,7 @@ def _finish_pdc(platform: Any, receiver: Any, query: Any) -> int:
 
 
 RPC_FAULTS = {
-    # name: (fault rules, expected error type name, message fragment, transparent?)
+    # name: (fault rules, expected error type name or None when the client rides over it, message fragment)
     "send answers internal error": (
         [Fault("eth_sendRawTransaction", "rpc-error", code=-32603, message="internal error")],
         "TransactionError", "the node refused the transaction: internal error"),
@@ -423,10 +422,10 @@ RPC_FAULTS = {
         [Fault("eth_getTransactionReceipt", "rpc-error", code=-32603, message="header not found", times=3)],
         "NodeUnavailableError", "header not found"),
     "estimate times out": (
-        [Fault("eth_estimateGas", "stall", seconds=1.0, times=3)],
+        [Fault("eth_estimateGas", "stall", seconds=0.7, times=3)],
         "NodeUnavailableError", "no answer within 0.5 s after 3 attempts"),
     "send times out once": (
-        [Fault("eth_sendRawTransaction", "stall", seconds=1.0, times=1)],
+        [Fault("eth_sendRawTransaction", "stall", seconds=0.7, times=1)],
         None, None),
 }
 
@@ -480,6 +479,47 @@ def test_faulty_rpc_in_ctbc_and_pdc_commitments(fault: str, node_url: str, deplo
     user.reveal(epoch=7)
     query = receiver.resume(task.task_id) if receiver.state(task.task_id) else receiver.respond(task)
     assert _finish_pdc(platform, receiver, query) == manhattan((1, 2), (5, 5), platform.grid)
+    t = tally(conn, [bit_journal, pdc_journal], senders={user_signer.address, receiver_signer.address})
+    assert t.commitments == 2 and t.lost_secrets == [] and t.duplicate_sends == [], t
+
+
+def test_http_errors_and_hangs_in_ctbc_and_pdc_flows(flaky_proxy: Any, deployed: Path, paillier_key: Any,
+                                                       tmp_path: Path) -> None:
+    """The client suite's flaky proxy (HTTP 503 bursts, requests left unanswered) in front of a
+    CTBC user and a PDC receiver: short bursts are ridden over by the retries, long ones give
+    NodeUnavailableError, and the same calls then finish the round."""
+    from offchain.client.connection import open_connection
+    from offchain.client.errors import NodeUnavailableError
+    from offchain.ctbc.payload import encode_ud
+    from offchain.pdc.encoding import manhattan
+    from offchain.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
+
+    conn = open_connection(flaky_proxy.url, deployed, timeout=0.5, retries=2, backoff=0.05)
+    user, bit_journal, user_signer = _ctbc_party(conn, tmp_path, "flaky-ctbc")
+    platform, task = _platform(conn, paillier_key, "flaky-pdc")
+    receiver, pdc_journal, receiver_signer = _pdc_party(conn, tmp_path, "flaky-pdc", platform, (7, 3))
+    payload = encode_ud(9, 1, 3_333_333_333, 4_444_444_444)
+    flaky_proxy.stall_seconds = 0.7  # longer than the 0.5 s client timeout
+
+    flaky_proxy.fail_next = 2  # fewer than the 3 attempts: nobody notices
+    user.commit(epoch=9, payload=payload)
+    flaky_proxy.stall_next = 1
+    query = receiver.respond(task)
+    assert flaky_proxy.failures == 3
+
+    flaky_proxy.fail_next = 3
+    with pytest.raises(NodeUnavailableError, match=r"^node at http://\S+ is unavailable: HTTP 503 after 3 attempts$"):
+        user.reveal(epoch=9)
+    flaky_proxy.fail_next = 0
+    user.reveal(epoch=9)
+    decryption = platform.handle_query(QueryMessage.from_json(query.to_json()))
+    flaky_proxy.stall_next = 3
+    with pytest.raises(NodeUnavailableError, match=r"no answer within 0\.5 s after 3 attempts$"):
+        receiver.finish(DecryptionMessage.from_json(decryption.to_json()))
+    flaky_proxy.stall_next = 0
+    reveal = receiver.finish(DecryptionMessage.from_json(decryption.to_json()))
+    assert platform.handle_reveal(RevealMessage.from_json(reveal.to_json())) == manhattan((7, 3), (5, 5), platform.grid)
+    assert user.board.bit_record(user.opening(epoch=9).commitment).revealed
     t = tally(conn, [bit_journal, pdc_journal], senders={user_signer.address, receiver_signer.address})
     assert t.commitments == 2 and t.lost_secrets == [] and t.duplicate_sends == [], t
 

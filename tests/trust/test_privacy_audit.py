@@ -165,8 +165,8 @@ def test_no_individual_coordinate_real_or_transformed_on_chain(run: Run) -> None
     for u in ctbc["users"]:
         needles += needles_of(f"real position of CTBC user {u['account']}", u["real"])
         needles += needles_of(f"transformed position of CTBC user {u['account']}", u["transformed"])
-        assert [n.data for n in needles_of("t", u["transformed"]) if n.encoding == "fixed-point int256 word"] == \
-            [int_word(v) for v in u["transformedFixed"]]
+        assert [n.data for n in needles_of("t", u["transformed"]) if n.encoding == "fixed-point x1000000 int256 word"] \
+            == [int_word(v) for v in u["transformedFixed"]]  # the needles encode exactly what a UD payload holds
     for r in pdc["receivers"]:
         needles += needles_of(f"real position of PDC receiver {r['account']}", r["real"])
     needles += needles_of("real PDC task centre", pdc["centreReal"])
@@ -181,6 +181,14 @@ def test_no_individual_coordinate_real_or_transformed_on_chain(run: Run) -> None
     assert len(needles) > 300
     hits = scan(run.blobs, needles)
     assert hits == [], _report(hits)
+    # metre-rounded coordinates are small words: look for them where every word is a value, the
+    # commitment calls and events (their only small words are the UD's epoch and group, and the
+    # offset and length of revealBit's payload, all below 256)
+    metres = {round(v) for u in ctbc["users"] for v in (*u["real"], *u["transformed"])}
+    metres |= {round(v) for r in pdc["receivers"] for v in r["real"]}
+    metres = {m % 2**256 for m in metres if abs(m) >= 256}
+    verifier_blobs = [b for b in run.blobs if b.to == run.verifier and b.kind in ("calldata", "topic", "logdata")]
+    assert verifier_blobs and [(b.where, w) for b in verifier_blobs for w in words(b) if w in metres] == []
 
 
 def test_group_centres_only_in_reveals_of_asked_groups(run: Run) -> None:
