@@ -35,8 +35,13 @@ and quality (paper Figs. 5 and 6).
 Outputs in ``--out-dir``: ``classify.json`` (machine, parameters, targets, every measurement),
 ``classify.csv`` (one row per timed stage), ``classify_fig6_partition.png`` (the T = 3
 levels on the graph drawing), ``classify_fig5_quality.png`` (spectral vs k-means in feature
-space) and ``classify_timings.png``. ``--quick`` (< 60 s: T = 3 only, no reference, a 5k-node
-scaling graph) writes ``classify_quick.*`` instead.
+space) and ``classify_timings.png``. ``--quick`` (< 60 s on an idle machine: T = 3, one run
+without warm-up, no reference, no command-line run, a 5k-node scaling graph) writes
+``classify_quick.*`` instead.
+
+Every timed run also records CPU seconds (this process, and the forked betweenness worker):
+the machine is shared, and under load the wall-clock times grow while CPU times do not, so
+both are reported.
 """
 
 from __future__ import annotations
@@ -119,10 +124,26 @@ def log(message: str) -> None:
 
 
 def peak_mb() -> dict[str, float]:
-    """Peak resident memory of this process and of its (finished) children, MB (Linux: KB units)."""
+    """Peak resident memory, MB: this process (VmHWM of its own address space; ru_maxrss would
+    also count the parent's memory at fork time, kept across exec) and its largest finished
+    child (a forked betweenness worker: its shared copy-on-write pages are counted again, so
+    self + children is an upper bound of the peak of both together)."""
     unit = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0
-    return {"self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit,
-            "children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / unit}
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                own = int(line.split()[1]) / 1024.0
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return {"self_mb": own, "children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / unit}
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process and of its finished children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 # ------------------------------------------------------------------------ our pipeline
@@ -136,8 +157,10 @@ def run_ours(path: Path, t: int, *, repeats: int, seed: int, jobs: int | None, p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(repeats):
+            own, kids = cpu_seconds()
             result = classify_graph(path, n_levels=t, random_state=seed, n_jobs=jobs, betweenness=pivots)
-            runs.append(dict(result.timings))
+            own2, kids2 = cpu_seconds()
+            runs.append({**result.timings, "cpu_main": own2 - own, "cpu_workers": kids2 - kids})
     assert result is not None
     stages = list(runs[0])
     return {
@@ -254,9 +277,13 @@ def scale_worker(edge_file: str, pivots: int, t: int, seed: int, jobs: int | Non
         # Warm-up on a small graph: imports and first-call costs are not the pipeline's.
         classify_graph(from_networkx(nx.powerlaw_cluster_graph(300, 3, 0.3, seed=1)), n_levels=t,
                        betweenness=16, random_state=seed, n_jobs=jobs)
+        own, kids = cpu_seconds()
         result = classify_graph(edge_file, n_levels=t, betweenness=pivots, random_state=seed, n_jobs=jobs)
+        own2, kids2 = cpu_seconds()
     out = {
         "timings": result.timings,
+        "cpu_main_s": own2 - own,
+        "cpu_workers_s": kids2 - kids,
         "peak": peak_mb(),
         "nodes": result.graph.n_nodes,
         "edges": result.graph.n_edges,
@@ -531,10 +558,11 @@ def main(argv: list[str] | None = None) -> int:
     # 1. ego-Facebook, ours ----------------------------------------------------------------
     from offchain.classify import classify_graph
 
-    log("ego-Facebook: warm-up run")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        classify_graph(FACEBOOK, n_levels=3, random_state=args.seed, n_jobs=args.jobs)
+    if not quick:  # quick: the single timed run includes imports and first-call costs
+        log("ego-Facebook: warm-up run")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            classify_graph(FACEBOOK, n_levels=3, random_state=args.seed, n_jobs=args.jobs)
     fb: dict[int, Any] = {}
     for t in ts:
         log(f"ego-Facebook: T={t}, {repeats} timed run(s)")
@@ -543,13 +571,15 @@ def main(argv: list[str] | None = None) -> int:
             for stage, sec in run.items():
                 rows.append({"dataset": "ego-Facebook", "T": t, "pipeline": "ours", "run": i, "stage": stage,
                              "seconds": round(sec, 6)})
-    log("ego-Facebook: cold command-line run (interpreter start and imports included)")
-    with tempfile.TemporaryDirectory() as tmp:
-        clock = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "crowdsense"), "classify", "--graph", str(FACEBOOK),
-                        "--levels", "3", "--out", str(Path(tmp) / "levels.json"), "--no-progress"],
-                       check=True, capture_output=True)
-        cli_wall = time.perf_counter() - clock
+    cli_wall = None
+    if not quick:
+        log("ego-Facebook: cold command-line run (interpreter start and imports included)")
+        with tempfile.TemporaryDirectory() as tmp:
+            clock = time.perf_counter()
+            subprocess.run([str(Path(sys.executable).parent / "crowdsense"), "classify", "--graph", str(FACEBOOK),
+                            "--levels", "3", "--out", str(Path(tmp) / "levels.json"), "--no-progress"],
+                           check=True, capture_output=True)
+            cli_wall = time.perf_counter() - clock
     report["facebook"] = {
         "nodes": fb[ts[0]]["result"].graph.n_nodes,
         "edges": fb[ts[0]]["result"].graph.n_edges,
@@ -569,24 +599,30 @@ def main(argv: list[str] | None = None) -> int:
     reference = None
     if not quick and not args.skip_reference:
         log("reference: networkx features (betweenness takes minutes)")
+        own = cpu_seconds()[0]
         feats = reference_features(FACEBOOK)
+        ref_feature_cpu = cpu_seconds()[0] - own
         ours_x = fb[3]["result"].features.matrix()
         node_ids = [int(v) for v in fb[3]["result"].graph.node_ids]
         assert node_ids == feats["nodes"], "node order differs"
         reference = {"features_s": feats["timings"], "features_total_s": sum(feats["timings"].values()),
+                     "features_cpu_s": ref_feature_cpu,
                      "max_abs_feature_difference": dict(zip(("D", "BC", "Lc", "I_f"),
                                                             np.abs(ours_x - feats["x"]).max(axis=0).tolist())),
-                     "by_T": {}, "total_by_T": {}, "speedup_by_T": {}}
+                     "by_T": {}, "total_by_T": {}, "speedup_by_T": {}, "cpu_speedup_by_T": {}}
         for stage, sec in feats["timings"].items():
             rows.append({"dataset": "ego-Facebook", "T": "", "pipeline": "reference", "run": 0, "stage": stage,
                          "seconds": round(sec, 6)})
         for t in ts:
             log(f"reference: partition T={t}")
+            own = cpu_seconds()[0]
             part = reference_partition(feats["x"], t, k=args.neighbors, seed=args.seed)
+            part_cpu = cpu_seconds()[0] - own
             total = reference["features_total_s"] + sum(part["timings"].values())
             ours_levels = fb[t]["result"].levels
             reference["by_T"][str(t)] = {
                 "partition_s": part["timings"],
+                "partition_cpu_s": part_cpu,
                 "identical_levels": bool(np.array_equal(part["levels"], ours_levels)),
                 "identical_fraction": float(np.mean(part["levels"] == ours_levels)),
                 "knn_components": part["knn_components"],
@@ -594,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             reference["total_by_T"][str(t)] = total
             reference["speedup_by_T"][str(t)] = total / fb[t]["median"]["total"]
+            ours_cpu = fb[t]["median"]["cpu_main"] + fb[t]["median"]["cpu_workers"]
+            reference["cpu_speedup_by_T"][str(t)] = (ref_feature_cpu + part_cpu) / ours_cpu
             for stage, sec in part["timings"].items():
                 rows.append({"dataset": "ego-Facebook", "T": t, "pipeline": "reference", "run": 0, "stage": stage,
                              "seconds": round(sec, 6)})
@@ -633,9 +671,14 @@ def main(argv: list[str] | None = None) -> int:
     plot_timings(fb, reference, scaling, out_dir / f"{name}_timings.png")
 
     # headline ------------------------------------------------------------------------------
-    head: dict[str, Any] = {"facebook_T3_median_s": fb[3]["median"]["total"]}
+    head: dict[str, Any] = {
+        "facebook_T3_median_s": fb[3]["median"]["total"],
+        "facebook_T3_median_cpu_s": fb[3]["median"]["cpu_main"] + fb[3]["median"]["cpu_workers"],
+        "load_average_1min_start_end": [machine["load_average_at_start"][0], os.getloadavg()[0]],
+    }
     if reference:
         head["facebook_speedup_vs_networkx"] = {t: reference["speedup_by_T"][t] for t in reference["speedup_by_T"]}
+        head["facebook_cpu_speedup_vs_networkx"] = reference["cpu_speedup_by_T"]
         head["identical_levels_vs_reference"] = {t: reference["by_T"][t]["identical_levels"] for t in reference["by_T"]}
     big = [c for c in scaling if c["n"] == 100_000]
     if big:

@@ -260,7 +260,10 @@ def _batch_sums(batches: list[np.ndarray]) -> list[np.ndarray]:
     (1/2) sum_{s in S} delta_s(v): halves of the node set add up to the full value.
     """
     g = _WORKER_GRAPH
-    return [np.asarray(g.betweenness(directed=False, sources=b.tolist()), dtype=np.float64) for b in batches]
+    n = g.vcount()
+    # Every node as a source: igraph's full algorithm (its subset variant has more overhead).
+    return [np.asarray(g.betweenness(directed=False, sources=None if b.size == n else b.tolist()),
+                       dtype=np.float64) for b in batches]
 
 
 def _resolve_jobs(n_jobs: int | None) -> int:
