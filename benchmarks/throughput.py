@@ -583,15 +583,24 @@ def run_node(kind: str, plan: Plan, *, seed: int, processes: int, batch_size: in
     info = {"command": [Path(c).name if i == 0 else c for i, c in enumerate(node_command(kind, 0))],
             "version": probe.version(), "fresh_node_per_configuration": True}
 
-    def prepared(t: int) -> tuple[Node, Chain]:
-        node = Node(kind, pick_port(rng)).__enter__()
-        try:
-            chain = prepare_chain(node.url, num_levels=t, per_level=plan.per_level, seed=seed, funded=set(),
-                                  processes=processes, batch_size=batch_size)
-        except BaseException:
-            node.__exit__()
-            raise
-        return node, chain
+    def prepared(t: int, attempts: int = 2) -> tuple[Node, Chain]:
+        # Preparation is not measured: if the node stalls during it (seen with Anvil 1.7.1 on a
+        # loaded machine: accepted transactions left unmined for minutes), start a new node.
+        for attempt in range(attempts):
+            node = Node(kind, pick_port(rng)).__enter__()
+            try:
+                chain = prepare_chain(node.url, num_levels=t, per_level=plan.per_level, seed=seed,
+                                      funded=set(), processes=processes, batch_size=batch_size)
+                return node, chain
+            except Exception as exc:  # noqa: BLE001 - retried once on a fresh node
+                node.__exit__()
+                if attempt + 1 == attempts:
+                    raise
+                log(f"  preparation failed ({str(exc)[:200]}); retrying on a fresh node")
+            except BaseException:
+                node.__exit__()
+                raise
+        raise AssertionError("unreachable")
 
     for t in plan.ts:
         for rep in range(plan.saturation_repeats):
