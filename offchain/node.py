@@ -42,11 +42,20 @@ ANVIL_KEYS = [
 ]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(lo: int | None = None, hi: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago: any, or the first free in [lo, hi]."""
+    if lo is None or hi is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    for port in range(lo, hi + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ToolchainError(f"no free TCP port in {lo}-{hi} on 127.0.0.1")
 
 
 def rpc_alive(url: str, timeout: float = 1.0) -> bool:

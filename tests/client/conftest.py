@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,24 +24,16 @@ from typing import Any, Callable
 
 import pytest
 
+from offchain.errors import ToolchainError
+from offchain.node import LocalNode, free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
 NUM_LEVELS = 3
 
 
 # ---------------------------------------------------------------------------- node
 
 
-def free_port(lo: int = 8600, hi: int = 8699) -> int:
-    """A port of [lo, hi] nobody listens on (bind test on 127.0.0.1)."""
-    for port in range(lo, hi + 1):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {lo}-{hi}")
 
 
 def _rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0) -> Any:
@@ -55,44 +46,20 @@ def _rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0
 @pytest.fixture(scope="session")
 def node_url() -> Any:
     """URL of a private Anvil (chain id 31337, auto-mining), stopped after the session."""
-    if not ANVIL.exists() and shutil.which("anvil") is None:
-        pytest.skip("anvil is not installed (run `make setup`)")
-    binary = str(ANVIL) if ANVIL.exists() else "anvil"
-    last_error: Exception | None = None
-    for _ in range(5):  # another process may grab the port between the check and the start
-        port = free_port()
-        proc = subprocess.Popen([binary, "--port", str(port), "--silent"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                _rpc(url, "eth_chainId")
-                break
-            except OSError as exc:
-                last_error = exc
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            proc.wait()
-            continue
-        try:
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return
-    raise RuntimeError(f"could not start anvil: {last_error}")
+    try:
+        node = LocalNode("anvil", port=free_port(8600, 8699)).start()
+    except ToolchainError as exc:
+        pytest.skip(f"cannot start anvil: {exc}")
+    try:
+        yield node.url
+    finally:
+        node.stop()
 
 
 @pytest.fixture()
 def unused_port() -> int:
     """A port in 8600-8699 nothing listens on (for "node down")."""
-    return free_port()
+    return free_port(8600, 8699)
 
 
 @pytest.fixture(scope="session")
@@ -259,7 +226,7 @@ class FlakyProxy:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        port = free_port()
+        port = free_port(8600, 8699)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{port}"

@@ -24,8 +24,6 @@ if getattr(sys.modules.get("offchain"), "__file__", "") is None:
 
 import json  # noqa: E402
 import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
@@ -33,20 +31,12 @@ from dataclasses import dataclass  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
 import pytest  # noqa: E402
-ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+
+from offchain.errors import ToolchainError  # noqa: E402
+from offchain.node import LocalNode, free_port  # noqa: E402
 NUM_LEVELS = 3
 
 
-def free_port(lo: int = 8600, hi: int = 8699) -> int:
-    """A port of [lo, hi] nobody listens on (bind test on 127.0.0.1)."""
-    for port in range(lo, hi + 1):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {lo}-{hi}")
 
 
 def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> Any:
@@ -56,54 +46,25 @@ def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0)
         return json.loads(resp.read())["result"]
 
 
-def anvil_binary() -> str:
-    if ANVIL.exists():
-        return str(ANVIL)
-    found = shutil.which("anvil")
-    if found is None:
-        pytest.skip("anvil is not installed (run `make setup`)")
-    return found
 
 
 @pytest.fixture(scope="session")
 def node_url() -> Any:
     """URL of a private Anvil (chain id 31337, auto-mining), stopped after the session."""
-    binary = anvil_binary()
-    last_error: Exception | None = None
-    for _ in range(5):  # another process may take the port between the check and the start
-        port = free_port()
-        proc = subprocess.Popen([binary, "--port", str(port), "--silent"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                rpc(url, "eth_chainId")
-                break
-            except OSError as exc:
-                last_error = exc
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            proc.wait()
-            continue
-        try:
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return
-    raise RuntimeError(f"could not start anvil: {last_error}")
+    try:
+        node = LocalNode("anvil", port=free_port(8600, 8699)).start()
+    except ToolchainError as exc:
+        pytest.skip(f"cannot start anvil: {exc}")
+    try:
+        yield node.url
+    finally:
+        node.stop()
 
 
 @pytest.fixture()
 def unused_port() -> int:
     """A port in 8600-8699 that nothing listens on."""
-    return free_port()
+    return free_port(8600, 8699)
 
 
 @pytest.fixture()
