@@ -63,7 +63,16 @@ DirectedPolicy = Literal["reject", "symmetrize"]
 _DIRECTED_POLICIES = ("reject", "symmetrize")
 _COMMENT_CHARS = ("#", "%")
 _DIRECTED_HEADER = re.compile(r"(?<![a-z])directed(?![a-z])", re.IGNORECASE)
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INTEGERS = re.compile(r"[+-]?[0-9]+(?:\n[+-]?[0-9]+)*")
+_CANONICAL_INTEGERS = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\n(?:0|[1-9][0-9]{0,17}))*")
+_BLANK = r"[ \t\r]*"
+_PAIR_LINE = rf"{_BLANK}(?:\S+[ \t\r]+\S+{_BLANK})?"
+#: Every line blank or exactly two fields (after comment lines are emptied).
+_PLAIN_PAIRS = re.compile(rf"(?:{_PAIR_LINE}\n)*{_PAIR_LINE}")
+#: A whole comment line (its text; the newline stays).
+_COMMENT_LINE = re.compile(r"^[ \t\r]*[#%][^\n]*", re.MULTILINE)
+#: Comment and blank lines at the start of a file (where SNAP puts its header).
+_HEADER_BLOCK = re.compile(r"(?:[ \t\r]*(?:[#%][^\n]*)?\n)*")
 
 
 # ------------------------------------------------------------------------------- errors
@@ -280,10 +289,34 @@ def _read_text(path: Path) -> str:
 
 
 def _node_order(tokens: Iterable[str]) -> list[str]:
-    names = set(tokens)
-    if all(_INTEGER.fullmatch(t) for t in names):
+    """Node names sorted by integer value when all are integers (ties by text), else by text."""
+    names = list(set(tokens))
+    if _INTEGERS.fullmatch("\n".join(names)):
+        values = list(map(int, names))
+        if len(set(values)) == len(values):
+            try:
+                order = np.argsort(np.array(values, dtype=np.int64), kind="stable")
+                return [names[i] for i in order]
+            except OverflowError:
+                pass
         return sorted(names, key=lambda t: (int(t), t))
     return sorted(names)
+
+
+def _positions_of(tokens: list[str], names: list[str]) -> np.ndarray:
+    """Position in ``names`` of every token."""
+    if _CANONICAL_INTEGERS.fullmatch("\n".join(names)):
+        # Canonical integers (no sign, no leading zero) name nodes one-to-one by value, so
+        # numpy can parse and look them up without a Python loop.
+        try:
+            values = np.array(tokens).astype(np.int64)
+            keys = np.array(names).astype(np.int64)
+            order = np.argsort(keys)
+            return order[np.searchsorted(keys, values, sorter=order)]
+        except (OverflowError, ValueError):
+            pass
+    index = {name: i for i, name in enumerate(names)}
+    return np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
 
 def load_edge_list(path: str | Path, *, directed: DirectedPolicy = "reject") -> Graph:
@@ -312,31 +345,98 @@ def load_edge_list(path: str | Path, *, directed: DirectedPolicy = "reject") -> 
     path = Path(path)
     text = _read_text(path)
     source = str(path)
-    us: list[str] = []
-    vs: list[str] = []
+    declared = _header_declares_directed(text)
+    body = _COMMENT_LINE.sub("", text)
+    values = _integer_pairs(body)
+    if values is not None:  # the common SNAP case, parsed without a Python loop
+        if values.size == 0:
+            raise EmptyGraphError(f"{source} has no edge (only comments or blank lines); "
+                                  "a graph needs at least one edge")
+        keys = _sorted_unique(values)
+        ids = np.searchsorted(keys, values)
+        names: list[str] = list(map(str, keys.tolist()))
+        return _build(names, ids[0::2], ids[1::2], source=source, directed=directed, declared_directed=declared)
+    if _PLAIN_PAIRS.fullmatch(body):
+        tokens = body.split()
+    else:
+        tokens, declared = _parse_lines(text, source)
+    if not tokens:
+        raise EmptyGraphError(f"{source} has no edge (only comments or blank lines); a graph needs at least one edge")
+    names = _node_order(tokens)
+    ids = _positions_of(tokens, names)
+    return _build(names, ids[0::2], ids[1::2], source=source, directed=directed, declared_directed=declared)
+
+
+def _declared_directed(comment: str) -> str | None:
+    """The comment itself if it declares the graph directed (SNAP: '# Directed graph ...')."""
+    if _DIRECTED_HEADER.search(comment) and "undirected" not in comment.lower():
+        return comment.strip()[:60]
+    return None
+
+
+def _header_declares_directed(text: str) -> str | None:
+    """The first comment of the leading comment block that declares the graph directed."""
+    header = _HEADER_BLOCK.match(text)
+    for line in header.group(0).split("\n") if header else ():
+        found = _declared_directed(line)
+        if found:
+            return found
+    return None
+
+
+def _integer_pairs(body: str) -> np.ndarray | None:
+    """All ids ``[u1, v1, u2, v2, ...]`` as int64 if every line of ``body`` (comments already
+    emptied) is blank or two canonical non-negative integers (no sign, no leading zero, at
+    most 18 digits: the text of such an id is ``str`` of its value, so nothing is lost);
+    None otherwise (the caller then parses text tokens).
+
+    The check runs on the bytes with numpy and the numbers are parsed by
+    ``np.fromstring``: about 0.2 s for a million-edge file, against 3 s for a line loop.
+    """
+    try:
+        raw = np.frombuffer(body.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None
+    if raw.size == 0:
+        return np.empty(0, dtype=np.int64)
+    digit = (raw >= 48) & (raw <= 57)
+    newline = raw == 10
+    if not (digit | newline | (raw == 32) | (raw == 9) | (raw == 13)).all():
+        return None
+    after = np.concatenate((digit[1:], [False]))
+    first = digit & ~np.concatenate(([False], digit[:-1]))
+    last = digit & ~after
+    starts, ends = np.flatnonzero(first), np.flatnonzero(last)
+    if starts.size == 0:
+        return np.empty(0, dtype=np.int64)
+    if (ends - starts).max() >= 18 or np.any((raw[starts] == 48) & (ends > starts)):
+        return None
+    per_line = np.bincount(np.cumsum(newline)[starts])
+    if np.any((per_line != 0) & (per_line != 2)):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        values = np.fromstring(body, dtype=np.int64, sep=" ")
+    return values if values.size == starts.size else None
+
+
+def _parse_lines(text: str, source: str) -> tuple[list[str], str | None]:
+    """Line-by-line parse with the exact line number of the first malformed line."""
+    tokens: list[str] = []
     declared: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if stripped[0] in _COMMENT_CHARS:
-            if declared is None and not us:
-                match = _DIRECTED_HEADER.search(stripped)
-                if match and "undirected" not in stripped.lower():
-                    declared = stripped[:60]
+            if declared is None and not tokens:
+                declared = _declared_directed(stripped)
             continue
         parts = stripped.split()
         if len(parts) != 2:
             raise MalformedEdgeListError(source, number, stripped, f"{len(parts)} fields")
-        us.append(parts[0])
-        vs.append(parts[1])
-    if not us:
-        raise EmptyGraphError(f"{source} has no edge (only comments or blank lines); a graph needs at least one edge")
-    names = _node_order(set(us).union(vs))
-    index = {name: i for i, name in enumerate(names)}
-    src = np.fromiter((index[t] for t in us), dtype=np.int64, count=len(us))
-    dst = np.fromiter((index[t] for t in vs), dtype=np.int64, count=len(vs))
-    return _build(names, src, dst, source=source, directed=directed, declared_directed=declared)
+        tokens.extend(parts)
+    return tokens, declared
 
 
 def from_edges(edges: Iterable[tuple[Hashable, Hashable]], *, nodes: Iterable[Hashable] | None = None,

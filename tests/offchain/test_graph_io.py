@@ -253,3 +253,54 @@ def test_email_eu_core_symmetrized_matches_networkx_reader():
     assert named_edges(g) == {frozenset(e) for e in ref.edges}
     assert g.self_loops_dropped == loops
 
+
+
+# ------------------------------------------------------------------ the three parsers agree
+
+
+MESSY = nx.gnm_random_graph(60, 150, seed=4)
+
+
+def messy_text() -> str:
+    g = MESSY
+    lines = ["# Undirected graph: messy", ""]
+    for k, (u, v) in enumerate(g.edges()):
+        sep = "\t" if k % 3 else "  "
+        lines.append(f"{u}{sep}{v}" + ("\r" if k % 5 == 0 else ""))
+        if k % 40 == 0:
+            lines.append("% a comment in the middle")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("parser", ["integers", "tokens", "lines"])
+def test_every_parser_reads_the_same_graph(tmp_path, monkeypatch, parser):
+    import re
+
+    import offchain.graph_io as graph_io
+
+    path = write(tmp_path, messy_text())
+    expected = load_edge_list(path)  # integer fast path
+    if parser in ("tokens", "lines"):
+        monkeypatch.setattr(graph_io, "_integer_pairs", lambda body: None)
+    if parser == "lines":
+        monkeypatch.setattr(graph_io, "_PLAIN_PAIRS", re.compile(r"(?!)"))
+    g = load_edge_list(path)
+    assert g.node_ids == expected.node_ids and np.array_equal(g.edges, expected.edges)
+    assert named_edges(g) == {frozenset((str(u), str(v))) for u, v in MESSY.edges}
+
+
+def test_unusual_whitespace_read_line_by_line(tmp_path):
+    g = load_edge_list(write(tmp_path, "1\u00a02\n2 3\n"))
+    assert named_edges(g) == {frozenset(("1", "2")), frozenset(("2", "3"))}
+
+
+def test_ids_with_leading_zeros_or_signs_keep_their_text(tmp_path):
+    g = load_edge_list(write(tmp_path, "007 7\n+7 7\n"))
+    assert g.node_ids == ("+7", "007", "7")  # equal values ordered by text
+    assert g.n_edges == 2
+
+
+def test_very_long_integer_ids_kept_exactly(tmp_path):
+    big = "123456789012345678901234567890"
+    g = load_edge_list(write(tmp_path, f"{big} 1\n1 2\n"))
+    assert g.node_ids == ("1", "2", big)
