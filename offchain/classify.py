@@ -356,6 +356,9 @@ def partition_quality(similarity: SimilarityGraph, features: NodeFeatures | Any,
     from sklearn.metrics import silhouette_score
 
     lab = np.asarray(labels).reshape(-1)
+    n_nodes = similarity.point_of_node.size
+    if lab.size != n_nodes:
+        raise InputError(f"labels has {lab.size} entries, expected one per node ({n_nodes})")
     _, dense = np.unique(lab, return_inverse=True)
     dense = dense.reshape(-1)
     p = similarity.n_points

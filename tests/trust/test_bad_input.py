@@ -812,10 +812,7 @@ def test_every_library_entry_point_has_a_bad_input_row() -> None:
 
 #: Rows that fail today in modules their owners are still writing: reported, not fixed here.
 #: ``strict``: the day the owner fixes one, its row passes and the marker must go.
-KNOWN_GAPS = {
-    "partition-quality-labels-length": "offchain/classify.py (work in progress): labels of the wrong length reach "
-                                       "scikit-learn and come back as its ValueError",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[r.id]))
