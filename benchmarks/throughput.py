@@ -51,6 +51,7 @@ block, so a block costs time proportional to the chain's state (measured here wi
 19.5 ms once 3,000 subtasks are released). Automine makes a block per handful of arriving
 transactions, so under load the node spends its time on state roots; interval mining pays that
 cost ten times a second whatever the load.
+
 Anvil keeps its default history (``--prune-history`` makes an ``eth_call`` at "latest" race
 with the next block). Ganache executes an order of magnitude slower than Anvil, so its
 paced grid is capped at R <= 200 tx/s and N <= 1000 (``GANACHE_MAX_RATE``/``_MAX_N``); beyond
