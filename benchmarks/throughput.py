@@ -503,10 +503,9 @@ def _stats_row(records: Sequence[TxRecord], wall: float) -> dict[str, Any]:
     return s
 
 
-def run_claims(node: Node, chain: Chain, n: int, rate: float | None, *, presign: bool, tag: str) -> dict[str, Any]:
-    claims = release_claims(chain, n, tag)
-    calls = [Call(to=chain.registry, data=claim_data(c.task_id, c.index), gas=chain.claim_gas, sender=c.receiver)
-             for c in claims]
+def _timed_send(node: Node, chain: Chain, calls: list[Call], rate: float | None,
+                presign: bool) -> tuple[list[TxRecord], dict[str, Any]]:
+    """Send ``calls`` from the receivers in the node's timed mining mode: records and stats row."""
     with node.timed():
         cpu0 = node.cpu_seconds()
         start = time.time()
@@ -515,6 +514,14 @@ def run_claims(node: Node, chain: Chain, n: int, rate: float | None, *, presign:
         node_cpu = node.cpu_seconds() - cpu0
     row = _stats_row(records, wall)
     row["node_cpu_s"] = node_cpu
+    return records, row
+
+
+def run_claims(node: Node, chain: Chain, n: int, rate: float | None, *, presign: bool, tag: str) -> dict[str, Any]:
+    claims = release_claims(chain, n, tag)
+    calls = [Call(to=chain.registry, data=claim_data(c.task_id, c.index), gas=chain.claim_gas, sender=c.receiver)
+             for c in claims]
+    records, row = _timed_send(node, chain, calls, rate, presign)
     row["problems"] = check_claims(chain, claims, records)
     return row
 
@@ -524,14 +531,7 @@ def run_transfers(node: Node, chain: Chain, n: int, rate: float | None, *, presi
     senders = len(chain.receivers.addresses)
     calls = [Call(to="0x" + keccak256(f"sink/{tag}/{i}".encode())[-20:].hex(), value=1, gas=TRANSFER_GAS,
                   sender=i % senders) for i in range(n)]
-    with node.timed():
-        cpu0 = node.cpu_seconds()
-        start = time.time()
-        records = chain.receivers.send(calls, rate=rate, presign=presign)
-        wall = time.time() - start
-        node_cpu = node.cpu_seconds() - cpu0
-    row = _stats_row(records, wall)
-    row["node_cpu_s"] = node_cpu
+    records, row = _timed_send(node, chain, calls, rate, presign)
     row["problems"] = check_records(records)
     return row
 

@@ -8,19 +8,19 @@ real node without any set-up by hand. Binaries come from the project's ``node_mo
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from offchain.errors import ToolchainError
 
-__all__ = ["LocalNode", "free_port", "rpc_alive", "find_binary", "ANVIL_KEYS"]
+__all__ = ["LocalNode", "free_port", "rpc_call", "rpc_alive", "find_binary", "ANVIL_KEYS"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 NodeKind = Literal["anvil", "ganache"]
@@ -43,12 +43,19 @@ ANVIL_KEYS = [
 
 
 def free_port(lo: int | None = None, hi: int | None = None) -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago: any, or the first free in [lo, hi]."""
+    """A TCP port on 127.0.0.1 that was free a moment ago: any, or a free one of [lo, hi].
+
+    The range is tried in random order: several processes (test suites, benchmarks) share one
+    range, and starting from a random port makes two of them far less likely to pick the same
+    port between this check and the node's start.
+    """
     if lo is None or hi is None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
             return sock.getsockname()[1]
-    for port in range(lo, hi + 1):
+    ports = list(range(lo, hi + 1))
+    random.shuffle(ports)
+    for port in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -58,14 +65,29 @@ def free_port(lo: int | None = None, hi: int | None = None) -> int:
     raise ToolchainError(f"no free TCP port in {lo}-{hi} on 127.0.0.1")
 
 
+def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
+    """One raw JSON-RPC call to ``url`` and its ``result``, with no web3 machinery.
+
+    For node management (liveness, mining modes, state dumps) where a web3 provider would be
+    overkill. Raises :class:`ToolchainError` when the node answers with an error (or without a
+    result), ``OSError`` when it cannot be reached and ``ValueError`` when the answer is not JSON.
+    """
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        answer = json.loads(response.read())
+    if not isinstance(answer, dict) or "result" not in answer:
+        error = answer.get("error") if isinstance(answer, dict) else answer
+        raise ToolchainError(f"{method} at {url} failed: expected a JSON-RPC result, got {error!r}")
+    return answer["result"]
+
+
 def rpc_alive(url: str, timeout: float = 1.0) -> bool:
     """Whether an Ethereum JSON-RPC endpoint answers ``eth_chainId`` at ``url``."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return "result" in json.loads(response.read())
-    except (OSError, ValueError, urllib.error.URLError):
+        rpc_call(url, "eth_chainId", timeout=timeout)
+        return True
+    except (OSError, ValueError, ToolchainError):
         return False
 
 

@@ -17,10 +17,11 @@ from typing import Any
 
 import click
 
-__all__ = ["classify"]
+__all__ = ["classify", "parse_betweenness"]
 
 
-def _betweenness(ctx: click.Context, param: click.Parameter, value: str) -> str | int:
+def parse_betweenness(value: str) -> str | int:
+    """``exact`` or a number of sampled pivots K >= 1 (``--betweenness`` of ``classify`` and ``demo``)."""
     if value == "exact":
         return "exact"
     try:
@@ -30,6 +31,10 @@ def _betweenness(ctx: click.Context, param: click.Parameter, value: str) -> str 
     if k < 1:
         raise click.BadParameter(f"expected 'exact' or a number of pivots >= 1, got {k}")
     return k
+
+
+def _betweenness(ctx: click.Context, param: click.Parameter, value: str) -> str | int:
+    return parse_betweenness(value)
 
 
 def _table(result: Any) -> str:

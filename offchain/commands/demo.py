@@ -15,21 +15,10 @@ from typing import Any
 
 import click
 
+from offchain.commands.classify import parse_betweenness
 from offchain.errors import CrowdsenseError
 
 __all__ = ["demo", "build_options", "options_from_args"]
-
-
-def _betweenness(value: str) -> str | int:
-    if value == "exact":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        raise click.BadParameter(f"expected 'exact' or a number of pivots >= 1, got {value!r}") from None
-    if k < 1:
-        raise click.BadParameter(f"expected 'exact' or a number of pivots >= 1, got {k}")
-    return k
 
 
 def build_options(params: dict[str, Any]) -> Any:
@@ -40,7 +29,7 @@ def build_options(params: dict[str, Any]) -> Any:
 
     p = dict(params)
     p.pop("as_json", None)
-    p["betweenness"] = _betweenness(p["betweenness"])
+    p["betweenness"] = parse_betweenness(p["betweenness"])
     p["graph"] = Path(p["graph"]) if p["graph"] else DEFAULT_GRAPH
     p["out"] = Path(p["out"])
     p["deployments_dir"] = Path(p["deployments_dir"]) if p["deployments_dir"] else None

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import pytest
 
 from offchain.errors import ToolchainError
-from offchain.node import LocalNode, free_port
+from offchain.node import LocalNode, free_port, rpc_call
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NUM_LEVELS = 3
@@ -34,13 +34,6 @@ NUM_LEVELS = 3
 # ---------------------------------------------------------------------------- node
 
 
-
-
-def _rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return json.loads(resp.read())["result"]
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +65,7 @@ def w3_node(node_url: str) -> Any:
 @pytest.fixture(scope="session")
 def node_rpc(node_url: str) -> Callable[..., Any]:
     """``node_rpc(method, params)``: a raw JSON-RPC call to the test node (e.g. evm_mine)."""
-    return lambda method, params=None: _rpc(node_url, method, params)
+    return lambda method, params=None: rpc_call(node_url, method, params, timeout=2.0)
 
 
 # ---------------------------------------------------------------------------- accounts

@@ -25,8 +25,6 @@ if getattr(sys.modules.get("offchain"), "__file__", "") is None:
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
@@ -37,13 +35,6 @@ from offchain.node import LocalNode, free_port  # noqa: E402
 NUM_LEVELS = 3
 
 
-
-
-def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return json.loads(resp.read())["result"]
 
 
 

@@ -17,7 +17,6 @@ import gzip
 import http.server
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -30,6 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from offchain.errors import ToolchainError
+from offchain.node import free_port as node_free_port
+from offchain.node import rpc_call
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
 #: Genesis timestamp of restartable nodes (see RestartableAnvil.start).
@@ -39,36 +42,18 @@ __all__ = ["free_port", "rpc", "RestartableAnvil", "Fault", "FaultProxy"]
 
 
 def free_port(lo: int = 8600, hi: int = 8699) -> int:
-    """A port of [lo, hi] nobody listens on, tried in random order.
-
-    Several suites share the range; starting from a random port makes two of them far less
-    likely to pick the same one between the check and the start.
-    """
-    ports = list(range(lo, hi + 1))
-    random.shuffle(ports)
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {lo}-{hi}")
+    """A port of [lo, hi] (the test suites' range) nobody listens on, tried in random order."""
+    return node_free_port(lo, hi)
 
 
-def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> Any:
-    """One raw JSON-RPC call (the ``result``)."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return json.loads(resp.read())["result"]
+rpc = rpc_call
 
 
 def _alive(url: str) -> bool:
     try:
         rpc(url, "eth_chainId", timeout=0.5)
         return True
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, ToolchainError):
         return False
 
 

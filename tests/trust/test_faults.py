@@ -28,13 +28,12 @@ from typing import Any
 
 import pytest
 
+from chain_scan import selector
 from faultkit import Fault
 
 
 def _sel(signature: str) -> str:
-    from eth_utils import keccak
-
-    return "0x" + keccak(text=signature)[:4].hex()
+    return "0x" + selector(signature)
 
 
 # selectors of the calls the fault rules target
