@@ -36,7 +36,7 @@ $(NPM_STAMP): package.json package-lock.json
 	touch $@
 
 setup: $(PY_STAMP) $(NPM_STAMP)
-	@$(BIN)/python -m offchain.toolchain --version $(SOLC_VERSION)
+	@$(BIN)/python -m crowdsense.chain.toolchain --version $(SOLC_VERSION)
 
 demo: setup
 	$(BIN)/brownie compile

@@ -4,7 +4,7 @@ and quality (paper Figs. 5 and 6).
     python benchmarks/classify.py [--quick] [--out-dir benchmarks/results] [--repeats 5]
                                   [--pivots 256] [--jobs N] [--seed 0]
 
-1. **ego-Facebook, T = 3, 4, 5**: :func:`offchain.classify.classify_graph` from the edge-list
+1. **ego-Facebook, T = 3, 4, 5**: :func:`crowdsense.pmcb.classify.classify_graph` from the edge-list
    file (parsing included), ``--repeats`` timed runs per T after one warm-up run (imports and
    caches), median per stage and in total. In the same invocation, the **reference pipeline**:
    the same definitions written with networkx (degree, ``betweenness_centrality``,
@@ -150,7 +150,7 @@ def cpu_seconds() -> tuple[float, float]:
 
 
 def run_ours(path: Path, t: int, *, repeats: int, seed: int, jobs: int | None, pivots: str | int = "exact") -> dict:
-    from offchain.classify import classify_graph
+    from crowdsense.pmcb.classify import classify_graph
 
     runs = []
     result = None
@@ -176,7 +176,7 @@ def run_ours(path: Path, t: int, *, repeats: int, seed: int, jobs: int | None, p
 
 
 def reference_features(path: Path) -> dict[str, Any]:
-    """Node vectors with networkx only (the definitions of offchain.features, written plainly)."""
+    """Node vectors with networkx only (the definitions of crowdsense.pmcb.features, written plainly)."""
     import networkx as nx
 
     timings: dict[str, float] = {}
@@ -269,8 +269,8 @@ def scale_worker(edge_file: str, pivots: int, t: int, seed: int, jobs: int | Non
     """Run in a fresh process: classify one generated graph, print JSON on stdout."""
     import networkx as nx
 
-    from offchain.classify import classify_graph
-    from offchain.graph_io import from_networkx
+    from crowdsense.pmcb.classify import classify_graph
+    from crowdsense.pmcb.graph_io import from_networkx
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -323,8 +323,8 @@ def run_scaling(n: int, *, pivots: int, seed: int, jobs: int | None, exact: bool
     out.update({"n": n, "generated_s": generated, "process_wall_s": wall, "pivots": pivots})
     out["peak_total_mb_upper_bound"] = out["peak"]["self_mb"] + out["peak"]["children_mb"]
     if exact:
-        from offchain.features import betweenness_centrality
-        from offchain.graph_io import load_edge_list
+        from crowdsense.pmcb.features import betweenness_centrality
+        from crowdsense.pmcb.graph_io import load_edge_list
 
         log(f"scaling: exact betweenness for n={n} (rank correlation)")
         graph = load_edge_list(path)
@@ -340,7 +340,7 @@ def run_scaling(n: int, *, pivots: int, seed: int, jobs: int | None, exact: bool
         out["max_abs_error"] = float(np.abs(sampled - exact_bc).max())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from offchain.classify import classify_graph
+            from crowdsense.pmcb.classify import classify_graph
 
             exact_levels = classify_graph(graph, n_levels=3, random_state=seed, n_jobs=jobs).levels
         out["levels_ari_sampled_vs_exact"] = float(adjusted_rand_score(exact_levels, np.load(str(path) + ".levels.npy")))
@@ -352,7 +352,7 @@ def run_scaling(n: int, *, pivots: int, seed: int, jobs: int | None, exact: bool
 
 
 def quality(result: Any, t: int, seed: int) -> dict[str, Any]:
-    from offchain.classify import kmeans_baseline, partition_quality
+    from crowdsense.pmcb.classify import kmeans_baseline, partition_quality
 
     sim = result.partition.similarity
     raw = kmeans_baseline(result.features, n_clusters=t, random_state=seed)
@@ -367,9 +367,9 @@ def quality(result: Any, t: int, seed: int) -> dict[str, Any]:
 
 def k_sweep(result: Any, ks: list[int], t: int, seed: int) -> list[dict[str, Any]]:
     """Effect of K on the kNN graph and the partition (same node vectors, T fixed)."""
-    from offchain.classify import partition_quality
-    from offchain.levels import assign_levels
-    from offchain.spectral import spectral_partition
+    from crowdsense.pmcb.classify import partition_quality
+    from crowdsense.pmcb.levels import assign_levels
+    from crowdsense.pmcb.spectral import spectral_partition
 
     out = []
     for k in ks:
@@ -390,8 +390,8 @@ def email_check(ts: list[int], seed: int, jobs: int | None) -> dict[str, Any]:
 
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from offchain.classify import classify_graph, kmeans_baseline
-    from offchain.graph_io import load_edge_list
+    from crowdsense.pmcb.classify import classify_graph, kmeans_baseline
+    from crowdsense.pmcb.graph_io import load_edge_list
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -557,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     # 1. ego-Facebook, ours ----------------------------------------------------------------
-    from offchain.classify import classify_graph
+    from crowdsense.pmcb.classify import classify_graph
 
     if not quick:  # quick: the single timed run includes imports and first-call costs
         log("ego-Facebook: warm-up run")

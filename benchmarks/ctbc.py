@@ -3,7 +3,7 @@
     python benchmarks/ctbc.py [--quick] [--repeats R] [--out-dir benchmarks/results] [--seed S]
 
 Users are drawn from the synthetic city seeded by the Rio de Janeiro bus sample
-(:mod:`offchain.ctbc.city`); the task sits on the densest hotspot with a square region of
+(:mod:`crowdsense.ldpf.city`); the task sits on the densest hotspot with a square region of
 interest. Three sweeps, as in the paper: users 100..1000 (k = 5), k = 2..10 (1000 users) and
 the region's side (1000 users, k = 5), with N = 10 required users throughout. Every repeat
 draws a new population and a new secret transform, and runs CTBC and the baselines on the same
@@ -21,7 +21,7 @@ Timed phases (medians over repeats, milliseconds):
   committing (one keccak each); on devices this runs in parallel, here serially.
 * baseline ``select`` / ``round``: the same matching and selection on real coordinates (no
   verification), and MDAV grouping + select: the paper's k n against CTBC's (k + 2) n.
-* baseline ``knn``: the trusted per-user kNN cloaking anonymizer (see offchain.ctbc.baseline).
+* baseline ``knn``: the trusted per-user kNN cloaking anonymizer (see crowdsense.ldpf.ctbc.baseline).
 
 Targets (issue 4): 1000 users, k = 5: CTBC selection including commitment verification
 <= 50 ms median, and <= 2x the baseline in the same run. Writes ctbc.json, ctbc.csv and
@@ -48,22 +48,22 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from offchain.ctbc.baseline import kanonymity_baseline  # noqa: E402
-from offchain.ctbc.board import (  # noqa: E402
+from crowdsense.ldpf.ctbc.baseline import kanonymity_baseline  # noqa: E402
+from crowdsense.ldpf.ctbc.board import (  # noqa: E402
     MemoryBitBoard,
     MemorySecretStore,
     fast_bit_commitment,
     keccak256,
 )
-from offchain.ctbc.city import SyntheticCity, classify_region  # noqa: E402
-from offchain.ctbc.errors import NotEnoughCandidatesError  # noqa: E402
-from offchain.ctbc.geometry import Region, Task  # noqa: E402
-from offchain.ctbc.grouping import k_anonymity_groups  # noqa: E402
-from offchain.ctbc.matching import fill_selection, rank_candidates  # noqa: E402
-from offchain.ctbc.metrics import drift_distances  # noqa: E402
-from offchain.ctbc.payload import decode_ud, from_fixed  # noqa: E402
-from offchain.ctbc.protocol import CTBCUser, Upload, select_users, ud_payloads  # noqa: E402
-from offchain.ctbc.transform import draw_transform  # noqa: E402
+from crowdsense.ldpf.city import SyntheticCity, classify_region  # noqa: E402
+from crowdsense.ldpf.ctbc.errors import NotEnoughCandidatesError  # noqa: E402
+from crowdsense.ldpf.ctbc.geometry import Region, Task  # noqa: E402
+from crowdsense.ldpf.ctbc.grouping import k_anonymity_groups  # noqa: E402
+from crowdsense.ldpf.ctbc.matching import fill_selection, rank_candidates  # noqa: E402
+from crowdsense.ldpf.ctbc.metrics import drift_distances  # noqa: E402
+from crowdsense.ldpf.ctbc.payload import decode_ud, from_fixed  # noqa: E402
+from crowdsense.ldpf.ctbc.protocol import CTBCUser, Upload, select_users, ud_payloads  # noqa: E402
+from crowdsense.ldpf.ctbc.transform import draw_transform  # noqa: E402
 
 SELECT_TARGET_MS = 50.0
 RATIO_TARGET = 2.0
@@ -237,7 +237,7 @@ def keccak_micro(number: int = 20000) -> dict[str, float]:
     out = {}
     for name, fn in [("eth_utils.keccak", lambda: eth_keccak(msg)),
                      ("pycryptodome", lambda: crypto_keccak.new(data=msg, digest_bits=256).digest()),
-                     ("used (offchain.ctbc.board.keccak256)", lambda: keccak256(msg))]:
+                     ("used (crowdsense.ldpf.ctbc.board.keccak256)", lambda: keccak256(msg))]:
         fn()
         best = min(_loop(fn, number) for _ in range(3))
         out[name] = best / number * 1e6

@@ -22,9 +22,9 @@ from web3 import Web3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from offchain.commitments import new_bit_opening, new_blinding_opening  # noqa: E402
-from offchain.deployment import load_artifact  # noqa: E402
-from offchain.node import LocalNode  # noqa: E402
+from crowdsense.commitments import new_bit_opening, new_blinding_opening  # noqa: E402
+from crowdsense.chain.deployment import load_artifact  # noqa: E402
+from crowdsense.chain.node import LocalNode  # noqa: E402
 
 CLAIM_TARGET = 60_000
 

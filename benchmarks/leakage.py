@@ -2,7 +2,7 @@
 
     python benchmarks/leakage.py [--quick] [--seed 2021] [--out-dir benchmarks/results]
 
-Computes, with :mod:`offchain.leakage` (exact), for T = 3, 4, 5:
+Computes, with :mod:`crowdsense.pmcb.leakage` (exact), for T = 3, 4, 5:
 
 * Fig. 8(a): probability that the colluders among N = 0..150 receivers hold a leaked part of
   every subtask (and, as a stricter variant, the whole task in full);
@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from offchain.leakage import (  # noqa: E402
+from crowdsense.pmcb.leakage import (  # noqa: E402
     PAPER_DEGREE_LEVELS,
     PAPER_MODEL,
     CollusionModel,

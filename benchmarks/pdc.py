@@ -6,14 +6,14 @@
 Methods, all measured in the same run, all with JSON messages between the parties, the
 in-memory commitment board and secret stores, and every party's work on one core:
 
-* ``pdc``: :mod:`offchain.pdc.protocol`, everything on the clock (task encryption, every
+* ``pdc``: :mod:`crowdsense.ldpf.pdc.protocol`, everything on the clock (task encryption, every
   receiver's query, decryptions with proofs, verifications, commitments, reveals, checks).
 * ``pdc_online``: the same round after the data-independent obfuscators were precomputed
   (platform: one per task ciphertext; receivers: one each), as a platform and phones can do
   while idle. The precomputation time is reported separately.
 * ``encode1_only``: the paper's "Encode 1 only" variant on the same fast engine (no blinding,
   no commitment, no proof): the cost of PDC's cheating prevention is ``pdc - encode1_only``.
-* ``straightforward``: :func:`offchain.pdc.baseline.straightforward_round`, the paper's
+* ``straightforward``: :func:`crowdsense.ldpf.pdc.baseline.straightforward_round`, the paper's
   operation count with ``phe`` objects (4n encryptions per receiver, ``EncryptedNumber * int``).
 
 The key, the platform object and its fixed-base tables are made once per key length (key set-up,
@@ -56,14 +56,14 @@ sys.path.insert(0, str(ROOT))
 import gmpy2  # noqa: E402
 import phe  # noqa: E402
 
-from offchain.pdc.baseline import Encode1OnlyPlatform, encode1_only_round, straightforward_round  # noqa: E402
-from offchain.pdc.board import InMemoryCommitmentBoard  # noqa: E402
-from offchain.pdc.encoding import Grid  # noqa: E402
-from offchain.pdc.errors import WeakKeyWarning  # noqa: E402
-from offchain.pdc.keys import generate_keypair  # noqa: E402
-from offchain.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage  # noqa: E402
-from offchain.pdc.protocol import Platform, Receiver  # noqa: E402
-from offchain.pdc.store import InMemorySecretStore  # noqa: E402
+from crowdsense.ldpf.pdc.baseline import Encode1OnlyPlatform, encode1_only_round, straightforward_round  # noqa: E402
+from crowdsense.ldpf.pdc.board import InMemoryCommitmentBoard  # noqa: E402
+from crowdsense.ldpf.pdc.encoding import Grid  # noqa: E402
+from crowdsense.ldpf.pdc.errors import WeakKeyWarning  # noqa: E402
+from crowdsense.ldpf.pdc.keys import generate_keypair  # noqa: E402
+from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage  # noqa: E402
+from crowdsense.ldpf.pdc.protocol import Platform, Receiver  # noqa: E402
+from crowdsense.ldpf.pdc.store import InMemorySecretStore  # noqa: E402
 
 TIME_TARGET_S = 1.5
 RATIO_TARGET = 10.0
@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "baseline_repeats": baseline_repeats,
         "sweep_receivers": sweep_receivers,
         "sweeps": sweeps,
-        "transport": "JSON text between parties (offchain.pdc.messages)",
+        "transport": "JSON text between parties (crowdsense.ldpf.pdc.messages)",
         "board": "InMemoryCommitmentBoard (no chain)",
         "gc": "paused while timing",
         "target_only": args.target_only,

@@ -13,7 +13,7 @@ levels T:
    each claim of the run is valid: subtask *i* of a task has level ``i mod T + 1`` and is
    claimed by a receiver of that level that holds nothing else in the task;
 2. **sends N claims** (``claimSubtask``) from many receivers through
-   :class:`offchain.client.batch.BatchSender`, paced at R tx/s, or unpaced (saturation).
+   :class:`crowdsense.chain.batch.BatchSender`, paced at R tx/s, or unpaced (saturation).
    Signing happens inside the timed run (each batch is signed just before it is sent); the
    optional pre-signed runs are labelled ``presigned``;
 3. **the ceiling**: plain ETH transfers through the same sender code, from the same accounts,
@@ -87,7 +87,7 @@ import numpy as np  # noqa: E402
 from eth_abi import decode as abi_decode  # noqa: E402
 from eth_abi import encode as abi_encode  # noqa: E402
 
-from offchain.client.batch import (  # noqa: E402
+from crowdsense.chain.batch import (  # noqa: E402
     BatchSender,
     Call,
     RpcClient,
@@ -96,7 +96,7 @@ from offchain.client.batch import (  # noqa: E402
     keccak256,
     summarize,
 )
-from offchain.deployment import load_artifact  # noqa: E402
+from crowdsense.chain.deployment import load_artifact  # noqa: E402
 
 # ----------------------------------------------------------------------------- parameters
 

@@ -3,7 +3,7 @@
     brownie run scripts/demo.py                      # brownie's development network (local Anvil)
     brownie run scripts/demo.py --network my-anvil   # any local development network brownie knows
 
-It calls the same function as ``crowdsense demo`` (:func:`offchain.demo.run_demo`) with the RPC
+It calls the same function as ``crowdsense demo`` (:func:`crowdsense.runs.demo.run_demo`) with the RPC
 URL of brownie's active network; the contracts are deployed with the shipped artifacts, exactly
 as the command does. Further ``crowdsense demo`` options can be given in the environment
 variable ``CROWDSENSE_DEMO_ARGS`` (for example ``"--tasks 6 --receivers 60 --json"``);
@@ -19,8 +19,8 @@ import shlex
 
 from brownie import network, web3
 
-from offchain.commands.demo import options_from_args
-from offchain.demo import DemoResult, format_summary, run_demo
+from crowdsense.cli.demo import options_from_args
+from crowdsense.runs.demo import DemoResult, format_summary, run_demo
 
 
 def main() -> DemoResult:

@@ -26,7 +26,7 @@ from pathlib import Path
 from brownie import CommitmentVerifier, TaskRegistry, accounts, network, web3
 from brownie._config import CONFIG
 
-from offchain.deployment import ARTIFACTS_DIR, CONTRACT_NAMES, DEFAULT_DIR, ContractInfo, Deployment, deployment_path
+from crowdsense.chain.deployment import ARTIFACTS_DIR, CONTRACT_NAMES, DEFAULT_DIR, ContractInfo, Deployment, deployment_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,7 +108,7 @@ def deploy(
     verifier = CommitmentVerifier.deploy(min_age, max_age, tx_params, silent=quiet)
     block = min(registry.tx.block_number, verifier.tx.block_number)
     contracts = {
-        name: ContractInfo(address=str(c.address), abi_path=f"offchain/artifacts/{name}.json")
+        name: ContractInfo(address=str(c.address), abi_path=f"crowdsense/chain/artifacts/{name}.json")
         for name, c in zip(CONTRACT_NAMES, (registry, verifier))
     }
     deployment = Deployment(

@@ -7,7 +7,7 @@ import brownie
 import pytest
 from brownie.test import given, strategy
 
-from offchain.commitments import bit_commitment, blinding_commitment, new_bit_opening, new_blinding_opening
+from crowdsense.commitments import bit_commitment, blinding_commitment, new_bit_opening, new_blinding_opening
 from revert_strings import err
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from brownie import CommitmentVerifier, TaskRegistry, run, web3
 
-from offchain.deployment import ARTIFACTS_DIR, Deployment
+from crowdsense.chain.deployment import ARTIFACTS_DIR, Deployment
 
 
 def test_packaged_artifacts_match_compiled_contracts():

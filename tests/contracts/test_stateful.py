@@ -31,7 +31,7 @@ from brownie.test import strategy
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from offchain.commitments import new_bit_opening, new_blinding_opening
+from crowdsense.commitments import new_bit_opening, new_blinding_opening
 
 LEVELS = 3
 #: rule steps in total: 300 in the regular suite, FUZZ_STEPS in a fuzzing campaign

@@ -2,7 +2,7 @@
 
 The node is this suite's own Anvil on a free port in 8600-8699 (never 8545), started once per
 session and stopped at the end, as in ``tests/client``. Contracts are deployed with the client's
-:func:`~offchain.client.connection.deploy_contracts` once per module. Paillier keys are made
+:func:`~crowdsense.chain.connection.deploy_contracts` once per module. Paillier keys are made
 once per session, small (``allow_insecure``) for the library tests; the CLI tests use 1024 bits,
 the shortest length the CLI accepts without its hidden test flag.
 """
@@ -12,26 +12,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Under plain pytest, tests/ is on sys.path and the folder tests/offchain (no __init__.py) is
-# importable as a namespace package "offchain" that shadows the real one (offchain.ctbc and
-# offchain.pdc in particular). Put the project root first and drop a shadow already imported.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-if getattr(sys.modules.get("offchain"), "__file__", "") is None:
-    for _name in [m for m in sys.modules if m == "offchain" or m.startswith("offchain.")]:
-        del sys.modules[_name]
 
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import Any, Callable
 
-import pytest  # noqa: E402
+import pytest
 
-from offchain.errors import ToolchainError  # noqa: E402
-from offchain.node import LocalNode, free_port  # noqa: E402
+from crowdsense.errors import ToolchainError
+from crowdsense.chain.node import LocalNode, free_port
 NUM_LEVELS = 3
 
 
@@ -67,7 +59,7 @@ def unused_url(unused_port: int) -> str:
 @pytest.fixture(scope="session")
 def chain_at() -> Callable[[Any], Any]:
     """``chain_at(demo_result)``: a verified connection to the demo run's deployment."""
-    from offchain.client.connection import open_connection
+    from crowdsense.chain.connection import open_connection
 
     return lambda result: open_connection(result.summary["chain"]["rpcUrl"], result.summary["chain"]["deployment"],
                                           retries=1, backoff=0.05)
@@ -83,14 +75,14 @@ class Chain:
     tmp: Path
 
     def journal(self, name: str) -> Any:
-        from offchain.client.journal import Journal
+        from crowdsense.chain.journal import Journal
 
         return Journal(self.tmp / f"{name}.sqlite")
 
     def signers(self, prefix: str, count: int) -> list[Any]:
         """``count`` funded simulation accounts (distinct per prefix)."""
-        from offchain.client.accounts import simulation_signer
-        from offchain.client.registration import fund_dev_accounts
+        from crowdsense.chain.accounts import simulation_signer
+        from crowdsense.chain.registration import fund_dev_accounts
 
         signers = [simulation_signer(f"{prefix}-{i}", seed="e2e-tests") for i in range(count)]
         fund_dev_accounts(self.conn.w3, [s.address for s in signers], wei=10**18)
@@ -106,8 +98,8 @@ def deployed(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
 
     Named ``deployed`` rather than ``chain``, which is brownie's own fixture under ``brownie test``.
     """
-    from offchain.client.accounts import dev_signer
-    from offchain.client.connection import connect, deploy_contracts, open_connection
+    from crowdsense.chain.accounts import dev_signer
+    from crowdsense.chain.connection import connect, deploy_contracts, open_connection
 
     tmp = tmp_path_factory.mktemp("e2e")
     path = tmp / "deployment.json"
@@ -118,7 +110,7 @@ def deployed(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
 @pytest.fixture(scope="session")
 def small_paillier_key() -> Any:
     """A 512-bit Paillier private key (tests only: allow_insecure)."""
-    from offchain.pdc.keys import generate_keypair
+    from crowdsense.ldpf.pdc.keys import generate_keypair
 
     return generate_keypair(512, allow_insecure=True)[1]
 
@@ -146,12 +138,12 @@ class CliResult:
 
 @pytest.fixture(scope="session")
 def run_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CliResult]:
-    """Run ``crowdsense ARGS`` in-process through :func:`offchain.cli.main` (what users run), with
+    """Run ``crowdsense ARGS`` in-process through :func:`crowdsense.cli.main.main` (what users run), with
     stdout and stderr apart; CROWDSENSE_* variables of the calling shell are cleared and the
     journal defaults to a temporary folder."""
     from click.testing import CliRunner
 
-    from offchain.cli import main
+    from crowdsense.cli.main import main
 
     scratch = tmp_path_factory.mktemp("cli-defaults")
 

@@ -1,4 +1,4 @@
-"""CTBC rounds on a real chain through the library (offchain.ldpf)."""
+"""CTBC rounds on a real chain through the library (crowdsense.runs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from eth_utils import keccak
 
-from offchain.ctbc.geometry import Region, Task
+from crowdsense.ldpf.ctbc.geometry import Region, Task
 
 N_USERS = 16
 
@@ -24,7 +24,7 @@ def _scene(seed: int = 0) -> tuple[np.ndarray, Task]:
 
 @pytest.fixture(scope="module")
 def honest(deployed: Any) -> Any:
-    from offchain.ldpf import run_ctbc_round
+    from crowdsense.runs import run_ctbc_round
 
     positions, task = _scene()
     return run_ctbc_round(deployed.conn, positions, task, k=4, signers=deployed.signers("honest", N_USERS),
@@ -60,7 +60,7 @@ def test_round_leaves_unselected_commitments_unopened(deployed: Any, honest: Any
 
 
 def test_round_commitments_hash_the_journaled_openings(deployed: Any, honest: Any) -> None:
-    from offchain.ldpf.boards import bit_opening_key
+    from crowdsense.chain.boards import bit_opening_key
 
     journal = deployed.journal("honest")
     for upload in honest.uploads:
@@ -97,7 +97,7 @@ def test_round_one_commit_transaction_per_user(deployed: Any, honest: Any) -> No
 
 
 def test_round_replaces_absent_and_forging_users(deployed: Any) -> None:
-    from offchain.ldpf import run_ctbc_round
+    from crowdsense.runs import run_ctbc_round
 
     positions, task = _scene(1)
     result = run_ctbc_round(deployed.conn, positions, task, k=4, signers=deployed.signers("faulty", N_USERS),
@@ -116,9 +116,9 @@ def test_round_replaces_absent_and_forging_users(deployed: Any) -> None:
 
 
 def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
-    from offchain.ctbc.errors import BitOpeningMismatchError
-    from offchain.ctbc.protocol import CTBCUser
-    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.ldpf.ctbc.errors import BitOpeningMismatchError
+    from crowdsense.ldpf.ctbc.protocol import CTBCUser
+    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
 
     (signer,) = deployed.signers("forger", 1)
     journal = deployed.journal("forger")
@@ -134,7 +134,7 @@ def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
 
 
 def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any) -> None:
-    from offchain.ldpf.boards import ChainBitBoard, UnjournaledOpeningError
+    from crowdsense.chain.boards import ChainBitBoard, UnjournaledOpeningError
 
     (signer,) = deployed.signers("unjournaled", 1)
     board = ChainBitBoard(deployed.conn)
@@ -146,9 +146,9 @@ def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any
 
 
 def test_reveal_by_another_account_is_refused(deployed: Any) -> None:
-    from offchain.ctbc.errors import BitNotCommitterError
-    from offchain.ctbc.protocol import CTBCUser
-    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.ldpf.ctbc.errors import BitNotCommitterError
+    from crowdsense.ldpf.ctbc.protocol import CTBCUser
+    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
 
     alice, mallory = deployed.signers("thief", 2)
     journal = deployed.journal("thief")
@@ -164,8 +164,8 @@ def test_reveal_by_another_account_is_refused(deployed: Any) -> None:
 
 def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> None:
     """Crash after the opening is journaled but before the commit is sent; the restart sends it once."""
-    from offchain.ctbc.protocol import CTBCUser
-    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.ldpf.ctbc.protocol import CTBCUser
+    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
 
     class CrashingBoard(ChainBitBoard):
         def commit_bit(self, commitment: bytes, r1: bytes, *, sender: str) -> None:
@@ -190,8 +190,8 @@ def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> 
 
 
 def test_secret_store_refuses_an_opening_that_does_not_hash_to_its_commitment(deployed: Any) -> None:
-    from offchain.errors import InputError
-    from offchain.ldpf.boards import JournalSecretStore, bit_opening_key
+    from crowdsense.errors import InputError
+    from crowdsense.chain.boards import JournalSecretStore, bit_opening_key
 
     journal = deployed.journal("bad-record")
     store = JournalSecretStore(journal, deployed.conn)
@@ -205,7 +205,7 @@ def test_secret_store_refuses_an_opening_that_does_not_hash_to_its_commitment(de
 
 
 def test_secret_store_files_the_opening_under_the_verifier_key(deployed: Any) -> None:
-    from offchain.ldpf.boards import JournalSecretStore, bit_opening_key
+    from crowdsense.chain.boards import JournalSecretStore, bit_opening_key
 
     journal = deployed.journal("good-record")
     r1, r2, payload = b"\x01" * 32, b"\x02" * 32, b"\x03" * 128

@@ -18,7 +18,7 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from offchain.node import rpc_alive
+from crowdsense.chain.node import rpc_alive
 
 
 def _small(graph: Path, out: Path) -> list[str]:
@@ -37,7 +37,7 @@ def _tiny(graph: Path, out: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def library_run(node_url: str, small_graph: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One demo run through the library against the suite's node (attached, not owned)."""
-    from offchain.demo import DemoOptions, run_demo
+    from crowdsense.runs.demo import DemoOptions, run_demo
 
     out = tmp_path_factory.mktemp("demo-lib")
     lines: list[str] = []
@@ -99,7 +99,7 @@ def test_demo_cli_rejects_a_url_that_is_not_http(run_cli: Any, tmp_path: Path) -
 
 def test_demo_refuses_a_chain_that_is_not_a_development_chain(run_cli: Any, unused_port: int, small_graph: Path,
                                                              tmp_path: Path) -> None:
-    from offchain.node import LocalNode
+    from crowdsense.chain.node import LocalNode
 
     with LocalNode(port=unused_port, extra_args=["--chain-id", "11155111"]) as node:
         res = run_cli("demo", "--rpc-url", node.url, *_small(small_graph, tmp_path))
@@ -147,7 +147,7 @@ def test_demo_claims_every_subtask_at_its_level(library_run: Any, chain_at: Any)
 
 
 def test_demo_subtask_hashes_commit_to_the_encrypted_plaintexts(library_run: Any, chain_at: Any) -> None:
-    from offchain.client.crypto import aead_decrypt, subtask_aad
+    from crowdsense.pmcb.sealing import aead_decrypt, subtask_aad
 
     result, _ = library_run
     conn = chain_at(result)
@@ -226,7 +226,7 @@ def test_demo_writes_plots_summary_and_a_private_audit(library_run: Any) -> None
 
 
 def test_demo_summary_table_shows_every_part(library_run: Any) -> None:
-    from offchain.demo import format_summary
+    from crowdsense.runs.demo import format_summary
 
     result, _ = library_run
     text = format_summary(result.summary)

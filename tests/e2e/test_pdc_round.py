@@ -1,4 +1,4 @@
-"""PDC rounds on a real chain through the library (offchain.ldpf)."""
+"""PDC rounds on a real chain through the library (crowdsense.runs)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def manhattan(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 @pytest.fixture(scope="module")
 def honest(deployed: Any, small_paillier_key: Any) -> Any:
-    from offchain.ldpf import run_pdc_round
+    from crowdsense.runs import run_pdc_round
 
     return run_pdc_round(deployed.conn, LOCATIONS, CENTRE, grid=GRID, n_select=3,
                          signers=deployed.signers("pdc-honest", len(LOCATIONS)), journal=deployed.journal("pdc-honest"),
@@ -69,7 +69,7 @@ def test_round_messages_are_json_and_the_task_is_sent_once(honest: Any) -> None:
 
 
 def test_liar_is_refused_on_chain_and_rejected_by_the_platform(deployed: Any, small_paillier_key: Any) -> None:
-    from offchain.ldpf import run_pdc_round
+    from crowdsense.runs import run_pdc_round
 
     result = run_pdc_round(deployed.conn, LOCATIONS, CENTRE, grid=GRID, n_select=2,
                            signers=deployed.signers("pdc-liar", len(LOCATIONS)), journal=deployed.journal("pdc-liar"),
@@ -92,7 +92,7 @@ def test_liar_is_refused_on_chain_and_rejected_by_the_platform(deployed: Any, sm
 
 
 def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any) -> None:
-    from offchain.ldpf.boards import ChainBlindingBoard, UnjournaledOpeningError
+    from crowdsense.chain.boards import ChainBlindingBoard, UnjournaledOpeningError
 
     (signer,) = deployed.signers("pdc-unjournaled", 1)
     board = ChainBlindingBoard(deployed.conn).as_account(signer, deployed.journal("pdc-unjournaled"))
@@ -103,8 +103,8 @@ def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any
 
 
 def test_platform_view_is_read_only(deployed: Any) -> None:
-    from offchain.errors import InputError
-    from offchain.ldpf.boards import ChainBlindingBoard
+    from crowdsense.errors import InputError
+    from crowdsense.chain.boards import ChainBlindingBoard
 
     with pytest.raises(InputError):
         ChainBlindingBoard(deployed.conn).commit_blinding(keccak(b"x"))
@@ -112,10 +112,10 @@ def test_platform_view_is_read_only(deployed: Any) -> None:
 
 def test_restarted_receiver_commits_once_and_finishes(deployed: Any, small_paillier_key: Any) -> None:
     """Crash after r is journaled but before the commit is sent; a new Receiver resumes."""
-    from offchain.ldpf.boards import ChainBlindingBoard, JournalSecretStore
-    from offchain.pdc.encoding import Grid
-    from offchain.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
-    from offchain.pdc.protocol import Platform, Receiver
+    from crowdsense.chain.boards import ChainBlindingBoard, JournalSecretStore
+    from crowdsense.ldpf.pdc.encoding import Grid
+    from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
+    from crowdsense.ldpf.pdc.protocol import Platform, Receiver
 
     class CrashingBoard(ChainBlindingBoard):
         def commit_blinding(self, commitment: bytes) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from offchain.deployment import (
+from crowdsense.chain.deployment import (
     CONTRACT_NAMES,
     ContractInfo,
     Deployment,
@@ -14,7 +14,7 @@ from offchain.deployment import (
     load_abi,
     load_artifact,
 )
-from offchain.errors import DeploymentError
+from crowdsense.errors import DeploymentError
 
 ADDR = "0x" + "ab" * 20
 
@@ -26,7 +26,7 @@ def make() -> Deployment:
         deployer=ADDR,
         block_number=5,
         num_levels=3,
-        contracts={n: ContractInfo(address=ADDR, abi_path=f"offchain/artifacts/{n}.json") for n in CONTRACT_NAMES},
+        contracts={n: ContractInfo(address=ADDR, abi_path=f"crowdsense/chain/artifacts/{n}.json") for n in CONTRACT_NAMES},
     )
 
 

@@ -1,4 +1,4 @@
-"""offchain.node's raw JSON-RPC helpers and port picking, against a tiny local HTTP server."""
+"""crowdsense.chain.node's raw JSON-RPC helpers and port picking, against a tiny local HTTP server."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from offchain.errors import ToolchainError
-from offchain.node import free_port, rpc_alive, rpc_call
+from crowdsense.errors import ToolchainError
+from crowdsense.chain.node import free_port, rpc_alive, rpc_call
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

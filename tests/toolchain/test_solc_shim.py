@@ -1,4 +1,4 @@
-"""The solc shim (tools/solc-shim.js) and its installer (offchain.toolchain)."""
+"""The solc shim (tools/solc-shim.js) and its installer (crowdsense.chain.toolchain)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from offchain.errors import ToolchainError
-from offchain.toolchain import PROJECT_ROOT, SOLC_VERSION, install_solc, render_wrapper, shim_script
+from crowdsense.errors import ToolchainError
+from crowdsense.chain.toolchain import PROJECT_ROOT, SOLC_VERSION, install_solc, render_wrapper, shim_script
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")

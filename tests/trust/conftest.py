@@ -1,7 +1,7 @@
 """Fixtures of the trust tests: the client suite's node, proxy and CLI runner, plus restartable nodes.
 
-The fixtures, CLI runner and failure-injecting proxy of ``tests/client/conftest.py`` are reused
-as they are (loaded from that file, not copied). Added here, from :mod:`faultkit`: restartable
+The fixtures, CLI runner and failure-injecting proxy of ``tests/conftest.py`` are shared with
+the other suites. Added here, from :mod:`faultkit`: restartable
 Anvil nodes (``start_anvil``, ``restartable_anvil``) and a per-method fault proxy
 (``fault_proxy``).
 
@@ -13,43 +13,12 @@ node is stopped by the fixture that started it.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import Any, Callable
 
-# Under plain pytest, tests/ is on sys.path and the folder tests/offchain (no __init__.py) is
-# importable as a namespace package "offchain" that would shadow the real one.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-if getattr(sys.modules.get("offchain"), "__file__", "") is None:
-    for _name in [m for m in sys.modules if m == "offchain" or m.startswith("offchain.")]:
-        del sys.modules[_name]
+import pytest
 
-import importlib.util  # noqa: E402
-from typing import Any, Callable  # noqa: E402
-
-import pytest  # noqa: E402
-
-from faultkit import FaultProxy, RestartableAnvil, free_port  # noqa: E402
-
-
-def _load_client_fixtures() -> Any:
-    """``tests/client/conftest.py`` as a module of its own (pytest registers its copy by path)."""
-    path = PROJECT_ROOT / "tests" / "client" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("crowdsense_client_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_client = _load_client_fixtures()
-
-# fixtures reused from the client suite (pytest collects them from this module's namespace);
-# its flaky_proxy runs in front of this suite's node_url
-run_cli = _client.run_cli
-flaky_proxy = _client.flaky_proxy
+from faultkit import FaultProxy, RestartableAnvil, free_port
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from offchain.errors import ToolchainError
-from offchain.node import free_port as node_free_port
-from offchain.node import rpc_call
+from crowdsense.errors import ToolchainError
+from crowdsense.chain.node import free_port as node_free_port
+from crowdsense.chain.node import rpc_call
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
@@ -198,7 +198,7 @@ class Fault:
             return False
         if self.selector is not None:
             try:
-                from offchain.client.txsend import decode_raw_transaction
+                from crowdsense.chain.txsend import decode_raw_transaction
 
                 data = bytes(decode_raw_transaction(params[0])["data"])
             except Exception:  # noqa: BLE001 - not a decodable transaction: no match

@@ -7,13 +7,13 @@ deployment file, an unreachable RPC URL, a keystore with a wrong password - and 
 * the CLI exits non-zero (2 for usage errors, 1 otherwise) with one specific line (``error:
   ...``, or click's ``Error: ...`` for usage errors) naming what was wrong, and never prints a
   traceback;
-* a library call raises a :class:`~offchain.errors.CrowdsenseError` (what the CLI turns into
+* a library call raises a :class:`~crowdsense.errors.CrowdsenseError` (what the CLI turns into
   that one line) whose one-line message names what was wrong;
 * nothing is left half done: no new file in the row's folder (outputs such as ``--out`` are
   not written) and the shared journal is unchanged (nothing was sent).
 
 Completeness is checked, not hoped for: every command and sub-command registered in
-``offchain.cli._COMMANDS`` must have a row, and every callable in the ``__all__`` of the
+``crowdsense.cli.main._COMMANDS`` must have a row, and every callable in the ``__all__`` of the
 library's entry modules must have a row or a stated reason why it takes no user input.
 """
 
@@ -75,12 +75,12 @@ def _write(path: Path, content: str | bytes) -> Path:
 
 @pytest.fixture(scope="module")
 def world(node_url: str, pick_port: Any, tmp_path_factory: pytest.TempPathFactory) -> World:
-    from offchain.client.accounts import create_keystore, dev_signer
-    from offchain.client.connection import connect, deploy_contracts, open_connection
-    from offchain.client.journal import Journal
-    from offchain.client.registry import TaskRegistryClient
-    from offchain.client.store import SubtaskStore
-    from offchain.client.tasks import decompose
+    from crowdsense.chain.accounts import create_keystore, dev_signer
+    from crowdsense.chain.connection import connect, deploy_contracts, open_connection
+    from crowdsense.chain.journal import Journal
+    from crowdsense.chain.registry import TaskRegistryClient
+    from crowdsense.chain.store import SubtaskStore
+    from crowdsense.pmcb.tasks import decompose
 
     tmp = tmp_path_factory.mktemp("bad-input")
     deployment = tmp / "deployment.json"
@@ -315,8 +315,8 @@ CLI_ROWS: list[Row] = [
 
 
 def _command_names() -> list[str]:
-    """Every command and sub-command reachable from ``offchain.cli._COMMANDS``."""
-    from offchain.cli import _COMMANDS, cli
+    """Every command and sub-command reachable from ``crowdsense.cli.main._COMMANDS``."""
+    from crowdsense.cli.main import _COMMANDS, cli
 
     names = []
     ctx = click.Context(cli)
@@ -365,7 +365,7 @@ def test_cli_bad_input(row: Row, world: World, run_cli: Any, tmp_path: Path) -> 
 
 def test_unexpected_exception_is_one_line_not_a_traceback(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in a command (an exception that is no CrowdsenseError) still ends in one line."""
-    import offchain.commands.chain as chain
+    import crowdsense.cli.chain as chain
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("a bug\nover two lines")
@@ -405,24 +405,24 @@ class Ctx:
         return self.world.conn
 
     def registry(self, account: int | None = 5) -> Any:
-        from offchain.client.accounts import dev_signer
-        from offchain.client.journal import Journal
-        from offchain.client.registry import TaskRegistryClient
-        from offchain.client.store import SubtaskStore
+        from crowdsense.chain.accounts import dev_signer
+        from crowdsense.chain.journal import Journal
+        from crowdsense.chain.registry import TaskRegistryClient
+        from crowdsense.chain.store import SubtaskStore
 
         return TaskRegistryClient(self.conn, None if account is None else dev_signer(account),
                                   journal=Journal(self.tmp / "journal.sqlite"), store=SubtaskStore(self.tmp / "store"))
 
     def verifier(self, account: int | None = 5) -> Any:
-        from offchain.client.accounts import dev_signer
-        from offchain.client.journal import Journal
-        from offchain.client.verifier import CommitmentVerifierClient
+        from crowdsense.chain.accounts import dev_signer
+        from crowdsense.chain.journal import Journal
+        from crowdsense.chain.verifier import CommitmentVerifierClient
 
         return CommitmentVerifierClient(self.conn, None if account is None else dev_signer(account),
                                         journal=Journal(self.tmp / "journal.sqlite"))
 
     def journal(self) -> Any:
-        from offchain.client.journal import Journal
+        from crowdsense.chain.journal import Journal
 
         return Journal(self.tmp / "journal.sqlite")
 
@@ -448,25 +448,25 @@ def _m(module: str) -> Any:
 
 
 def _task(n_required: int = 2) -> Any:
-    from offchain.ctbc import Region, Task
+    from crowdsense.ldpf.ctbc import Region, Task
 
     return Task((0.0, 0.0), n_required, Region((0.0, 0.0), 100.0, 100.0))
 
 
 def _grid(n: int = 10) -> Any:
-    from offchain.pdc import Grid
+    from crowdsense.ldpf.pdc import Grid
 
     return Grid(n)
 
 
 def _pdc_key() -> Any:
-    from offchain.pdc import generate_keypair
+    from crowdsense.ldpf.pdc import generate_keypair
 
     return generate_keypair(256, allow_insecure=True)[1]
 
 
-G, C, CL = "offchain.graph_io", "offchain.classify", "offchain.client"
-REG, CT, PD, LD = "offchain.client.registration", "offchain.ctbc", "offchain.pdc", "offchain.ldpf"
+G, C, CL = "crowdsense.pmcb.graph_io", "crowdsense.pmcb.classify", "crowdsense.chain"
+REG, CT, PD, LD = "crowdsense.chain.registration", "crowdsense.ldpf.ctbc", "crowdsense.ldpf.pdc", "crowdsense.runs"
 NAN_POINTS = [[0.0, 0.0], [float("nan"), 1.0], [2.0, 2.0]]
 
 LIB_ROWS: list[Lib] = [
@@ -510,7 +510,7 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m(CL).load_keystore(c.world.truncated_keystore, "right"), r"truncated-keystore\.json is not"),
     Lib("signer-from-env-bad-key", f"{CL}:signer_from_env",
         lambda c: _m(CL).signer_from_env({"CROWDSENSE_PRIVATE_KEY": BAD_KEY}), r"not a 32-byte hex private key"),
-    Lib("signer-from-key-short", f"{CL}:Signer", lambda c: _m("offchain.client.accounts").signer_from_key(b"\x01" * 5),
+    Lib("signer-from-key-short", f"{CL}:Signer", lambda c: _m("crowdsense.chain.accounts").signer_from_key(b"\x01" * 5),
         r"32 bytes, got 5"),
     Lib("connect-unreachable", f"{CL}:connect", lambda c: _m(CL).connect(c.world.down, retries=0), r"is unavailable"),
     Lib("connect-not-http", f"{CL}:connect", lambda c: _m(CL).connect("ipc:///tmp/x"), r"must start with http"),
@@ -536,8 +536,8 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m(CL).decompose("t", [{"text": "a", "sensitivity": "high"}], num_levels=3), r"sensitivity.*'high'"),
     Lib("taskplan-digest-of-wrong-plan", f"{CL}:TaskPlan",
         lambda c: _m(CL).decompose("", ["a"], num_levels=3), r"non-empty title"),
-    Lib("load-task-file-truncated", "offchain.client.tasks:load_task_file",
-        lambda c: _m("offchain.client.tasks").load_task_file(c.file("t.json", '{"title": ')),
+    Lib("load-task-file-truncated", "crowdsense.pmcb.tasks:load_task_file",
+        lambda c: _m("crowdsense.pmcb.tasks").load_task_file(c.file("t.json", '{"title": ')),
         r"t\.json is not valid JSON"),
     Lib("read-levels-truncated", f"{REG}:read_levels", lambda c: _m(REG).read_levels(c.file("l.json", '{"levels": {')),
         r"l\.json is not valid JSON"),
@@ -608,12 +608,12 @@ LIB_ROWS: list[Lib] = [
         r"unknown task 560"),
     # client: verifier methods
     Lib("verifier-commit-without-account", f"{CL}:CommitmentVerifierClient.commit_bit",
-        lambda c: c.verifier(None).commit_bit(_m("offchain.commitments").new_bit_opening(b"x")), r"account"),
+        lambda c: c.verifier(None).commit_bit(_m("crowdsense.commitments").new_bit_opening(b"x")), r"account"),
     Lib("verifier-reveal-unjournaled", f"{CL}:CommitmentVerifierClient.reveal_bit",
         lambda c: c.verifier().reveal_bit(b"\x07" * 32), r"no opening of bit commitment 0x0707"),
     Lib("verifier-commit-blinding-without-journal", f"{CL}:CommitmentVerifierClient.commit_blinding",
         lambda c: _m(CL).CommitmentVerifierClient(c.conn, _m(CL).dev_signer(5)).commit_blinding(
-            _m("offchain.commitments").new_blinding_opening(5)), r"journal"),
+            _m("crowdsense.commitments").new_blinding_opening(5)), r"journal"),
     Lib("verifier-reveal-blinding-unjournaled", f"{CL}:CommitmentVerifierClient.reveal_blinding",
         lambda c: c.verifier().reveal_blinding(b"\x08" * 32), r"no opening of blinding commitment 0x0808"),
     Lib("verifier-bit-record-short", f"{CL}:CommitmentVerifierClient.bit_record",
@@ -625,8 +625,8 @@ LIB_ROWS: list[Lib] = [
     Lib("verifier-blinding-opening-wrong-type", f"{CL}:CommitmentVerifierClient.blinding_opening",
         lambda c: c.verifier().blinding_opening(17), r"commitment must be 32 bytes, got int"),
     # commitments
-    Lib("bit-commitment-short-r1", "offchain.commitments:bit_commitment",
-        lambda c: _m("offchain.commitments").bit_commitment(b"\x01", b"\x02" * 32, b"p"), r"r1.*32 bytes"),
+    Lib("bit-commitment-short-r1", "crowdsense.commitments:bit_commitment",
+        lambda c: _m("crowdsense.commitments").bit_commitment(b"\x01", b"\x02" * 32, b"p"), r"r1.*32 bytes"),
     # CTBC
     Lib("ctbc-user-bad-payload", f"{CT}:CTBCUser", lambda c: _m(CT).CTBCUser(
         0, sender="u", board=_m(CT).MemoryBitBoard(), store=_m(CT).MemorySecretStore()).commit(epoch=1, payload=b""),
@@ -805,7 +805,7 @@ def test_every_library_entry_point_has_a_bad_input_row() -> None:
     missing = [name for name in _entry_points() if name not in covered]
     assert missing == [], f"entry points without a bad-input row: {missing}"
     stale = sorted({row.target for row in LIB_ROWS} - set(_entry_points()) - {
-        "offchain.client.tasks:load_task_file", "offchain.commitments:bit_commitment"})
+        "crowdsense.pmcb.tasks:load_task_file", "crowdsense.commitments:bit_commitment"})
     assert stale == [], f"rows naming no entry point: {stale}"
     assert len({row.id for row in LIB_ROWS}) == len(LIB_ROWS)
 
@@ -818,7 +818,7 @@ KNOWN_GAPS: dict[str, str] = {}
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[r.id]))
                                  if r.id in KNOWN_GAPS else r for r in LIB_ROWS], ids=[r.id for r in LIB_ROWS])
 def test_library_bad_input(row: Lib, world: World, tmp_path: Path) -> None:
-    from offchain.errors import CrowdsenseError
+    from crowdsense.errors import CrowdsenseError
 
     before = _journal_dump(world.journal)
     try:

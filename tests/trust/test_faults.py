@@ -51,14 +51,14 @@ GRID = 12
 
 @pytest.fixture(scope="module")
 def paillier_key() -> Any:
-    from offchain.pdc.keys import generate_keypair
+    from crowdsense.ldpf.pdc.keys import generate_keypair
 
     return generate_keypair(512, allow_insecure=True)[1]
 
 
 def _deploy(url: str, path: Path) -> None:
-    from offchain.client.accounts import dev_signer
-    from offchain.client.connection import connect, deploy_contracts
+    from crowdsense.chain.accounts import dev_signer
+    from crowdsense.chain.connection import connect, deploy_contracts
 
     deploy_contracts(connect(url, retries=1, backoff=0.05), dev_signer(0), LEVELS, path=path)
 
@@ -85,16 +85,16 @@ class Flow:
     accepted: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from offchain.client.accounts import dev_signer, simulation_signer
-        from offchain.client.journal import Journal
-        from offchain.client.registration import fund_dev_accounts
-        from offchain.client.registry import TaskRegistryClient
-        from offchain.client.store import SubtaskStore
-        from offchain.ctbc.payload import encode_ud
-        from offchain.ctbc.protocol import CTBCUser
-        from offchain.ldpf.boards import ChainBitBoard, ChainBlindingBoard, JournalSecretStore
-        from offchain.pdc.encoding import Grid
-        from offchain.pdc.protocol import Platform, Receiver
+        from crowdsense.chain.accounts import dev_signer, simulation_signer
+        from crowdsense.chain.journal import Journal
+        from crowdsense.chain.registration import fund_dev_accounts
+        from crowdsense.chain.registry import TaskRegistryClient
+        from crowdsense.chain.store import SubtaskStore
+        from crowdsense.ldpf.ctbc.payload import encode_ud
+        from crowdsense.ldpf.ctbc.protocol import CTBCUser
+        from crowdsense.chain.boards import ChainBitBoard, ChainBlindingBoard, JournalSecretStore
+        from crowdsense.ldpf.pdc.encoding import Grid
+        from crowdsense.ldpf.pdc.protocol import Platform, Receiver
 
         conn = self.conn
         self.journals: dict[str, Any] = {}
@@ -137,8 +137,8 @@ class Flow:
                     for loc, s in zip(self.locations, self.pdc_signers)]
 
     def run(self) -> None:
-        from offchain.client.tasks import decompose
-        from offchain.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
+        from crowdsense.pmcb.tasks import decompose
+        from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
 
         self.step = "register levels (3 batches)"
         self.registrar.register_levels(self.levels, batch_size=2)
@@ -209,8 +209,8 @@ def tally(conn: Any, journals: list[Any], *, senders: set[str], released: Any = 
     """Check the chain against the journals (see the module docstring)."""
     from web3.logs import DISCARD
 
-    from offchain.client.tasks import decrypt_subtask
-    from offchain.ldpf.boards import bit_opening_key, blinding_opening_key
+    from crowdsense.pmcb.tasks import decrypt_subtask
+    from crowdsense.chain.boards import bit_opening_key, blinding_opening_key
 
     out = Tally()
     w3, verifier, registry = conn.w3, conn.verifier, conn.registry
@@ -291,10 +291,10 @@ def test_node_killed_at_every_step_then_restarted_loses_nothing(mode: str, resta
     ("crashed"). Each time the client reports NodeUnavailableError; the node is restarted and
     ``Flow.run`` (the same calls) resumes: journaled transactions are found on chain or sent
     again as the same signed bytes."""
-    from offchain.client.connection import open_connection
-    from offchain.client.errors import NodeUnavailableError
+    from crowdsense.chain.connection import open_connection
+    from crowdsense.chain.errors import NodeUnavailableError
     from faultkit import rpc
-    from offchain.pdc.encoding import manhattan
+    from crowdsense.ldpf.pdc.encoding import manhattan
 
     node = restartable_anvil()
     deployment = tmp_path / "deployment.json"
@@ -361,11 +361,11 @@ def deployed(node_url: str, tmp_path: Path) -> Path:
 
 
 def _ctbc_party(conn: Any, tmp: Path, name: str) -> tuple[Any, Any, Any]:
-    from offchain.client.accounts import simulation_signer
-    from offchain.client.journal import Journal
-    from offchain.client.registration import fund_dev_accounts
-    from offchain.ctbc.protocol import CTBCUser
-    from offchain.ldpf.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.chain.accounts import simulation_signer
+    from crowdsense.chain.journal import Journal
+    from crowdsense.chain.registration import fund_dev_accounts
+    from crowdsense.ldpf.ctbc.protocol import CTBCUser
+    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
 
     signer = simulation_signer(name, seed="trust")
     fund_dev_accounts(conn.w3, [signer.address], wei=10**18)
@@ -377,11 +377,11 @@ def _ctbc_party(conn: Any, tmp: Path, name: str) -> tuple[Any, Any, Any]:
 
 
 def _pdc_party(conn: Any, tmp: Path, name: str, platform: Any, location: tuple[int, int]) -> tuple[Any, Any, Any]:
-    from offchain.client.accounts import simulation_signer
-    from offchain.client.journal import Journal
-    from offchain.client.registration import fund_dev_accounts
-    from offchain.ldpf.boards import ChainBlindingBoard, JournalSecretStore
-    from offchain.pdc.protocol import Receiver
+    from crowdsense.chain.accounts import simulation_signer
+    from crowdsense.chain.journal import Journal
+    from crowdsense.chain.registration import fund_dev_accounts
+    from crowdsense.chain.boards import ChainBlindingBoard, JournalSecretStore
+    from crowdsense.ldpf.pdc.protocol import Receiver
 
     signer = simulation_signer(name, seed="trust")
     fund_dev_accounts(conn.w3, [signer.address], wei=10**18)
@@ -393,16 +393,16 @@ def _pdc_party(conn: Any, tmp: Path, name: str, platform: Any, location: tuple[i
 
 
 def _platform(conn: Any, key: Any, task_id: str) -> tuple[Any, Any]:
-    from offchain.ldpf.boards import ChainBlindingBoard
-    from offchain.pdc.encoding import Grid
-    from offchain.pdc.protocol import Platform
+    from crowdsense.chain.boards import ChainBlindingBoard
+    from crowdsense.ldpf.pdc.encoding import Grid
+    from crowdsense.ldpf.pdc.protocol import Platform
 
     platform = Platform(key, Grid(GRID), board=ChainBlindingBoard(conn), allow_insecure=True)
     return platform, platform.open_task(task_id, (5, 5))
 
 
 def _finish_pdc(platform: Any, receiver: Any, query: Any) -> int:
-    from offchain.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
+    from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
 
     decryption = platform.handle_query(QueryMessage.from_json(query.to_json()))
     reveal = receiver.finish(DecryptionMessage.from_json(decryption.to_json()))
@@ -438,10 +438,10 @@ def test_faulty_rpc_in_ctbc_and_pdc_commitments(fault: str, node_url: str, deplo
     typed one-line error; then the same calls, once the endpoint behaves, finish the round with
     every opening journaled and each commitment sent once.
     """
-    from offchain.client.connection import open_connection
-    from offchain.ctbc.payload import encode_ud
-    from offchain.errors import CrowdsenseError
-    from offchain.pdc.encoding import manhattan
+    from crowdsense.chain.connection import open_connection
+    from crowdsense.ldpf.ctbc.payload import encode_ud
+    from crowdsense.errors import CrowdsenseError
+    from crowdsense.ldpf.pdc.encoding import manhattan
 
     rules, error_name, fragment = RPC_FAULTS[fault]
     proxy = fault_proxy(lambda: node_url)
@@ -487,11 +487,11 @@ def test_http_errors_and_hangs_in_ctbc_and_pdc_flows(flaky_proxy: Any, deployed:
     """The client suite's flaky proxy (HTTP 503 bursts, requests left unanswered) in front of a
     CTBC user and a PDC receiver: short bursts are ridden over by the retries, long ones give
     NodeUnavailableError, and the same calls then finish the round."""
-    from offchain.client.connection import open_connection
-    from offchain.client.errors import NodeUnavailableError
-    from offchain.ctbc.payload import encode_ud
-    from offchain.pdc.encoding import manhattan
-    from offchain.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
+    from crowdsense.chain.connection import open_connection
+    from crowdsense.chain.errors import NodeUnavailableError
+    from crowdsense.ldpf.ctbc.payload import encode_ud
+    from crowdsense.ldpf.pdc.encoding import manhattan
+    from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
 
     conn = open_connection(flaky_proxy.url, deployed, timeout=0.5, retries=2, backoff=0.05)
     user, bit_journal, user_signer = _ctbc_party(conn, tmp_path, "flaky-ctbc")
@@ -531,11 +531,11 @@ def test_http_errors_and_hangs_in_ctbc_and_pdc_flows(flaky_proxy: Any, deployed:
 #   after-send     the transaction is broadcast (and mined), its receipt not read
 CRASHING_PARTY = r"""
 import json, os, signal, sys
-from offchain.client.accounts import simulation_signer
-from offchain.client.connection import open_connection
-from offchain.client.journal import Journal
-from offchain.client.txsend import TxSender
-from offchain.ldpf import boards
+from crowdsense.chain.accounts import simulation_signer
+from crowdsense.chain.connection import open_connection
+from crowdsense.chain.journal import Journal
+from crowdsense.chain.txsend import TxSender
+from crowdsense.chain import boards
 
 url, deployment, journal_path, name, role, point, step, data = sys.argv[1:]
 data = json.loads(data)
@@ -559,7 +559,7 @@ signer = simulation_signer(name, seed="trust")
 journal = Journal(journal_path)
 store = boards.JournalSecretStore(journal, conn)
 if role == "ctbc":
-    from offchain.ctbc.protocol import CTBCUser
+    from crowdsense.ldpf.ctbc.protocol import CTBCUser
     board = boards.ChainBitBoard(conn)
     user = CTBCUser(signer.address, sender=board.add_party(signer, journal), board=board, store=store)
     if step == "commit":
@@ -567,9 +567,9 @@ if role == "ctbc":
     else:
         user.reveal(epoch=data["epoch"])
 else:
-    from offchain.pdc.encoding import Grid
-    from offchain.pdc.messages import DecryptionMessage, TaskMessage
-    from offchain.pdc.protocol import Receiver
+    from crowdsense.ldpf.pdc.encoding import Grid
+    from crowdsense.ldpf.pdc.messages import DecryptionMessage, TaskMessage
+    from crowdsense.ldpf.pdc.protocol import Receiver
     view = boards.ChainBlindingBoard(conn, signer, journal=journal)
     receiver = Receiver(tuple(data["location"]), Grid(data["grid"]), board=view, secret_store=store,
                         allow_insecure=True)
@@ -595,13 +595,13 @@ def test_client_killed_between_storing_a_secret_and_sending_then_resumed(node_ur
     """SIGKILL of a CTBC user or PDC receiver process at each point around a commit or a reveal;
     a new process with the same journal resumes: the secret is there, the transaction is sent
     once, the round finishes. The children run in parallel."""
-    from offchain.client.accounts import simulation_signer
-    from offchain.client.connection import open_connection
-    from offchain.client.journal import Journal
-    from offchain.client.registration import fund_dev_accounts
-    from offchain.ctbc.payload import encode_ud
-    from offchain.pdc.encoding import manhattan
-    from offchain.pdc.messages import QueryMessage
+    from crowdsense.chain.accounts import simulation_signer
+    from crowdsense.chain.connection import open_connection
+    from crowdsense.chain.journal import Journal
+    from crowdsense.chain.registration import fund_dev_accounts
+    from crowdsense.ldpf.ctbc.payload import encode_ud
+    from crowdsense.ldpf.pdc.encoding import manhattan
+    from crowdsense.ldpf.pdc.messages import QueryMessage
 
     conn = open_connection(node_url, deployed, retries=1, backoff=0.05)
     platform, task = _platform(conn, paillier_key, "crash-pdc")
@@ -672,7 +672,7 @@ def test_client_killed_between_storing_a_secret_and_sending_then_resumed(node_ur
                 query = receiver.resume(task.task_id)
                 distance = _finish_pdc(platform, receiver, query)
             else:
-                from offchain.pdc.messages import DecryptionMessage, RevealMessage
+                from crowdsense.ldpf.pdc.messages import DecryptionMessage, RevealMessage
 
                 reveal = receiver.finish(DecryptionMessage.from_json(parties[name].to_json()))
                 distance = platform.handle_reveal(RevealMessage.from_json(reveal.to_json()))

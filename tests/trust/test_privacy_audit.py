@@ -36,6 +36,7 @@ from chain_scan import (
     Needle,
     bytes_needles,
     collect_chain,
+    distinctive,
     coordinate_needles,
     event_topic,
     int_needles,
@@ -71,7 +72,7 @@ def run(run_cli: Any, start_anvil: Any, tmp_path_factory: pytest.TempPathFactory
     """The demo, once, on a private Anvil; then every blob of the chain from block 0."""
     import networkx as nx
 
-    from offchain.client.connection import connect
+    from crowdsense.chain.connection import connect
 
     tmp = tmp_path_factory.mktemp("privacy")
     g = nx.convert_node_labels_to_integers(nx.les_miserables_graph())
@@ -115,7 +116,7 @@ def test_audit_file_is_private_and_lists_every_party(run: Run) -> None:
 
 def test_scan_reads_every_transaction_and_log_of_the_chain(run: Run) -> None:
     """The scanner is not vacuous: it holds every transaction of every block and every log."""
-    from offchain.client.connection import connect
+    from crowdsense.chain.connection import connect
 
     w3 = connect(run.url, retries=1, backoff=0.05)
     txs = sum(len(w3.eth.get_block(b)["transactions"]) for b in range(run.head + 1))
@@ -165,8 +166,10 @@ def test_no_individual_coordinate_real_or_transformed_on_chain(run: Run) -> None
     for u in ctbc["users"]:
         needles += needles_of(f"real position of CTBC user {u['account']}", u["real"])
         needles += needles_of(f"transformed position of CTBC user {u['account']}", u["transformed"])
+        # the needles encode exactly what a UD payload holds (a coordinate whose word is too
+        # plain to search for, one near zero, has no needle in that encoding)
         assert [n.data for n in needles_of("t", u["transformed"]) if n.encoding == "fixed-point x1000000 int256 word"] \
-            == [int_word(v) for v in u["transformedFixed"]]  # the needles encode exactly what a UD payload holds
+            == [int_word(v) for v in u["transformedFixed"] if distinctive(int_word(v))]
     for r in pdc["receivers"]:
         needles += needles_of(f"real position of PDC receiver {r['account']}", r["real"])
     needles += needles_of("real PDC task centre", pdc["centreReal"])
@@ -329,7 +332,7 @@ def _init_code(runtime: bytes) -> bytes:
 
 def test_scanner_finds_values_planted_on_chain(run: Run) -> None:
     """Negative control: a description, a coordinate and an r planted on chain are all found."""
-    from offchain.client.connection import connect
+    from crowdsense.chain.connection import connect
 
     w3 = connect(run.url, retries=1, backoff=0.05)
     sender = w3.eth.accounts[9]

@@ -1,0 +1,352 @@
+"""Connecting to a node, checking the deployment against it, and deploying without brownie.
+
+* :func:`connect` opens an HTTP(S) JSON-RPC connection with request timeouts and retries with
+  exponential back-off (:class:`RetryingHTTPProvider`); an unreachable node is a
+  :class:`~crowdsense.chain.errors.NodeUnavailableError` naming the URL, not a traceback.
+* :func:`open_connection` also loads the deployment file (``deployments/<chainId>.json`` by
+  default, see :mod:`crowdsense.chain.deployment`) and checks it: the chain id must match the node's
+  and both addresses must hold contract code, otherwise
+  :class:`~crowdsense.errors.DeploymentError` says which and what to do.
+* :func:`deploy_contracts` deploys both contracts from the artifacts shipped in the package
+  with plain web3 and writes the deployment file, so a user needs neither brownie nor a
+  compiler.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+from web3 import Web3
+from web3.contract import Contract
+from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+from crowdsense.chain.accounts import Signer
+from crowdsense.chain.errors import NodeUnavailableError
+from crowdsense.chain.deployment import (
+    CONTRACT_NAMES,
+    DEFAULT_DIR,
+    ContractInfo,
+    Deployment,
+    deployment_path,
+    load_abi,
+    load_artifact,
+)
+from crowdsense.errors import DeploymentError, InputError
+
+__all__ = [
+    "DEFAULT_RPC_URL",
+    "ENV_RPC_URL",
+    "ENV_DEPLOYMENT",
+    "RetryingHTTPProvider",
+    "connect",
+    "Connection",
+    "open_connection",
+    "verify_deployment",
+    "DeployResult",
+    "deploy_contracts",
+]
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+ENV_RPC_URL = "CROWDSENSE_RPC_URL"
+ENV_DEPLOYMENT = "CROWDSENSE_DEPLOYMENT"
+
+#: HTTP statuses worth retrying: rate limiting and gateway/server hiccups.
+TRANSIENT_HTTP = frozenset({429, 500, 502, 503, 504})
+#: JSON-RPC error codes worth retrying (EIP-1474 "limit exceeded").
+TRANSIENT_RPC = frozenset({-32005})
+
+
+class RetryingHTTPProvider(HTTPProvider):
+    """An HTTP provider that retries transient failures of *every* method with back-off.
+
+    web3's own retry covers read methods only; here ``eth_sendRawTransaction`` is retried too,
+    which is safe because the same signed bytes always have the same hash (a node that already
+    has the transaction answers "already known", which the sender accepts).
+
+    Parameters
+    ----------
+    endpoint_uri : str
+        ``http://`` or ``https://`` URL.
+    timeout : float
+        Seconds per HTTP request.
+    retries : int
+        Extra attempts after the first; delays ``backoff * 2**i`` capped at ``max_backoff``.
+    """
+
+    def __init__(
+        self,
+        endpoint_uri: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 4,
+        backoff: float = 0.2,
+        max_backoff: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(endpoint_uri, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.retry_count = 0  # retries made so far (diagnostics)
+        self._sleep = sleep
+
+    def _delay(self, attempt: int) -> None:
+        self.retry_count += 1
+        self._sleep(min(self.max_backoff, self.backoff * 2**attempt))
+
+    def _post(self, request_data: bytes) -> bytes:
+        reason = "no attempt made"
+        for attempt in range(self.retries + 1):
+            try:
+                return self._request_session_manager.make_post_request(
+                    self.endpoint_uri, request_data, **self.get_request_kwargs()
+                )
+            except requests.Timeout:
+                reason = f"no answer within {self.timeout:g} s"
+            except requests.ConnectionError as exc:
+                reason = f"connection failed ({type(exc).__name__})"
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else None
+                if status not in TRANSIENT_HTTP:
+                    raise NodeUnavailableError(str(self.endpoint_uri), f"HTTP {status}") from None
+                reason = f"HTTP {status}"
+            if attempt < self.retries:
+                self._delay(attempt)
+        raise NodeUnavailableError(str(self.endpoint_uri), f"{reason} after {self.retries + 1} attempts")
+
+    def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        return self._post(request_data)
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        for attempt in range(self.retries + 1):
+            response = super().make_request(method, params)
+            error = response.get("error") if isinstance(response, dict) else None
+            if not (isinstance(error, dict) and error.get("code") in TRANSIENT_RPC) or attempt == self.retries:
+                return response
+            self._delay(attempt)
+        return response  # pragma: no cover
+
+    def make_batch_request(self, batch_requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:
+        from web3._utils.batching import sort_batch_response_by_response_ids
+
+        raw = self._post(self.encode_batch_rpc_request(batch_requests))
+        response = self.decode_rpc_response(raw)
+        if not isinstance(response, list):
+            return response
+        return sort_batch_response_by_response_ids(response)  # type: ignore[arg-type]
+
+
+def resolve_rpc_url(rpc_url: str | None = None) -> str:
+    """The explicit URL, else ``$CROWDSENSE_RPC_URL``, else :data:`DEFAULT_RPC_URL`."""
+    return rpc_url or os.environ.get(ENV_RPC_URL) or DEFAULT_RPC_URL
+
+
+def connect(
+    rpc_url: str | None = None,
+    *,
+    timeout: float = 10.0,
+    retries: int = 4,
+    backoff: float = 0.2,
+) -> Web3:
+    """A Web3 instance on ``rpc_url`` whose node answered ``eth_chainId``.
+
+    Raises
+    ------
+    InputError
+        The URL is not http(s).
+    NodeUnavailableError
+        The node did not answer (after the retries).
+    """
+    url = resolve_rpc_url(rpc_url)
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"RPC URL must start with http:// or https://, got {url!r}")
+    if timeout <= 0:
+        raise InputError(f"timeout must be > 0 seconds, got {timeout!r}")
+    provider = RetryingHTTPProvider(url, timeout=timeout, retries=retries, backoff=backoff)
+    w3 = Web3(provider)
+    try:
+        w3.eth.chain_id
+    except NodeUnavailableError:
+        raise
+    except (ValueError, requests.RequestException) as exc:
+        raise NodeUnavailableError(url, f"not a JSON-RPC endpoint ({type(exc).__name__})") from None
+    return w3
+
+
+@dataclass
+class Connection:
+    """A node plus a verified deployment: the two contracts ready to call."""
+
+    w3: Web3
+    rpc_url: str
+    chain_id: int
+    deployment: Deployment
+    deployment_path: Path | None
+    registry: Contract = field(repr=False)
+    verifier: Contract = field(repr=False)
+
+    @property
+    def registry_address(self) -> str:
+        return self.registry.address
+
+    @property
+    def verifier_address(self) -> str:
+        return self.verifier.address
+
+
+def _missing_deployment(path: Path, chain_id: int) -> DeploymentError:
+    return DeploymentError(
+        f"deployment file {path} not found (node chain id {chain_id}): deploy first with "
+        "`crowdsense deploy` (or `brownie run scripts/deploy.py`), or pass --deployment FILE"
+    )
+
+
+def verify_deployment(w3: Web3, deployment: Deployment, *, path: Path | None = None, chain_id: int | None = None) -> None:
+    """Check that ``deployment`` describes contracts that exist on the node ``w3`` talks to."""
+    where = f"deployment file {path}" if path else "the deployment"
+    chain_id = int(w3.eth.chain_id) if chain_id is None else chain_id
+    if deployment.chain_id != chain_id:
+        raise DeploymentError(
+            f"{where} is for chain id {deployment.chain_id}, but the node reports chain id {chain_id}: "
+            "wrong --rpc-url or wrong --deployment file"
+        )
+    for name in CONTRACT_NAMES:
+        address = deployment.address(name)
+        if not Web3.is_address(address):
+            raise DeploymentError(f"{where}: {name} address {address!r} is not an address")
+        if len(w3.eth.get_code(Web3.to_checksum_address(address))) == 0:
+            raise DeploymentError(
+                f"{where}: no contract code at {address} ({name}) on chain {chain_id}; the node was "
+                "probably restarted or reset: deploy again"
+            )
+
+
+def open_connection(
+    rpc_url: str | None = None,
+    deployment: str | Path | Deployment | None = None,
+    *,
+    timeout: float = 10.0,
+    retries: int = 4,
+    backoff: float = 0.2,
+    directory: Path | None = None,
+) -> Connection:
+    """Connect, load the deployment file and verify it against the node.
+
+    ``deployment`` is a path, a loaded :class:`Deployment`, or None for
+    ``$CROWDSENSE_DEPLOYMENT`` or else ``<directory>/<chainId>.json`` (``deployments/`` by
+    default).
+    """
+    url = resolve_rpc_url(rpc_url)
+    w3 = connect(url, timeout=timeout, retries=retries, backoff=backoff)
+    chain_id = int(w3.eth.chain_id)
+    path: Path | None
+    if isinstance(deployment, Deployment):
+        dep, path = deployment, None
+    else:
+        env_path = os.environ.get(ENV_DEPLOYMENT)
+        path = Path(deployment) if deployment else Path(env_path) if env_path else deployment_path(chain_id, directory)
+        if not path.exists():
+            raise _missing_deployment(path, chain_id)
+        dep = Deployment.load(path)
+    verify_deployment(w3, dep, path=path, chain_id=chain_id)
+    registry = w3.eth.contract(address=Web3.to_checksum_address(dep.address("TaskRegistry")), abi=load_abi("TaskRegistry"))
+    verifier = w3.eth.contract(
+        address=Web3.to_checksum_address(dep.address("CommitmentVerifier")), abi=load_abi("CommitmentVerifier")
+    )
+    return Connection(w3=w3, rpc_url=url, chain_id=chain_id, deployment=dep, deployment_path=path,
+                      registry=registry, verifier=verifier)
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What :func:`deploy_contracts` did: the deployment, where it was written, the tx hashes."""
+
+    deployment: Deployment
+    path: Path | None
+    tx_hashes: dict[str, str]
+
+
+def deploy_contracts(
+    w3: Web3,
+    account: Signer,
+    num_levels: int,
+    *,
+    min_age: int = 0,
+    max_age: int = 86400,
+    admin: str | None = None,
+    registrar: str | None = None,
+    releaser: str | None = None,
+    path: str | Path | None = None,
+    directory: Path | None = None,
+    network: str | None = None,
+    write: bool = True,
+    receipt_timeout: float = 120.0,
+) -> DeployResult:
+    """Deploy TaskRegistry and CommitmentVerifier from the shipped artifacts.
+
+    Parameters
+    ----------
+    w3 : Web3
+        Connected node.
+    account : Signer
+        Deployer; pays gas and, unless given otherwise, gets all three roles.
+    num_levels : int
+        Number of security levels T (2..255).
+    min_age, max_age : int
+        CommitmentVerifier's opening window in seconds.
+    admin, registrar, releaser : str, optional
+        Role holders (default: the deployer).
+    path, directory : optional
+        Where to write the deployment file (default ``deployments/<chainId>.json``).
+    network : str, optional
+        Name recorded in the file (default ``"chain-<id>"``).
+    write : bool
+        Write the deployment file (default True).
+    """
+    from crowdsense.chain.txsend import TxSender
+
+    if isinstance(num_levels, bool) or not isinstance(num_levels, int) or not 2 <= num_levels <= 255:
+        raise InputError(f"num_levels must be an int in [2, 255], got {num_levels!r}")
+    if not (isinstance(min_age, int) and isinstance(max_age, int) and 0 <= min_age <= max_age and max_age > 0):
+        raise InputError(f"ages must satisfy 0 <= min_age <= max_age and max_age > 0, got {min_age!r}, {max_age!r}")
+    roles = {}
+    for role, who in (("admin", admin), ("registrar", registrar), ("releaser", releaser)):
+        addr = who or account.address
+        if not Web3.is_address(addr):
+            raise InputError(f"{role} must be an address, got {addr!r}")
+        roles[role] = Web3.to_checksum_address(addr)
+    chain_id = int(w3.eth.chain_id)
+    sender = TxSender(w3, account, chain_id=chain_id, receipt_timeout=receipt_timeout)
+    results = {}
+    for name, args in (
+        ("TaskRegistry", (num_levels, roles["admin"], roles["registrar"], roles["releaser"])),
+        ("CommitmentVerifier", (min_age, max_age)),
+    ):
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        data = factory.constructor(*args).data_in_transaction
+        results[name] = sender.send({"to": None, "data": data}, kind=f"deploy {name}")
+    contracts = {
+        name: ContractInfo(address=str(res.contract_address), abi_path=f"crowdsense/chain/artifacts/{name}.json")
+        for name, res in results.items()
+    }
+    deployment = Deployment(
+        network=network or f"chain-{chain_id}",
+        chain_id=chain_id,
+        deployer=account.address,
+        block_number=min(r.block_number for r in results.values()),
+        num_levels=num_levels,
+        contracts=contracts,
+    )
+    written: Path | None = None
+    if write:
+        target = Path(path) if path else deployment_path(chain_id, directory or DEFAULT_DIR)
+        written = deployment.save(target)
+    return DeployResult(deployment, written, {name: r.tx_hash for name, r in results.items()})

@@ -1,0 +1,640 @@
+"""Typed errors of the client: the node, transactions, keys, and every contract revert.
+
+Every revert the contracts can produce has one Python class here, found by its 4-byte ABI
+selector, so a caller catches :class:`LevelMismatchError` rather than parsing a message, and
+the CLI prints one readable line such as::
+
+    level mismatch: subtask needs level 2, receiver 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 has level 1
+
+The same classes are raised by the client's *pre-checks* (read the chain, refuse before
+sending and paying gas) with ``pre_check=True``, so a caller handles a refusal the same way
+whether it came from a local check or from the chain.
+
+The field names of each class are the parameter names of the Solidity error, read from the
+shipped ABI (``crowdsense/artifacts``); the test-suite checks that every error in the ABI has a
+class and that the selectors match.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_checksum_address
+
+from crowdsense.errors import CrowdsenseError
+
+__all__ = [
+    # infrastructure
+    "ClientError",
+    "NodeUnavailableError",
+    "AccountError",
+    "JournalError",
+    "StoreError",
+    "KeyNotHandedOverError",
+    "DecryptionError",
+    "TransactionError",
+    "ReceiptTimeoutError",
+    # reverts
+    "ContractRevertError",
+    "TaskRegistryRevert",
+    "CommitmentVerifierRevert",
+    "AccessControlRevert",
+    "LengthMismatchError",
+    "InvalidLevelError",
+    "InvalidLevelCountError",
+    "EmptyBatchError",
+    "BatchTooLargeError",
+    "ZeroAddressError",
+    "ZeroHashError",
+    "UnknownTaskError",
+    "IndexOutOfRangeError",
+    "TaskClosedError",
+    "NotRegisteredError",
+    "LevelMismatchError",
+    "AlreadyClaimedError",
+    "AlreadyHoldsSubtaskError",
+    "NotClaimantError",
+    "DataAlreadySubmittedError",
+    "NotReleaserError",
+    "UnauthorizedAccountError",
+    "BadConfirmationError",
+    "InvalidAgesError",
+    "ZeroCommitmentError",
+    "AlreadyCommittedError",
+    "CommitmentNotFoundError",
+    "NotCommitterError",
+    "AlreadyRevealedError",
+    "CommitmentTooNewError",
+    "CommitmentTooOldError",
+    "OpeningMismatchError",
+    "InvalidPayloadLengthError",
+    "RevertStringError",
+    "PanicError",
+    "UnknownRevertError",
+    "REVERT_CLASSES",
+    "ROLE_NAMES",
+    "decode_revert",
+    "error_selector",
+]
+
+
+# ---------------------------------------------------------------------------- infrastructure
+
+
+class ClientError(CrowdsenseError):
+    """Root of the client's errors (a :class:`~crowdsense.errors.CrowdsenseError`)."""
+
+
+class NodeUnavailableError(ClientError, ConnectionError):
+    """The node cannot be reached, times out, or keeps failing after the retries."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"node at {url} is unavailable: {reason}")
+
+
+class AccountError(ClientError, ValueError):
+    """A keystore or key cannot be used (missing file, wrong password, malformed key)."""
+
+
+class JournalError(ClientError, RuntimeError):
+    """The local journal cannot be opened or holds inconsistent data."""
+
+
+class StoreError(ClientError, RuntimeError):
+    """The off-chain ciphertext store misses an object or holds one that fails its hash."""
+
+
+class KeyNotHandedOverError(StoreError):
+    """The releaser has not (yet) encrypted the subtask key to this claimant."""
+
+
+class DecryptionError(ClientError, ValueError):
+    """A ciphertext or key envelope does not authenticate under the key at hand.
+
+    This is what a receiver that did not claim a subtask gets: the envelope was encrypted to
+    the claimant's public key, not to its own.
+    """
+
+
+class TransactionError(ClientError, RuntimeError):
+    """A transaction could not be sent, or failed on chain without a decodable reason."""
+
+
+class ReceiptTimeoutError(TransactionError, TimeoutError):
+    """No receipt within the timeout. The transaction stays in the journal; resume later."""
+
+    def __init__(self, tx_hash: str, timeout: float) -> None:
+        self.tx_hash = tx_hash
+        self.timeout = timeout
+        super().__init__(
+            f"no receipt for transaction {tx_hash} after {timeout:g} s; it is journaled and "
+            "`crowdsense resume` (or repeating the command) will pick it up without sending it twice"
+        )
+
+
+# ---------------------------------------------------------------------------- reverts
+
+#: keccak256 role identifiers of the contracts -> readable names.
+ROLE_NAMES: dict[bytes, str] = {
+    b"\x00" * 32: "DEFAULT_ADMIN_ROLE",
+    keccak(text="REGISTRAR_ROLE"): "REGISTRAR_ROLE",
+    keccak(text="RELEASER_ROLE"): "RELEASER_ROLE",
+}
+
+
+class ContractRevertError(ClientError):
+    """A contract refused a call: one subclass per custom error of the ABI.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The error's arguments, positionally in ABI order or by their Solidity names; they
+        become attributes of the same names (addresses checksummed, ``bytes32`` as bytes).
+    pre_check : bool
+        True when the client refused locally, before sending, because the chain state
+        already implies this revert; False when the node reported it.
+    """
+
+    #: Name of the Solidity error (empty for the synthetic classes).
+    solidity_name: ClassVar[str] = ""
+    #: Parameter types and names of the Solidity error, filled from the ABI at import.
+    abi_types: ClassVar[tuple[str, ...]] = ()
+    fields: ClassVar[tuple[str, ...]] = ()
+    #: ``str.format`` template over the fields (plus ``role_name`` where relevant).
+    template: ClassVar[str] = "{solidity_name}"
+
+    def __init__(self, *args: Any, pre_check: bool = False, **kwargs: Any) -> None:
+        if len(args) > len(self.fields):
+            raise TypeError(f"{type(self).__name__} takes {len(self.fields)} values, got {len(args)}")
+        values = dict(zip(self.fields, args))
+        for key, value in kwargs.items():
+            if key not in self.fields:
+                raise TypeError(f"{type(self).__name__} has no field {key!r}; fields: {self.fields}")
+            values[key] = value
+        missing = [f for f in self.fields if f not in values]
+        if missing:
+            raise TypeError(f"{type(self).__name__} is missing {missing}")
+        for name, typ in zip(self.fields, self.abi_types):
+            values[name] = _normalize(typ, values[name])
+            setattr(self, name, values[name])
+        self.values: dict[str, Any] = values
+        self.pre_check = pre_check
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        shown = {k: _show(v) for k, v in self.values.items()}
+        return self.template.format(solidity_name=self.solidity_name, **shown, **self._extra())
+
+    def _extra(self) -> dict[str, str]:
+        return {}
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"error", "args", "message", "preCheck"}`` with JSON-friendly values."""
+        return {
+            "error": self.solidity_name or type(self).__name__,
+            "args": {k: _show(v) for k, v in self.values.items()},
+            "message": str(self),
+            "preCheck": self.pre_check,
+        }
+
+
+def _normalize(abi_type: str, value: Any) -> Any:
+    if abi_type == "address":
+        return to_checksum_address(value)
+    if abi_type.startswith("bytes") and isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return value
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    return value
+
+
+class TaskRegistryRevert(ContractRevertError):
+    """A revert of ``TaskRegistry``."""
+
+
+class CommitmentVerifierRevert(ContractRevertError):
+    """A revert of ``CommitmentVerifier``."""
+
+
+class AccessControlRevert(ContractRevertError):
+    """A revert of OpenZeppelin ``AccessControl`` (inherited by ``TaskRegistry``)."""
+
+
+# -- TaskRegistry
+
+
+class LengthMismatchError(TaskRegistryRevert):
+    """Two arrays that must be parallel have different lengths."""
+
+    solidity_name = "TaskRegistryLengthMismatch"
+    template = "length mismatch: {expected} entries in the first array, {actual} in the second"
+    expected: int
+    actual: int
+
+
+class InvalidLevelError(TaskRegistryRevert):
+    """A level outside 1..numLevels."""
+
+    solidity_name = "TaskRegistryInvalidLevel"
+    template = "invalid level {level}: levels are 1..{numLevels}"
+    level: int
+    numLevels: int
+
+
+class InvalidLevelCountError(TaskRegistryRevert):
+    """The registry was constructed with fewer than 2 levels."""
+
+    solidity_name = "TaskRegistryInvalidLevelCount"
+    template = "invalid number of levels {numLevels}: at least 2 are needed"
+    numLevels: int
+
+
+class EmptyBatchError(TaskRegistryRevert):
+    """An empty batch or task."""
+
+    solidity_name = "TaskRegistryEmptyBatch"
+    template = "empty batch: at least one entry is needed"
+
+
+class BatchTooLargeError(TaskRegistryRevert):
+    """A batch or task larger than its documented maximum."""
+
+    solidity_name = "TaskRegistryBatchTooLarge"
+    template = "batch too large: {size} entries, at most {maximum} allowed"
+    size: int
+    maximum: int
+
+
+class ZeroAddressError(TaskRegistryRevert):
+    """A zero address where an account is needed."""
+
+    solidity_name = "TaskRegistryZeroAddress"
+    template = "zero address at position {position}"
+    position: int
+
+
+class ZeroHashError(TaskRegistryRevert):
+    """A zero subtask hash or data hash."""
+
+    solidity_name = "TaskRegistryZeroHash"
+    template = "zero hash at position {position}"
+    position: int
+
+
+class UnknownTaskError(TaskRegistryRevert):
+    """A task id that was never issued."""
+
+    solidity_name = "TaskRegistryUnknownTask"
+    template = "unknown task {taskId}: no task with this id was released"
+    taskId: int
+
+
+class IndexOutOfRangeError(TaskRegistryRevert):
+    """A subtask index not below the task's subtask count."""
+
+    solidity_name = "TaskRegistryIndexOutOfRange"
+    template = "subtask index {index} out of range: task {taskId} has {count} subtasks (0..{last})"
+    taskId: int
+    index: int
+    count: int
+
+    def _extra(self) -> dict[str, str]:
+        return {"last": str(int(self.values["count"]) - 1)}
+
+
+class TaskClosedError(TaskRegistryRevert):
+    """A state-changing call on a closed task."""
+
+    solidity_name = "TaskRegistryTaskClosed"
+    template = "task {taskId} is closed"
+    taskId: int
+
+
+class NotRegisteredError(TaskRegistryRevert):
+    """A claim by an account without a level."""
+
+    solidity_name = "TaskRegistryNotRegistered"
+    template = "receiver {receiver} is not registered (level 0): the registrar must set its level first"
+    receiver: str
+
+
+class LevelMismatchError(TaskRegistryRevert):
+    """The receiver's level differs from the subtask's level."""
+
+    solidity_name = "TaskRegistryLevelMismatch"
+    template = "level mismatch: subtask needs level {required}, receiver {receiver} has level {actual}"
+    receiver: str
+    required: int
+    actual: int
+
+
+class AlreadyClaimedError(TaskRegistryRevert):
+    """The subtask has a claimant already."""
+
+    solidity_name = "TaskRegistryAlreadyClaimed"
+    template = "subtask {index} of task {taskId} is already claimed by {claimant}"
+    taskId: int
+    index: int
+    claimant: str
+
+
+class AlreadyHoldsSubtaskError(TaskRegistryRevert):
+    """The receiver already holds another subtask of the same task."""
+
+    solidity_name = "TaskRegistryAlreadyHoldsSubtask"
+    template = (
+        "receiver {receiver} already holds subtask {heldIndex} of task {taskId}: "
+        "a receiver may hold only one subtask per task"
+    )
+    taskId: int
+    receiver: str
+    heldIndex: int
+
+
+class NotClaimantError(TaskRegistryRevert):
+    """Someone other than the claimant submits data."""
+
+    solidity_name = "TaskRegistryNotClaimant"
+    template = "{caller} is not the claimant of subtask {index} of task {taskId}"
+    taskId: int
+    index: int
+    caller: str
+
+
+class DataAlreadySubmittedError(TaskRegistryRevert):
+    """Data was already submitted for the subtask."""
+
+    solidity_name = "TaskRegistryDataAlreadySubmitted"
+    template = "data for subtask {index} of task {taskId} was already submitted"
+    taskId: int
+    index: int
+
+
+class NotReleaserError(TaskRegistryRevert):
+    """Someone other than the task's releaser closes it."""
+
+    solidity_name = "TaskRegistryNotReleaser"
+    template = "{caller} is not the releaser of task {taskId}"
+    taskId: int
+    caller: str
+
+
+# -- AccessControl
+
+
+class UnauthorizedAccountError(AccessControlRevert):
+    """The caller lacks the role the function needs."""
+
+    solidity_name = "AccessControlUnauthorizedAccount"
+    template = "not authorized: {account} does not have {role_name}"
+    account: str
+    neededRole: bytes
+
+    def _extra(self) -> dict[str, str]:
+        role = self.values["neededRole"]
+        return {"role_name": ROLE_NAMES.get(role, "role 0x" + role.hex())}
+
+    @property
+    def role_name(self) -> str:
+        return self._extra()["role_name"]
+
+
+class BadConfirmationError(AccessControlRevert):
+    """``renounceRole`` called for another account."""
+
+    solidity_name = "AccessControlBadConfirmation"
+    template = "bad confirmation: an account can only renounce its own roles"
+
+
+# -- CommitmentVerifier
+
+
+class InvalidAgesError(CommitmentVerifierRevert):
+    """Inconsistent deployment ages."""
+
+    solidity_name = "CommitmentVerifierInvalidAges"
+    template = "invalid commitment ages: minAge {minAge} s, maxAge {maxAge} s (need 0 < maxAge and minAge <= maxAge)"
+    minAge: int
+    maxAge: int
+
+
+class ZeroCommitmentError(CommitmentVerifierRevert):
+    """A zero commitment hash."""
+
+    solidity_name = "CommitmentVerifierZeroCommitment"
+    template = "zero commitment hash"
+
+
+class AlreadyCommittedError(CommitmentVerifierRevert):
+    """The commitment hash was recorded before."""
+
+    solidity_name = "CommitmentVerifierAlreadyCommitted"
+    template = "commitment {commitment} was already recorded (a hash can be committed once, ever)"
+    commitment: bytes
+
+
+class CommitmentNotFoundError(CommitmentVerifierRevert):
+    """No commitment of that kind under the hash."""
+
+    solidity_name = "CommitmentVerifierNotFound"
+    template = "no commitment {commitment} is recorded"
+    commitment: bytes
+
+
+class NotCommitterError(CommitmentVerifierRevert):
+    """Someone other than the committer tries to open."""
+
+    solidity_name = "CommitmentVerifierNotCommitter"
+    template = "{caller} is not the committer of {commitment}"
+    commitment: bytes
+    caller: str
+
+
+class AlreadyRevealedError(CommitmentVerifierRevert):
+    """The commitment was opened already."""
+
+    solidity_name = "CommitmentVerifierAlreadyRevealed"
+    template = "commitment {commitment} was already opened"
+    commitment: bytes
+
+
+class CommitmentTooNewError(CommitmentVerifierRevert):
+    """The commitment is younger than minAge."""
+
+    solidity_name = "CommitmentVerifierTooNew"
+    template = "commitment {commitment} is too new to open: committed at {committedAt}, now {timestamp}"
+    commitment: bytes
+    committedAt: int
+    timestamp: int
+
+
+class CommitmentTooOldError(CommitmentVerifierRevert):
+    """The commitment is older than maxAge."""
+
+    solidity_name = "CommitmentVerifierTooOld"
+    template = "commitment {commitment} is too old to open: committed at {committedAt}, now {timestamp}"
+    commitment: bytes
+    committedAt: int
+    timestamp: int
+
+
+class OpeningMismatchError(CommitmentVerifierRevert):
+    """The opening does not hash to the commitment."""
+
+    solidity_name = "CommitmentVerifierOpeningMismatch"
+    template = "opening does not match commitment {commitment} (it hashes to {computed})"
+    commitment: bytes
+    computed: bytes
+
+
+class InvalidPayloadLengthError(CommitmentVerifierRevert):
+    """An empty or too long bit-commitment payload."""
+
+    solidity_name = "CommitmentVerifierInvalidPayloadLength"
+    template = "invalid payload length {length}: must be 1..{maximum} bytes"
+    length: int
+    maximum: int
+
+
+# -- Solidity built-ins and the unknown
+
+
+class RevertStringError(ContractRevertError):
+    """``Error(string)``: a ``require`` with a message (none in these contracts)."""
+
+    solidity_name = "Error"
+    template = "reverted: {reason}"
+    reason: str
+
+
+class PanicError(ContractRevertError):
+    """``Panic(uint256)``: an assertion, overflow or similar bug."""
+
+    solidity_name = "Panic"
+    template = "contract panic with code {code:#x}"
+    code: int
+
+
+class UnknownRevertError(ContractRevertError):
+    """Revert data that matches no known selector (or no data at all)."""
+
+    solidity_name = ""
+    template = "transaction reverted: {detail}"
+    detail: str
+
+
+REVERT_CLASSES: tuple[type[ContractRevertError], ...] = (
+    LengthMismatchError, InvalidLevelError, InvalidLevelCountError, EmptyBatchError,
+    BatchTooLargeError, ZeroAddressError, ZeroHashError, UnknownTaskError,
+    IndexOutOfRangeError, TaskClosedError, NotRegisteredError, LevelMismatchError,
+    AlreadyClaimedError, AlreadyHoldsSubtaskError, NotClaimantError,
+    DataAlreadySubmittedError, NotReleaserError, UnauthorizedAccountError,
+    BadConfirmationError, InvalidAgesError, ZeroCommitmentError, AlreadyCommittedError,
+    CommitmentNotFoundError, NotCommitterError, AlreadyRevealedError, CommitmentTooNewError,
+    CommitmentTooOldError, OpeningMismatchError, InvalidPayloadLengthError,
+)
+
+_BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Error": (("string",), ("reason",)),
+    "Panic": (("uint256",), ("code",)),
+}
+UnknownRevertError.abi_types = ("string",)
+UnknownRevertError.fields = ("detail",)
+
+
+def error_selector(name: str, types: tuple[str, ...]) -> bytes:
+    """First 4 bytes of ``keccak256("Name(type1,type2)")``, as Solidity computes it."""
+    return keccak(text=f"{name}({','.join(types)})")[:4]
+
+
+def _load_abi_errors() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    from crowdsense.chain.deployment import CONTRACT_NAMES, load_abi
+
+    found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for contract in CONTRACT_NAMES:
+        for item in load_abi(contract):
+            if item.get("type") == "error":
+                types = tuple(i["type"] for i in item["inputs"])
+                names = tuple(i["name"] for i in item["inputs"])
+                found[item["name"]] = (types, names)
+    return found
+
+
+def _build_selector_table() -> dict[bytes, type[ContractRevertError]]:
+    abi_errors = _load_abi_errors() | _BUILTINS
+    table: dict[bytes, type[ContractRevertError]] = {}
+    for cls in (*REVERT_CLASSES, RevertStringError, PanicError):
+        if cls.solidity_name not in abi_errors:
+            # The ABI changed under us: fail loudly at import rather than mis-decode later.
+            raise ImportError(f"error {cls.solidity_name} of {cls.__name__} is not in the shipped ABIs")
+        cls.abi_types, cls.fields = abi_errors[cls.solidity_name]
+        table[error_selector(cls.solidity_name, cls.abi_types)] = cls
+    return table
+
+
+#: 4-byte selector -> class.
+_SELECTORS: dict[bytes, type[ContractRevertError]] = _build_selector_table()
+
+
+def decode_revert(data: bytes | str | None) -> ContractRevertError:
+    """Decode raw revert data (selector + ABI-encoded arguments) into its typed error.
+
+    Unknown selectors, empty data and malformed arguments give :class:`UnknownRevertError`
+    (with the raw data in its message) rather than an exception of the decoder.
+    """
+    if isinstance(data, str):
+        text = data.removeprefix("0x")
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            return UnknownRevertError(detail=data or "no revert data")
+    else:
+        raw = bytes(data or b"")
+    if len(raw) < 4:
+        return UnknownRevertError(detail="no revert data (out of gas, or a revert without a reason)")
+    cls = _SELECTORS.get(raw[:4])
+    if cls is None:
+        return UnknownRevertError(detail=f"unknown error selector 0x{raw[:4].hex()} (data 0x{raw.hex()})")
+    try:
+        args = abi_decode(list(cls.abi_types), raw[4:]) if cls.abi_types else ()
+    except Exception:  # noqa: BLE001 - any decoder failure means the data is not this error
+        return UnknownRevertError(detail=f"malformed arguments for {cls.solidity_name} (data 0x{raw.hex()})")
+    return cls(*args)
+
+
+def revert_from_exception(exc: BaseException) -> ContractRevertError | None:
+    """The typed revert carried by a web3 exception (``ContractLogicError`` and kin), or None.
+
+    web3 raises ``ContractCustomError`` with the raw revert data for custom errors,
+    ``ContractLogicError`` with ``"execution reverted: <reason>"`` for string reverts and
+    ``ContractPanicError`` for panics; some nodes instead return a JSON-RPC error whose
+    ``data`` field holds the revert data. All of them end up here.
+    """
+    from web3.exceptions import ContractLogicError, ContractPanicError, Web3RPCError
+
+    data = getattr(exc, "data", None)
+    if isinstance(exc, ContractPanicError):
+        decoded = decode_revert(data) if isinstance(data, (str, bytes)) else None
+        return decoded if isinstance(decoded, PanicError) else PanicError(code=0)
+    if isinstance(exc, ContractLogicError):
+        if isinstance(data, (str, bytes)) and len(data) >= 8:
+            return decode_revert(data)
+        message = str(getattr(exc, "message", None) or exc)
+        reason = message.removeprefix("execution reverted").lstrip(": ").strip()
+        return RevertStringError(reason=reason) if reason else decode_revert(None)
+    if isinstance(exc, Web3RPCError):
+        rpc = getattr(exc, "rpc_response", None) or {}
+        error = rpc.get("error") if isinstance(rpc, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("data"), str) and "revert" in str(error.get("message", "")):
+            return decode_revert(error["data"])
+    return None
+
+
+__all__ += ["revert_from_exception"]

@@ -1,0 +1,857 @@
+"""TaskRegistryClient: everything registrars, releasers and receivers do with ``TaskRegistry``.
+
+One class, three roles (an account may hold several):
+
+=============  =================================================================================
+registrar      :meth:`~TaskRegistryClient.register_levels` - levels from the classifier, in
+               batches sized to the block gas limit (at most ``MAX_LEVEL_BATCH`` = 500)
+releaser       :meth:`~TaskRegistryClient.release_task`, :meth:`~TaskRegistryClient.hand_over_keys`,
+               :meth:`~TaskRegistryClient.close_task`
+receiver       :meth:`~TaskRegistryClient.open_subtasks` (from ``SubtaskReleased`` events, paged),
+               :meth:`~TaskRegistryClient.claim`, :meth:`~TaskRegistryClient.fetch_subtask`,
+               :meth:`~TaskRegistryClient.submit_data`
+admin          :meth:`~TaskRegistryClient.grant_role`
+=============  =================================================================================
+
+Every state-changing method first reads the chain and refuses with the *same typed error the
+contract would raise* (``pre_check=True``), so no gas is spent on a doomed transaction; a race
+lost between the check and the block still comes back typed, decoded from the revert. Each
+transaction is a journaled *intent* (:mod:`crowdsense.chain.txsend`), so repeating a command
+after a crash resumes it instead of sending it twice; secrets (subtask keys) are journaled
+before the transaction that depends on them.
+
+Intent ids (stable across runs)::
+
+    claim/<chainId>/<registry>/<taskId>/<index>/<receiver>
+    submit/<chainId>/<registry>/<taskId>/<index>/<data hash>/<receiver>
+    close/<chainId>/<registry>/<taskId>/<releaser>
+    release/<chainId>/<registry>/<release id>/<releaser>
+    levels/<chainId>/<registry>/<batch digest>/<registrar>
+    grant/<chainId>/<registry>/<role>/<account>/<admin>
+
+Journal secret keys::
+
+    release/<chainId>/<registry>/<releaser>/<release id>   hashes, levels, task id once known
+    subtask-key/<chainId>/<registry>/<subtask hash>        key, blob, level, index  (releaser)
+    task/<chainId>/<registry>/<taskId>                     release id, hashes, levels (releaser)
+    received-key/<chainId>/<registry>/<subtask hash>       key (receiver, after fetch)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from eth_utils import keccak
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+from web3.logs import DISCARD
+
+from crowdsense.chain.accounts import Signer
+from crowdsense.chain.connection import Connection
+from crowdsense.chain.errors import (
+    AlreadyClaimedError,
+    AlreadyHoldsSubtaskError,
+    ClientError,
+    DataAlreadySubmittedError,
+    IndexOutOfRangeError,
+    LevelMismatchError,
+    NodeUnavailableError,
+    NotClaimantError,
+    NotRegisteredError,
+    NotReleaserError,
+    StoreError,
+    TaskClosedError,
+    TransactionError,
+    UnauthorizedAccountError,
+    revert_from_exception,
+)
+from crowdsense.chain.journal import Journal
+from crowdsense.chain.store import SubtaskStore
+from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
+from crowdsense.chain.txsend import TxResult, TxSender, transaction_public_key
+from crowdsense.errors import InputError
+
+__all__ = [
+    "ROLES",
+    "TaskInfo",
+    "SubtaskInfo",
+    "ReleasedTask",
+    "ClaimResult",
+    "RegistrationReport",
+    "Handover",
+    "FetchedSubtask",
+    "NoSubtaskForLevelError",
+    "TaskRegistryClient",
+]
+
+#: CLI role names -> role ids of the contract.
+ROLES: dict[str, bytes] = {
+    "admin": b"\x00" * 32,
+    "registrar": keccak(text="REGISTRAR_ROLE"),
+    "releaser": keccak(text="RELEASER_ROLE"),
+}
+_ZERO_ADDRESS = "0x" + "0" * 40
+_ZERO_HASH = b"\x00" * 32
+#: Share of the block gas limit one level batch may use (room for other transactions).
+BLOCK_GAS_SHARE = 0.5
+
+
+class NoSubtaskForLevelError(ClientError, LookupError):
+    """A task has no unclaimed subtask of the receiver's level."""
+
+
+# ---------------------------------------------------------------------------- records
+
+
+def _hex(b: bytes | None) -> str | None:
+    return None if b is None else "0x" + bytes(b).hex()
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    task_id: int
+    releaser: str
+    subtask_count: int
+    closed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "releaser": self.releaser, "subtaskCount": self.subtask_count,
+                "closed": self.closed}
+
+
+@dataclass(frozen=True)
+class SubtaskInfo:
+    """One subtask's on-chain record (``claimant``/``data_hash`` None while unset)."""
+
+    task_id: int
+    index: int
+    level: int
+    subtask_hash: bytes
+    claimant: str | None
+    data_hash: bytes | None
+    task_closed: bool = False
+    block_number: int | None = None  # block of its release, when listed from events
+
+    @property
+    def claimable(self) -> bool:
+        return self.claimant is None and not self.task_closed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "index": self.index, "level": self.level,
+                "subtaskHash": _hex(self.subtask_hash), "claimant": self.claimant,
+                "dataHash": _hex(self.data_hash), "taskClosed": self.task_closed,
+                "releasedInBlock": self.block_number}
+
+
+@dataclass(frozen=True)
+class ReleasedTask:
+    task_id: int
+    subtask_hashes: tuple[bytes, ...]
+    levels: tuple[int, ...]
+    tx: TxResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "levels": list(self.levels),
+                "subtaskHashes": [_hex(h) for h in self.subtask_hashes], "tx": self.tx.tx_hash,
+                "block": self.tx.block_number, "resumed": self.tx.resumed}
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim: the transaction, or ``tx=None`` when the caller already held this subtask."""
+
+    task_id: int
+    index: int
+    level: int
+    tx: TxResult | None
+
+    @property
+    def already_held(self) -> bool:
+        return self.tx is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "index": self.index, "level": self.level,
+                "tx": self.tx.tx_hash if self.tx else None, "resumed": bool(self.tx and self.tx.resumed),
+                "alreadyHeld": self.already_held}
+
+
+@dataclass(frozen=True)
+class RegistrationReport:
+    requested: int
+    skipped: int
+    batch_size: int
+    batches: tuple[TxResult, ...]
+
+    @property
+    def registered(self) -> int:
+        return self.requested - self.skipped
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requested": self.requested, "registered": self.registered, "skipped": self.skipped,
+                "batchSize": self.batch_size, "transactions": [b.tx_hash for b in self.batches],
+                "gasUsed": sum(b.gas_used for b in self.batches)}
+
+
+@dataclass(frozen=True)
+class Handover:
+    task_id: int
+    index: int
+    claimant: str
+    subtask_hash: bytes
+    written: bool  # False when the envelope already existed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "index": self.index, "claimant": self.claimant,
+                "subtaskHash": _hex(self.subtask_hash), "written": self.written}
+
+
+@dataclass(frozen=True)
+class FetchedSubtask:
+    task_id: int
+    index: int
+    level: int
+    title: str
+    text: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "index": self.index, "level": self.level, "title": self.title,
+                "part": self.text, "subtaskCount": self.count}
+
+
+# ---------------------------------------------------------------------------- client
+
+
+class TaskRegistryClient:
+    """Typed access to ``TaskRegistry`` for one account.
+
+    Parameters
+    ----------
+    conn : Connection
+        From :func:`crowdsense.chain.connection.open_connection`.
+    signer : Signer, optional
+        Needed for anything that sends or decrypts; reads work without.
+    journal : Journal, optional
+        Needed to send (intents) and to release (subtask keys).
+    store : SubtaskStore, optional
+        Needed to release, hand over and fetch.
+    sender : TxSender, optional
+        Shared sender (e.g. with a CommitmentVerifierClient of the same account), else one
+        is made from ``signer`` and ``journal``.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        signer: Signer | None = None,
+        *,
+        journal: Journal | None = None,
+        store: SubtaskStore | None = None,
+        sender: TxSender | None = None,
+        receipt_timeout: float = 120.0,
+    ) -> None:
+        self.conn = conn
+        self.w3: Web3 = conn.w3
+        self.contract = conn.registry
+        self.signer = signer
+        self.journal = journal
+        self.store = store
+        self._tx_sender = sender
+        self._sender_lock = threading.Lock()
+        self._receipt_timeout = receipt_timeout
+        self._num_levels: int | None = None
+        self._max_batch: int | None = None
+
+    def __repr__(self) -> str:
+        who = self.signer.address if self.signer else "read-only"
+        return f"TaskRegistryClient({self.address} on chain {self.conn.chain_id}, {who})"
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def sender(self) -> TxSender | None:
+        """The account's sender (made on first use, so read-only work touches no journal)."""
+        with self._sender_lock:
+            if self._tx_sender is None and self.signer is not None:
+                self._tx_sender = TxSender(self.w3, self.signer, journal=self.journal, chain_id=self.conn.chain_id,
+                                           receipt_timeout=self._receipt_timeout)
+        return self._tx_sender
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    @property
+    def me(self) -> str:
+        if self.signer is None:
+            raise InputError("this operation needs an account (--keystore, $CROWDSENSE_PRIVATE_KEY or --dev-account)")
+        return self.signer.address
+
+    def _sender(self) -> TxSender:
+        if self.sender is None:
+            raise InputError("this operation needs an account (--keystore, $CROWDSENSE_PRIVATE_KEY or --dev-account)")
+        if self.sender.journal is None:
+            raise InputError("sending needs a journal (the client never sends without journaling first)")
+        return self.sender
+
+    def _journal(self) -> Journal:
+        if self.journal is None:
+            raise InputError("this operation needs a journal (--journal)")
+        return self.journal
+
+    def _store(self) -> SubtaskStore:
+        if self.store is None:
+            raise InputError("this operation needs a ciphertext store (--store)")
+        return self.store
+
+    def _prefix(self) -> str:
+        return f"{self.conn.chain_id}/{self.address}"
+
+    def _read(self, fn: Any) -> Any:
+        try:
+            return fn.call()
+        except NodeUnavailableError:
+            raise
+        except Exception as exc:
+            revert = revert_from_exception(exc)
+            if revert is not None:
+                raise revert from None
+            raise
+
+    def _send(self, fn: Any, *, intent_id: str, kind: str) -> TxResult:
+        data = fn._encode_transaction_data()
+        return self._sender().send({"to": self.address, "data": data}, intent_id=intent_id, kind=kind)
+
+    def _intent_open_or_done(self, intent_id: str) -> bool:
+        if self.journal is None:
+            return False
+        intent = self.journal.intent(intent_id)
+        return intent is not None and intent.status in ("prepared", "sent", "confirmed")
+
+    @staticmethod
+    def _check_index(task: TaskInfo, index: int) -> None:
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise InputError(f"a subtask index must be an int >= 0, got {index!r}")
+        if index >= task.subtask_count:
+            raise IndexOutOfRangeError(task.task_id, index, task.subtask_count, pre_check=True)
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def num_levels(self) -> int:
+        """T, the number of security levels (cached)."""
+        if self._num_levels is None:
+            self._num_levels = int(self._read(self.contract.functions.numLevels()))
+        return self._num_levels
+
+    @property
+    def max_level_batch(self) -> int:
+        if self._max_batch is None:
+            self._max_batch = int(self._read(self.contract.functions.MAX_LEVEL_BATCH()))
+        return self._max_batch
+
+    def level_of(self, account: str | None = None) -> int:
+        """Level of ``account`` (default: this client's account); 0 = unregistered."""
+        return int(self._read(self.contract.functions.levelOf(_address(account or self.me, "account"))))
+
+    def has_role(self, role: str, account: str | None = None) -> bool:
+        role_id = _role_id(role)
+        return bool(self._read(self.contract.functions.hasRole(role_id, _address(account or self.me, "account"))))
+
+    def task_count(self) -> int:
+        return int(self._read(self.contract.functions.taskCount()))
+
+    def task(self, task_id: int) -> TaskInfo:
+        """Releaser, subtask count, closed flag; :class:`UnknownTaskError` if never released."""
+        _check_task_id(task_id)
+        releaser, count, closed = self._read(self.contract.functions.getTask(task_id))
+        return TaskInfo(task_id, Web3.to_checksum_address(releaser), int(count), bool(closed))
+
+    def subtask(self, task_id: int, index: int, *, task: TaskInfo | None = None) -> SubtaskInfo:
+        task = task or self.task(task_id)
+        self._check_index(task, index)
+        h, level, claimant, data_hash = self._read(self.contract.functions.getSubtask(task_id, index))
+        return SubtaskInfo(
+            task_id, index, int(level), bytes(h),
+            None if claimant == _ZERO_ADDRESS else Web3.to_checksum_address(claimant),
+            None if bytes(data_hash) == _ZERO_HASH else bytes(data_hash),
+            task_closed=task.closed,
+        )
+
+    def subtasks(self, task_id: int) -> list[SubtaskInfo]:
+        task = self.task(task_id)
+        return [self.subtask(task_id, i, task=task) for i in range(task.subtask_count)]
+
+    def held_subtask(self, task_id: int, account: str | None = None) -> int | None:
+        """Index of the subtask ``account`` holds in ``task_id``, or None."""
+        _check_task_id(task_id)
+        holds, index = self._read(self.contract.functions.heldSubtask(task_id, _address(account or self.me, "account")))
+        return int(index) if holds else None
+
+    # ------------------------------------------------------------------ admin
+
+    def grant_role(self, role: str, account: str) -> TxResult | None:
+        """Grant ``role`` ("registrar", "releaser" or "admin") to ``account``; None if it has it."""
+        role_id = _role_id(role)
+        account = _address(account, "account")
+        if self.has_role(role, account):
+            return None
+        if not self.has_role("admin", self.me):
+            raise UnauthorizedAccountError(self.me, ROLES["admin"], pre_check=True)
+        return self._send(
+            self.contract.functions.grantRole(role_id, account),
+            intent_id=f"grant/{self._prefix()}/{role}/{account}/{self.me}", kind="grantRole",
+        )
+
+    # ------------------------------------------------------------------ registrar
+
+    def require_role(self, role: str) -> None:
+        """Refuse (``UnauthorizedAccountError``, ``pre_check=True``) unless this account has ``role``."""
+        if not self.has_role(role, self.me):
+            raise UnauthorizedAccountError(self.me, ROLES[role], pre_check=True)
+
+    def current_levels(self, accounts: Sequence[str], *, chunk: int = 500) -> list[int]:
+        """``levelOf`` of many accounts, in JSON-RPC batches of ``chunk`` calls."""
+        out: list[int] = []
+        fn = self.contract.functions.levelOf
+        accounts = [_address(a, "account") for a in accounts]
+        for start in range(0, len(accounts), chunk):
+            part = accounts[start : start + chunk]
+            try:
+                with self.w3.batch_requests() as batch:
+                    for a in part:
+                        batch.add(fn(a))
+                    out.extend(int(v) for v in batch.execute())
+            except (NodeUnavailableError, ClientError):
+                raise
+            except Exception:  # a node without batch support: one call each
+                out.extend(self.level_of(a) for a in part)
+        return out
+
+    def plan_level_batch_size(self, accounts: Sequence[str], levels: Sequence[int]) -> int:
+        """Largest batch whose ``setLevels`` fits in half a block, capped at MAX_LEVEL_BATCH.
+
+        Gas is estimated for the first account alone and for the first ``k <= 8`` together;
+        the slope is the per-account cost ``g`` and the rest the fixed cost ``g0``, so a batch
+        of ``n`` costs about ``g0 + n g``. The batch size is ``(share * gasLimit - g0) /
+        (1.25 g)``, the 1.25 covering accounts costlier than the sampled ones.
+        """
+        n = len(accounts)
+        if len(levels) != n:
+            raise InputError(f"need one level per account, got {n} accounts and {len(levels)} levels")
+        cap = self.max_level_batch
+        if n <= 1:
+            return 1
+        k = min(n, 8)
+        me = self.me
+
+        def estimate(m: int) -> int:
+            fn = self.contract.functions.setLevels(list(accounts[:m]), list(levels[:m]))
+            try:
+                return int(fn.estimate_gas({"from": me}))
+            except NodeUnavailableError:
+                raise
+            except Exception as exc:
+                revert = revert_from_exception(exc)
+                if revert is not None:
+                    raise revert from None
+                raise
+
+        g1, gk = estimate(1), estimate(k)
+        per_account = max((gk - g1) / (k - 1), 1.0)
+        fixed = max(g1 - per_account, 0.0)
+        gas_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+        size = math.floor((BLOCK_GAS_SHARE * gas_limit - fixed) / (1.25 * per_account))
+        return max(1, min(cap, size))
+
+    def register_levels(
+        self,
+        levels: Mapping[str, int],
+        *,
+        batch_size: int | None = None,
+        skip_unchanged: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> RegistrationReport:
+        """Set the levels of many accounts (registrar only), batch by batch.
+
+        Parameters
+        ----------
+        levels : mapping
+            Address -> level in 1..T.
+        batch_size : int, optional
+            Accounts per transaction; default from :meth:`plan_level_batch_size`.
+        skip_unchanged : bool
+            Read the current levels first and leave out accounts already at their level, so a
+            rerun after a crash only sends what is missing.
+        progress : callable, optional
+            Called with the number of accounts done after each batch (and for skipped ones).
+        """
+        t = self.num_levels
+        accounts: list[str] = []
+        values: list[int] = []
+        for account, level in levels.items():
+            address = _address(account, "account")
+            if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= t:
+                raise InputError(f"level of {address} must be an int in 1..{t}, got {level!r}")
+            accounts.append(address)
+            values.append(level)
+        if not accounts:
+            raise InputError("no accounts to register")
+        if len(set(accounts)) != len(accounts):
+            raise InputError("the same address appears twice in the levels to register")
+        self.require_role("registrar")
+        skipped = 0
+        if skip_unchanged:
+            current = self.current_levels(accounts)
+            keep = [i for i, (c, v) in enumerate(zip(current, values)) if c != v]
+            skipped = len(accounts) - len(keep)
+            accounts = [accounts[i] for i in keep]
+            values = [values[i] for i in keep]
+            if progress and skipped:
+                progress(skipped)
+        if batch_size is None:
+            batch_size = self.plan_level_batch_size(accounts, values) if accounts else 1
+        elif not 1 <= batch_size <= self.max_level_batch:
+            raise InputError(f"batch_size must be in 1..{self.max_level_batch}, got {batch_size}")
+        batches = []
+        for start in range(0, len(accounts), batch_size):
+            chunk_a, chunk_l = accounts[start : start + batch_size], values[start : start + batch_size]
+            digest = keccak(text=",".join(f"{a}:{v}" for a, v in zip(chunk_a, chunk_l))).hex()[:32]
+            batches.append(self._send(
+                self.contract.functions.setLevels(chunk_a, chunk_l),
+                intent_id=f"levels/{self._prefix()}/{digest}/{self.me}", kind="setLevels",
+            ))
+            if progress:
+                progress(len(chunk_a))
+        return RegistrationReport(len(levels), skipped, batch_size, tuple(batches))
+
+    # ------------------------------------------------------------------ releaser
+
+    def release_task(self, plan: TaskPlan, *, release_id: str | None = None) -> ReleasedTask:
+        """Encrypt, store, journal and release a decomposed task.
+
+        Order of effects (what makes it crash-safe): (1) subtask keys and blobs are journaled
+        (fsynced), (2) blobs are written to the store, (3) the ``releaseTask`` intent is
+        journaled and sent. Releasing the same plan again (same ``release_id``, by default
+        the plan's digest) reuses the journaled keys and resumes the same intent, so a crash
+        anywhere never releases the task twice nor loses a key. Pass a new ``release_id`` to
+        release an identical plan deliberately a second time.
+        """
+        journal, store = self._journal(), self._store()
+        if plan.num_levels != self.num_levels:
+            raise InputError(f"the plan has {plan.num_levels} levels but the registry has {self.num_levels}")
+        release_id = release_id or plan.digest
+        if not release_id or "/" in release_id:
+            raise InputError(f"a release id must be non-empty and contain no '/', got {release_id!r}")
+        record_key = f"release/{self._prefix()}/{self.me}/{release_id}"
+        intent_id = f"release/{self._prefix()}/{release_id}/{self.me}"
+        record = journal.get(record_key)
+        if record is None:
+            self.require_role("releaser")
+            encrypted = encrypt_plan(plan, chain_id=self.conn.chain_id, registry=self.address)
+            for sub in encrypted:
+                journal.put(f"subtask-key/{self._prefix()}/{_hex(sub.subtask_hash)}",
+                            {"key": sub.key, "blob": sub.blob, "level": sub.level, "index": sub.index,
+                             "release": release_id})
+            record = {"hashes": [sub.subtask_hash for sub in encrypted], "levels": [s.level for s in encrypted],
+                      "title": plan.title, "taskId": None}
+            journal.put(record_key, record)
+        elif not self._intent_open_or_done(intent_id):
+            self.require_role("releaser")
+        hashes = [bytes(h) for h in record["hashes"]]
+        levels = [int(v) for v in record["levels"]]
+        for h in hashes:  # (re)publish the blobs, from the journal if the store lost them
+            if not store.has_blob(h):
+                secret = journal.get(f"subtask-key/{self._prefix()}/{_hex(h)}")
+                if secret is None:
+                    raise StoreError(f"subtask 0x{h.hex()} has neither a blob in the store nor one in the journal")
+                store.put_blob(secret["blob"])
+        tx = self._send(self.contract.functions.releaseTask(hashes, levels), intent_id=intent_id, kind="releaseTask")
+        events = self.contract.events.TaskReleased().process_receipt(tx.receipt, errors=DISCARD)
+        if not events:
+            raise TransactionError(f"release transaction {tx.tx_hash} emitted no TaskReleased event")
+        task_id = int(events[0]["args"]["taskId"])
+        if record.get("taskId") != task_id:
+            journal.put(record_key, {**record, "taskId": task_id})
+            journal.put(f"task/{self._prefix()}/{task_id}", {"release": release_id, "hashes": hashes, "levels": levels})
+        return ReleasedTask(task_id, tuple(hashes), tuple(levels), tx)
+
+    def close_task(self, task_id: int) -> TxResult:
+        """Close a task (its releaser only): nothing more can be claimed or submitted."""
+        intent_id = f"close/{self._prefix()}/{task_id}/{self.me}"
+        if not self._intent_open_or_done(intent_id):
+            task = self.task(task_id)
+            if task.closed:
+                raise TaskClosedError(task_id, pre_check=True)
+            if task.releaser != self.me:
+                raise NotReleaserError(task_id, self.me, pre_check=True)
+        return self._send(self.contract.functions.closeTask(task_id), intent_id=intent_id, kind="closeTask")
+
+    def released_task_ids(self) -> list[int]:
+        """Ids of the tasks released from this journal (on this chain and registry)."""
+        prefix = f"task/{self._prefix()}/"
+        return sorted(int(k[len(prefix):]) for k in self._journal().keys(prefix))
+
+    def claim_transaction(self, task_id: int, index: int) -> str:
+        """Hash of the transaction that claimed subtask ``index`` of ``task_id``."""
+        event = self.contract.events.SubtaskClaimed()
+        logs = event.get_logs(from_block=self.conn.deployment.block_number, to_block="latest",
+                              argument_filters={"taskId": task_id, "index": index})
+        if not logs:
+            raise TransactionError(f"no SubtaskClaimed event for subtask {index} of task {task_id}")
+        return Web3.to_hex(logs[-1]["transactionHash"])
+
+    def claimant_public_key(self, task_id: int, index: int, claimant: str) -> bytes:
+        """The claimant's public key, recovered from the signature of its claim transaction."""
+        tx_hash = self.claim_transaction(task_id, index)
+        response = self.w3.provider.make_request("eth_getRawTransactionByHash", [tx_hash])  # type: ignore[arg-type]
+        raw = response.get("result") if isinstance(response, dict) else None
+        if not raw:
+            raise TransactionError(f"the node does not serve the raw claim transaction {tx_hash}")
+        public = transaction_public_key(raw)
+        recovered = Web3.to_checksum_address(keccak(public[1:])[-20:])
+        if recovered != Web3.to_checksum_address(claimant):
+            raise TransactionError(f"claim transaction {tx_hash} was signed by {recovered}, not by claimant {claimant}")
+        return public
+
+    def hand_over_keys(self, task_ids: Iterable[int] | None = None) -> list[Handover]:
+        """Encrypt each claimed subtask's key to its claimant and put the envelope in the store.
+
+        Covers ``task_ids`` (default: every task released from this journal); subtasks
+        already handed over are reported with ``written=False``. Safe to run repeatedly, e.g.
+        from a timer.
+        """
+        journal, store = self._journal(), self._store()
+        out = []
+        for task_id in (self.released_task_ids() if task_ids is None else list(task_ids)):
+            for sub in self.subtasks(task_id):
+                if sub.claimant is None:
+                    continue
+                if store.has_envelope(sub.subtask_hash, sub.claimant):
+                    out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, False))
+                    continue
+                secret = journal.get(f"subtask-key/{self._prefix()}/{_hex(sub.subtask_hash)}")
+                if secret is None:
+                    raise StoreError(
+                        f"no key for subtask {sub.index} of task {task_id} in the journal {journal.path}: "
+                        "it was released from another journal"
+                    )
+                public = self.claimant_public_key(task_id, sub.index, sub.claimant)
+                envelope = seal_key(public, secret["key"], subtask_hash=sub.subtask_hash, claimant=sub.claimant)
+                store.put_envelope(sub.subtask_hash, sub.claimant, envelope)
+                out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, True))
+        return out
+
+    # ------------------------------------------------------------------ receiver
+
+    def open_subtasks(
+        self,
+        level: int | None = None,
+        *,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        page_size: int = 5000,
+        claimable_only: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[SubtaskInfo]:
+        """Subtasks of ``level`` (default: this account's level) from ``SubtaskReleased`` events.
+
+        The log filter is on the indexed ``level`` topic, over block ranges of ``page_size``
+        blocks (halved automatically when the node refuses a range as too large). Each hit is
+        then checked against the current state: with ``claimable_only`` (default) only
+        unclaimed subtasks of open tasks in which this account holds nothing are returned.
+
+        ``progress(blocks_done, blocks_total)`` is called after each page.
+        """
+        if level is None:
+            level = self.level_of(self.me)
+            if level == 0:
+                raise NotRegisteredError(self.me, pre_check=True)
+        if not 1 <= level <= self.num_levels:
+            raise InputError(f"level must be in 1..{self.num_levels}, got {level}")
+        if page_size < 1:
+            raise InputError(f"page_size must be >= 1, got {page_size}")
+        start = self.conn.deployment.block_number if from_block is None else from_block
+        end = int(self.w3.eth.block_number) if to_block is None else to_block
+        event = self.contract.events.SubtaskReleased()
+        found: list[tuple[int, int, bytes, int]] = []
+        lo, size = start, page_size
+        while lo <= end:
+            hi = min(end, lo + size - 1)
+            try:
+                logs = event.get_logs(from_block=lo, to_block=hi, argument_filters={"level": level})
+            except Web3RPCError as exc:
+                if size == 1:
+                    raise TransactionError(f"the node refuses to return logs of block {lo}: {exc}") from None
+                size = max(1, size // 2)
+                continue
+            found.extend((int(e["args"]["taskId"]), int(e["args"]["index"]), bytes(e["args"]["subtaskHash"]),
+                          int(e["blockNumber"])) for e in logs)
+            if progress:
+                progress(hi - start + 1, end - start + 1)
+            lo = hi + 1
+        tasks: dict[int, TaskInfo] = {}
+        held: dict[int, bool] = {}
+        out = []
+        for task_id, index, h, block in found:
+            task = tasks.get(task_id) or tasks.setdefault(task_id, self.task(task_id))
+            if claimable_only and task.closed:
+                continue
+            if claimable_only and self.signer is not None:
+                if task_id not in held:
+                    held[task_id] = self.held_subtask(task_id, self.me) is not None
+                if held[task_id]:
+                    continue
+            sub = self.subtask(task_id, index, task=task)
+            if claimable_only and not sub.claimable:
+                continue
+            out.append(SubtaskInfo(sub.task_id, sub.index, sub.level, sub.subtask_hash, sub.claimant,
+                                   sub.data_hash, sub.task_closed, block))
+        return out
+
+    def check_claim(self, task_id: int, index: int) -> SubtaskInfo:
+        """Run the contract's claim checks against the current state, in the contract's order.
+
+        Returns the subtask when a claim would succeed (or when this account already holds
+        it: ``claimant == me``); raises the typed error the contract would revert with.
+        """
+        me = self.me
+        task = self.task(task_id)
+        if task.closed:
+            raise TaskClosedError(task_id, pre_check=True)
+        self._check_index(task, index)
+        level = self.level_of(me)
+        if level == 0:
+            raise NotRegisteredError(me, pre_check=True)
+        sub = self.subtask(task_id, index, task=task)
+        if level != sub.level:
+            raise LevelMismatchError(me, sub.level, level, pre_check=True)
+        if sub.claimant is not None:
+            if sub.claimant == me:
+                return sub
+            raise AlreadyClaimedError(task_id, index, sub.claimant, pre_check=True)
+        held = self.held_subtask(task_id, me)
+        if held is not None:
+            raise AlreadyHoldsSubtaskError(task_id, me, held, pre_check=True)
+        return sub
+
+    def pick_subtask(self, task_id: int) -> int:
+        """Index of the first unclaimed subtask of this account's level in ``task_id``."""
+        level = self.level_of(self.me)
+        if level == 0:
+            raise NotRegisteredError(self.me, pre_check=True)
+        subs = self.subtasks(task_id)
+        if subs and subs[0].task_closed:
+            raise TaskClosedError(task_id, pre_check=True)
+        held = self.held_subtask(task_id, self.me)
+        if held is not None:
+            return held
+        for sub in subs:
+            if sub.level == level and sub.claimant is None:
+                return sub.index
+        mine = [s.index for s in subs if s.level == level]
+        raise NoSubtaskForLevelError(
+            f"task {task_id} has no unclaimed subtask of level {level} "
+            + (f"(subtasks {mine} of that level are claimed)" if mine else
+               f"(its levels are {sorted({s.level for s in subs})})")
+        )
+
+    def claim(self, task_id: int, index: int | None = None) -> ClaimResult:
+        """Claim subtask ``index`` (default: :meth:`pick_subtask`) of ``task_id``.
+
+        Checks first (:meth:`check_claim`), then sends a journaled intent. Calling it again
+        for a claim already sent or mined sends nothing: it resumes (``tx.resumed``) or, when
+        this account already holds the subtask, returns ``tx=None``.
+        """
+        _check_task_id(task_id)
+        if index is None:
+            index = self.pick_subtask(task_id)
+        intent_id = f"claim/{self._prefix()}/{task_id}/{index}/{self.me}"
+        if self._intent_open_or_done(intent_id):
+            tx = self._send(self.contract.functions.claimSubtask(task_id, index), intent_id=intent_id, kind="claim")
+            return ClaimResult(task_id, index, self.subtask(task_id, index).level, tx)
+        sub = self.check_claim(task_id, index)
+        if sub.claimant == self.me:
+            return ClaimResult(task_id, index, sub.level, None)
+        tx = self._send(self.contract.functions.claimSubtask(task_id, index), intent_id=intent_id, kind="claim")
+        return ClaimResult(task_id, index, sub.level, tx)
+
+    def fetch_subtask(self, task_id: int, index: int) -> FetchedSubtask:
+        """Fetch, verify and decrypt a subtask this account claimed.
+
+        Raises
+        ------
+        NotClaimantError
+            This account is not the subtask's claimant (``pre_check=True``).
+        KeyNotHandedOverError
+            The releaser has not run the hand-over since the claim.
+        DecryptionError
+            The envelope or blob does not authenticate (tampering, or a foreign envelope).
+        """
+        store = self._store()
+        if self.signer is None:
+            raise InputError("fetching needs the claimant's account")
+        me = self.me
+        sub = self.subtask(task_id, index)
+        if sub.claimant != me:
+            raise NotClaimantError(task_id, index, me, pre_check=True)
+        envelope = store.get_envelope(sub.subtask_hash, me)
+        key = open_key(self.signer, envelope, subtask_hash=sub.subtask_hash, claimant=me)
+        if self.journal is not None:
+            self.journal.put(f"received-key/{self._prefix()}/{_hex(sub.subtask_hash)}",
+                             {"key": key, "taskId": task_id, "index": index})
+        blob = store.get_blob(sub.subtask_hash)
+        content = decrypt_subtask(blob, key, chain_id=self.conn.chain_id, registry=self.address,
+                                  level=sub.level, index=index)
+        return FetchedSubtask(task_id, index, sub.level, str(content["title"]), str(content["part"]),
+                              int(content["count"]))
+
+    def submit_data(self, task_id: int, index: int, *, data: bytes | None = None,
+                    data_hash: bytes | None = None) -> TxResult | None:
+        """Record ``keccak256(data)`` (or a given 32-byte ``data_hash``) for a claimed subtask.
+
+        Returns None when exactly this hash is already recorded (a rerun).
+        """
+        if (data is None) == (data_hash is None):
+            raise InputError("give exactly one of data or data_hash")
+        if data is not None:
+            data_hash = keccak(bytes(data))
+        assert data_hash is not None
+        if len(data_hash) != 32 or bytes(data_hash) == _ZERO_HASH:
+            raise InputError(f"data_hash must be 32 non-zero bytes, got {data_hash!r}")
+        intent_id = f"submit/{self._prefix()}/{task_id}/{index}/0x{bytes(data_hash).hex()}/{self.me}"
+        if not self._intent_open_or_done(intent_id):
+            task = self.task(task_id)
+            if task.closed:
+                raise TaskClosedError(task_id, pre_check=True)
+            self._check_index(task, index)
+            sub = self.subtask(task_id, index, task=task)
+            if sub.claimant != self.me:
+                raise NotClaimantError(task_id, index, self.me, pre_check=True)
+            if sub.data_hash is not None:
+                if sub.data_hash == bytes(data_hash):
+                    return None
+                raise DataAlreadySubmittedError(task_id, index, pre_check=True)
+        return self._send(self.contract.functions.submitData(task_id, index, bytes(data_hash)),
+                          intent_id=intent_id, kind="submitData")
+
+
+def _check_task_id(task_id: int) -> None:
+    if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
+        raise InputError(f"a task id must be an int >= 0, got {task_id!r}")
+
+
+def _role_id(role: str) -> bytes:
+    try:
+        return ROLES[role]
+    except KeyError:
+        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}") from None
+
+
+def _address(value: str, what: str) -> str:
+    if not isinstance(value, str) or not Web3.is_address(value):
+        raise InputError(f"{what} must be a 0x-prefixed 20-byte address, got {value!r}")
+    return Web3.to_checksum_address(value)

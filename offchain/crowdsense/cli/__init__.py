@@ -1,0 +1,1 @@
+"""Sub-commands of the ``crowdsense`` CLI, one module per area (see :mod:`crowdsense.cli.main`)."""

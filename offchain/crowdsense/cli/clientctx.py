@@ -1,0 +1,294 @@
+"""Options and state shared by the client commands of the CLI.
+
+Every client command takes the same connection, account and storage options (each with an
+environment variable, so a shell session sets them once)::
+
+    --rpc-url URL          $CROWDSENSE_RPC_URL      node (default http://127.0.0.1:8545)
+    --deployment FILE      $CROWDSENSE_DEPLOYMENT   deployment file (default deployments/<chainId>.json)
+    --keystore FILE        $CROWDSENSE_KEYSTORE     encrypted keystore; password from
+                                                    --password-file, $CROWDSENSE_KEYSTORE_PASSWORD
+                                                    or a hidden prompt
+    (no option)            $CROWDSENSE_PRIVATE_KEY  hex private key, used when no keystore is given
+    --dev-account N                                 Anvil/Hardhat test account N (local chains only)
+    --sim-node ID                                   a simulated receiver's account (local chains only)
+    --journal PATH         $CROWDSENSE_JOURNAL      SQLite journal (default .crowdsense/journal.sqlite)
+    --store DIR            $CROWDSENSE_STORE        ciphertext store (default .crowdsense/store)
+    --timeout S, --retries N                        per-request timeout and retries (back-off)
+    --json                                          machine-readable output on stdout
+
+:class:`Session` builds the connection, signer, journal and clients lazily, so ``--help``
+and commands that need no node stay fast. Errors of foreign libraries (web3, OS) are turned
+into one-line :class:`~crowdsense.errors.CrowdsenseError` messages; set ``CROWDSENSE_DEBUG=1``
+to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from crowdsense.errors import CrowdsenseError
+
+__all__ = ["client_command", "Session", "emit", "progress_bar", "parse_hash"]
+
+ENV_PASSWORD = "CROWDSENSE_KEYSTORE_PASSWORD"
+
+
+def _options(*, needs_deployment: bool) -> list[Callable[[Any], Any]]:
+    opts = [
+        click.option("--rpc-url", envvar="CROWDSENSE_RPC_URL", default="http://127.0.0.1:8545", show_default=True,
+                     help="JSON-RPC URL of the node ($CROWDSENSE_RPC_URL)."),
+        click.option("--keystore", envvar="CROWDSENSE_KEYSTORE", type=click.Path(dir_okay=False), default=None,
+                     help="Encrypted JSON keystore of the account ($CROWDSENSE_KEYSTORE); otherwise "
+                          "$CROWDSENSE_PRIVATE_KEY is used."),
+        click.option("--password-file", type=click.Path(dir_okay=False, exists=True), default=None,
+                     help=f"File whose first line is the keystore password (else ${ENV_PASSWORD} or a prompt)."),
+        click.option("--dev-account", type=click.IntRange(min=0), default=None,
+                     help="Use Anvil/Hardhat test account N (local development chains only)."),
+        click.option("--sim-node", default=None, metavar="ID",
+                     help="Act as the simulated receiver of graph node ID (local development chains only)."),
+        click.option("--sim-seed", default="crowdsense-simulation", show_default=True,
+                     help="Seed of the simulated accounts."),
+        click.option("--journal", "journal_path", envvar="CROWDSENSE_JOURNAL", type=click.Path(dir_okay=False),
+                     default=".crowdsense/journal.sqlite", show_default=True,
+                     help="Local SQLite journal of secrets and pending transactions ($CROWDSENSE_JOURNAL)."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                     help="Seconds per RPC request (transient failures are retried with back-off)."),
+        click.option("--retries", type=click.IntRange(min=0, max=20), default=4, show_default=True,
+                     help="Retries of a failed RPC request (exponential back-off from 0.2 s)."),
+        click.option("--receipt-timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
+                     help="Seconds to wait for a transaction receipt."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout."),
+    ]
+    if needs_deployment:
+        opts += [
+            click.option("--deployment", envvar="CROWDSENSE_DEPLOYMENT", type=click.Path(dir_okay=False), default=None,
+                         help="Deployment file (default deployments/<chainId>.json; $CROWDSENSE_DEPLOYMENT)."),
+            click.option("--store", "store_path", envvar="CROWDSENSE_STORE", type=click.Path(file_okay=False),
+                         default=".crowdsense/store", show_default=True,
+                         help="Folder of subtask ciphertexts and key envelopes ($CROWDSENSE_STORE)."),
+        ]
+    return opts
+
+
+@dataclass
+class Session:
+    """Lazily built client state for one command invocation."""
+
+    rpc_url: str
+    keystore: str | None
+    password_file: str | None
+    dev_account: int | None
+    sim_node: str | None
+    sim_seed: str
+    journal_path: str
+    timeout: float
+    retries: int
+    receipt_timeout: float
+    as_json: bool
+    deployment: str | None = None
+    store_path: str | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _cached(self, name: str, make: Callable[[], Any]) -> Any:
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+    @property
+    def w3(self) -> Any:
+        if "conn" in self._cache:
+            return self._cache["conn"].w3
+
+        def make() -> Any:
+            from crowdsense.chain.connection import connect
+
+            return connect(self.rpc_url, timeout=self.timeout, retries=self.retries)
+
+        return self._cached("w3", make)
+
+    @property
+    def chain_id(self) -> int:
+        return self._cached("chain_id", lambda: int(self.w3.eth.chain_id))
+
+    @property
+    def conn(self) -> Any:
+        def make() -> Any:
+            from crowdsense.chain.connection import open_connection
+
+            conn = open_connection(self.rpc_url, self.deployment, timeout=self.timeout, retries=self.retries)
+            self._cache["chain_id"] = conn.chain_id
+            return conn
+
+        return self._cached("conn", make)
+
+    def _password(self) -> str:
+        if self.password_file:
+            lines = Path(self.password_file).read_text().splitlines()
+            return lines[0] if lines else ""
+        env = os.environ.get(ENV_PASSWORD)
+        if env is not None:
+            return env
+        return click.prompt(f"Password for keystore {self.keystore}", hide_input=True, err=True)
+
+    @property
+    def signer(self) -> Any:
+        """The account from --keystore, $CROWDSENSE_PRIVATE_KEY, --dev-account or --sim-node; or None."""
+
+        def make() -> Any:
+            from crowdsense.chain import accounts
+
+            chosen = [n for n, v in (("--keystore", self.keystore), ("--dev-account", self.dev_account),
+                                     ("--sim-node", self.sim_node)) if v is not None]
+            if len(chosen) > 1:
+                raise click.UsageError(f"give only one of {', '.join(chosen)}")
+            if self.keystore:
+                return accounts.load_keystore(self.keystore, self._password())
+            if self.dev_account is not None:
+                accounts.require_dev_chain(self.chain_id, "--dev-account keys")
+                return accounts.dev_signer(self.dev_account)
+            if self.sim_node is not None:
+                accounts.require_dev_chain(self.chain_id, "--sim-node accounts")
+                return accounts.simulation_signer(self.sim_node, seed=self.sim_seed)
+            return accounts.signer_from_env()
+
+        return self._cached("signer", make)
+
+    def require_signer(self) -> Any:
+        signer = self.signer
+        if signer is None:
+            raise click.UsageError(
+                "this command needs an account: --keystore FILE, $CROWDSENSE_PRIVATE_KEY, "
+                "or --dev-account N on a local chain"
+            )
+        return signer
+
+    @property
+    def journal(self) -> Any:
+        def make() -> Any:
+            from crowdsense.chain.journal import Journal
+
+            return Journal(self.journal_path)
+
+        return self._cached("journal", make)
+
+    @property
+    def store(self) -> Any:
+        def make() -> Any:
+            from crowdsense.chain.store import SubtaskStore
+
+            return SubtaskStore(self.store_path or ".crowdsense/store")
+
+        return self._cached("store", make)
+
+    def registry(self, *, account: bool = True) -> Any:
+        """A TaskRegistryClient (with the account when ``account``)."""
+
+        def make() -> Any:
+            from crowdsense.chain.registry import TaskRegistryClient
+
+            signer = self.require_signer() if account else self.signer
+            return TaskRegistryClient(self.conn, signer, journal=self.journal, store=self.store,
+                                      receipt_timeout=self.receipt_timeout)
+
+        return self._cached(f"registry-{account}", make)
+
+    def close(self) -> None:
+        journal = self._cache.get("journal")
+        if journal is not None:
+            journal.close()
+
+
+def _foreign_error(exc: BaseException) -> CrowdsenseError | None:
+    """A one-line CrowdsenseError for errors of other libraries, or None to re-raise."""
+    from crowdsense.chain.errors import ClientError
+
+    try:
+        from web3.exceptions import Web3Exception
+    except ImportError:  # pragma: no cover
+        Web3Exception = ()  # type: ignore[assignment,misc]
+    if isinstance(exc, Web3Exception):
+        return ClientError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return ClientError(f"{exc.strerror or exc}{where}")
+    return None
+
+
+def client_command(*, needs_deployment: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate ``fn(session, **options)``: adds the shared options and builds the Session."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        names = ["rpc_url", "keystore", "password_file", "dev_account", "sim_node", "sim_seed", "journal_path",
+                 "timeout", "retries", "receipt_timeout", "as_json"]
+        if needs_deployment:
+            names += ["deployment", "store_path"]
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs: Any) -> Any:
+            session = Session(**{n: kwargs.pop(n) for n in names})
+            try:
+                return fn(session, **kwargs)
+            except (CrowdsenseError, click.ClickException, click.exceptions.Exit, click.Abort):
+                raise
+            except Exception as exc:
+                if os.environ.get("CROWDSENSE_DEBUG"):
+                    raise
+                translated = _foreign_error(exc)
+                if translated is None:
+                    raise
+                raise translated from exc
+            finally:
+                session.close()
+
+        for option in reversed(_options(needs_deployment=needs_deployment)):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def emit(session: Session, data: Any, human: str | Callable[[], str]) -> None:
+    """Print ``data`` as JSON (``--json``) or the human-readable text, on stdout."""
+    if session.as_json:
+        click.echo(json.dumps(_jsonable(data), indent=2, sort_keys=True))
+    else:
+        click.echo(human() if callable(human) else human)
+
+
+def progress_bar(total: int, description: str) -> Any:
+    """A tqdm bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, file=sys.stderr, disable=None, unit="", leave=False)
+
+
+def parse_hash(text: str) -> bytes:
+    """A 0x-prefixed 32-byte hex string -> bytes (click.BadParameter otherwise)."""
+    raw = text.removeprefix("0x")
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError:
+        raise click.BadParameter(f"not hex: {text!r}") from None
+    if len(value) != 32:
+        raise click.BadParameter(f"expected 32 bytes (64 hex characters), got {len(value)} bytes")
+    return value

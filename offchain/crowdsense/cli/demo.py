@@ -1,0 +1,126 @@
+"""``crowdsense demo``: the main job (PMCB + LDPF end to end on a local chain); see :mod:`crowdsense.runs.demo`.
+
+    crowdsense demo                      # attach to 127.0.0.1:8545 or start Anvil there
+    crowdsense demo --rpc-url URL        # an existing local development node
+    crowdsense demo --tasks 6 --receivers 60 --key-bits 3072 --out out/big --json
+
+Progress lines go to stderr; the summary table (or ``--json``) to stdout; files to ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from crowdsense.cli.classify import parse_betweenness
+from crowdsense.errors import CrowdsenseError
+
+__all__ = ["demo", "build_options", "options_from_args"]
+
+
+def build_options(params: dict[str, Any]) -> Any:
+    """A :class:`~crowdsense.runs.demo.DemoOptions` from the command's parameters (``as_json`` excluded)."""
+    from pathlib import Path
+
+    from crowdsense.runs.demo import DEFAULT_GRAPH, DemoOptions
+
+    p = dict(params)
+    p.pop("as_json", None)
+    p["betweenness"] = parse_betweenness(p["betweenness"])
+    p["graph"] = Path(p["graph"]) if p["graph"] else DEFAULT_GRAPH
+    p["out"] = Path(p["out"])
+    p["deployments_dir"] = Path(p["deployments_dir"]) if p["deployments_dir"] else None
+    p["faults"] = not p.pop("no_faults")
+    p["plots"] = not p.pop("no_plots")
+    p["allow_insecure_key"] = p.pop("insecure_test_key")
+    return DemoOptions(**p)
+
+
+def options_from_args(argv: list[str], *, rpc_url: str | None = None) -> tuple[Any, bool]:
+    """Parse ``crowdsense demo`` options from ``argv`` (for scripts); returns (options, as_json).
+
+    ``rpc_url``, when given, overrides ``--rpc-url`` (the brownie script passes its network's).
+    """
+    ctx = demo.make_context("demo", list(argv))
+    params = dict(ctx.params)
+    if rpc_url is not None:
+        params["rpc_url"] = rpc_url
+    return build_options(params), bool(params.get("as_json"))
+
+
+@click.command(short_help="The main job: PMCB + LDPF end to end on a local chain.")
+@click.option("--rpc-url", default=None,
+              help="Use this existing local development node instead of 127.0.0.1:PORT.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8545, show_default=True,
+              help="Attach to a node on 127.0.0.1:PORT, or start Anvil there.")
+@click.option("--keep-node", is_flag=True, help="Leave an Anvil started by the demo running at the end.")
+@click.option("--levels", type=click.IntRange(2, 255), default=3, show_default=True,
+              help="Number of security levels T.")
+@click.option("--tasks", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Tasks to release (each decomposed into T subtasks).")
+@click.option("--receivers", type=click.IntRange(min=2), default=30, show_default=True,
+              help="Simulated receivers, drawn from every level of the graph.")
+@click.option("--graph", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Social graph (SNAP edge list) [default: data/facebook_combined.txt.gz].")
+@click.option("--betweenness", default="exact", show_default=True, metavar="exact|K",
+              help="Exact betweenness, or K sampled pivots (faster on large graphs).")
+@click.option("--ctbc-users", type=click.IntRange(min=2), default=60, show_default=True,
+              help="Users of the popular region in the CTBC round (each commits on chain).")
+@click.option("--k", "k", type=click.IntRange(min=2), default=5, show_default=True, help="CTBC anonymity level k.")
+@click.option("--n", "n", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Users the CTBC task needs (N).")
+@click.option("--pdc-receivers", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Candidate receivers of the remote region in the PDC round.")
+@click.option("--pdc-n", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Receivers the PDC task needs (N nearest).")
+@click.option("--grid", type=click.IntRange(2, 10_000), default=100, show_default=True,
+              help="PDC grid points per axis.")
+@click.option("--key-bits", type=click.IntRange(min=128), default=2048, show_default=True,
+              help="Paillier modulus length of the PDC platform.")
+@click.option("--insecure-test-key", is_flag=True, hidden=True, help="Allow keys below 1024 bits (tests only).")
+@click.option("--no-faults", is_flag=True,
+              help="Do not simulate failing parties (by default two CTBC users fail their reveal and are "
+                   "replaced, and one PDC receiver lies about r and is caught).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the simulation (classifier, receivers, city, tasks); secrets always come from `secrets`.")
+@click.option("--out", type=click.Path(file_okay=False), default="out/demo", show_default=True,
+              help="Output folder: summary.json, audit.json (secret, 0600), levels.json, plots, state/.")
+@click.option("--deployments-dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write the deployment file [default: deployments/].")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Threads sending the simulated parties' transactions.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def demo(**params: Any) -> None:
+    """Run the whole flow on a local chain: deploy, classify ego-Facebook into T levels, register
+    simulated receivers, release tasks, claim at every level, show refused claims on chain, run
+    one CTBC round (popular region) and one PDC round (remote region) with on-chain commitments,
+    then print a summary table and write plots and the audit file into --out."""
+    from crowdsense.runs.demo import format_summary, run_demo
+
+    as_json = params["as_json"]
+    options = build_options(params)
+    from crowdsense.pmcb.graph_io import load_edge_list
+
+    load_edge_list(options.graph)  # a bad graph file is refused before anything is deployed
+    try:
+        result = run_demo(options, echo=lambda line: click.echo(line, err=True))
+    except (CrowdsenseError, click.ClickException):
+        raise
+    except Exception as exc:
+        if os.environ.get("CROWDSENSE_DEBUG"):
+            raise
+        from web3.exceptions import Web3Exception
+
+        from crowdsense.chain.errors import ClientError
+
+        if isinstance(exc, (Web3Exception, OSError)):
+            raise ClientError(f"{type(exc).__name__}: {exc}") from exc
+        raise
+    if as_json:
+        click.echo(json.dumps(result.summary, indent=2, default=str))
+    else:
+        click.echo(format_summary(result.summary))

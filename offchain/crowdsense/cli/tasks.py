@@ -1,0 +1,279 @@
+"""CLI commands of the task flow: register, release, handover, list, claim, fetch, submit, close.
+
+Each is a thin layer over :class:`crowdsense.chain.registry.TaskRegistryClient`; options shared
+by all client commands are described in :mod:`crowdsense.cli.clientctx`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crowdsense.cli.clientctx import Session, client_command, emit, parse_hash, progress_bar
+from crowdsense.errors import InputError
+
+__all__ = ["register", "release", "handover", "list_subtasks", "claim", "fetch", "submit", "close"]
+
+
+def _short(h: bytes | None) -> str:
+    return "-" if h is None else "0x" + h.hex()[:12] + ".."
+
+
+# ---------------------------------------------------------------------------- registrar
+
+
+@click.command(short_help="Register receivers' levels on chain (registrar).")
+@click.argument("levels_file", type=click.Path(dir_okay=False))
+@click.option("--addresses", "addresses_file", type=click.Path(dir_okay=False), default=None,
+              help="CSV with header 'node,address': the enrolled receivers' accounts.")
+@click.option("--simulate", is_flag=True,
+              help="Use deterministic simulation accounts per node (local development chains only).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Register only the first N nodes of the levels file (simulations).")
+@click.option("--fund", "fund_eth", type=click.FloatRange(min=0), default=None,
+              help="With --simulate: set each simulated account's balance to this many ETH.")
+@click.option("--write-addresses", type=click.Path(dir_okay=False), default=None,
+              help="Write the node,address mapping used to this CSV.")
+@click.option("--batch-size", type=click.IntRange(min=1, max=500), default=None,
+              help="Accounts per transaction (default: sized from gas estimates to half a block).")
+@click.option("--no-skip", is_flag=True, help="Also send accounts already registered at their level.")
+@client_command()
+def register(session: Session, levels_file: str, addresses_file: str | None, simulate: bool, limit: int | None,
+             fund_eth: float | None, write_addresses: str | None, batch_size: int | None, no_skip: bool) -> None:
+    """Set the levels of receivers from LEVELS_FILE (the output of `crowdsense classify`).
+
+    LEVELS_FILE maps graph node ids to levels ({"levels": {node: level}, ...}). Node ids are
+    mapped to accounts with --addresses CSV (nodes without a row are skipped), or with
+    --simulate to deterministic accounts on a local chain. Levels are sent with setLevels in
+    batches sized to the block gas limit (at most 500 per transaction); accounts already at
+    their level are skipped unless --no-skip, so rerunning after an interruption only sends
+    what is missing.
+    """
+    from crowdsense.chain.registration import (
+        fund_dev_accounts,
+        read_address_csv,
+        read_levels,
+        simulated_addresses,
+        write_address_csv,
+    )
+
+    if bool(addresses_file) == simulate:
+        raise click.UsageError("give exactly one of --addresses CSV or --simulate")
+    if fund_eth is not None and not simulate:
+        raise click.UsageError("--fund only applies to --simulate accounts")
+    client = session.registry()
+    client.require_role("registrar")  # before any other output: a refusal is one line
+    levels = read_levels(levels_file)
+    nodes = list(levels)[:limit] if limit else list(levels)
+    if simulate:
+        from crowdsense.chain.accounts import require_dev_chain
+
+        require_dev_chain(session.conn.chain_id, "--simulate accounts")
+        mapping = simulated_addresses(nodes, seed=session.sim_seed)
+        missing = 0
+    else:
+        known = read_address_csv(addresses_file)  # type: ignore[arg-type]
+        unknown = [n for n in known if n not in levels]
+        if unknown:
+            raise InputError(f"{len(unknown)} node(s) of {addresses_file} have no level in {levels_file}, "
+                             f"e.g. {unknown[:3]}")
+        mapping = {n: known[n] for n in nodes if n in known}
+        missing = len(nodes) - len(mapping)
+        if missing:
+            click.echo(f"note: {missing} node(s) have no address in {addresses_file} and are not registered", err=True)
+        if not mapping:
+            raise InputError(f"none of the nodes of {levels_file} has an address in {addresses_file}")
+    if write_addresses:
+        write_address_csv(write_addresses, mapping)
+    funded = 0
+    if fund_eth is not None:
+        funded = fund_dev_accounts(session.conn.w3, mapping.values(), wei=int(fund_eth * 10**18),
+                                   chain_id=session.conn.chain_id)
+    by_address = {mapping[n]: levels[n] for n in mapping}
+    t = client.num_levels
+    bad = [(n, levels[n]) for n in mapping if levels[n] > t]
+    if bad:
+        raise InputError(f"{len(bad)} node(s) have a level above the registry's T = {t}, e.g. {bad[:3]}")
+    with progress_bar(len(by_address), "registering") as bar:
+        report = client.register_levels(by_address, batch_size=batch_size, skip_unchanged=not no_skip,
+                                        progress=bar.update)
+    data = {**report.to_json(), "unmapped": missing, "funded": funded}
+    emit(session, data, lambda: (
+        f"registered {report.registered} account(s) in {len(report.batches)} transaction(s) "
+        f"(batch size {report.batch_size}); {report.skipped} already at their level"
+        + (f"; {missing} node(s) without address" if missing else "")
+        + (f"; funded {funded}" if funded else "")
+    ))
+
+
+# ---------------------------------------------------------------------------- releaser
+
+
+@click.command(short_help="Decompose, encrypt and release a task (releaser).")
+@click.argument("task_file", type=click.Path(dir_okay=False))
+@click.option("--release-id", default=None,
+              help="Label that makes this release distinct; default: the digest of the task, so "
+                   "re-running the command resumes instead of releasing twice.")
+@client_command()
+def release(session: Session, task_file: str, release_id: str | None) -> None:
+    """Release the task described in TASK_FILE.
+
+    TASK_FILE is JSON: {"title": "...", "parts": [...]}, parts being strings in order of
+    increasing sensitivity or objects {"text", "sensitivity", "level"?}. Parts get levels
+    1..T by sensitivity rank (least sensitive -> 1, most -> T). Each part is encrypted under
+    its own key (kept in the journal), the ciphertext goes to the --store folder, and only
+    keccak256(ciphertext) and the level go on chain.
+    """
+    from crowdsense.pmcb.tasks import decompose, load_task_file
+
+    client = session.registry()
+    title, parts = load_task_file(task_file)
+    plan = decompose(title, parts, num_levels=client.num_levels)
+    released = client.release_task(plan, release_id=release_id)
+    emit(session, released, lambda: "\n".join(
+        [f"task {released.task_id} released in block {released.tx.block_number}"
+         + (" (resumed: already sent earlier)" if released.tx.resumed else "")]
+        + [f"  subtask {i}: level {lvl}  {_short(h)}"
+           for i, (lvl, h) in enumerate(zip(released.levels, released.subtask_hashes))]
+    ))
+
+
+@click.command(short_help="Hand subtask keys to their claimants (releaser).")
+@click.argument("task_ids", nargs=-1, type=click.IntRange(min=0))
+@client_command()
+def handover(session: Session, task_ids: tuple[int, ...]) -> None:
+    """Encrypt each claimed subtask's key to its claimant (ECIES to the public key recovered
+    from the claim transaction) and put the envelope in the --store folder.
+
+    Covers TASK_IDS, or every task released from this journal. Safe to repeat.
+    """
+    client = session.registry()
+    done = client.hand_over_keys(list(task_ids) or None)
+    written = [h for h in done if h.written]
+    emit(session, done, lambda: "\n".join(
+        [f"handed over {len(written)} key(s); {len(done) - len(written)} already handed over"]
+        + [f"  task {h.task_id} subtask {h.index} -> {h.claimant}" for h in written]
+    ))
+
+
+@click.command(short_help="Close a task (its releaser).")
+@click.argument("task_id", type=click.IntRange(min=0))
+@client_command()
+def close(session: Session, task_id: int) -> None:
+    """Close TASK_ID: nothing more can be claimed or submitted."""
+    tx = session.registry().close_task(task_id)
+    emit(session, {"taskId": task_id, "tx": tx.tx_hash, "block": tx.block_number, "resumed": tx.resumed},
+         f"task {task_id} closed in block {tx.block_number}" + (" (resumed)" if tx.resumed else ""))
+
+
+# ---------------------------------------------------------------------------- receiver
+
+
+@click.command("list", short_help="List open subtasks of your level (receiver).")
+@click.option("--level", type=click.IntRange(min=1), default=None, help="Level to list (default: your own).")
+@click.option("--all", "show_all", is_flag=True, help="Include claimed subtasks and closed tasks.")
+@click.option("--from-block", type=click.IntRange(min=0), default=None,
+              help="First block to scan (default: the deployment block).")
+@click.option("--to-block", type=click.IntRange(min=0), default=None, help="Last block to scan (default: latest).")
+@click.option("--page-size", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Blocks per log query (halved automatically if the node refuses).")
+@client_command()
+def list_subtasks(session: Session, level: int | None, show_all: bool, from_block: int | None,
+                  to_block: int | None, page_size: int) -> None:
+    """List subtasks released at your level (or --level) that you can claim now.
+
+    Found from SubtaskReleased events filtered on the indexed level, then checked against the
+    current state: unclaimed, task open, and you hold nothing else in the task (--all lifts
+    these filters).
+    """
+    client = session.registry(account=level is None)
+    bar = progress_bar(0, "scanning blocks")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        subs = client.open_subtasks(level, from_block=from_block, to_block=to_block, page_size=page_size,
+                                    claimable_only=not show_all, progress=progress)
+    finally:
+        bar.close()
+
+    def table() -> str:
+        if not subs:
+            return "no subtasks" + ("" if show_all else " to claim")
+        rows = [f"{'task':>6} {'index':>5} {'level':>5}  {'hash':<18} status"]
+        for s in subs:
+            status = "closed" if s.task_closed else f"claimed by {s.claimant}" if s.claimant else "open"
+            rows.append(f"{s.task_id:>6} {s.index:>5} {s.level:>5}  {_short(s.subtask_hash):<18} {status}")
+        return "\n".join(rows)
+
+    emit(session, subs, table)
+
+
+@click.command(short_help="Claim a subtask of your level (receiver).")
+@click.argument("task_id", type=click.IntRange(min=0))
+@click.argument("index", type=click.IntRange(min=0), required=False)
+@client_command()
+def claim(session: Session, task_id: int, index: int | None) -> None:
+    """Claim subtask INDEX of TASK_ID (default: the first unclaimed one of your level).
+
+    The level, claimed, closed and one-per-task rules are checked before sending; a refused
+    claim costs no gas. Repeating the command never claims twice: it resumes the journaled
+    transaction.
+    """
+    result = session.registry().claim(task_id, index)
+    if result.tx is None:
+        human = f"you already hold subtask {result.index} of task {task_id}"
+    else:
+        human = (f"claimed subtask {result.index} (level {result.level}) of task {task_id} in block "
+                 f"{result.tx.block_number}" + (" (resumed: sent earlier)" if result.tx.resumed else ""))
+    emit(session, result, human)
+
+
+@click.command(short_help="Fetch and decrypt a subtask you claimed (receiver).")
+@click.argument("task_id", type=click.IntRange(min=0))
+@click.argument("index", type=click.IntRange(min=0))
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write the description here.")
+@client_command()
+def fetch(session: Session, task_id: int, index: int, out: str | None) -> None:
+    """Fetch subtask INDEX of TASK_ID from the store, check it against the on-chain hash and
+    decrypt it with the key the releaser handed over to you."""
+    sub = session.registry().fetch_subtask(task_id, index)
+    if out:
+        Path(out).write_text(sub.text + "\n")
+    emit(session, sub, f"task {task_id} subtask {index} (level {sub.level}) of \"{sub.title}\":\n{sub.text}")
+
+
+@click.command(short_help="Submit the hash of your sensing data (receiver).")
+@click.argument("task_id", type=click.IntRange(min=0))
+@click.argument("index", type=click.IntRange(min=0))
+@click.option("--data-file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="File whose keccak256 is submitted.")
+@click.option("--data", "data_text", default=None, help="Text whose keccak256 (UTF-8) is submitted.")
+@click.option("--data-hash", default=None, help="A 0x-prefixed 32-byte hash to submit as is.")
+@client_command()
+def submit(session: Session, task_id: int, index: int, data_file: str | None, data_text: str | None,
+           data_hash: str | None) -> None:
+    """Record the hash of your data for subtask INDEX of TASK_ID (claimant only, once)."""
+    given = [x for x in (data_file, data_text, data_hash) if x is not None]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --data-file, --data or --data-hash")
+    kwargs: dict[str, Any]
+    if data_file is not None:
+        kwargs = {"data": Path(data_file).read_bytes()}
+    elif data_text is not None:
+        kwargs = {"data": data_text.encode()}
+    else:
+        kwargs = {"data_hash": parse_hash(data_hash)}  # type: ignore[arg-type]
+    tx = session.registry().submit_data(task_id, index, **kwargs)
+    if tx is None:
+        emit(session, {"taskId": task_id, "index": index, "tx": None, "alreadySubmitted": True},
+             f"this data hash is already recorded for subtask {index} of task {task_id}")
+    else:
+        emit(session, {"taskId": task_id, "index": index, "tx": tx.tx_hash, "block": tx.block_number,
+                       "resumed": tx.resumed, "alreadySubmitted": False},
+             f"data hash recorded for subtask {index} of task {task_id} in block {tx.block_number}")

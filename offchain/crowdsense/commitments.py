@@ -1,0 +1,100 @@
+"""Commitment hashes exactly as ``CommitmentVerifier`` computes them.
+
+* CTBC bit commitment (LDPF Protocol 1): ``c = keccak256(abi.encodePacked(r1, r2, payload))``
+  with 32-byte ``r1``, ``r2`` and a non-empty payload of at most :data:`MAX_PAYLOAD` bytes.
+* PDC blinding commitment (LDPF Protocol 2): ``c = keccak256(abi.encode(r, salt))`` with a
+  uint256 ``r`` and a 32-byte random ``salt`` (the salt stops anyone from trying every short r).
+
+Randomness comes only from :mod:`secrets`. The test-suite checks both functions against the
+contract's own ``pure`` helpers on random inputs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from crowdsense.errors import InputError
+
+__all__ = [
+    "MAX_PAYLOAD",
+    "BitOpening",
+    "BlindingOpening",
+    "bit_commitment",
+    "blinding_commitment",
+    "new_bit_opening",
+    "new_blinding_opening",
+]
+
+#: Largest bit-commitment payload accepted on chain (``CommitmentVerifier.MAX_PAYLOAD``).
+MAX_PAYLOAD = 1024
+_UINT256_MAX = 2**256 - 1
+
+
+def _bytes32(value: bytes, name: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        got = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+        raise InputError(f"{name} must be exactly 32 bytes, got {got}")
+    return bytes(value)
+
+
+def bit_commitment(r1: bytes, r2: bytes, payload: bytes) -> bytes:
+    """Return ``keccak256(r1 || r2 || payload)`` (= Solidity ``abi.encodePacked``)."""
+    r1 = _bytes32(r1, "r1")
+    r2 = _bytes32(r2, "r2")
+    if not isinstance(payload, (bytes, bytearray)):
+        raise InputError(f"payload must be bytes, got {type(payload).__name__}")
+    if not 1 <= len(payload) <= MAX_PAYLOAD:
+        raise InputError(f"payload must be 1..{MAX_PAYLOAD} bytes, got {len(payload)}")
+    return keccak(r1 + r2 + bytes(payload))
+
+
+def blinding_commitment(r: int, salt: bytes) -> bytes:
+    """Return ``keccak256(abi.encode(uint256 r, bytes32 salt))``."""
+    if isinstance(r, bool) or not isinstance(r, int):
+        raise InputError(f"r must be an int, got {type(r).__name__}")
+    if not 0 <= r <= _UINT256_MAX:
+        raise InputError(f"r must be in [0, 2**256 - 1], got {r}")
+    return keccak(abi_encode(["uint256", "bytes32"], [r, _bytes32(salt, "salt")]))
+
+
+@dataclass(frozen=True)
+class BitOpening:
+    """Everything a CTBC committer must keep to open its commitment later."""
+
+    r1: bytes
+    r2: bytes
+    payload: bytes
+
+    @property
+    def commitment(self) -> bytes:
+        return bit_commitment(self.r1, self.r2, self.payload)
+
+
+@dataclass(frozen=True)
+class BlindingOpening:
+    """Everything a PDC receiver must keep to open its commitment to r later."""
+
+    r: int
+    salt: bytes
+
+    @property
+    def commitment(self) -> bytes:
+        return blinding_commitment(self.r, self.salt)
+
+
+def new_bit_opening(payload: bytes) -> BitOpening:
+    """Draw fresh r1, r2 with :mod:`secrets` for ``payload``."""
+    opening = BitOpening(secrets.token_bytes(32), secrets.token_bytes(32), bytes(payload))
+    opening.commitment  # validates the payload now, not at reveal time
+    return opening
+
+
+def new_blinding_opening(r: int) -> BlindingOpening:
+    """Draw a fresh salt with :mod:`secrets` for the blinding value ``r``."""
+    opening = BlindingOpening(r, secrets.token_bytes(32))
+    opening.commitment
+    return opening

@@ -1,0 +1,111 @@
+"""CTBC: Coordinate Transformation and Bit Commitment (LDPF section 4.2, DESIGN section 6).
+
+Choose the N users nearest a task in a popular region without anyone but the user seeing a
+real coordinate, and with every user bound to the data it uploaded:
+
+* :mod:`~crowdsense.ldpf.ctbc.transform` - the edge generator's secret per-epoch rigid motion
+  ``p' = R(theta) p + (a, b)`` and its inverse (parameters from :mod:`secrets`);
+* :mod:`~crowdsense.ldpf.ctbc.grouping` - k-anonymity groups (MDAV) on transformed positions; UD is
+  the list of group centres;
+* :mod:`~crowdsense.ldpf.ctbc.payload` - the canonical bytes of a UD (the commitment payload);
+* :mod:`~crowdsense.ldpf.ctbc.board` - the pluggable commitment board and secret store, with
+  in-memory implementations that follow ``CommitmentVerifier``'s rules;
+* :mod:`~crowdsense.ldpf.ctbc.matching` - region-of-interest filter, matching degree, Cases 1 and 2,
+  replacement of users whose reveal fails;
+* :mod:`~crowdsense.ldpf.ctbc.protocol` - the user's commit/reveal (opening stored before sending),
+  the platform's verification, and a simulated round;
+* :mod:`~crowdsense.ldpf.ctbc.baseline` - the trusted-anonymizer k-anonymity baseline;
+* :mod:`~crowdsense.ldpf.ctbc.metrics` - drift degree;
+* :mod:`~crowdsense.ldpf.city` - the synthetic city seeded by Rio de Janeiro bus positions, and
+  the popular/remote region classification.
+
+Trust model. The transform parameters go to the users and the platform, never to the chain
+and never to the anonymizer that groups transformed positions. The platform sees only group
+centres (k-anonymous), the chain only commitments, r1 and the opened centres of selected users
+(in transformed coordinates, meaningless without the parameters).
+"""
+
+from crowdsense.ldpf.ctbc.baseline import BaselineResult, kanonymity_baseline, knn_cloaks
+from crowdsense.ldpf.ctbc.board import (
+    BitCommitmentBoard,
+    BitRecord,
+    MemoryBitBoard,
+    MemorySecretStore,
+    SecretStore,
+)
+from crowdsense.ldpf.city import POPULAR_DENSITY, SyntheticCity, classify_region, region_density
+from crowdsense.ldpf.ctbc.errors import (
+    AnonymityLevelError,
+    BitCommitmentError,
+    InvalidRegionError,
+    NonFiniteCoordinatesError,
+    NotEnoughCandidatesError,
+    NotEnoughUsersError,
+    SelectionShortfallError,
+)
+from crowdsense.ldpf.ctbc.geometry import Region, Task
+from crowdsense.ldpf.ctbc.grouping import Grouping, k_anonymity_groups, mdav_labels
+from crowdsense.ldpf.ctbc.matching import Candidates, Selection, fill_selection, matching_degree, rank_candidates
+from crowdsense.ldpf.ctbc.metrics import DriftStats, drift_degree
+from crowdsense.ldpf.ctbc.payload import SCALE, decode_ud, encode_ud
+from crowdsense.ldpf.ctbc.protocol import (
+    CTBCUser,
+    Reveal,
+    RoundResult,
+    Upload,
+    platform_groups,
+    run_round,
+    select_users,
+    ud_payloads,
+    verify_reveal,
+)
+from crowdsense.ldpf.ctbc.transform import ParameterGenerator, RigidTransform, draw_transform
+
+__all__ = [
+    "AnonymityLevelError",
+    "BaselineResult",
+    "BitCommitmentBoard",
+    "BitCommitmentError",
+    "BitRecord",
+    "CTBCUser",
+    "Candidates",
+    "DriftStats",
+    "Grouping",
+    "InvalidRegionError",
+    "MemoryBitBoard",
+    "MemorySecretStore",
+    "NonFiniteCoordinatesError",
+    "NotEnoughCandidatesError",
+    "NotEnoughUsersError",
+    "POPULAR_DENSITY",
+    "ParameterGenerator",
+    "Region",
+    "Reveal",
+    "RigidTransform",
+    "RoundResult",
+    "SCALE",
+    "SecretStore",
+    "Selection",
+    "SelectionShortfallError",
+    "SyntheticCity",
+    "Task",
+    "Upload",
+    "classify_region",
+    "decode_ud",
+    "draw_transform",
+    "drift_degree",
+    "encode_ud",
+    "fill_selection",
+    "k_anonymity_groups",
+    "kanonymity_baseline",
+    "knn_cloaks",
+    "matching_degree",
+    "mdav_labels",
+    "platform_groups",
+    "rank_candidates",
+    "region_density",
+    "run_round",
+    "select_users",
+    "ud_payloads",
+    "verify_reveal",
+]

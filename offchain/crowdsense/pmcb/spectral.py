@@ -1,0 +1,581 @@
+"""RatioCut spectral partition of node vectors (PMCB Algorithms 2 and 3).
+
+Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
+
+1. **Standardize** each column to mean 0 and standard deviation 1 (a constant column becomes
+   0): D is in the tens or thousands, BC and Lc in [0, 1]; without it the similarity would be
+   the degree alone. Values are then rounded to 1e-9 (``DECIMALS``), far below any
+   meaningful difference but above floating-point noise, so that vectors equal up to the
+   summation order of a library count as identical (and two implementations of the same
+   definitions make the same decisions).
+2. **Merge identical vectors.** Nodes with the same vector are the same point of the feature
+   space: no similarity can tell them apart, so they always share a cluster. They are merged
+   into one *point* whose weight is the number of nodes it stands for. This is also what
+   keeps the kNN graph meaningful on real graphs: ego-Facebook has groups of up to 97 nodes
+   with identical vectors (for example, leaves), and among n separate copies every copy's K
+   nearest neighbours are the other copies, which cuts each group off as a component of its
+   own (16 components at K = 10) and leaves the smallest eigenvectors arbitrary. After
+   merging, 3583 distinct points remain and 6 components (handled in step 5).
+3. **Similarity**: f_sim(i, j) = exp(-||x_i - x_j||^2 / (2 sigma^2)) (paper eq. 1), one
+   global sigma. Default heuristic ``"max-knn"``: sigma = the longest kNN edge, so that every
+   kNN edge keeps a weight in [exp(-1/2), 1] ~ [0.61, 1]: the kNN graph decides who is
+   similar and the kernel only ranks a point's neighbours. Why not the usual median kNN
+   distance (``"median-knn"``, also offered): node vectors of social graphs are heavy-tailed
+   (the largest BC on ego-Facebook is 41 standard deviations above the mean), so
+   with a small sigma the edges of hubs weigh exp(-hundreds), hubs are numerically cut off,
+   and RatioCut, whose cut is then 0, returns one-node clusters (measured on ego-Facebook,
+   T = 3, K = 10: clusters of 4015, 23 and 1 nodes with the median, against 3209, 776 and 54
+   with the default; the paper chose RatioCut for balanced clusters). With such outliers
+   sigma is large (about 40 on ego-Facebook) and the weights in the bulk are close to 1:
+   the partition then follows the connectivity of the kNN graph, which is what the paper's
+   K-nearest-neighbour construction is for.
+4. **Symmetric kNN graph** (Algorithm 2): edge {i, j} when j is among the K nearest points of
+   i or i among those of j, weight f_sim; ties at the K-th distance are all included (relative
+   tolerance 1e-9) so that the graph does not depend on a search library's tie order. Sparse
+   (at most about 2 K entries per row); never an n x n matrix.
+5. **Disconnected kNN graph**, handled on purpose: with c components, 0 is an eigenvalue of
+   multiplicity c, and when c > T the T smallest eigenvectors are an arbitrary part of that
+   null space. Each component is then linked to its most similar point outside it (Boruvka
+   rounds: every component but the largest at once, repeated until one component remains),
+   with weight f_sim of that pair, raised to the smallest kNN weight if it is below it (so a
+   bridge is never numerically zero). The bridges are reported and a
+   :class:`DisconnectedSimilarityWarning` is issued.
+6. **RatioCut relaxation** (Algorithm 3): with W the weights, D_W its degree matrix and M the
+   diagonal matrix of point weights, minimize tr(H^T L H) subject to H^T M H = I, where
+   L = D_W - W is the **unnormalized** Laplacian (not the normalized one of scikit-learn's
+   ``SpectralClustering``, which relaxes NCut, not RatioCut). For point weights all 1 this is
+   exactly the paper's problem; with merged points, |A| in RatioCut counts nodes. The
+   solution is given by the eigenvectors of the T smallest eigenvalues of
+   M^{-1/2} L M^{-1/2} (u = M^{1/2} h).
+7. **k-means** on the rows of H (one row per point, weighted by its node count), T clusters,
+   ``n_init`` restarts, seeded.
+
+The paper's step "y_i = x_i / sqrt(N_i)" is ambiguous (N_i is not defined there); the
+eigenvectors used here satisfy the constraint the paper states (Y^T Y = I for unit weights),
+which is the standard unnormalized spectral clustering of von Luxburg (2007), Algorithm 1.
+
+References
+----------
+PMCB paper, section IV.A, equation (1), Algorithms 2 and 3.
+U. von Luxburg, "A tutorial on spectral clustering", Statistics and Computing 17(4), 2007.
+L. Hagen and A. B. Kahng, "New spectral methods for ratio cut partitioning and clustering",
+IEEE TCAD 11(9), 1992.
+L. Zelnik-Manor and P. Perona, "Self-tuning spectral clustering", NIPS 2004.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from crowdsense.errors import CrowdsenseError, InputError
+
+__all__ = [
+    "DECIMALS",
+    "SIGMA_HEURISTICS",
+    "SimilarityGraph",
+    "SpectralPartition",
+    "DisconnectedSimilarityWarning",
+    "PartitionError",
+    "standardize",
+    "similarity_graph",
+    "ratiocut_embedding",
+    "spectral_partition",
+    "ratiocut",
+]
+
+#: Names of the sigma heuristics (see the module docstring, step 3).
+SIGMA_HEURISTICS = ("max-knn", "median-knn")
+#: Standardized values are rounded to this many decimals before comparing vectors.
+DECIMALS = 9
+#: Relative tolerance of a tie at the K-th neighbour distance.
+TIE_RTOL = 1e-9
+#: At most this many points: dense eigensolver (exact, and fast at this size).
+DENSE_MAX_POINTS = 1500
+#: Extra neighbours fetched to see ties at the K-th distance without a radius search.
+_TIE_EXTRA = 8
+
+
+class DisconnectedSimilarityWarning(UserWarning):
+    """The kNN similarity graph had several components; bridges were added."""
+
+
+class PartitionError(CrowdsenseError, RuntimeError):
+    """The spectral partition could not produce T non-empty clusters."""
+
+
+@dataclass(frozen=True)
+class SimilarityGraph:
+    """The symmetric kNN similarity graph over the distinct node vectors.
+
+    Attributes
+    ----------
+    weights : csr_array, shape (P, P)
+        W: symmetric, zero diagonal, f_sim on kNN edges and bridges.
+    points : ndarray, shape (P, d)
+        Distinct standardized (rounded) vectors, in lexicographic order.
+    multiplicity : ndarray of int, shape (P,)
+        Number of nodes each point stands for.
+    point_of_node : ndarray of int, shape (n,)
+        Point of each node.
+    sigma : float
+        Width of the Gaussian similarity.
+    n_neighbors : int
+        K actually used (at most P - 1).
+    n_components : int
+        Components of the kNN graph before bridging (1: connected, no bridge).
+    bridges : ndarray of int, shape (b, 2)
+        Point pairs linked to make the graph connected.
+    """
+
+    weights: sp.csr_array
+    points: np.ndarray
+    multiplicity: np.ndarray
+    point_of_node: np.ndarray
+    sigma: float
+    n_neighbors: int
+    n_components: int
+    bridges: np.ndarray
+
+    @property
+    def n_points(self) -> int:
+        return int(self.multiplicity.size)
+
+    def laplacian(self) -> sp.csr_array:
+        """L = D_W - W, the unnormalized Laplacian (RatioCut relaxation)."""
+        w = self.weights
+        return sp.csr_array(sp.diags_array(np.asarray(w.sum(axis=1)).ravel()) - w)
+
+
+@dataclass(frozen=True)
+class SpectralPartition:
+    """Result of :func:`spectral_partition`.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (n,)
+        Cluster of each node, 0..T-1, numbered in order of first appearance in node order.
+    similarity : SimilarityGraph
+    eigenvalues : ndarray
+        The smallest eigenvalues of M^{-1/2} L M^{-1/2}: T of them, plus the (T+1)-th when
+        there are more than T points (a gap lambda_{T+1} - lambda_T near 0 means the T-way
+        partition is not well determined).
+    embedding : ndarray, shape (P, T)
+        Rows clustered by k-means (one per point).
+    solver : str
+        Eigensolver used ("dense", "shift-invert" or "lobpcg").
+    timings : dict
+        Seconds spent in each step ("similarity", "eigenvectors", "k-means").
+    """
+
+    labels: np.ndarray
+    similarity: SimilarityGraph
+    eigenvalues: np.ndarray
+    embedding: np.ndarray
+    solver: str
+    timings: dict[str, float]
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.embedding.shape[1])
+
+    @property
+    def eigengap(self) -> float | None:
+        ev = self.eigenvalues
+        return float(ev[self.n_clusters] - ev[self.n_clusters - 1]) if ev.size > self.n_clusters else None
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _as_matrix(features: Any) -> np.ndarray:
+    x = features.matrix() if hasattr(features, "matrix") else features
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"features must be a numeric n x d array, got {type(features).__name__}: {exc}") from None
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise InputError(f"features must be a non-empty n x d array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise InputError("features must be finite, got NaN or infinite values")
+    return x
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{name} must be an int, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise InputError(f"{name} must be in {bound}, got {value}")
+    return int(value)
+
+
+def _check_sigma(sigma: Any) -> None:
+    if isinstance(sigma, str):
+        if sigma not in SIGMA_HEURISTICS:
+            raise InputError(f"sigma must be a positive number or one of {SIGMA_HEURISTICS}, got {sigma!r}")
+        return
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(sigma) or sigma <= 0:
+        raise InputError(f"sigma must be a positive number or one of {SIGMA_HEURISTICS}, got {sigma!r}")
+
+
+# ------------------------------------------------------------------------ similarity graph
+
+
+def standardize(features: Any) -> np.ndarray:
+    """Columns to mean 0 / std 1 (constant columns to 0), rounded to ``DECIMALS``."""
+    x = _as_matrix(features)
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std[std == 0] = 1.0
+    z = np.round((x - mean) / std, DECIMALS)
+    return z + 0.0  # no negative zeros
+
+
+def _knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed kNN pairs (i, j, distance), ties at the k-th distance included."""
+    p = points.shape[0]
+    tree = cKDTree(points)
+    fetch = min(p, k + 1 + _TIE_EXTRA)
+    dist, idx = tree.query(points, k=fetch)
+    dist = np.atleast_2d(dist)
+    idx = np.atleast_2d(idx)
+    own = idx == np.arange(p)[:, None]
+    # Drop the point itself (distance 0; points are distinct), keep the order.
+    keep_order = np.argsort(own, axis=1, kind="stable")
+    dist = np.take_along_axis(dist, keep_order, axis=1)[:, : fetch - 1]
+    idx = np.take_along_axis(idx, keep_order, axis=1)[:, : fetch - 1]
+    radius = dist[:, k - 1] * (1.0 + TIE_RTOL)
+    within = dist <= radius[:, None]
+    rows = np.repeat(np.arange(p), within.sum(axis=1))
+    cols = idx[within]
+    dists = dist[within]
+    # Rows whose ties may go beyond what was fetched: ask for every point within the radius.
+    overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64)
+    if overflow.size:
+        rows_l, cols_l, dist_l = [rows[~np.isin(rows, overflow)]], [cols[~np.isin(rows, overflow)]], \
+            [dists[~np.isin(rows, overflow)]]
+        for i in overflow:
+            near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64)
+            near = near[near != i]
+            rows_l.append(np.full(near.size, i))
+            cols_l.append(near)
+            dist_l.append(np.linalg.norm(points[near] - points[i], axis=1))
+        rows, cols, dists = np.concatenate(rows_l), np.concatenate(cols_l), np.concatenate(dist_l)
+    return rows, cols, dists
+
+
+def _nearest_outside(points: np.ndarray, members: np.ndarray, inside: np.ndarray,
+                     tree: cKDTree) -> tuple[int, int, float]:
+    """The closest pair (i in members, j not in members); ``inside`` marks the members.
+
+    Each member's nearest neighbours are fetched in growing numbers until, for every member,
+    either an outside point is among them (the first one is then its nearest outside point)
+    or its farthest fetched neighbour is already farther than the best pair found. Members
+    still undecided after 256 neighbours (the inside of a dense blob) are finished by
+    :func:`_nearest_outside_by_ball`.
+    """
+    p = points.shape[0]
+    best = (np.inf, -1, -1)
+    pending = members
+    k = min(p, 16)
+    while pending.size:
+        dist, idx = tree.query(points[pending], k=k)
+        dist = np.asarray(dist).reshape(pending.size, -1)
+        idx = np.asarray(idx).reshape(pending.size, -1)
+        out = ~inside[idx]
+        has = out.any(axis=1)
+        if has.any():
+            rows = np.flatnonzero(has)
+            first = np.argmax(out[rows], axis=1)
+            d = dist[rows, first]
+            r = int(np.argmin(d))
+            if d[r] < best[0]:
+                best = (float(d[r]), int(pending[rows[r]]), int(idx[rows[r], first[r]]))
+        # Without an outside point among its k nearest, a member's nearest outside point is
+        # at least as far as its k-th neighbour.
+        pending = pending[~has][dist[~has, -1] < best[0]]
+        if not pending.size or k >= p:
+            break
+        if k >= 256:
+            best = _nearest_outside_by_ball(points, pending, inside, tree, best)
+            break
+        k = min(2 * k, p)
+    return best[1], best[2], best[0]
+
+
+def _nearest_outside_by_ball(points: np.ndarray, pending: np.ndarray, inside: np.ndarray, tree: cKDTree,
+                             best: tuple[float, int, int]) -> tuple[float, int, int]:
+    """Finish :func:`_nearest_outside` for the members in ``pending``.
+
+    With c their centroid and r their radius, an outside point closer than ``bound`` to some
+    member lies within r + bound of c (triangle inequality); those candidates are compared
+    with every pending member. ``bound`` is the best distance so far or, if none, the
+    distance to the outside point nearest to c plus r.
+    """
+    sub = points[pending]
+    centre = sub.mean(axis=0)
+    radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=1).max()))
+    bound = best[0]
+    if not np.isfinite(bound):
+        k = 16
+        while True:
+            d, j = tree.query(centre, k=min(k, points.shape[0]))
+            d, j = np.atleast_1d(d), np.atleast_1d(j)
+            out = ~inside[j]
+            if out.any():
+                bound = float(d[np.argmax(out)]) + radius
+                break
+            k *= 2
+    candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64)
+    candidates = candidates[~inside[candidates]]
+    if candidates.size == 0:  # nothing closer than ``bound`` to a pending member
+        return best
+    d1, j1 = cKDTree(points[candidates]).query(sub, k=1)
+    r = int(np.argmin(d1))
+    if d1[r] < best[0]:
+        best = (float(d1[r]), int(pending[r]), int(candidates[j1[r]]))
+    return best
+
+
+def _bridge(points: np.ndarray, w: sp.csr_array, sigma: float) -> tuple[sp.csr_array, int, np.ndarray]:
+    """Link components until the graph is connected (see the module docstring, step 5)."""
+    n_comp, comp = connected_components(w, directed=False)
+    first = n_comp
+    if n_comp == 1:
+        return w, 1, np.empty((0, 2), dtype=np.int64)
+    floor = float(w.data.min()) if w.nnz else 1.0
+    tree = cKDTree(points)
+    pairs: list[tuple[int, int, float]] = []
+    while n_comp > 1:
+        sizes = np.bincount(comp)
+        largest = int(np.argmax(sizes))
+        order = np.argsort(comp, kind="stable")
+        starts = np.r_[0, np.cumsum(sizes)]
+        for c in range(n_comp):
+            if c == largest:
+                continue
+            members = order[starts[c]:starts[c + 1]]
+            inside = comp == c
+            i, j, d = _nearest_outside(points, members, inside, tree)
+            pairs.append((i, j, max(float(np.exp(-d * d / (2.0 * sigma * sigma))), floor)))
+        bi = np.array([p[0] for p in pairs])
+        bj = np.array([p[1] for p in pairs])
+        bw = np.array([p[2] for p in pairs])
+        extra = sp.csr_array((np.r_[bw, bw], (np.r_[bi, bj], np.r_[bj, bi])), shape=w.shape)
+        merged = w.maximum(extra)
+        n_comp, comp = connected_components(merged, directed=False)
+    bridges = np.unique(np.sort(np.column_stack([bi, bj]), axis=1), axis=0)
+    return sp.csr_array(merged), first, bridges
+
+
+def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str = "max-knn") -> SimilarityGraph:
+    """Build the symmetric kNN Gaussian similarity graph over the distinct node vectors.
+
+    Parameters
+    ----------
+    features : NodeFeatures or array-like, shape (n, d)
+        Node vectors (raw: they are standardized here).
+    n_neighbors : int
+        K >= 1. When there are fewer than K + 1 distinct vectors, K is lowered to P - 1 (with
+        a warning).
+    sigma : float or {"max-knn", "median-knn"}
+        Gaussian width in standardized units, or the heuristic that sets it: the longest kNN
+        edge (default) or the median distance to the K-th neighbour.
+
+    Returns
+    -------
+    SimilarityGraph
+    """
+    x = _as_matrix(features)
+    k = _check_int("n_neighbors", n_neighbors, 1)
+    _check_sigma(sigma)
+    z = standardize(x)
+    points, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    p = points.shape[0]
+    if p < 2:
+        raise InputError(f"all {x.shape[0]} node vectors are identical; nothing to partition")
+    if k > p - 1:
+        warnings.warn(f"n_neighbors={k} but there are only {p} distinct node vectors; using K={p - 1}",
+                      UserWarning, stacklevel=2)
+        k = p - 1
+    rows, cols, dists = _knn(points, k)
+    if isinstance(sigma, str):
+        if sigma == "max-knn":
+            sigma = float(dists.max())
+        else:
+            kth = np.zeros(p)
+            np.maximum.at(kth, rows, dists)  # with ties, the K-th distance is the largest kept
+            sigma = float(np.median(kth))
+        if not sigma > 0:  # pragma: no cover - distinct points have positive distances
+            sigma = 1.0
+    # Clamped at the smallest normal float so that an underflowed weight (a small numeric
+    # sigma) keeps its kNN edge: components are those of the kNN graph, not of the rounding.
+    weights = np.maximum(np.exp(-(dists * dists) / (2.0 * sigma * sigma)), np.finfo(np.float64).tiny)
+    directed = sp.csr_array((weights, (rows, cols)), shape=(p, p))
+    w = sp.csr_array(directed.maximum(directed.T))
+    w, n_comp, bridges = _bridge(points, w, sigma)
+    if n_comp > 1:
+        warnings.warn(f"the kNN similarity graph (K={k}) has {n_comp} components; linked them with "
+                      f"{bridges.shape[0]} bridge edge(s) between their most similar points",
+                      DisconnectedSimilarityWarning, stacklevel=2)
+    w.sort_indices()
+    return SimilarityGraph(weights=w, points=points, multiplicity=counts.astype(np.int64), point_of_node=inverse,
+                           sigma=float(sigma), n_neighbors=k, n_components=n_comp, bridges=bridges)
+
+
+# ------------------------------------------------------------------------------ RatioCut
+
+
+def ratiocut_embedding(sim: SimilarityGraph, *, n_clusters: int,
+                       random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Eigenvalues and H (P x T) of the weighted RatioCut relaxation (module docstring, step 6).
+
+    Returns the ``min(T + 1, P)`` smallest eigenvalues, the T eigenvectors h = M^{-1/2} u as
+    columns, and the solver name. Small problems use a dense solver; larger ones ARPACK in
+    shift-invert mode around a small negative shift (L + eps I is positive definite, so its
+    factorization is safe), falling back to LOBPCG if that fails.
+    """
+    p = sim.n_points
+    t = _check_int("n_clusters", n_clusters, 2, p)
+    k = min(t + 1, p)
+    mult = sim.multiplicity.astype(np.float64)
+    inv_sqrt_m = 1.0 / np.sqrt(mult)
+    lap = sim.laplacian()
+    ls = sp.csr_array(sp.diags_array(inv_sqrt_m) @ lap @ sp.diags_array(inv_sqrt_m))
+    ls = (ls + ls.T) * 0.5  # exact symmetry for the solvers
+    rng = np.random.default_rng(random_state)
+    if p <= DENSE_MAX_POINTS or k >= p - 1:
+        vals, vecs = scipy.linalg.eigh(ls.toarray(), subset_by_index=[0, k - 1])
+        solver = "dense"
+    else:
+        scale = float(np.abs(ls.diagonal()).max()) or 1.0
+        v0 = rng.uniform(0.5, 1.5, size=p)
+        try:
+            vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0,
+                                    ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10)
+            solver = "shift-invert"
+        except (RuntimeError, MemoryError, spla.ArpackError):
+            x0 = rng.standard_normal((p, k))
+            precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 * scale))
+            vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000)
+            solver = "lobpcg"
+        order = np.argsort(vals)
+        vals, vecs = vals[order], vecs[:, order]
+    vals = np.maximum(vals, 0.0)
+    h = vecs[:, :t] * inv_sqrt_m[:, None]
+    return vals, h, solver
+
+
+def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10, sigma: float | str = "max-knn",
+                       random_state: int | np.random.Generator | None = None, n_init: int = 10,
+                       progress: Callable[[str], None] | None = None) -> SpectralPartition:
+    """Partition nodes into T clusters by RatioCut spectral clustering (paper Algorithms 2-3).
+
+    Parameters
+    ----------
+    features : NodeFeatures or array-like, shape (n, d)
+        Node vectors.
+    n_clusters : int
+        T, in [2, number of distinct vectors].
+    n_neighbors : int
+        K of the kNN similarity graph (>= 1).
+    sigma : float or {"max-knn", "median-knn"}
+        Gaussian width (standardized units) or its heuristic (see :func:`similarity_graph`).
+    random_state : int, Generator or None
+        Seeds the eigensolver's start vector and k-means; an int reproduces the result.
+    n_init : int
+        k-means restarts (the best inertia is kept).
+    progress : callable, optional
+        Called with the step name after each step ("similarity", "eigenvectors", "k-means").
+
+    Returns
+    -------
+    SpectralPartition
+
+    Raises
+    ------
+    InputError
+        T outside [2, n] or above the number of distinct vectors, K < 1, bad features.
+    PartitionError
+        k-means found fewer than T distinct clusters in the embedding.
+    """
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    x = _as_matrix(features)
+    n = x.shape[0]
+    t = _check_int("n_clusters", n_clusters, 2, n)
+    _check_int("n_init", n_init, 1)
+    timings: dict[str, float] = {}
+
+    def done(step: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[step] = now - since
+        if progress is not None:
+            progress(step)
+        return now
+
+    clock = time.perf_counter()
+    sim = similarity_graph(x, n_neighbors=n_neighbors, sigma=sigma)
+    clock = done("similarity", clock)
+    if t > sim.n_points:
+        raise InputError(f"n_clusters={t} but the {n} nodes have only {sim.n_points} distinct node vectors "
+                         f"(nodes with equal vectors always share a level); use at most {sim.n_points}")
+    seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2)
+    vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0]))
+    clock = done("eigenvectors", clock)
+    km = KMeans(n_clusters=t, n_init=n_init, random_state=int(seeds[1]))
+    # One thread: k-means on a few thousand rows takes milliseconds, and OpenMP threads on a
+    # busy 2-core machine made it 20x slower (spin-waiting), for identical results.
+    with warnings.catch_warnings(), threadpool_limits(limits=1 if sim.n_points < 50_000 else None):
+        warnings.simplefilter("ignore", category=Warning)  # "fewer distinct clusters" is checked below
+        point_labels = km.fit_predict(h, sample_weight=sim.multiplicity.astype(np.float64))
+    node_labels = point_labels[sim.point_of_node]
+    done("k-means", clock)
+    found = np.unique(node_labels).size
+    if found < t:
+        raise PartitionError(f"k-means found only {found} distinct clusters for n_clusters={t} in the spectral "
+                             "embedding; use fewer levels or more neighbours")
+    # Canonical numbering: by first appearance in node order.
+    _, first = np.unique(node_labels, return_index=True)
+    rank = np.empty(t, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(t)
+    return SpectralPartition(labels=rank[node_labels], similarity=sim, eigenvalues=vals, embedding=h, solver=solver,
+                             timings=timings)
+
+
+def ratiocut(weights: Any, labels: Any, *, sizes_weight: Any = None) -> float:
+    """RatioCut(A_1..A_T) = sum_c cut(A_c, complement) / |A_c| (paper section IV.A.3).
+
+    Parameters
+    ----------
+    weights : sparse or dense symmetric matrix, shape (P, P)
+        Similarity weights W.
+    labels : array-like of int, shape (P,)
+        Cluster of each vertex.
+    sizes_weight : array-like, optional
+        Weight of each vertex in |A_c| (node counts of merged points); default 1.
+    """
+    w = sp.csr_array(weights)
+    lab = np.asarray(labels).reshape(-1)
+    if lab.size != w.shape[0]:
+        raise InputError(f"labels must have one entry per vertex ({w.shape[0]}), got {lab.size}")
+    mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=np.float64)
+    coo = w.tocoo()
+    crossing = lab[coo.row] != lab[coo.col]
+    cut = np.bincount(lab[coo.row][crossing], weights=coo.data[crossing], minlength=lab.max() + 1)
+    size = np.bincount(lab, weights=mass, minlength=lab.max() + 1)
+    present = size > 0
+    return float(np.sum(cut[present] / size[present]))

@@ -1,0 +1,178 @@
+"""Accounts (keys never shown) and the journal (durable secrets and intents); no node needed."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import stat
+
+import pytest
+from eth_account import Account
+
+from crowdsense.chain.accounts import (
+    create_keystore,
+    dev_signer,
+    load_keystore,
+    require_dev_chain,
+    signer_from_env,
+    signer_from_key,
+    simulation_signer,
+)
+from crowdsense.chain.errors import AccountError, JournalError
+from crowdsense.chain.journal import Journal, SecretStore
+
+KEY = "0x" + "ab" * 32
+
+
+def _keystore(tmp_path, password="correct horse"):
+    return create_keystore(tmp_path / "k.json", password, private_key=KEY, kdf="pbkdf2", iterations=2)
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+def test_load_keystore_recovers_the_address(tmp_path):
+    _keystore(tmp_path)
+    assert load_keystore(tmp_path / "k.json", "correct horse").address == Account.from_key(KEY).address
+
+
+def test_load_keystore_wrong_password_is_a_clear_error(tmp_path):
+    _keystore(tmp_path)
+    with pytest.raises(AccountError, match="wrong password for keystore"):
+        load_keystore(tmp_path / "k.json", "battery staple")
+
+
+def test_load_keystore_missing_file(tmp_path):
+    with pytest.raises(AccountError, match="not found"):
+        load_keystore(tmp_path / "none.json", "x")
+
+
+def test_load_keystore_not_a_keystore(tmp_path):
+    (tmp_path / "k.json").write_text('{"hello": 1}')
+    with pytest.raises(AccountError, match="not an encrypted keystore"):
+        load_keystore(tmp_path / "k.json", "x")
+
+
+def test_create_keystore_is_private_and_never_overwritten(tmp_path):
+    _keystore(tmp_path)
+    assert stat.S_IMODE((tmp_path / "k.json").stat().st_mode) == 0o600
+    with pytest.raises(AccountError, match="already exists"):
+        _keystore(tmp_path)
+
+
+def test_signer_never_shows_its_key(tmp_path):
+    signer = signer_from_key(KEY)
+    raw = KEY.removeprefix("0x")
+    assert raw not in repr(signer) and raw not in str(signer)
+    with pytest.raises(TypeError):
+        pickle.dumps(signer)
+    with pytest.raises(TypeError):
+        copy.deepcopy(signer)
+
+
+def test_signer_from_env_reads_the_variable():
+    assert signer_from_env({"CROWDSENSE_PRIVATE_KEY": KEY}).address == Account.from_key(KEY).address
+    assert signer_from_env({}) is None
+
+
+def test_signer_from_env_malformed_key_does_not_echo_it():
+    bad = "0x" + "zz" * 32
+    with pytest.raises(AccountError) as info:
+        signer_from_env({"CROWDSENSE_PRIVATE_KEY": bad})
+    assert "zz" * 4 not in str(info.value) and "CROWDSENSE_PRIVATE_KEY" in str(info.value)
+
+
+def test_dev_signer_zero_is_anvils_first_account():
+    # The address Anvil prints for account (0); derived here from the public mnemonic.
+    assert dev_signer(0).address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def test_simulation_signer_is_deterministic_and_distinct():
+    assert simulation_signer("17").address == simulation_signer("17").address
+    assert simulation_signer("17").address != simulation_signer("18").address
+    assert simulation_signer("17", seed="a").address != simulation_signer("17", seed="b").address
+
+
+def test_require_dev_chain_refuses_mainnet():
+    require_dev_chain(31337, "test keys")
+    with pytest.raises(AccountError, match="chain id 1"):
+        require_dev_chain(1, "test keys")
+
+
+def test_signer_public_key_matches_address():
+    from eth_utils import keccak
+
+    signer = signer_from_key(KEY)
+    assert "0x" + keccak(signer.public_key[1:])[-20:].hex() == signer.address.lower()
+
+
+# ---------------------------------------------------------------------------- journal
+
+
+def test_journal_is_a_secret_store(tmp_path):
+    assert isinstance(Journal(tmp_path / "j.sqlite"), SecretStore)
+
+
+def test_journal_put_get_roundtrip_with_bytes(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    value = {"r1": b"\x00\x01", "nested": {"r": 2**255, "list": [b"\xff", 3]}, "label": "x"}
+    j.put("bit/1", value)
+    assert j.get("bit/1") == value and j.get("missing") is None
+
+
+def test_journal_survives_reopen(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.put("k", {"v": 1})
+    assert Journal(tmp_path / "j.sqlite").get("k") == {"v": 1}
+
+
+def test_journal_overwrite_keeps_history(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.put("k", {"v": 1})
+    j.put("k", {"v": 2})
+    assert j.get("k") == {"v": 2} and j.history("k") == [{"v": 1}]
+
+
+def test_journal_file_is_private(tmp_path):
+    Journal(tmp_path / "sub" / "j.sqlite")
+    assert stat.S_IMODE((tmp_path / "sub" / "j.sqlite").stat().st_mode) == 0o600
+
+
+def test_journal_rejects_non_dict_values(tmp_path):
+    with pytest.raises(JournalError, match="dict"):
+        Journal(tmp_path / "j.sqlite").put("k", [1, 2])  # type: ignore[arg-type]
+
+
+def test_journal_keys_by_prefix(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    for k in ("task/1", "task/2", "other/1"):
+        j.put(k, {})
+    assert j.keys("task/") == ["task/1", "task/2"]
+
+
+def _prepare(j, intent_id="claim/1", nonce=0, tx_hash="0x01"):
+    return j.record_prepared(intent_id=intent_id, chain_id=1, sender="0xAb", kind="claim", to=None, nonce=nonce,
+                             tx_hash=tx_hash, raw_tx="0x00")
+
+
+def test_journal_refuses_to_prepare_an_open_intent_twice(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    _prepare(j)
+    with pytest.raises(JournalError, match="refusing to send it again"):
+        _prepare(j, nonce=1, tx_hash="0x02")
+
+
+def test_journal_new_attempt_after_revert_archives_the_old(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    _prepare(j)
+    j.update_intent("claim/1", status="reverted", error="AlreadyClaimed")
+    again = _prepare(j, nonce=1, tx_hash="0x02")
+    assert again.attempt == 2 and again.status == "prepared" and again.tx_hash == "0x02"
+
+
+def test_journal_open_intents_filters_by_status_and_sender(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    _prepare(j, "a")
+    _prepare(j, "b", nonce=1)
+    j.update_intent("b", status="confirmed", block_number=3)
+    assert [i.intent_id for i in j.open_intents(sender="0xab")] == ["a"]

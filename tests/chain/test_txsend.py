@@ -1,0 +1,271 @@
+"""Never lose, never duplicate: crashes, lost responses, timeouts and concurrent sends."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import pytest
+
+from crowdsense.chain.errors import NodeUnavailableError, ReceiptTimeoutError
+from crowdsense.chain.journal import Journal
+from crowdsense.chain.registry import TaskRegistryClient
+from crowdsense.pmcb.tasks import decompose
+from crowdsense.chain.txsend import TxSender
+
+# A child process that runs one client operation and SIGKILLs itself at a chosen point:
+#   after-journal  the signed transaction is journaled, not yet broadcast
+#   after-send     the transaction is broadcast (and mined by Anvil), the receipt not yet read
+CRASHING_CLIENT = r"""
+import os, signal, sys
+from crowdsense.chain.accounts import dev_signer
+from crowdsense.chain.connection import open_connection
+from crowdsense.chain.journal import Journal
+from crowdsense.chain.registry import TaskRegistryClient
+from crowdsense.chain.store import SubtaskStore
+from crowdsense.pmcb.tasks import decompose
+from crowdsense.chain.txsend import TxSender
+
+url, deployment, journal, store, account, point, op, *args = sys.argv[1:]
+
+def die(*_a, **_k):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if point == "after-journal":
+    TxSender._broadcast = die
+elif point == "after-send":
+    TxSender.wait_for_receipt = die
+
+client = TaskRegistryClient(open_connection(url, deployment), dev_signer(int(account)),
+                            journal=Journal(journal), store=SubtaskStore(store))
+if op == "claim":
+    client.claim(int(args[0]), int(args[1]))
+elif op == "release":
+    client.release_task(decompose(args[0], args[1:], num_levels=3))
+print("finished without crashing")
+"""
+
+
+def _crash(python_subprocess, env, journal, account, point, op, *args):
+    proc = python_subprocess(CRASHING_CLIENT, env.url, str(env.deployment_path), str(journal), str(env.store.root),
+                             str(account), point, op, *map(str, args))
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+
+
+def _claims(env, task_id):
+    return env.conn.registry.events.SubtaskClaimed().get_logs(
+        from_block=0, to_block="latest", argument_filters={"taskId": task_id})
+
+
+def _nonce(env, signer):
+    return env.conn.w3.eth.get_transaction_count(signer.address)
+
+
+# ---------------------------------------------------------------------------- crash and resume
+
+
+@pytest.mark.parametrize("point", ["after-journal", "after-send"])
+def test_claim_killed_then_resumed_claims_once(env, release_task, python_subprocess, point):
+    released = release_task()
+    bob = env.roles.bob
+    journal = env.journal_path(f"bob-crash-{point}")
+    nonce_before = _nonce(env, bob)
+    _crash(python_subprocess, env, journal, 4, point, "claim", released.task_id, 1)
+
+    intent = Journal(journal).open_intents()[0]
+    assert intent.kind == "claim" and intent.status == ("prepared" if point == "after-journal" else "sent")
+
+    client = env.client(bob, f"bob-crash-{point}")
+    result = client.claim(released.task_id, 1)
+    assert result.tx is not None and result.tx.resumed and result.tx.tx_hash == intent.tx_hash
+    assert len(_claims(env, released.task_id)) == 1
+    assert _nonce(env, bob) == nonce_before + 1  # exactly one transaction was ever mined
+    assert client.journal.intent(intent.intent_id).status == "confirmed"
+
+
+def test_release_killed_before_broadcast_keeps_keys_and_releases_once(env, python_subprocess):
+    releaser = env.roles.releaser
+    name = "releaser-crash"
+    count_before = TaskRegistryClient(env.conn).task_count()
+    parts = ["crash street", "crash home", "crash bedroom"]
+    _crash(python_subprocess, env, env.journal_path(name), 2, "after-journal", "release", "crash task", *parts)
+
+    client = env.client(releaser, name)
+    released = client.release_task(decompose("crash task", parts, num_levels=3))
+    assert released.tx.resumed
+    assert client.task_count() == count_before + 1
+    # The keys journaled before the crash are the ones that decrypt the released subtasks.
+    env.client(env.roles.dave, "dave").claim(released.task_id, 2)
+    client.hand_over_keys([released.task_id])
+    assert env.client(env.roles.dave, "dave").fetch_subtask(released.task_id, 2).text == "crash bedroom"
+
+
+def test_resume_after_nonce_taken_sends_a_new_attempt_once(env, release_task, monkeypatch):
+    released = release_task()
+    carol = env.roles.carol
+    client = env.client(carol, "carol-nonce")
+
+    class Crash(BaseException):
+        pass
+
+    def crash(self, raw, tx_hash):
+        raise Crash
+
+    monkeypatch.setattr(TxSender, "_broadcast", crash)
+    with pytest.raises(Crash):
+        client.claim(released.task_id, 1)
+    monkeypatch.undo()
+    stale = client.journal.open_intents()[0]
+    # Another transaction of carol's takes the journaled nonce.
+    env.client(carol, "carol-other").submit_data(*_carol_claimed_elsewhere(env, release_task), data=b"x")
+    assert _nonce(env, carol) > stale.nonce
+
+    fresh = env.client(carol, "carol-nonce")
+    outcome = fresh.sender.resume_pending()
+    assert [o.error for o in outcome] == [None]
+    intent = fresh.journal.intent(stale.intent_id)
+    assert intent.status == "confirmed" and intent.attempt == 2 and intent.tx_hash != stale.tx_hash
+    assert len(_claims(env, released.task_id)) == 1
+
+
+def _carol_claimed_elsewhere(env, release_task):
+    other = release_task()
+    env.client(env.roles.carol, "carol-other").claim(other.task_id, 1)
+    return other.task_id, 1
+
+
+def test_receipt_timeout_leaves_intent_for_resume(env, release_task, node_rpc):
+    released = release_task()
+    client = env.client(env.roles.erin, "erin-timeout", receipt_timeout=0.3)
+    node_rpc("evm_setAutomine", [False])
+    try:
+        with pytest.raises(ReceiptTimeoutError, match="crowdsense resume"):
+            client.claim(released.task_id, 0)
+        intent = client.journal.open_intents()[0]
+        assert intent.status == "sent"
+    finally:
+        node_rpc("evm_setAutomine", [True])
+    node_rpc("evm_mine")
+    again = env.client(env.roles.erin, "erin-timeout").claim(released.task_id, 0)
+    assert again.tx is not None and again.tx.resumed and again.tx.tx_hash == intent.tx_hash
+    assert len(_claims(env, released.task_id)) == 1
+
+
+# ---------------------------------------------------------------------------- transient RPC errors
+
+
+def _client_via(proxy_url, env, signer, name):
+    from crowdsense.chain.connection import open_connection
+
+    conn = open_connection(proxy_url, env.deployment_path, retries=4, backoff=0.01)
+    return TaskRegistryClient(conn, signer, journal=Journal(env.journal_path(name)), store=env.store)
+
+
+def test_claim_through_failing_node_is_retried(env, release_task, flaky_proxy):
+    released = release_task()
+    client = _client_via(flaky_proxy.url, env, env.roles.dave, "dave-flaky")
+    flaky_proxy.fail_next = 3
+    result = client.claim(released.task_id, 2)
+    assert result.tx is not None and flaky_proxy.failures == 3
+    assert len(_claims(env, released.task_id)) == 1
+
+
+def test_lost_send_response_is_retried_without_duplicate(env, release_task, flaky_proxy):
+    """The node accepts the transaction but the answer is lost: the retry re-sends the same
+    signed bytes, which the node knows already; one claim, one nonce."""
+    released = release_task()
+    alice = env.roles.alice
+    client = _client_via(flaky_proxy.url, env, alice, "alice-lost")
+    nonce_before = _nonce(env, alice)
+    flaky_proxy.drop_after_forward = {"eth_sendRawTransaction": 1}
+    result = client.claim(released.task_id, 0)
+    assert result.tx is not None
+    assert flaky_proxy.forwarded.count("eth_sendRawTransaction") == 2
+    assert len(_claims(env, released.task_id)) == 1 and _nonce(env, alice) == nonce_before + 1
+
+
+def test_node_down_during_send_keeps_intent_prepared(env, release_task, flaky_proxy):
+    released = release_task()
+    client = _client_via(flaky_proxy.url, env, env.roles.bob, "bob-down")
+    client.conn.w3.provider.retries = 1
+    client.conn.w3.provider.backoff = 0.01
+
+    original = TxSender._broadcast
+
+    def down(self, raw, tx_hash):
+        flaky_proxy.fail_next = 10**6
+        return original(self, raw, tx_hash)
+
+    TxSender._broadcast = down
+    try:
+        with pytest.raises(NodeUnavailableError, match="unavailable"):
+            client.claim(released.task_id, 1)
+    finally:
+        TxSender._broadcast = original
+        flaky_proxy.fail_next = 0
+    assert client.journal.open_intents()[0].status == "prepared"
+    resumed = env.client(env.roles.bob, "bob-down").claim(released.task_id, 1)
+    assert resumed.tx is not None and resumed.tx.resumed
+    assert len(_claims(env, released.task_id)) == 1
+
+
+# ---------------------------------------------------------------------------- concurrency
+
+
+def test_concurrent_sends_get_distinct_nonces(env):
+    from crowdsense.chain.accounts import simulation_signer
+
+    registrar = env.client(env.roles.registrar, "registrar-threads")
+    start = _nonce(env, env.roles.registrar)
+    errors: list[BaseException] = []
+    results = []
+
+    def work(i: int) -> None:
+        try:
+            results.append(registrar.register_levels({simulation_signer(f"thread-{i}").address: 1},
+                                                     skip_unchanged=False))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    nonces = sorted(env.conn.w3.eth.get_transaction(r.batches[0].tx_hash)["nonce"] for r in results)
+    assert nonces == list(range(start, start + 8))
+
+
+def test_journal_of_a_reset_chain_is_refused(env):
+    from crowdsense.chain.errors import JournalError
+
+    journal = Journal(env.journal_path("reset-chain"))
+    journal.put(f"chain/{env.conn.chain_id}", {"genesis": "0x" + "00" * 32})
+    with pytest.raises(JournalError, match="the node was reset"):
+        TxSender(env.conn.w3, env.roles.alice, journal=journal)
+
+
+def test_concurrent_clients_of_one_account_share_nonces(env):
+    """Separate client objects (own journals, own senders) of one account, in threads."""
+    from crowdsense.chain.accounts import simulation_signer
+
+    clients = [env.client(env.roles.registrar, f"registrar-own-{i}") for i in range(6)]
+    start = _nonce(env, env.roles.registrar)
+    errors: list[BaseException] = []
+    hashes: list[str] = []
+
+    def work(i: int) -> None:
+        try:
+            report = clients[i].register_levels({simulation_signer(f"own-{i}").address: 2}, skip_unchanged=False)
+            hashes.append(report.batches[0].tx_hash)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(env.conn.w3.eth.get_transaction(h)["nonce"] for h in hashes) == list(range(start, start + 6))

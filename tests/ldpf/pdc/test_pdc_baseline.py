@@ -1,0 +1,65 @@
+"""Comparison points: the straightforward implementation and the Encode-1-only variant."""
+
+import pytest
+
+from crowdsense.ldpf.pdc.baseline import (
+    Encode1OnlyPlatform,
+    encode1_only_query,
+    encode1_only_round,
+    straightforward_round,
+)
+from crowdsense.ldpf.pdc.board import InMemoryCommitmentBoard
+from crowdsense.ldpf.pdc.errors import CheatingDetected, ProtocolStateError
+from crowdsense.ldpf.pdc.fastpaillier import PublicEngine
+
+CENTRE = (5, 1)
+LOCATIONS = {"alice": (0, 0), "bob": (8, 6), "carol": (5, 1)}
+EXPECTED = {"alice": 6, "bob": 8, "carol": 0}  # |dx| + |dy| by hand
+
+
+def test_straightforward_round_gives_manhattan_distances(keypair, grid):
+    board = InMemoryCommitmentBoard("platform")
+    done = []
+    got = straightforward_round(
+        keypair[1], grid, CENTRE, LOCATIONS, board=board, allow_insecure=True, on_receiver_done=done.append
+    )
+    assert got == EXPECTED
+    assert done == [1, 2, 3]
+
+
+def test_straightforward_round_reveals_on_the_board(keypair, grid):
+    board = InMemoryCommitmentBoard("platform")
+    straightforward_round(keypair[1], grid, CENTRE, {"alice": (1, 1)}, board=board, allow_insecure=True)
+    records = list(board._ledger.records.values())
+    assert records == [["alice", True]]
+
+
+def test_encode1_only_round_gives_manhattan_distances(keypair, grid):
+    platform = Encode1OnlyPlatform(keypair[1], grid, allow_insecure=True)
+    assert encode1_only_round(platform, LOCATIONS, task_id="t", centre=CENTRE) == EXPECTED
+
+
+def test_encode1_only_cannot_stop_a_receiver_claiming_a_smaller_distance(keypair, grid):
+    # The variant's weakness: a receiver encrypts any in-range number it likes.
+    platform = Encode1OnlyPlatform(keypair[1], grid, allow_insecure=True)
+    task = platform.open_task("t", CENTRE)
+    honest = encode1_only_query(task, (8, 6), receiver="bob")
+    lie = type(honest)(task.task_id, task.digest, "bob", int(PublicEngine(keypair[0]).encrypt(0)))
+    assert platform.handle(lie) == 0
+
+
+def test_encode1_only_range_check_catches_gross_lies(keypair, grid):
+    platform = Encode1OnlyPlatform(keypair[1], grid, allow_insecure=True)
+    task = platform.open_task("t", CENTRE)
+    lie = encode1_only_query(task, (0, 0), receiver="bob")
+    lie = type(lie)(task.task_id, task.digest, "bob", int(PublicEngine(keypair[0]).encrypt(10**6)))
+    with pytest.raises(CheatingDetected):
+        platform.handle(lie)
+
+
+def test_encode1_only_refuses_second_answer(keypair, grid):
+    platform = Encode1OnlyPlatform(keypair[1], grid, allow_insecure=True)
+    task = platform.open_task("t", CENTRE)
+    platform.handle(encode1_only_query(task, (0, 0), receiver="bob"))
+    with pytest.raises(ProtocolStateError):
+        platform.handle(encode1_only_query(task, (0, 0), receiver="bob"))

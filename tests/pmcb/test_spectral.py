@@ -1,0 +1,316 @@
+"""Tests of the similarity graph and RatioCut spectral partition (crowdsense.pmcb.spectral).
+
+References: brute-force nearest neighbours with numpy, a dense generalized eigensolver
+(scipy.linalg.eigh), RatioCut values worked out by hand, and planted clusters.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+from scipy.sparse.csgraph import connected_components
+from sklearn.metrics import adjusted_rand_score
+
+import crowdsense.pmcb.spectral as spectral_module
+from crowdsense.errors import InputError
+from crowdsense.pmcb.spectral import (
+    DisconnectedSimilarityWarning,
+    ratiocut,
+    ratiocut_embedding,
+    similarity_graph,
+    spectral_partition,
+    standardize,
+)
+
+
+def blobs(sizes, centres, scale, seed):
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal(c, scale, size=(s, len(c))) for s, c in zip(sizes, centres)])
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return x, truth
+
+
+def brute_knn_sets(points, k):
+    d = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=2)
+    np.fill_diagonal(d, np.inf)
+    return [set(np.argsort(row, kind="stable")[:k].tolist()) for row in d], d
+
+
+# ---------------------------------------------------------------------------- similarity
+
+
+def test_standardize_gives_zero_mean_unit_std_and_zero_for_constant_column():
+    x = np.array([[1.0, 5.0, 2.0], [3.0, 5.0, 4.0], [5.0, 5.0, 9.0]])
+    z = standardize(x)
+    assert z.mean(axis=0) == pytest.approx([0, 0, 0], abs=1e-9)
+    assert z[:, [0, 2]].std(axis=0) == pytest.approx([1, 1], abs=1e-8)
+    assert np.all(z[:, 1] == 0.0)
+
+
+def test_identical_vectors_merged_into_one_weighted_point():
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [2.0, 1.0], [3.0, 5.0], [0.0, 2.0]])
+    sim = similarity_graph(x, n_neighbors=2)
+    assert sim.n_points == 4
+    p = sim.point_of_node
+    assert p[0] == p[1] == p[2] and len({p[0], p[3], p[4], p[5]}) == 4
+    assert sim.multiplicity[p[0]] == 3 and sim.multiplicity.sum() == 6
+
+
+def test_vectors_equal_up_to_rounding_noise_are_merged():
+    x = np.array([[0.1 + 0.2, 1.0], [0.3, 1.0], [2.0, 0.0], [4.0, 3.0]])
+    assert similarity_graph(x, n_neighbors=1).n_points == 3
+
+
+def test_knn_graph_is_symmetric_union_of_k_nearest():
+    x, _ = blobs([40], [[0, 0, 0, 0]], 1.0, seed=1)
+    k = 4
+    sim = similarity_graph(x, n_neighbors=k)
+    z = sim.points
+    near, _ = brute_knn_sets(z, k)
+    w = sim.weights.toarray()
+    assert np.allclose(w, w.T) and np.all(np.diag(w) == 0)
+    for i in range(len(z)):
+        for j in range(len(z)):
+            if i != j:
+                assert (w[i, j] > 0) == (j in near[i] or i in near[j]), (i, j)
+
+
+def test_weights_are_gaussian_of_standardized_distance():
+    x, _ = blobs([30], [[0, 0, 0, 0]], 1.0, seed=2)
+    sim = similarity_graph(x, n_neighbors=3, sigma=0.7)
+    w = sim.weights.tocoo()
+    d = np.linalg.norm(sim.points[w.row] - sim.points[w.col], axis=1)
+    assert w.data == pytest.approx(np.exp(-d**2 / (2 * 0.7**2)), rel=1e-12)
+
+
+def test_default_sigma_is_longest_knn_edge():
+    x, _ = blobs([30], [[0, 0, 0, 0]], 1.0, seed=3)
+    sim = similarity_graph(x, n_neighbors=3)
+    w = sim.weights.tocoo()
+    d = np.linalg.norm(sim.points[w.row] - sim.points[w.col], axis=1)
+    assert sim.sigma == pytest.approx(d.max(), rel=1e-12)
+    assert w.data.min() >= math.exp(-0.5) - 1e-12
+
+
+def test_median_knn_sigma_is_median_kth_neighbour_distance():
+    x, _ = blobs([30], [[0, 0, 0, 0]], 1.0, seed=4)
+    sim = similarity_graph(x, n_neighbors=3, sigma="median-knn")
+    _, d = brute_knn_sets(sim.points, 3)
+    kth = np.sort(d, axis=1)[:, 2]
+    assert sim.sigma == pytest.approx(np.median(kth), rel=1e-12)
+
+
+def test_ties_at_kth_distance_all_included():
+    # Points 0, 1, 2, ..., 6 on a line: with K = 1, point 3's nearest are 2 and 4 (a tie).
+    x = np.column_stack([np.arange(7.0), np.zeros(7)])
+    sim = similarity_graph(x, n_neighbors=1)
+    w = sim.weights.toarray()
+    middle = sim.point_of_node[3]
+    neighbours = {int(j) for j in np.flatnonzero(w[middle])}
+    assert neighbours == {int(sim.point_of_node[2]), int(sim.point_of_node[4])}
+
+
+def test_disconnected_knn_graph_bridged_between_closest_points():
+    x, _ = blobs([15, 12], [[0, 0, 0, 0], [50, 50, 50, 50]], 1.0, seed=5)
+    with pytest.warns(DisconnectedSimilarityWarning, match="2 components"):
+        sim = similarity_graph(x, n_neighbors=3)
+    assert sim.n_components == 2
+    assert connected_components(sim.weights, directed=False)[0] == 1
+    assert sim.bridges.shape == (1, 2)
+    # Without the bridge the graph falls apart; the bridge joins the closest cross pair.
+    w = sim.weights.toarray()
+    i, j = sim.bridges[0]
+    w[i, j] = w[j, i] = 0.0
+    n_comp, comp = connected_components(w, directed=False)
+    assert n_comp == 2
+    _, d = brute_knn_sets(sim.points, 1)
+    cross = comp[:, None] != comp[None, :]
+    a, b = np.unravel_index(np.argmin(np.where(cross, d, np.inf)), d.shape)
+    assert sorted([int(i), int(j)]) == sorted([int(a), int(b)])
+
+
+def test_connected_knn_graph_has_no_bridge():
+    x, _ = blobs([40], [[0, 0, 0, 0]], 1.0, seed=6)
+    sim = similarity_graph(x, n_neighbors=8)
+    assert sim.n_components == 1 and sim.bridges.shape[0] == 0
+
+
+def test_laplacian_is_unnormalized_degree_minus_weights():
+    x, _ = blobs([25], [[0, 0, 0, 0]], 1.0, seed=7)
+    sim = similarity_graph(x, n_neighbors=4)
+    w = sim.weights.toarray()
+    assert np.allclose(sim.laplacian().toarray(), np.diag(w.sum(axis=1)) - w)
+
+
+# ----------------------------------------------------------------------------- RatioCut
+
+
+@pytest.mark.parametrize("dense_max", [10_000, 10])  # dense solver, then the sparse one
+def test_embedding_solves_generalized_problem_L_h_eq_lambda_M_h(monkeypatch, dense_max):
+    monkeypatch.setattr(spectral_module, "DENSE_MAX_POINTS", dense_max)
+    x, _ = blobs([30, 25, 20], [[0, 0, 0, 0], [4, 0, 0, 0], [0, 4, 0, 0]], 1.0, seed=8)
+    x = np.vstack([x, x[:10]])  # duplicates: points of weight 2
+    sim = similarity_graph(x, n_neighbors=5)
+    vals, h, solver = ratiocut_embedding(sim, n_clusters=3, random_state=0)
+    lap = sim.laplacian().toarray()
+    m = np.diag(sim.multiplicity.astype(float))
+    ref = scipy.linalg.eigh(lap, m, eigvals_only=True)[:4]
+    assert vals == pytest.approx(ref, abs=1e-8)
+    assert solver == ("dense" if dense_max > 100 else "shift-invert")
+    for c in range(3):
+        assert lap @ h[:, c] == pytest.approx(vals[c] * (m @ h[:, c]), abs=1e-7)
+    assert h.T @ m @ h == pytest.approx(np.eye(3), abs=1e-7)
+
+
+@pytest.mark.parametrize("t", [2, 3, 4])
+def test_planted_clusters_recovered(t):
+    centres = [[0, 0, 0, 0], [6, 0, 0, 0], [0, 6, 0, 0], [0, 0, 6, 0]][:t]
+    x, truth = blobs([60, 45, 50, 40][:t], centres, 1.0, seed=10 + t)
+    part = spectral_partition(x, n_clusters=t, n_neighbors=10, random_state=0)
+    assert adjusted_rand_score(truth, part.labels) >= 0.95
+
+
+def test_unbalanced_bridge_does_not_beat_balanced_split():
+    # Two equal blobs joined by a thin chain: RatioCut cuts the chain, not a stray point.
+    x, truth = blobs([80, 80], [[0, 0, 0, 0], [8, 0, 0, 0]], 1.0, seed=12)
+    part = spectral_partition(x, n_clusters=2, n_neighbors=8, random_state=1)
+    assert adjusted_rand_score(truth, part.labels) >= 0.95
+
+
+def test_fixed_seed_reproduces_partition():
+    x, _ = blobs([50, 50, 50], [[0, 0, 0, 0], [2, 0, 0, 0], [1, 2, 0, 0]], 1.0, seed=13)
+    a = spectral_partition(x, n_clusters=3, random_state=7)
+    b = spectral_partition(x, n_clusters=3, random_state=7)
+    assert np.array_equal(a.labels, b.labels)
+    assert np.array_equal(a.eigenvalues, b.eigenvalues)
+
+
+def test_labels_numbered_by_first_appearance():
+    x, _ = blobs([20, 20], [[5, 0, 0, 0], [0, 0, 0, 0]], 0.5, seed=14)
+    labels = spectral_partition(x, n_clusters=2, random_state=0).labels
+    _, first = np.unique(labels, return_index=True)
+    assert labels[0] == 0 and np.all(np.diff(first) > 0)
+
+
+def test_identical_vectors_always_share_a_cluster():
+    x, _ = blobs([30, 30], [[0, 0, 0, 0], [5, 0, 0, 0]], 1.0, seed=15)
+    x = np.vstack([x, np.repeat(x[:1], 20, axis=0), np.repeat(x[-1:], 20, axis=0)])
+    labels = spectral_partition(x, n_clusters=2, random_state=0).labels
+    assert len(set(labels[60:80].tolist() + [labels[0]])) == 1
+    assert len(set(labels[80:].tolist() + [labels[59]])) == 1
+
+
+def test_ratiocut_value_by_hand():
+    # Path 0-1-2-3 with weights 1, 0.5, 1; clusters {0,1}, {2,3}: cut = 0.5 each side,
+    # RatioCut = 0.5/2 + 0.5/2 = 0.5. With sizes weighted (3, 1, 1, 1): 0.5/4 + 0.5/2.
+    w = np.zeros((4, 4))
+    for i, j, v in [(0, 1, 1.0), (1, 2, 0.5), (2, 3, 1.0)]:
+        w[i, j] = w[j, i] = v
+    assert ratiocut(w, [0, 0, 1, 1]) == pytest.approx(0.5)
+    assert ratiocut(w, [0, 0, 1, 1], sizes_weight=[3, 1, 1, 1]) == pytest.approx(0.5 / 4 + 0.5 / 2)
+
+
+@pytest.mark.filterwarnings("ignore::crowdsense.pmcb.spectral.DisconnectedSimilarityWarning")
+def test_partition_minimizes_ratiocut_against_every_split_of_tiny_graph():
+    # Six points in two tight groups of three: among all 31 two-way splits the spectral
+    # answer has the smallest RatioCut on its own similarity graph.
+    x = np.array([[0, 0], [0.1, 0], [0, 0.1], [3, 3], [3.1, 3], [3, 3.1]], dtype=float)
+    part = spectral_partition(x, n_clusters=2, n_neighbors=2, random_state=0)
+    sim = part.similarity
+    best = min(ratiocut(sim.weights, [(mask >> i) & 1 for i in range(6)])
+               for mask in range(1, 63))
+    got = ratiocut(sim.weights, part.labels[np.argsort(sim.point_of_node)])
+    assert got == pytest.approx(best, abs=1e-12)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("t", [1, 0, 101, 2.0, True])
+def test_bad_cluster_count_rejected(t):
+    x, _ = blobs([100], [[0, 0, 0, 0]], 1.0, seed=16)
+    with pytest.raises(InputError, match="n_clusters"):
+        spectral_partition(x, n_clusters=t)
+
+
+@pytest.mark.parametrize("k", [0, -1, 1.5])
+def test_bad_neighbour_count_rejected(k):
+    x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=17)
+    with pytest.raises(InputError, match="n_neighbors"):
+        similarity_graph(x, n_neighbors=k)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), "auto"])
+def test_bad_sigma_rejected(sigma):
+    x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=18)
+    with pytest.raises(InputError, match="sigma"):
+        similarity_graph(x, sigma=sigma)
+
+
+def test_non_finite_features_rejected():
+    x = np.array([[1.0, 2.0], [np.nan, 1.0], [0.0, 0.0]])
+    with pytest.raises(InputError, match="finite"):
+        similarity_graph(x)
+
+
+@pytest.mark.filterwarnings("ignore:n_neighbors=10:UserWarning")
+def test_more_clusters_than_distinct_vectors_rejected():
+    x = np.array([[0.0, 1.0]] * 5 + [[1.0, 0.0]] * 5)
+    with pytest.raises(InputError, match="only 2 distinct node vectors"):
+        spectral_partition(x, n_clusters=3)
+
+
+def test_too_many_neighbours_lowered_with_warning():
+    x, _ = blobs([6], [[0, 0, 0, 0]], 1.0, seed=19)
+    with pytest.warns(UserWarning, match="using K=5"):
+        assert similarity_graph(x, n_neighbors=50).n_neighbors == 5
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_bridge_search_finds_closest_cross_pair(case):
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(case)
+    if case < 4:
+        pts = rng.standard_normal((int(rng.integers(20, 300)), 3)) * rng.uniform(0.1, 3, 3)
+        inside = pts[:, 0] > rng.normal() if case % 2 else rng.integers(0, 3, len(pts)) == 0
+    else:  # a dense blob far from the rest: forces the search past 256 neighbours
+        pts = np.vstack([rng.normal(0, 0.01, (1500, 3)), rng.normal(10, 1, (300, 3))])
+        inside = np.arange(1800) < 1500
+    members = np.flatnonzero(inside)
+    i, j, d = spectral_module._nearest_outside(pts, members, inside, cKDTree(pts))
+    brute = np.linalg.norm(pts[members][:, None] - pts[~inside][None], axis=2)
+    assert d == pytest.approx(brute.min(), abs=1e-12)
+    assert inside[i] and not inside[j]
+    assert np.linalg.norm(pts[i] - pts[j]) == pytest.approx(d, abs=1e-12)
+
+
+def test_lobpcg_fallback_when_shift_invert_fails(monkeypatch):
+    monkeypatch.setattr(spectral_module, "DENSE_MAX_POINTS", 10)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("factor is exactly singular")
+
+    monkeypatch.setattr(spectral_module.spla, "eigsh", refuse)
+    x, _ = blobs([40, 35], [[0, 0, 0, 0], [3, 0, 0, 0]], 1.0, seed=20)
+    sim = similarity_graph(x, n_neighbors=6)
+    vals, h, solver = ratiocut_embedding(sim, n_clusters=2, random_state=0)
+    lap = sim.laplacian().toarray()
+    ref = scipy.linalg.eigh(lap, np.diag(sim.multiplicity.astype(float)), eigvals_only=True)[:3]
+    assert solver == "lobpcg"
+    assert vals == pytest.approx(ref, abs=1e-6)
+
+
+def test_knn_keeps_more_ties_than_fetched_neighbours():
+    # The centre has 12 lattice points at distance exactly 5 and none closer: with K = 1
+    # all 12 are its nearest neighbours, more than the extra neighbours fetched at first.
+    ring = [(3, 4), (4, 3), (5, 0), (0, 5)]
+    pts = [(0, 0)] + [(sx * a, sy * b) for a, b in ring for sx in (1, -1) for sy in (1, -1)]
+    pts = np.array(sorted(set(pts)), dtype=float)
+    centre = int(np.flatnonzero((pts == 0).all(axis=1))[0])
+    rows, cols, dists = spectral_module._knn(pts, 1)
+    assert sorted(cols[rows == centre].tolist()) == sorted(set(range(len(pts))) - {centre})
+    assert dists[rows == centre] == pytest.approx([5.0] * 12)
