@@ -22,11 +22,13 @@ help:
 	@echo "make slither static analysis of the contracts"
 	@echo "make bench   run every benchmark (writes benchmarks/results/)"
 
-$(PY_STAMP): requirements.txt
+# The pinned set (requirements.txt: runtime dependencies, the `dev` extra and setuptools), then the
+# package itself, editable, built with that setuptools (no download, no isolated build).
+$(PY_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # `npm install --no-save` installs exactly the lock file's versions; `npm ci` would refuse the
@@ -45,6 +47,9 @@ demo: setup
 deploy: setup
 	$(BIN)/brownie run scripts/deploy.py
 
+# The load generator's tests sit beside it in benchmarks/batchsend/ (pytest puts benchmarks/
+# on sys.path for them, as `python benchmarks/throughput.py` does for the scripts).
+TESTS ?= tests benchmarks/batchsend
 test: setup
 	$(BIN)/brownie test $(TESTS)
 

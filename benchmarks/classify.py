@@ -64,15 +64,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from crowdsense.data import sample_path
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-
-DATA = ROOT / "data"
-FACEBOOK = DATA / "facebook_combined.txt.gz"
-EMAIL = DATA / "email-Eu-core.txt.gz"
-EMAIL_LABELS = DATA / "email-Eu-core-department-labels.txt.gz"
+FACEBOOK = sample_path("facebook_combined.txt.gz")
+EMAIL = sample_path("email-Eu-core.txt.gz")
+EMAIL_LABELS = sample_path("email-Eu-core-department-labels.txt.gz")
 
 TARGETS = {
     "facebook_T3_median_s": 3.0,

@@ -45,25 +45,19 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore, bit_commitment, keccak256
+from crowdsense.ldpf.ctbc.baseline import kanonymity_baseline
+from crowdsense.ldpf.city import SyntheticCity, classify_region
+from crowdsense.ldpf.ctbc.errors import NotEnoughCandidatesError
+from crowdsense.ldpf.ctbc.geometry import Region, Task
+from crowdsense.ldpf.ctbc.grouping import k_anonymity_groups
+from crowdsense.ldpf.ctbc.matching import fill_selection, rank_candidates
+from crowdsense.ldpf.ctbc.metrics import drift_distances
+from crowdsense.ldpf.ctbc.payload import decode_ud, from_fixed
+from crowdsense.ldpf.ctbc.protocol import CTBCUser, Upload, select_users, ud_payloads
+from crowdsense.ldpf.ctbc.transform import draw_transform
 
-from crowdsense.ldpf.ctbc.baseline import kanonymity_baseline  # noqa: E402
-from crowdsense.ldpf.ctbc.board import (  # noqa: E402
-    MemoryBitBoard,
-    MemorySecretStore,
-    fast_bit_commitment,
-    keccak256,
-)
-from crowdsense.ldpf.city import SyntheticCity, classify_region  # noqa: E402
-from crowdsense.ldpf.ctbc.errors import NotEnoughCandidatesError  # noqa: E402
-from crowdsense.ldpf.ctbc.geometry import Region, Task  # noqa: E402
-from crowdsense.ldpf.ctbc.grouping import k_anonymity_groups  # noqa: E402
-from crowdsense.ldpf.ctbc.matching import fill_selection, rank_candidates  # noqa: E402
-from crowdsense.ldpf.ctbc.metrics import drift_distances  # noqa: E402
-from crowdsense.ldpf.ctbc.payload import decode_ud, from_fixed  # noqa: E402
-from crowdsense.ldpf.ctbc.protocol import CTBCUser, Upload, select_users, ud_payloads  # noqa: E402
-from crowdsense.ldpf.ctbc.transform import draw_transform  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SELECT_TARGET_MS = 50.0
 RATIO_TARGET = 2.0
@@ -98,7 +92,7 @@ def run_ctbc(p: np.ndarray, task: Task, k: int, epoch: int,
     """One CTBC round, phase by phase. Returns (times, selection, drift distances)."""
     t = {}
     clock = time.perf_counter_ns
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     transform = draw_transform(epoch)
 
     t0 = clock()
@@ -121,7 +115,7 @@ def run_ctbc(p: np.ndarray, task: Task, k: int, epoch: int,
     openings = [users[i].opening(epoch=epoch) for i in range(len(p))]
     t6 = clock()
     for up, op in zip(uploads, openings):
-        fast_bit_commitment(op.r1, op.r2, op.payload) == up.commitment
+        bit_commitment(op.r1, op.r2, op.payload) == up.commitment
     t7 = clock()
 
     t["ctbc_transform"] = _ms(t0, t1)
@@ -237,7 +231,7 @@ def keccak_micro(number: int = 20000) -> dict[str, float]:
     out = {}
     for name, fn in [("eth_utils.keccak", lambda: eth_keccak(msg)),
                      ("pycryptodome", lambda: crypto_keccak.new(data=msg, digest_bits=256).digest()),
-                     ("used (crowdsense.ldpf.ctbc.board.keccak256)", lambda: keccak256(msg))]:
+                     ("used (crowdsense.commitments.keccak256)", lambda: keccak256(msg))]:
         fn()
         best = min(_loop(fn, number) for _ in range(3))
         out[name] = best / number * 1e6

@@ -19,12 +19,11 @@ from pathlib import Path
 
 from web3 import Web3
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from crowdsense.commitments import new_bit_opening, new_blinding_opening
+from crowdsense.chain.deployment import load_artifact
+from crowdsense.chain.node import LocalNode
 
-from crowdsense.commitments import new_bit_opening, new_blinding_opening  # noqa: E402
-from crowdsense.chain.deployment import load_artifact  # noqa: E402
-from crowdsense.chain.node import LocalNode  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CLAIM_TARGET = 60_000
 

@@ -37,10 +37,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from crowdsense.pmcb.leakage import (  # noqa: E402
+from crowdsense.pmcb.leakage import (
     PAPER_DEGREE_LEVELS,
     PAPER_MODEL,
     CollusionModel,
@@ -50,6 +47,8 @@ from crowdsense.pmcb.leakage import (  # noqa: E402
     reconstructed_degree_distribution,
     reconstruction_probability,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TS = (3, 4, 5)
 N_MAX = 150

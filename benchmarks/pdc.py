@@ -50,20 +50,18 @@ from typing import Any, Callable
 
 import numpy as np
 
+import gmpy2
+import phe
+
+from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore
+from crowdsense.ldpf.pdc.baseline import Encode1OnlyPlatform, encode1_only_round, straightforward_round
+from crowdsense.ldpf.pdc.encoding import Grid
+from crowdsense.ldpf.pdc.errors import WeakKeyWarning
+from crowdsense.ldpf.pdc.keys import generate_keypair
+from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
+from crowdsense.ldpf.pdc.protocol import Platform, Receiver
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import gmpy2  # noqa: E402
-import phe  # noqa: E402
-
-from crowdsense.ldpf.pdc.baseline import Encode1OnlyPlatform, encode1_only_round, straightforward_round  # noqa: E402
-from crowdsense.ldpf.pdc.board import InMemoryCommitmentBoard  # noqa: E402
-from crowdsense.ldpf.pdc.encoding import Grid  # noqa: E402
-from crowdsense.ldpf.pdc.errors import WeakKeyWarning  # noqa: E402
-from crowdsense.ldpf.pdc.keys import generate_keypair  # noqa: E402
-from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage  # noqa: E402
-from crowdsense.ldpf.pdc.protocol import Platform, Receiver  # noqa: E402
-from crowdsense.ldpf.pdc.store import InMemorySecretStore  # noqa: E402
 
 TIME_TARGET_S = 1.5
 RATIO_TARGET = 10.0
@@ -102,7 +100,7 @@ class Bench:
         self.rows = out_rows
         self.keys: dict[int, Any] = {}
         self.setup: dict[str, dict[str, float]] = {}
-        self.platforms: dict[tuple[int, int], tuple[Platform, InMemoryCommitmentBoard]] = {}
+        self.platforms: dict[tuple[int, int], tuple[Platform, MemoryCommitmentBoard]] = {}
         self.enc1: dict[tuple[int, int], Encode1OnlyPlatform] = {}
         self.task_no = 0
 
@@ -116,9 +114,9 @@ class Bench:
             print(f"  key {bits} bits generated in {seconds:.2f} s", file=sys.stderr)
         return self.keys[bits]
 
-    def platform(self, bits: int, side: int) -> tuple[Platform, InMemoryCommitmentBoard]:
+    def platform(self, bits: int, side: int) -> tuple[Platform, MemoryCommitmentBoard]:
         if (bits, side) not in self.platforms:
-            board = InMemoryCommitmentBoard("platform")
+            board = MemoryCommitmentBoard("platform")
             platform = Platform(self.key(bits)[1], Grid(side), board=board)
             seconds, _, method = _timed(lambda: platform.engine.obfuscator_method)  # builds the tables
             self.setup[str(bits)].setdefault("tables_s", seconds)
@@ -154,7 +152,7 @@ class Bench:
         task_id = f"task-{self.task_no}"
         receivers = [
             Receiver(
-                loc, grid, board=board.as_account(name), secret_store=InMemorySecretStore(), r_bits=r_bits
+                loc, grid, board=board.as_account(name), secret_store=MemorySecretStore(), r_bits=r_bits
             )
             for name, loc in locations.items()
         ]
@@ -500,7 +498,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sweep_receivers": sweep_receivers,
         "sweeps": sweeps,
         "transport": "JSON text between parties (crowdsense.ldpf.pdc.messages)",
-        "board": "InMemoryCommitmentBoard (no chain)",
+        "board": "MemoryCommitmentBoard (no chain)",
         "gc": "paused while timing",
         "target_only": args.target_only,
     }

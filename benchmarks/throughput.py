@@ -4,8 +4,8 @@
                                     [--processes P] [--out-dir benchmarks/results]
 
 For every configuration the script starts a fresh node of its own on loopback (a free port
-in 8600-8699), so that every point starts from the same state, and for each number of
-levels T:
+of ``$CROWDSENSE_TEST_PORTS``, default 8600-8699), so that every point starts from the same
+state, and for each number of levels T:
 
 1. **prepares a chain** with plain JSON-RPC (no brownie): deploys ``TaskRegistry`` from the
    packaged artifact, funds receiver accounts whose keys are derived from ``--seed``, gives
@@ -13,7 +13,7 @@ levels T:
    each claim of the run is valid: subtask *i* of a task has level ``i mod T + 1`` and is
    claimed by a receiver of that level that holds nothing else in the task;
 2. **sends N claims** (``claimSubtask``) from many receivers through
-   :class:`crowdsense.chain.batch.BatchSender`, paced at R tx/s, or unpaced (saturation).
+   :class:`batchsend.BatchSender` (``benchmarks/batchsend/``), paced at R tx/s, or unpaced (saturation).
    Signing happens inside the timed run (each batch is signed just before it is sent); the
    optional pre-signed runs are labelled ``presigned``;
 3. **the ceiling**: plain ETH transfers through the same sender code, from the same accounts,
@@ -72,7 +72,6 @@ import math
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -80,14 +79,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 
-import numpy as np  # noqa: E402
-from eth_abi import decode as abi_decode  # noqa: E402
-from eth_abi import encode as abi_encode  # noqa: E402
-
-from crowdsense.chain.batch import (  # noqa: E402
+from batchsend import (
     BatchSender,
     Call,
     RpcClient,
@@ -96,7 +93,10 @@ from crowdsense.chain.batch import (  # noqa: E402
     keccak256,
     summarize,
 )
-from crowdsense.chain.deployment import load_artifact  # noqa: E402
+from crowdsense.chain.deployment import load_abi, load_artifact
+from crowdsense.chain.node import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------------------------------- parameters
 
@@ -104,7 +104,6 @@ from crowdsense.chain.deployment import load_artifact  # noqa: E402
 #: Ganache is given the same key so that both nodes run the same script.
 DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 BLOCK_GAS_LIMIT = 100_000_000
-PORTS = range(8600, 8700)
 RATES = list(range(50, 401, 50))
 NS = [500, 1000, 1500]
 TS = [3, 4, 5]
@@ -156,22 +155,6 @@ TARGETS = {
 
 
 # ---------------------------------------------------------------------------------- nodes
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def pick_port(rng: np.random.Generator) -> int:
-    for port in rng.permutation(list(PORTS)):
-        if _port_free(int(port)):
-            return int(port)
-    raise RuntimeError("no free port in 8600-8699")
 
 
 def anvil_binary() -> str:
@@ -286,23 +269,17 @@ class Node:
 # ---------------------------------------------------------------------------------- chain
 
 
-def _selector(signature: str) -> bytes:
-    return keccak256(signature.encode())[:4]
-
-
-SEL_CLAIM = _selector("claimSubtask(uint256,uint256)")
-SEL_GET_SUBTASK = _selector("getSubtask(uint256,uint256)")
-SEL_HELD = _selector("heldSubtask(uint256,address)")
-SEL_LEVEL_OF = _selector("levelOf(address)")
-SEL_TASK_COUNT = _selector("taskCount()")
-SEL_SET_LEVELS = _selector("setLevels(address[],uint8[])")
-SEL_RELEASE = _selector("releaseTask(bytes32[],uint8[])")
-TOPIC_CLAIMED = "0x" + keccak256(b"SubtaskClaimed(uint256,uint256,address,uint8)").hex()
+#: 4-byte selector of every TaskRegistry function and topic0 of every event, by name, from the
+#: packaged ABI; call data is encoded by hand (no web3 contract objects) to keep the client fast.
+SELECTOR = {item["name"]: function_abi_to_4byte_selector(item) for item in load_abi("TaskRegistry")
+            if item["type"] == "function"}
+TOPIC = {item["name"]: "0x" + event_abi_to_log_topic(item).hex() for item in load_abi("TaskRegistry")
+         if item["type"] == "event"}
 
 
 def claim_data(task_id: int, index: int) -> bytes:
     """ABI call data of ``claimSubtask(taskId, index)`` (two static words, encoded by hand)."""
-    return SEL_CLAIM + task_id.to_bytes(32, "big") + index.to_bytes(32, "big")
+    return SELECTOR["claimSubtask"] + task_id.to_bytes(32, "big") + index.to_bytes(32, "big")
 
 
 def receiver_keys(seed: int, count: int) -> list[bytes]:
@@ -371,7 +348,7 @@ def prepare_chain(url: str, *, num_levels: int, per_level: int, seed: int, funde
     calls = []
     for start in range(0, len(keys), 500):
         chunk = range(start, min(start + 500, len(keys)))
-        data = SEL_SET_LEVELS + abi_encode(["address[]", "uint8[]"],
+        data = SELECTOR["setLevels"] + abi_encode(["address[]", "uint8[]"],
                                            [[receivers.addresses[r] for r in chunk], [levels[r] for r in chunk]])
         calls.append(Call(to=registry, data=data))
     _check(admin.send(calls), "setLevels")
@@ -398,11 +375,13 @@ def release_claims(chain: Chain, n: int, tag: str) -> list[Claim]:
     calls = []
     for k in range(n_tasks):
         hashes = [keccak256(f"{chain.seed}/{tag}/{k}/{i}".encode()) for i in range(s)]
-        calls.append(Call(to=chain.registry, data=SEL_RELEASE + abi_encode(["bytes32[]", "uint8[]"], [hashes, levels])))
+        data = SELECTOR["releaseTask"] + abi_encode(["bytes32[]", "uint8[]"], [hashes, levels])
+        calls.append(Call(to=chain.registry, data=data))
     rpc = RpcClient(chain.url)
-    first = int(rpc.call("eth_call", [{"to": chain.registry, "data": "0x" + SEL_TASK_COUNT.hex()}, "latest"]), 16)
+    task_count = {"to": chain.registry, "data": "0x" + SELECTOR["taskCount"].hex()}
+    first = int(rpc.call("eth_call", [task_count, "latest"]), 16)
     _check(chain.admin.send(calls), "releaseTask")
-    after = int(rpc.call("eth_call", [{"to": chain.registry, "data": "0x" + SEL_TASK_COUNT.hex()}, "latest"]), 16)
+    after = int(rpc.call("eth_call", [task_count, "latest"]), 16)
     if after != first + n_tasks:
         raise RuntimeError(f"expected {n_tasks} new tasks, the registry counts {after - first}")
     claims = []
@@ -459,13 +438,13 @@ def check_claims(chain: Chain, claims: Sequence[Claim], records: Sequence[TxReco
     problems = check_records(records)
     rpc = RpcClient(chain.url)
     addresses = chain.receivers.addresses
-    subtasks = _eth_calls(rpc, chain.registry, [SEL_GET_SUBTASK + c.task_id.to_bytes(32, "big")
+    subtasks = _eth_calls(rpc, chain.registry, [SELECTOR["getSubtask"] + c.task_id.to_bytes(32, "big")
                                                 + c.index.to_bytes(32, "big") for c in claims])
-    held = _eth_calls(rpc, chain.registry, [SEL_HELD + c.task_id.to_bytes(32, "big")
+    held = _eth_calls(rpc, chain.registry, [SELECTOR["heldSubtask"] + c.task_id.to_bytes(32, "big")
                                             + bytes(12) + bytes.fromhex(addresses[c.receiver][2:]) for c in claims])
     receivers = sorted({c.receiver for c in claims})
     level_of = dict(zip(receivers, _eth_calls(rpc, chain.registry, [
-        SEL_LEVEL_OF + bytes(12) + bytes.fromhex(addresses[r][2:]) for r in receivers])))
+        SELECTOR["levelOf"] + bytes(12) + bytes.fromhex(addresses[r][2:]) for r in receivers])))
     for c, raw_sub, raw_held in zip(claims, subtasks, held):
         _, level, claimant, _ = abi_decode(["bytes32", "uint8", "address", "bytes32"], raw_sub)
         holds, index = abi_decode(["bool", "uint256"], raw_held)
@@ -479,7 +458,7 @@ def check_claims(chain: Chain, claims: Sequence[Claim], records: Sequence[TxReco
             problems.append(f"{where}: heldSubtask says ({holds}, {index})")
     blocks = [r.block_number for r in records if r.block_number is not None]
     if blocks:
-        logs = rpc.call("eth_getLogs", [{"address": chain.registry, "topics": [TOPIC_CLAIMED],
+        logs = rpc.call("eth_getLogs", [{"address": chain.registry, "topics": [TOPIC["SubtaskClaimed"]],
                                          "fromBlock": hex(min(blocks)), "toBlock": hex(max(blocks))}])
         seen = [(int(log["topics"][1], 16), int(log["topics"][2], 16)) for log in logs]
         expected = {(c.task_id, c.index) for c in claims}
@@ -592,8 +571,8 @@ def failed_row(exc: BaseException) -> dict[str, Any]:
     return row
 
 
-def run_node(kind: str, plan: Plan, *, seed: int, processes: int, batch_size: int, max_pending: int | None,
-             rng: np.random.Generator) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run_node(kind: str, plan: Plan, *, seed: int, processes: int, batch_size: int,
+             max_pending: int | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every configuration of ``plan`` on ``kind``, each on a node started for it.
 
     A fresh node per paced configuration keeps the configurations independent (same start
@@ -609,7 +588,7 @@ def run_node(kind: str, plan: Plan, *, seed: int, processes: int, batch_size: in
         # Preparation is not measured: if the node stalls during it (seen with Anvil 1.7.1 on a
         # loaded machine: accepted transactions left unmined for minutes), start a new node.
         for attempt in range(attempts):
-            node = Node(kind, pick_port(rng)).__enter__()
+            node = Node(kind, free_port()).__enter__()
             try:
                 chain = prepare_chain(node.url, num_levels=t, per_level=plan.per_level, seed=seed,
                                       funded=set(), processes=processes, batch_size=batch_size)
@@ -978,7 +957,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so every node started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     max_pending = args.max_pending if args.max_pending > 0 else None
-    rng = np.random.default_rng(args.seed)
     plans = make_plans(args.quick, nodes)
     for plan in plans.values():
         if args.saturation_n is not None:
@@ -995,7 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     node_info: dict[str, Any] = {}
     for kind in nodes:
         node_rows, node_info[kind] = run_node(kind, plans[kind], seed=args.seed, processes=args.processes,
-                                              batch_size=args.batch_size, max_pending=max_pending, rng=rng)
+                                              batch_size=args.batch_size, max_pending=max_pending)
         rows.extend(node_rows)
     problems = [f"{r['node']} T={r['T']} {r['tx']} N={r['N']} R={r['rate']}: {p}" for r in rows for p in r["problems"]]
     stem = "throughput_quick" if args.quick else "throughput"

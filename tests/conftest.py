@@ -4,7 +4,7 @@ Contract fixtures (brownie's) live in ``tests/contracts/conftest.py``; tests of 
 code request none of these and run under plain pytest too
 (``pytest -p no:pytest-brownie tests/pmcb tests/ldpf``).
 
-The node is this suite's own Anvil on a free port in 8600-8699 (never 8545, which brownie's
+The node is this suite's own Anvil on a free port of $CROWDSENSE_TEST_PORTS (never 8545, which brownie's
 plugin and other suites use), started once per session and stopped at the end. Contracts are
 deployed with :func:`crowdsense.chain.connection.deploy_contracts` once per module, so the
 tests do not depend on brownie's network. Tests needing no node (errors, crypto, journal,
@@ -31,7 +31,7 @@ import pytest
 from crowdsense.errors import ToolchainError
 from crowdsense.chain.node import LocalNode, free_port, rpc_call
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NUM_LEVELS = 3
 
 
@@ -44,7 +44,7 @@ NUM_LEVELS = 3
 def node_url() -> Any:
     """URL of a private Anvil (chain id 31337, auto-mining), stopped after the session."""
     try:
-        node = LocalNode("anvil", port=free_port(8600, 8699)).start()
+        node = LocalNode("anvil", port=free_port()).start()
     except ToolchainError as exc:
         pytest.skip(f"cannot start anvil: {exc}")
     try:
@@ -55,8 +55,8 @@ def node_url() -> Any:
 
 @pytest.fixture()
 def unused_port() -> int:
-    """A port in 8600-8699 nothing listens on (for "node down")."""
-    return free_port(8600, 8699)
+    """A port of $CROWDSENSE_TEST_PORTS nothing listens on (for "node down")."""
+    return free_port()
 
 
 @pytest.fixture(scope="session")
@@ -223,7 +223,7 @@ class FlakyProxy:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        port = free_port(8600, 8699)
+        port = free_port()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{port}"
@@ -286,10 +286,12 @@ def run_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CliResult
 
 @pytest.fixture(scope="session")
 def python_subprocess() -> Callable[..., subprocess.CompletedProcess]:
-    """Run a Python snippet in a fresh interpreter (for crash tests that SIGKILL themselves)."""
+    """Run a Python snippet in a fresh interpreter in the project folder, ``env`` added to the
+    environment (crash tests that SIGKILL themselves; the demo's entry point)."""
 
-    def run(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    def run(code: str, *args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-c", code, *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, env={**os.environ, **(env or {})})
 
     return run

@@ -13,6 +13,7 @@ __all__ = [
     "InputError",
     "ToolchainError",
     "DeploymentError",
+    "DecryptionError",
 ]
 
 
@@ -30,3 +31,12 @@ class ToolchainError(CrowdsenseError, RuntimeError):
 
 class DeploymentError(CrowdsenseError, RuntimeError):
     """The deployment file is missing, malformed or does not match the connected chain."""
+
+
+class DecryptionError(CrowdsenseError, ValueError):
+    """A ciphertext or key envelope does not authenticate under the key at hand.
+
+    This is what a receiver that did not claim a subtask gets: the envelope was encrypted to
+    the claimant's public key, not to its own. It lives here, not with the client's errors,
+    because the ciphers (:mod:`crowdsense.pmcb.sealing`) raise it without any chain around.
+    """

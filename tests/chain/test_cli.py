@@ -270,3 +270,20 @@ def test_account_new_then_address(cli):
 
     assert shown.stdout.strip() == made.stdout.strip() == Account.from_key("0x" + "cd" * 32).address
     assert "cd" * 8 not in made.stdout + shown.stdout
+
+
+def test_account_commands_print_json(cli):
+    from eth_account import Account
+
+    key = "0x" + "ce" * 32
+    keystore = cli.tmp / "json.json"
+    env = cli.env(CROWDSENSE_KEYSTORE_PASSWORD="pw", CROWDSENSE_PRIVATE_KEY=key)
+    made = cli.run("account", "new", keystore, "--from-env", "--json", env=env)
+    assert made.code == 0, made.stderr
+    shown = cli.run("account", "address", "--keystore", keystore, "--json", env=env)
+    from_env = cli.run("account", "address", "--json", env=env)
+    expected = Account.from_key(key).address
+    assert made.json() == {"address": expected, "keystore": str(keystore)}
+    assert shown.json() == {"address": expected, "keystore": str(keystore)}
+    assert from_env.json() == {"address": expected, "keystore": None}
+    assert "ce" * 8 not in made.stdout + shown.stdout + from_env.stdout

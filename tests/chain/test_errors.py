@@ -101,3 +101,46 @@ def test_pre_check_error_keeps_keyword_fields_and_flag():
 def test_revert_error_rejects_unknown_field():
     with pytest.raises(TypeError):
         errors.TaskClosedError(taskId=1, index=2)
+
+
+def test_every_contract_error_class_has_its_solidity_name_and_a_message():
+    for cls in errors.REVERT_CLASSES:
+        assert cls.solidity_name.startswith(("TaskRegistry", "CommitmentVerifier", "AccessControl"))
+        assert cls.template and cls.template != "{solidity_name}"
+
+
+def test_call_decoded_raises_the_typed_revert_of_a_web3_error():
+    from web3.exceptions import ContractCustomError
+
+    data = _selector("TaskRegistryUnknownTask", [{"type": "uint256"}]) + abi_encode(["uint256"], [41])
+
+    def reverting_call():
+        raise ContractCustomError("0x" + data.hex(), data="0x" + data.hex())
+
+    with pytest.raises(errors.UnknownTaskError, match="unknown task 41") as caught:
+        errors.call_decoded(reverting_call)
+    assert caught.value.pre_check is False
+
+
+def test_call_decoded_passes_arguments_and_results_through():
+    assert errors.call_decoded(divmod, 7, 2) == (3, 1)
+
+
+def test_call_decoded_leaves_node_and_other_errors_alone():
+    def down():
+        raise errors.NodeUnavailableError("http://127.0.0.1:1", "connection refused")
+
+    def broken():
+        raise KeyError("not a revert")
+
+    with pytest.raises(errors.NodeUnavailableError):
+        errors.call_decoded(down)
+    with pytest.raises(KeyError):
+        errors.call_decoded(broken)
+
+
+def test_decryption_error_belongs_to_the_package_root_so_ciphers_need_no_client():
+    from crowdsense import errors as root
+
+    assert errors.DecryptionError is root.DecryptionError
+    assert issubclass(root.DecryptionError, (root.CrowdsenseError, ValueError))

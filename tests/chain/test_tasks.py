@@ -7,7 +7,7 @@ import pytest
 from eth_utils import keccak
 
 from crowdsense.pmcb import sealing as crypto
-from crowdsense.chain.errors import DecryptionError
+from crowdsense.errors import DecryptionError
 from crowdsense.chain.store import SubtaskStore
 from crowdsense.pmcb.tasks import (
     decompose,

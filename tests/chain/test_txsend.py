@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -212,29 +212,28 @@ def test_node_down_during_send_keeps_intent_prepared(env, release_task, flaky_pr
 # ---------------------------------------------------------------------------- concurrency
 
 
-def test_concurrent_sends_get_distinct_nonces(env):
+def _register_in_threads(clients: list, tag: str, level: int) -> list[str]:
+    """Each client registers one new account at ``level``, all in threads at once; the hashes of
+    their transactions (the first error of any thread is raised)."""
     from crowdsense.chain.accounts import simulation_signer
 
+    def work(i: int) -> str:
+        report = clients[i].register_levels({simulation_signer(f"{tag}-{i}").address: level}, skip_unchanged=False)
+        return report.batches[0].tx_hash
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        return list(pool.map(work, range(len(clients))))
+
+
+def _nonces_of(env, hashes: list[str]) -> list[int]:
+    return sorted(env.conn.w3.eth.get_transaction(h)["nonce"] for h in hashes)
+
+
+def test_concurrent_sends_get_distinct_nonces(env):
     registrar = env.client(env.roles.registrar, "registrar-threads")
     start = _nonce(env, env.roles.registrar)
-    errors: list[BaseException] = []
-    results = []
-
-    def work(i: int) -> None:
-        try:
-            results.append(registrar.register_levels({simulation_signer(f"thread-{i}").address: 1},
-                                                     skip_unchanged=False))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    nonces = sorted(env.conn.w3.eth.get_transaction(r.batches[0].tx_hash)["nonce"] for r in results)
-    assert nonces == list(range(start, start + 8))
+    hashes = _register_in_threads([registrar] * 8, "thread", 1)
+    assert _nonces_of(env, hashes) == list(range(start, start + 8))
 
 
 def test_journal_of_a_reset_chain_is_refused(env):
@@ -248,24 +247,7 @@ def test_journal_of_a_reset_chain_is_refused(env):
 
 def test_concurrent_clients_of_one_account_share_nonces(env):
     """Separate client objects (own journals, own senders) of one account, in threads."""
-    from crowdsense.chain.accounts import simulation_signer
-
     clients = [env.client(env.roles.registrar, f"registrar-own-{i}") for i in range(6)]
     start = _nonce(env, env.roles.registrar)
-    errors: list[BaseException] = []
-    hashes: list[str] = []
-
-    def work(i: int) -> None:
-        try:
-            report = clients[i].register_levels({simulation_signer(f"own-{i}").address: 2}, skip_unchanged=False)
-            hashes.append(report.batches[0].tx_hash)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert sorted(env.conn.w3.eth.get_transaction(h)["nonce"] for h in hashes) == list(range(start, start + 6))
+    hashes = _register_in_threads(clients, "own", 2)
+    assert _nonces_of(env, hashes) == list(range(start, start + 6))

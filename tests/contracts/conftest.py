@@ -4,6 +4,8 @@
 deployed state.
 """
 
+from typing import Any
+
 import pytest
 
 NUM_LEVELS = 3
@@ -14,39 +16,19 @@ def isolation(fn_isolation):
     pass
 
 
-@pytest.fixture(scope="module")
-def admin(accounts):
-    return accounts[0]
+def _role(name: str, index: int) -> Any:
+    """A module-scoped fixture ``name``: brownie's development account ``index``."""
+
+    def account(accounts: Any) -> Any:
+        return accounts[index]
+
+    return pytest.fixture(scope="module", name=name)(account)
 
 
-@pytest.fixture(scope="module")
-def registrar(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="module")
-def releaser(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="module")
-def alice(accounts):
-    return accounts[3]
-
-
-@pytest.fixture(scope="module")
-def bob(accounts):
-    return accounts[4]
-
-
-@pytest.fixture(scope="module")
-def carol(accounts):
-    return accounts[5]
-
-
-@pytest.fixture(scope="module")
-def mallory(accounts):
-    return accounts[6]
+#: The accounts by role, in the order of brownie's development accounts.
+admin, registrar, releaser, alice, bob, carol, mallory = (
+    _role(name, index)
+    for index, name in enumerate(("admin", "registrar", "releaser", "alice", "bob", "carol", "mallory")))
 
 
 @pytest.fixture(scope="module")

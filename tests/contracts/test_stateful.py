@@ -188,24 +188,36 @@ class StateMachine(RuleBasedStateMachine):
 
     # -------------------------------------------------------------- commitment rules
 
+    def _committed(self, book: dict, opening, user) -> None:
+        """Record a commitment ``user`` just made in the model's ``book`` (bits or blindings)."""
+        self.touched_commitments.add(opening.commitment)
+        book[opening.commitment] = {"opening": opening, "committer": user, "revealed": False}
+
+    def _pick(self, book: dict, st_pick, st_user, st_bool):
+        """A recorded commitment of ``book``, its record, and the caller to try: its committer
+        when ``st_bool``, else any user. None when ``book`` is empty."""
+        if not book:
+            return None
+        c = sorted(book)[st_pick % len(book)]
+        self.touched_commitments.add(c)
+        rec = book[c]
+        return c, rec, rec["committer"] if st_bool else self.users[st_user]
+
     @rule(st_user=st_user)
     def rule_commit_bit(self, st_user):
         self._step()
         opening = new_bit_opening(secrets.token_bytes(1 + st_user * 7))
         user = self.users[st_user]
         self.verifier.commitBit(opening.commitment, opening.r1, {"from": user})
-        self.touched_commitments.add(opening.commitment)
-        self.model.bits[opening.commitment] = {"opening": opening, "committer": user, "revealed": False}
+        self._committed(self.model.bits, opening, user)
 
     @rule(st_pick=st_pick, st_user=st_user, st_bool=st_bool)
     def rule_reveal_bit(self, st_pick, st_user, st_bool):
         self._step()
-        if not self.model.bits:
+        picked = self._pick(self.model.bits, st_pick, st_user, st_bool)
+        if picked is None:
             return
-        c = sorted(self.model.bits)[st_pick % len(self.model.bits)]
-        self.touched_commitments.add(c)
-        rec = self.model.bits[c]
-        user = rec["committer"] if st_bool else self.users[st_user]
+        c, rec, user = picked
         tamper = st_pick % 3 == 0
         payload = rec["opening"].payload + (b"!" if tamper else b"")
         ok = user == rec["committer"] and not rec["revealed"] and not tamper
@@ -231,18 +243,15 @@ class StateMachine(RuleBasedStateMachine):
         opening = new_blinding_opening(st_pick)
         user = self.users[st_user]
         self.verifier.commitBlinding(opening.commitment, {"from": user})
-        self.touched_commitments.add(opening.commitment)
-        self.model.blindings[opening.commitment] = {"opening": opening, "committer": user, "revealed": False}
+        self._committed(self.model.blindings, opening, user)
 
     @rule(st_pick=st_pick, st_user=st_user, st_bool=st_bool)
     def rule_reveal_blinding(self, st_pick, st_user, st_bool):
         self._step()
-        if not self.model.blindings:
+        picked = self._pick(self.model.blindings, st_pick, st_user, st_bool)
+        if picked is None:
             return
-        c = sorted(self.model.blindings)[st_pick % len(self.model.blindings)]
-        self.touched_commitments.add(c)
-        rec = self.model.blindings[c]
-        user = rec["committer"] if st_bool else self.users[st_user]
+        c, rec, user = picked
         r = rec["opening"].r + (1 if st_pick % 3 == 0 else 0)
         ok = user == rec["committer"] and not rec["revealed"] and r == rec["opening"].r
         if ok:

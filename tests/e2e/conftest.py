@@ -1,7 +1,7 @@
-"""Fixtures of the end-to-end tests: a private Anvil, a deployment, funded simulated parties.
+"""Fixtures of the end-to-end tests: a deployment, funded simulated parties, small inputs.
 
-The node is this suite's own Anvil on a free port in 8600-8699 (never 8545), started once per
-session and stopped at the end, as in ``tests/client``. Contracts are deployed with the client's
+The node (``node_url``, ``unused_port``), the CLI runner (``run_cli``) and ``python_subprocess``
+are the shared ones of ``tests/conftest.py``. Contracts are deployed with the client's
 :func:`~crowdsense.chain.connection.deploy_contracts` once per module. Paillier keys are made
 once per session, small (``allow_insecure``) for the library tests; the CLI tests use 1024 bits,
 the shortest length the CLI accepts without its hidden test flag.
@@ -9,45 +9,13 @@ the shortest length the CLI accepts without its hidden test flag.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-import json
-import os
-import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from crowdsense.errors import ToolchainError
-from crowdsense.chain.node import LocalNode, free_port
 NUM_LEVELS = 3
-
-
-
-
-
-
-@pytest.fixture(scope="session")
-def node_url() -> Any:
-    """URL of a private Anvil (chain id 31337, auto-mining), stopped after the session."""
-    try:
-        node = LocalNode("anvil", port=free_port(8600, 8699)).start()
-    except ToolchainError as exc:
-        pytest.skip(f"cannot start anvil: {exc}")
-    try:
-        yield node.url
-    finally:
-        node.stop()
-
-
-@pytest.fixture()
-def unused_port() -> int:
-    """A port in 8600-8699 that nothing listens on."""
-    return free_port(8600, 8699)
 
 
 @pytest.fixture()
@@ -124,50 +92,3 @@ def small_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("graph") / "lesmis.txt"
     path.write_text("# Les Miserables co-appearance graph\n" + "".join(f"{u} {v}\n" for u, v in g.edges()))
     return path
-
-
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-@pytest.fixture(scope="session")
-def run_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CliResult]:
-    """Run ``crowdsense ARGS`` in-process through :func:`crowdsense.cli.main.main` (what users run), with
-    stdout and stderr apart; CROWDSENSE_* variables of the calling shell are cleared and the
-    journal defaults to a temporary folder."""
-    from click.testing import CliRunner
-
-    from crowdsense.cli.main import main
-
-    scratch = tmp_path_factory.mktemp("cli-defaults")
-
-    def run(*args: Any, env: dict[str, str | None] | None = None) -> CliResult:
-        runner = CliRunner()
-        base: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CROWDSENSE_")}
-        base |= {"CROWDSENSE_JOURNAL": str(scratch / "journal.sqlite")}
-        with runner.isolation(env={**base, **(env or {})}) as (out, err, _):
-            code = 0
-            try:
-                main([str(a) for a in args])
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-        return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
-
-    return run
-
-
-@pytest.fixture(scope="session")
-def python_subprocess() -> Callable[..., subprocess.CompletedProcess]:
-    """Run a Python snippet in a fresh interpreter in the project folder."""
-
-    def run(code: str, *, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                              timeout=timeout, env={**os.environ, **(env or {})})
-
-    return run

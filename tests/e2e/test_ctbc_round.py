@@ -116,17 +116,17 @@ def test_round_replaces_absent_and_forging_users(deployed: Any) -> None:
 
 
 def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
-    from crowdsense.ldpf.ctbc.errors import BitOpeningMismatchError
+    from crowdsense.commitments import OpeningMismatchError
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
-    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
 
     (signer,) = deployed.signers("forger", 1)
     journal = deployed.journal("forger")
-    board = ChainBitBoard(deployed.conn)
+    board = ChainCommitmentBoard(deployed.conn)
     user = CTBCUser(0, sender=board.add_party(signer, journal), board=board, store=JournalSecretStore(journal, deployed.conn))
     user.commit(epoch=10**9, payload=b"\x01" * 128)
     opening = user.opening(epoch=10**9)
-    with pytest.raises(BitOpeningMismatchError):
+    with pytest.raises(OpeningMismatchError):
         board.reveal_bit(opening.commitment, opening.r2, b"\x02" * 128, sender=signer.address)
     (record,) = [r for r in board.log if r.kind == "revealBit"]
     receipt = deployed.conn.w3.eth.get_transaction_receipt(record.tx_hash)
@@ -134,10 +134,10 @@ def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
 
 
 def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any) -> None:
-    from crowdsense.chain.boards import ChainBitBoard, UnjournaledOpeningError
+    from crowdsense.chain.boards import ChainCommitmentBoard, UnjournaledOpeningError
 
     (signer,) = deployed.signers("unjournaled", 1)
-    board = ChainBitBoard(deployed.conn)
+    board = ChainCommitmentBoard(deployed.conn)
     board.add_party(signer, deployed.journal("unjournaled"))
     before = deployed.nonce(signer.address)
     with pytest.raises(UnjournaledOpeningError):
@@ -146,28 +146,28 @@ def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any
 
 
 def test_reveal_by_another_account_is_refused(deployed: Any) -> None:
-    from crowdsense.ldpf.ctbc.errors import BitNotCommitterError
+    from crowdsense.commitments import NotCommitterError
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
-    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
 
     alice, mallory = deployed.signers("thief", 2)
     journal = deployed.journal("thief")
-    board = ChainBitBoard(deployed.conn)
+    board = ChainCommitmentBoard(deployed.conn)
     store = JournalSecretStore(journal, deployed.conn)
     user = CTBCUser("alice", sender=board.add_party(alice, journal), board=board, store=store)
     board.add_party(mallory, journal)
     c = user.commit(epoch=7, payload=b"\x03" * 128)
     opening = user.opening(epoch=7)
-    with pytest.raises(BitNotCommitterError):
+    with pytest.raises(NotCommitterError):
         board.reveal_bit(c, opening.r2, opening.payload, sender=mallory.address)
 
 
 def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> None:
     """Crash after the opening is journaled but before the commit is sent; the restart sends it once."""
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
-    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
 
-    class CrashingBoard(ChainBitBoard):
+    class CrashingBoard(ChainCommitmentBoard):
         def commit_bit(self, commitment: bytes, r1: bytes, *, sender: str) -> None:
             raise KeyboardInterrupt("power cut before sending")
 
@@ -180,7 +180,7 @@ def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> 
         user.commit(epoch=11, payload=b"\x04" * 128)
     before = deployed.nonce(signer.address)
 
-    board = ChainBitBoard(deployed.conn)  # the restarted process: new objects, the same journal
+    board = ChainCommitmentBoard(deployed.conn)  # the restarted process: new objects, the same journal
     again = CTBCUser("u", sender=board.add_party(signer, journal), board=board, store=store)
     c1 = again.resume(epoch=11)
     c2 = again.commit(epoch=11, payload=b"\x04" * 128)

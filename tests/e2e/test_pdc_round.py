@@ -92,10 +92,10 @@ def test_liar_is_refused_on_chain_and_rejected_by_the_platform(deployed: Any, sm
 
 
 def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any) -> None:
-    from crowdsense.chain.boards import ChainBlindingBoard, UnjournaledOpeningError
+    from crowdsense.chain.boards import ChainCommitmentBoard, UnjournaledOpeningError
 
     (signer,) = deployed.signers("pdc-unjournaled", 1)
-    board = ChainBlindingBoard(deployed.conn).as_account(signer, deployed.journal("pdc-unjournaled"))
+    board = ChainCommitmentBoard(deployed.conn).as_account(signer, deployed.journal("pdc-unjournaled"))
     before = deployed.nonce(signer.address)
     with pytest.raises(UnjournaledOpeningError):
         board.commit_blinding(keccak(b"not journaled"))
@@ -104,20 +104,20 @@ def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any
 
 def test_platform_view_is_read_only(deployed: Any) -> None:
     from crowdsense.errors import InputError
-    from crowdsense.chain.boards import ChainBlindingBoard
+    from crowdsense.chain.boards import ChainCommitmentBoard
 
     with pytest.raises(InputError):
-        ChainBlindingBoard(deployed.conn).commit_blinding(keccak(b"x"))
+        ChainCommitmentBoard(deployed.conn).commit_blinding(keccak(b"x"))
 
 
 def test_restarted_receiver_commits_once_and_finishes(deployed: Any, small_paillier_key: Any) -> None:
     """Crash after r is journaled but before the commit is sent; a new Receiver resumes."""
-    from crowdsense.chain.boards import ChainBlindingBoard, JournalSecretStore
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
     from crowdsense.ldpf.pdc.encoding import Grid
     from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
     from crowdsense.ldpf.pdc.protocol import Platform, Receiver
 
-    class CrashingBoard(ChainBlindingBoard):
+    class CrashingBoard(ChainCommitmentBoard):
         def commit_blinding(self, commitment: bytes) -> None:
             raise KeyboardInterrupt("power cut before sending")
 
@@ -125,7 +125,7 @@ def test_restarted_receiver_commits_once_and_finishes(deployed: Any, small_paill
     journal = deployed.journal("pdc-crash")
     store = JournalSecretStore(journal, deployed.conn)
     grid = Grid(GRID)
-    platform_view = ChainBlindingBoard(deployed.conn)
+    platform_view = ChainCommitmentBoard(deployed.conn)
     platform = Platform(small_paillier_key, grid, board=platform_view, allow_insecure=True)
     task = platform.open_task("crash-task", CENTRE)
     crashing = CrashingBoard(deployed.conn, signer, journal=journal)

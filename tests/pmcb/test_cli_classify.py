@@ -2,42 +2,19 @@
 :func:`crowdsense.cli.main.main`, the entry point users run.
 
 Expected outputs are checked against the files the command writes and against facts of the
-input (node counts, documented in data/SOURCES.md), never against a stored run.
+input (node counts, documented in crowdsense/data/SOURCES.md), never against a stored run.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
-from click.testing import CliRunner
 
-from crowdsense.cli.main import main
 from crowdsense.chain.registration import read_levels
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run(*args: Any) -> Result:
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return Result(code, out.getvalue().decode(), err.getvalue().decode())
+from crowdsense.data import sample_path
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +26,17 @@ def graph_file(tmp_path_factory):
     return path
 
 
-def test_help_lists_every_option():
-    result = run("classify", "--help")
+def test_help_lists_every_option(run_cli):
+    result = run_cli("classify", "--help")
     assert result.code == 0
     for option in ("--graph", "--levels", "--neighbors", "--seed", "--betweenness", "--out", "--features-out",
                    "--json", "--directed"):
         assert option in result.stdout
 
 
-def test_classify_writes_levels_and_features(tmp_path, graph_file):
+def test_classify_writes_levels_and_features(tmp_path, graph_file, run_cli):
     out, feats = tmp_path / "levels.json", tmp_path / "features.csv"
-    result = run("classify", "--graph", graph_file, "--levels", 3, "--out", out, "--features-out", feats)
+    result = run_cli("classify", "--graph", graph_file, "--levels", 3, "--out", out, "--features-out", feats)
     assert result.code == 0, result.stderr
     levels = read_levels(out)
     assert len(levels) == 150 and set(levels.values()) == {1, 2, 3}
@@ -67,10 +44,10 @@ def test_classify_writes_levels_and_features(tmp_path, graph_file):
     assert "level" in result.stdout and str(out) in result.stdout
 
 
-def test_json_summary_matches_levels_file(tmp_path, graph_file):
+def test_json_summary_matches_levels_file(tmp_path, graph_file, run_cli):
     out = tmp_path / "levels.json"
-    result = run("classify", "--graph", graph_file, "--levels", 3, "--neighbors", 8, "--seed", 4,
-                 "--out", out, "--json")
+    result = run_cli("classify", "--graph", graph_file, "--levels", 3, "--neighbors", 8, "--seed", 4,
+                     "--out", out, "--json")
     assert result.code == 0, result.stderr
     summary = json.loads(result.stdout)
     written = json.loads(out.read_text())
@@ -78,26 +55,26 @@ def test_json_summary_matches_levels_file(tmp_path, graph_file):
     assert written["parameters"]["neighbors"] == 8 and written["parameters"]["seed"] == 4
 
 
-def test_same_seed_gives_same_file_levels(tmp_path, graph_file):
+def test_same_seed_gives_same_file_levels(tmp_path, graph_file, run_cli):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    assert run("classify", "--graph", graph_file, "--levels", 3, "--seed", 9, "--out", a).code == 0
-    assert run("classify", "--graph", graph_file, "--levels", 3, "--seed", 9, "--out", b).code == 0
+    assert run_cli("classify", "--graph", graph_file, "--levels", 3, "--seed", 9, "--out", a).code == 0
+    assert run_cli("classify", "--graph", graph_file, "--levels", 3, "--seed", 9, "--out", b).code == 0
     assert read_levels(a) == read_levels(b)
 
 
-def test_sampled_betweenness_option(tmp_path, graph_file):
+def test_sampled_betweenness_option(tmp_path, graph_file, run_cli):
     out = tmp_path / "levels.json"
-    result = run("classify", "--graph", graph_file, "--levels", 2, "--betweenness", 25, "--out", out)
+    result = run_cli("classify", "--graph", graph_file, "--levels", 2, "--betweenness", 25, "--out", out)
     assert result.code == 0, result.stderr
     data = json.loads(out.read_text())
     assert data["parameters"]["betweenness"] == 25
     assert data["diagnostics"]["betweenness"]["pivots"] == 25
 
 
-def test_dropped_self_loops_reported_as_warning(tmp_path, graph_file):
+def test_dropped_self_loops_reported_as_warning(tmp_path, graph_file, run_cli):
     path = tmp_path / "loops.txt"
     path.write_text(graph_file.read_text() + "0\t0\n")
-    result = run("classify", "--graph", path, "--levels", 2, "--out", tmp_path / "l.json")
+    result = run_cli("classify", "--graph", path, "--levels", 2, "--out", tmp_path / "l.json")
     assert result.code == 0
     assert "warning:" in result.stderr and "self-loop" in result.stderr
 
@@ -105,53 +82,50 @@ def test_dropped_self_loops_reported_as_warning(tmp_path, graph_file):
 # ----------------------------------------------------------------------------- errors
 
 
-def one_line_error(result: Result) -> str:
+def one_line_error(result: Any) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.code == 1 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
 
 
-def test_missing_graph_file_is_one_line_error(tmp_path):
-    line = one_line_error(run("classify", "--graph", tmp_path / "nope.txt", "--levels", 3, "--out", tmp_path / "o"))
+def test_missing_graph_file_is_one_line_error(tmp_path, run_cli):
+    line = one_line_error(run_cli("classify", "--graph", tmp_path / "nope.txt", "--levels", 3, "--out", tmp_path / "o"))
     assert "not found" in line
 
 
-def test_malformed_line_is_one_line_error(tmp_path):
-    path = tmp_path / "bad.txt"
-    path.write_text("1 2\n3\n")
-    line = one_line_error(run("classify", "--graph", path, "--levels", 2, "--out", tmp_path / "o.json"))
-    assert "line 2" in line
-
-
-def test_directed_file_is_one_line_error_naming_the_option(tmp_path):
-    line = one_line_error(run("classify", "--graph", DATA / "email-Eu-core.txt.gz", "--levels", 3,
-                              "--out", tmp_path / "o.json"))
+def test_directed_file_is_one_line_error_naming_the_option(tmp_path, run_cli):
+    line = one_line_error(run_cli("classify", "--graph", sample_path("email-Eu-core.txt.gz"), "--levels", 3,
+                                  "--out", tmp_path / "o.json"))
     assert "--directed symmetrize" in line
 
 
-def test_more_levels_than_nodes_is_one_line_error(tmp_path):
-    path = tmp_path / "tiny.txt"
-    path.write_text("1 2\n2 3\n")
-    line = one_line_error(run("classify", "--graph", path, "--levels", 4, "--out", tmp_path / "o.json"))
-    assert "[2, 3]" in line
+@pytest.mark.parametrize("text, levels, expected", [
+    ("1 2\n3\n", 2, "line 2"),  # a line with one node
+    ("1 2\n2 3\n", 4, "[2, 3]"),  # more levels than nodes
+])
+def test_bad_graph_file_is_one_line_error(tmp_path, run_cli, text, levels, expected):
+    path = tmp_path / "graph.txt"
+    path.write_text(text)
+    line = one_line_error(run_cli("classify", "--graph", path, "--levels", levels, "--out", tmp_path / "o.json"))
+    assert expected in line
 
 
 @pytest.mark.parametrize("args, option", [(("--levels", "1"), "--levels"), (("--levels", "3", "--neighbors", "0"),
                                           "--neighbors"), (("--levels", "3", "--betweenness", "many"),
                                                            "--betweenness")])
-def test_bad_option_values_are_usage_errors(tmp_path, graph_file, args, option):
-    result = run("classify", "--graph", graph_file, *args, "--out", tmp_path / "o.json")
+def test_bad_option_values_are_usage_errors(tmp_path, graph_file, args, option, run_cli):
+    result = run_cli("classify", "--graph", graph_file, *args, "--out", tmp_path / "o.json")
     assert result.code == 2 and option in result.stderr
 
 
 # ----------------------------------------------------------------------- real data (one)
 
 
-def test_ego_facebook_classified_from_the_command_line(tmp_path):
+def test_ego_facebook_is_the_default_graph(tmp_path, run_cli):
     out = tmp_path / "levels.json"
-    result = run("classify", "--graph", DATA / "facebook_combined.txt.gz", "--levels", 3, "--betweenness", 300,
-                 "--out", out)
+    result = run_cli("classify", "--levels", 3, "--betweenness", 300, "--out", out, "--json")
     assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["graph"] == str(sample_path("facebook_combined.txt.gz"))
     levels = read_levels(out)
-    assert len(levels) == 4039 and set(levels.values()) == {1, 2, 3}  # 4,039 nodes: data/SOURCES.md
+    assert len(levels) == 4039 and set(levels.values()) == {1, 2, 3}  # 4,039 nodes: crowdsense/data/SOURCES.md
     assert levels.keys() == {str(i) for i in range(4039)}

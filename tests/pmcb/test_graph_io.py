@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from crowdsense.data import sample_path
 from crowdsense.errors import InputError
 from crowdsense.pmcb.graph_io import (
     DirectedGraphError,
@@ -27,7 +28,6 @@ from crowdsense.pmcb.graph_io import (
     load_edge_list,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def write(tmp_path: Path, text: str, name: str = "g.txt") -> Path:
@@ -234,19 +234,32 @@ def test_as_graph_rejects_other_types():
         as_graph(42)
 
 
+def test_from_networkx_rejects_other_types_and_names_the_optional_install():
+    expected = r"must be a networkx graph \(networkx is optional: pip install networkx\), got list"
+    with pytest.raises(InputError, match=expected):
+        from_networkx([(1, 2)])
+
+
+def test_to_networkx_round_trip():
+    g = from_edges([("a", "b"), ("b", "c")], nodes=["a", "b", "c", "d"])
+    nxg = g.to_networkx()
+    assert sorted(nxg.nodes) == [0, 1, 2, 3] and sorted(map(sorted, nxg.edges)) == [[0, 1], [1, 2]]
+    assert named_edges(from_networkx(nxg)) == {frozenset((0, 1)), frozenset((1, 2))}
+
+
 # ------------------------------------------------------------------------------ real data
 
 
 def test_email_eu_core_is_directed_and_rejected():
     with pytest.raises(DirectedGraphError, match="both directions"):
-        load_edge_list(DATA / "email-Eu-core.txt.gz")
+        load_edge_list(sample_path("email-Eu-core.txt.gz"))
 
 
 def test_email_eu_core_symmetrized_matches_networkx_reader():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GraphInputWarning)
-        g = load_edge_list(DATA / "email-Eu-core.txt.gz", directed="symmetrize")
-    ref = nx.read_edgelist(DATA / "email-Eu-core.txt.gz", create_using=nx.Graph, nodetype=str)
+        g = load_edge_list(sample_path("email-Eu-core.txt.gz"), directed="symmetrize")
+    ref = nx.read_edgelist(sample_path("email-Eu-core.txt.gz"), create_using=nx.Graph, nodetype=str)
     loops = nx.number_of_selfloops(ref)
     ref.remove_edges_from(list(nx.selfloop_edges(ref)))
     assert set(g.node_ids) == set(ref.nodes)

@@ -1,4 +1,5 @@
-"""crowdsense.chain.node's raw JSON-RPC helpers and port picking, against a tiny local HTTP server."""
+"""crowdsense.chain.node's raw JSON-RPC helpers (against a tiny local HTTP server), port picking
+from the configured range, and finding the node binaries."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from crowdsense.errors import ToolchainError
-from crowdsense.chain.node import free_port, rpc_alive, rpc_call
+from crowdsense.chain import node as node_module
+from crowdsense.chain.node import ENV_TEST_PORTS, find_binary, free_port, port_range, rpc_alive, rpc_call
+from crowdsense.errors import InputError, ToolchainError
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -85,3 +87,45 @@ def test_free_port_skips_busy_ports_and_fails_clearly_when_all_are_busy() -> Non
         taken = busy.getsockname()[1]
         with pytest.raises(ToolchainError, match=rf"no free TCP port in {taken}-{taken}"):
             free_port(taken, taken)
+
+
+# ----------------------------------------------------------------------- the configurable range
+
+
+def test_free_port_defaults_to_the_configured_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        lo = probe.getsockname()[1]  # a port that was just free, and its neighbour
+    monkeypatch.setenv(ENV_TEST_PORTS, f"{lo}-{lo + 1}")
+    assert port_range() == (lo, lo + 1)
+    assert free_port() in (lo, lo + 1)
+
+
+def test_port_range_default_is_the_test_suites_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_TEST_PORTS, raising=False)
+    assert port_range() == (8600, 8699)
+
+
+@pytest.mark.parametrize("value", ["8600", "8699-8600", "a-b", "0-10", "8600-70000", "8600:8699", "1-2-3"])
+def test_malformed_port_range_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(ENV_TEST_PORTS, value)
+    with pytest.raises(InputError, match=rf"\$CROWDSENSE_TEST_PORTS is '{value}': expected a port range LO-HI"):
+        free_port()
+
+
+# -------------------------------------------------------------------------------- node binaries
+
+
+def test_node_binary_is_found_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    fake = tmp_path / "anvil"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_binary("anvil") == str(fake)
+
+
+def test_missing_node_binary_names_its_npm_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(node_module, "checkout_root", lambda: None)  # as in an installed wheel
+    with pytest.raises(ToolchainError, match=r"anvil not found on PATH: expected the npm package @foundry-rs/anvil"):
+        find_binary("anvil")

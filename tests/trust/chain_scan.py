@@ -32,7 +32,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
+
+from crowdsense.chain.deployment import load_abi
 
 __all__ = [
     "Blob",
@@ -41,8 +43,8 @@ __all__ = [
     "collect_chain",
     "scan",
     "words",
-    "selector",
-    "event_topic",
+    "function_selectors",
+    "event_topics",
     "int_word",
     "distinctive",
     "text_needles",
@@ -53,14 +55,20 @@ __all__ = [
 ]
 
 
-def selector(signature: str) -> str:
-    """4-byte function selector as 8 hex digits, e.g. ``selector("revealBlinding(bytes32,uint256,bytes32)")``."""
-    return keccak(text=signature)[:4].hex()
+def function_selectors(*contracts: str) -> dict[str, str]:
+    """4-byte selector (8 hex digits) of every function of the contracts, by function name.
+
+    Read from the compiled ABIs, so that a test names a function without restating its
+    signature (the contracts overload no function name).
+    """
+    return {item["name"]: function_abi_to_4byte_selector(item).hex()
+            for contract in contracts for item in load_abi(contract) if item.get("type") == "function"}
 
 
-def event_topic(signature: str) -> str:
-    """topic0 of an event as 64 hex digits."""
-    return keccak(text=signature).hex()
+def event_topics(*contracts: str) -> dict[str, str]:
+    """topic0 (64 hex digits) of every event of the contracts, by event name."""
+    return {item["name"]: event_abi_to_log_topic(item).hex()
+            for contract in contracts for item in load_abi(contract) if item.get("type") == "event"}
 
 
 @dataclass(frozen=True)

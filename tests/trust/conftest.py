@@ -13,8 +13,11 @@ node is stopped by the fixture that started it.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -27,20 +30,28 @@ def pick_port() -> Callable[[], int]:
     return free_port
 
 
-@pytest.fixture(scope="session")
-def start_anvil() -> Any:
-    """``start_anvil(state_file=None, extra=())``: a started RestartableAnvil; any left running
-    is stopped at the end of the session."""
+@contextlib.contextmanager
+def _anvils() -> Iterator[Callable[..., RestartableAnvil]]:
+    """``make(state_file=None, extra=())`` starts a RestartableAnvil; all are stopped on exit."""
     made: list[RestartableAnvil] = []
 
     def make(state_file: Path | None = None, extra: tuple[str, ...] = ()) -> RestartableAnvil:
-        node = RestartableAnvil(state_file, extra=extra).start()
-        made.append(node)
-        return node
+        made.append(RestartableAnvil(state_file, extra=extra).start())
+        return made[-1]
 
-    yield make
-    for node in made:
-        node.stop()
+    try:
+        yield make
+    finally:
+        for node in made:
+            node.stop()
+
+
+@pytest.fixture(scope="session")
+def start_anvil() -> Iterator[Callable[..., RestartableAnvil]]:
+    """``start_anvil(state_file=None, extra=())``: a started RestartableAnvil; any left running
+    is stopped at the end of the session."""
+    with _anvils() as make:
+        yield make
 
 
 @pytest.fixture(scope="session")
@@ -50,19 +61,12 @@ def node_url(start_anvil: Any) -> str:
 
 
 @pytest.fixture()
-def restartable_anvil(tmp_path: Path) -> Any:
-    """``make(extra=())``: RestartableAnvil instances (state in tmp_path), stopped at the end."""
-    made: list[RestartableAnvil] = []
-
-    def make(extra: tuple[str, ...] = (), *, persist: bool = True) -> RestartableAnvil:
-        state = tmp_path / f"anvil-state-{len(made)}.json" if persist else None
-        node = RestartableAnvil(state, extra=extra).start()
-        made.append(node)
-        return node
-
-    yield make
-    for node in made:
-        node.stop()
+def restartable_anvil(tmp_path: Path) -> Iterator[Callable[..., RestartableAnvil]]:
+    """``make(extra=(), persist=True)``: RestartableAnvil instances (state in tmp_path), stopped
+    at the end of the test."""
+    states = (tmp_path / f"anvil-state-{i}.json" for i in itertools.count())
+    with _anvils() as start:
+        yield lambda extra=(), *, persist=True: start(next(states) if persist else None, extra)
 
 
 @pytest.fixture()

@@ -41,8 +41,8 @@ GENESIS_TIMESTAMP = 1_700_000_000
 __all__ = ["free_port", "rpc", "RestartableAnvil", "Fault", "FaultProxy"]
 
 
-def free_port(lo: int = 8600, hi: int = 8699) -> int:
-    """A port of [lo, hi] (the test suites' range) nobody listens on, tried in random order."""
+def free_port(lo: int | None = None, hi: int | None = None) -> int:
+    """A port of [lo, hi] (default $CROWDSENSE_TEST_PORTS, the test suites' range) nobody listens on."""
     return node_free_port(lo, hi)
 
 

@@ -467,6 +467,8 @@ def _pdc_key() -> Any:
 
 G, C, CL = "crowdsense.pmcb.graph_io", "crowdsense.pmcb.classify", "crowdsense.chain"
 REG, CT, PD, LD = "crowdsense.chain.registration", "crowdsense.ldpf.ctbc", "crowdsense.ldpf.pdc", "crowdsense.runs"
+CM = "crowdsense.commitments"
+CITY = "crowdsense.ldpf.city"
 NAN_POINTS = [[0.0, 0.0], [float("nan"), 1.0], [2.0, 2.0]]
 
 LIB_ROWS: list[Lib] = [
@@ -629,21 +631,25 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m("crowdsense.commitments").bit_commitment(b"\x01", b"\x02" * 32, b"p"), r"r1.*32 bytes"),
     # CTBC
     Lib("ctbc-user-bad-payload", f"{CT}:CTBCUser", lambda c: _m(CT).CTBCUser(
-        0, sender="u", board=_m(CT).MemoryBitBoard(), store=_m(CT).MemorySecretStore()).commit(epoch=1, payload=b""),
+        0, sender="u", board=_m(CM).MemoryCommitmentBoard(), store=_m(CM).MemorySecretStore()).commit(epoch=1, payload=b""),
         r"payload"),
     Lib("ctbc-parameter-generator-negative", f"{CT}:ParameterGenerator",
         lambda c: _m(CT).ParameterGenerator(max_offset=-1.0), r"max_offset.*-1"),
     Lib("ctbc-region-negative-width", f"{CT}:Region", lambda c: _m(CT).Region((0.0, 0.0), -5.0, 1.0), r"-5"),
     Lib("ctbc-rigid-transform-nan", f"{CT}:RigidTransform", lambda c: _m(CT).RigidTransform(float("nan"), 0.0, 0.0),
         r"theta must be a finite number, got nan"),
-    Lib("ctbc-synthetic-city-probabilities", f"{CT}:SyntheticCity",
-        lambda c: _m(CT).SyntheticCity.from_bus_points(p_hotspot=0.9, p_street=0.5), r"p_hotspot.*0\.9, 0\.5"),
-    Lib("ctbc-synthetic-city-missing-data", f"{CT}:SyntheticCity",
-        lambda c: _m(CT).SyntheticCity.from_bus_points(c.tmp / "buses.csv"), r"buses\.csv"),
+    Lib("city-synthetic-city-probabilities", f"{CITY}:SyntheticCity",
+        lambda c: _m(CITY).SyntheticCity.from_bus_points(p_hotspot=0.9, p_street=0.5), r"p_hotspot.*0\.9, 0\.5"),
+    Lib("city-synthetic-city-missing-data", f"{CITY}:SyntheticCity",
+        lambda c: _m(CITY).SyntheticCity.from_bus_points(c.tmp / "buses.csv"), r"buses\.csv"),
+    Lib("city-load-bus-points-no-columns", f"{CITY}:load_bus_points",
+        lambda c: _m(CITY).load_bus_points(c.file("buses.csv", "lat,lon\n1,2\n")), r"latitude and longitude"),
+    Lib("city-project-lonlat-nan", f"{CITY}:project_lonlat", lambda c: _m(CITY).project_lonlat(NAN_POINTS),
+        r"finite, got 1 NaN/infinite coordinate\(s\) \(first in row 1\)"),
     Lib("ctbc-task-zero-required", f"{CT}:Task",
         lambda c: _m(CT).Task((0.0, 0.0), 0, _m(CT).Region((0.0, 0.0), 1.0, 1.0)), r"n_required.*0"),
-    Lib("ctbc-classify-region-nan", f"{CT}:classify_region",
-        lambda c: _m(CT).classify_region(NAN_POINTS, _m(CT).Region((0.0, 0.0), 1.0, 1.0)),
+    Lib("city-classify-region-nan", f"{CITY}:classify_region",
+        lambda c: _m(CITY).classify_region(NAN_POINTS, _m(CT).Region((0.0, 0.0), 1.0, 1.0)),
         r"finite, got 1 NaN/infinite coordinate\(s\) \(first in row 1\)"),
     Lib("ctbc-decode-ud-short", f"{CT}:decode_ud", lambda c: _m(CT).decode_ud(b"\x00" * 64), r"128 bytes, got 64"),
     Lib("ctbc-draw-transform-negative-epoch", f"{CT}:draw_transform", lambda c: _m(CT).draw_transform(-1),
@@ -667,13 +673,13 @@ LIB_ROWS: list[Lib] = [
     Lib("ctbc-rank-candidates-mismatch", f"{CT}:rank_candidates",
         lambda c: _m(CT).rank_candidates(np.zeros((2, 2)), [0, 1, 5], _task()),
         r"labels must be in \[0, 2\).*\[0, 5\]"),
-    Lib("ctbc-region-density-wrong-shape", f"{CT}:region_density",
-        lambda c: _m(CT).region_density(np.zeros(5), _m(CT).Region((0.0, 0.0), 1.0, 1.0)),
+    Lib("city-region-density-wrong-shape", f"{CITY}:region_density",
+        lambda c: _m(CITY).region_density(np.zeros(5), _m(CT).Region((0.0, 0.0), 1.0, 1.0)),
         r"shape \(n, 2\), got \(5,\)"),
     Lib("ctbc-run-round-k-too-large", f"{CT}:run_round",
         lambda c: _m(CT).run_round(np.random.default_rng(0).random((4, 2)), _task(), k=9), r"k.*9"),
     Lib("ctbc-select-users-k-one", f"{CT}:select_users",
-        lambda c: _m(CT).select_users([], _task(), k=1, board=_m(CT).MemoryBitBoard(), reveal=lambda u: None), r"k.*1"),
+        lambda c: _m(CT).select_users([], _task(), k=1, board=_m(CM).MemoryCommitmentBoard(), reveal=lambda u: None), r"k.*1"),
     Lib("ctbc-ud-payloads-negative-epoch", f"{CT}:ud_payloads",
         lambda c: _m(CT).ud_payloads(_m(CT).k_anonymity_groups(np.random.default_rng(0).random((4, 2)), k=2), epoch=-1),
         r"epoch.*-1"),
@@ -701,23 +707,23 @@ LIB_ROWS: list[Lib] = [
     Lib("pdc-parse-message-unknown-type", f"{PD}:parse_message",
         lambda c: _m(PD).parse_message('{"type": "gossip"}'), r"gossip"),
     Lib("pdc-platform-weak-key", f"{PD}:Platform",
-        lambda c: _m(PD).Platform(_pdc_key(), _grid(), board=_m(PD).InMemoryCommitmentBoard()), r"got 256"),
+        lambda c: _m(PD).Platform(_pdc_key(), _grid(), board=_m(CM).MemoryCommitmentBoard()), r"got 256"),
     Lib("pdc-receiver-outside-grid", f"{PD}:Receiver",
-        lambda c: _m(PD).Receiver((0, 50), _grid(), board=_m(PD).InMemoryCommitmentBoard(),
-                                  secret_store=_m(PD).InMemorySecretStore()), r"50"),
+        lambda c: _m(PD).Receiver((0, 50), _grid(), board=_m(CM).MemoryCommitmentBoard(),
+                                  secret_store=_m(CM).MemorySecretStore()), r"50"),
     Lib("pdc-run-round-centre-off-grid", f"{PD}:run_round",
-        lambda c: _m(PD).run_round(_m(PD).Platform(_pdc_key(), _grid(), board=_m(PD).InMemoryCommitmentBoard(),
+        lambda c: _m(PD).run_round(_m(PD).Platform(_pdc_key(), _grid(), board=_m(CM).MemoryCommitmentBoard(),
                                                    allow_insecure=True), [], task_id="t", centre=(0, 99)),
         r"\(0, 99\) is off the grid"),
     Lib("pdc-select-nearest-zero", f"{PD}:select_nearest", lambda c: _m(PD).select_nearest({"a": 1}, 0),
         r"n_select.*0"),
-    Lib("pdc-board-commit-short", f"{PD}:InMemoryCommitmentBoard",
-        lambda c: _m(PD).InMemoryCommitmentBoard().commit_blinding(b"\x01"), r"32"),
+    Lib("commitment-board-commit-short", f"{CM}:MemoryCommitmentBoard",
+        lambda c: _m(CM).MemoryCommitmentBoard().commit_blinding(b"\x01"), r"32"),
     # LDPF on chain
-    Lib("ldpf-bit-board-wrong-conn", f"{LD}:ChainBitBoard", lambda c: _m(LD).ChainBitBoard(c.conn).commit_bit(
+    Lib("ldpf-board-short-r1", f"{LD}:ChainCommitmentBoard", lambda c: _m(LD).ChainCommitmentBoard(c.conn).commit_bit(
         b"\x00" * 32, b"\x01", sender="x"), r"r1 must be 32 bytes"),
-    Lib("ldpf-blinding-board-no-journal", f"{LD}:ChainBlindingBoard",
-        lambda c: _m(LD).ChainBlindingBoard(c.conn, _m(CL).dev_signer(5)), r"journal"),
+    Lib("ldpf-board-no-journal", f"{LD}:ChainCommitmentBoard",
+        lambda c: _m(LD).ChainCommitmentBoard(c.conn, _m(CL).dev_signer(5)), r"journal"),
     Lib("ldpf-secret-store-wrong-journal", f"{LD}:JournalSecretStore",
         lambda c: _m(LD).JournalSecretStore("journal.sqlite", c.conn), r"must be a Journal, got str"),
     Lib("ldpf-ctbc-round-k-too-large", f"{LD}:run_ctbc_round",
@@ -758,22 +764,19 @@ NO_USER_INPUT = {
     f"{REG}:simulated_addresses": "every node id is valid (simulation_signer of each)",
     f"{CT}:fill_selection": "takes the Candidates of rank_candidates (row above) and the platform's callback",
     f"{CT}:verify_reveal": "a predicate: any opening that does not verify gives False, by design",
-    f"{CL}:TxResult": "result record of a mined transaction",
-    f"{CT}:BaselineResult": "result record", f"{CT}:BitRecord": "record read from a board",
+    f"{CL}:TxRecord": "record of a mined transaction",
+    f"{CT}:BaselineResult": "result record",
     f"{CT}:Candidates": "result of rank_candidates", f"{CT}:DriftStats": "result of drift_degree",
     f"{CT}:Grouping": "result of k_anonymity_groups", f"{CT}:Reveal": "record of an opening (checked by verify_reveal)",
     f"{CT}:RoundResult": "result record", f"{CT}:Selection": "result of fill_selection",
     f"{CT}:Upload": "record of an upload (checked by platform_groups / verify_reveal)",
-    f"{CT}:MemoryBitBoard": "in-memory board, no parameters",
-    f"{CT}:MemorySecretStore": "in-memory store, no parameters",
-    f"{PD}:BlindingRecord": "record read from a board", f"{PD}:Selected": "result of select_nearest",
-    f"{PD}:InMemorySecretStore": "in-memory store, no parameters",
+    f"{PD}:Selected": "result of select_nearest",
     f"{LD}:CTBCRoundResult": "result record", f"{LD}:PDCRoundResult": "result record",
     f"{LD}:CityScenario": "result of city_scenario", f"{LD}:TxLog": "empty log, no parameters",
     f"{LD}:TxRecord": "record of a mined transaction",
 }
 
-ENTRY_MODULES = (G, C, CL, REG, CT, PD, LD)
+ENTRY_MODULES = (G, C, CL, REG, CT, CITY, PD, LD)
 #: Client classes whose public methods are entry points (each method needs a row).
 CLIENT_CLASSES = ("TaskRegistryClient", "CommitmentVerifierClient")
 
@@ -805,7 +808,7 @@ def test_every_library_entry_point_has_a_bad_input_row() -> None:
     missing = [name for name in _entry_points() if name not in covered]
     assert missing == [], f"entry points without a bad-input row: {missing}"
     stale = sorted({row.target for row in LIB_ROWS} - set(_entry_points()) - {
-        "crowdsense.pmcb.tasks:load_task_file", "crowdsense.commitments:bit_commitment"})
+        "crowdsense.pmcb.tasks:load_task_file", f"{CM}:bit_commitment", f"{CM}:MemoryCommitmentBoard"})
     assert stale == [], f"rows naming no entry point: {stale}"
     assert len({row.id for row in LIB_ROWS}) == len(LIB_ROWS)
 

@@ -28,22 +28,12 @@ from typing import Any
 
 import pytest
 
-from chain_scan import selector
+from chain_scan import function_selectors
 from faultkit import Fault
 
 
-def _sel(signature: str) -> str:
-    return "0x" + selector(signature)
-
-
-# selectors of the calls the fault rules target
-SET_LEVELS = _sel("setLevels(address[],uint8[])")
-CLAIM = _sel("claimSubtask(uint256,uint256)")
-RELEASE = _sel("releaseTask(bytes32[],uint8[])")
-COMMIT_BIT = _sel("commitBit(bytes32,bytes32)")
-REVEAL_BIT = _sel("revealBit(bytes32,bytes32,bytes)")
-COMMIT_BLINDING = _sel("commitBlinding(bytes32)")
-REVEAL_BLINDING = _sel("revealBlinding(bytes32,uint256,bytes32)")
+#: selectors of the calls the fault rules target, by function name
+SELECTOR = function_selectors("TaskRegistry", "CommitmentVerifier")
 
 LEVELS = 3
 GRID = 12
@@ -92,7 +82,7 @@ class Flow:
         from crowdsense.chain.store import SubtaskStore
         from crowdsense.ldpf.ctbc.payload import encode_ud
         from crowdsense.ldpf.ctbc.protocol import CTBCUser
-        from crowdsense.chain.boards import ChainBitBoard, ChainBlindingBoard, JournalSecretStore
+        from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
         from crowdsense.ldpf.pdc.encoding import Grid
         from crowdsense.ldpf.pdc.protocol import Platform, Receiver
 
@@ -118,13 +108,13 @@ class Flow:
         payloads = [encode_ud(self.epoch, g, 1_234_567_891 * (g + 1), -987_654_321 * (g + 2)) for g in (0, 1)]
         self.payloads = [payloads[i // 2] for i in range(4)]
         ctbc_journal = journal("ctbc-users")
-        self.bit_board = ChainBitBoard(conn)
+        self.bit_board = ChainCommitmentBoard(conn)
         store = JournalSecretStore(ctbc_journal, conn)
         self.ctbc = [CTBCUser(s.address, sender=self.bit_board.add_party(s, ctbc_journal), board=self.bit_board,
                               store=store) for s in self.users]
         # PDC: a platform and two receivers
         self.grid = Grid(GRID)
-        self.platform_board = ChainBlindingBoard(conn)
+        self.platform_board = ChainCommitmentBoard(conn)
         self.platform = Platform(self.paillier_key, self.grid, board=self.platform_board, allow_insecure=True)
         self.task_id = f"{self.tag}-pdc"
         self.centre = (3, 4)
@@ -229,7 +219,7 @@ def tally(conn: Any, journals: list[Any], *, senders: set[str], released: Any = 
     per_subtask = Counter((e["args"]["taskId"], e["args"]["index"]) for e in claims)
     out.duplicate_claims += [f"subtask {k} claimed {n} times" for k, n in per_subtask.items() if n > 1]
     claim_sends = Counter((tx["from"], bytes(tx["input"])) for tx, _ in chain
-                          if bytes(tx["input"])[:4].hex() == CLAIM[2:])
+                          if bytes(tx["input"])[:4].hex() == SELECTOR["claimSubtask"])
     out.duplicate_claims += [f"{s} sent one claim {n} times" for (s, _), n in claim_sends.items() if n > 1]
     # every commitment of our parties opens with the journaled opening
     for event in events(verifier, "BitCommitted"):
@@ -260,25 +250,24 @@ def tally(conn: Any, journals: list[Any], *, senders: set[str], released: Any = 
 # ---------------------------------------------------------------------------- 1. node killed
 
 
+#: Where the faults strike, in protocol order: the function whose raw transaction is hit, and
+#: how many of its transactions pass first.
+FAULT_POINTS = [("setLevels", 1), ("claimSubtask", 1), ("commitBit", 2), ("revealBit", 0), ("commitBlinding", 1),
+                ("revealBlinding", 0)]
+
+
+def _schedule(actions: list[str]) -> list[Fault]:
+    """One fault per point of :data:`FAULT_POINTS`, with the action of the same position."""
+    return [Fault("eth_sendRawTransaction", action, selector=SELECTOR[name], skip=skip)
+            for action, (name, skip) in zip(actions, FAULT_POINTS, strict=True)]
+
+
 KILL_SCHEDULES = {
-    # SIGTERM (`kill PID`): Anvil dumps its state and exits; the chain survives whole.
-    "killed": [
-        Fault("eth_sendRawTransaction", "kill-after", selector=SET_LEVELS, skip=1),  # 2nd batch mined, no answer
-        Fault("eth_sendRawTransaction", "kill-before", selector=CLAIM, skip=1),  # 2nd claim never reached it
-        Fault("eth_sendRawTransaction", "kill-after", selector=COMMIT_BIT, skip=2),
-        Fault("eth_sendRawTransaction", "kill-before", selector=REVEAL_BIT),
-        Fault("eth_sendRawTransaction", "kill-after", selector=COMMIT_BLINDING, skip=1),
-        Fault("eth_sendRawTransaction", "kill-after", selector=REVEAL_BLINDING),
-    ],
+    # SIGTERM (`kill PID`): Anvil dumps its state and exits; the chain survives whole. The
+    # 2nd batch of levels is mined and its answer lost; the 2nd claim never reaches the node.
+    "killed": _schedule(["kill-after", "kill-before", "kill-after", "kill-before", "kill-after", "kill-after"]),
     # SIGKILL right after the node mined the transaction: the restarted chain has lost it.
-    "crashed": [
-        Fault("eth_sendRawTransaction", "crash-after", selector=SET_LEVELS, skip=1),
-        Fault("eth_sendRawTransaction", "crash-after", selector=CLAIM, skip=1),
-        Fault("eth_sendRawTransaction", "crash-after", selector=COMMIT_BIT, skip=2),
-        Fault("eth_sendRawTransaction", "crash-after", selector=REVEAL_BIT),
-        Fault("eth_sendRawTransaction", "crash-after", selector=COMMIT_BLINDING, skip=1),
-        Fault("eth_sendRawTransaction", "crash-after", selector=REVEAL_BLINDING),
-    ],
+    "crashed": _schedule(["crash-after"] * len(FAULT_POINTS)),
 }
 
 
@@ -365,12 +354,12 @@ def _ctbc_party(conn: Any, tmp: Path, name: str) -> tuple[Any, Any, Any]:
     from crowdsense.chain.journal import Journal
     from crowdsense.chain.registration import fund_dev_accounts
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
-    from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
 
     signer = simulation_signer(name, seed="trust")
     fund_dev_accounts(conn.w3, [signer.address], wei=10**18)
     journal = Journal(tmp / f"{name}.sqlite")
-    board = ChainBitBoard(conn)
+    board = ChainCommitmentBoard(conn)
     user = CTBCUser(signer.address, sender=board.add_party(signer, journal), board=board,
                     store=JournalSecretStore(journal, conn))
     return user, journal, signer
@@ -380,24 +369,24 @@ def _pdc_party(conn: Any, tmp: Path, name: str, platform: Any, location: tuple[i
     from crowdsense.chain.accounts import simulation_signer
     from crowdsense.chain.journal import Journal
     from crowdsense.chain.registration import fund_dev_accounts
-    from crowdsense.chain.boards import ChainBlindingBoard, JournalSecretStore
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
     from crowdsense.ldpf.pdc.protocol import Receiver
 
     signer = simulation_signer(name, seed="trust")
     fund_dev_accounts(conn.w3, [signer.address], wei=10**18)
     journal = Journal(tmp / f"{name}.sqlite")
-    view = ChainBlindingBoard(conn, signer, journal=journal)
+    view = ChainCommitmentBoard(conn, signer, journal=journal)
     receiver = Receiver(location, platform.grid, board=view, secret_store=JournalSecretStore(journal, conn),
                         allow_insecure=True)
     return receiver, journal, signer
 
 
 def _platform(conn: Any, key: Any, task_id: str) -> tuple[Any, Any]:
-    from crowdsense.chain.boards import ChainBlindingBoard
+    from crowdsense.chain.boards import ChainCommitmentBoard
     from crowdsense.ldpf.pdc.encoding import Grid
     from crowdsense.ldpf.pdc.protocol import Platform
 
-    platform = Platform(key, Grid(GRID), board=ChainBlindingBoard(conn), allow_insecure=True)
+    platform = Platform(key, Grid(GRID), board=ChainCommitmentBoard(conn), allow_insecure=True)
     return platform, platform.open_task(task_id, (5, 5))
 
 
@@ -544,10 +533,10 @@ def die(*_a, **_k):
     os.kill(os.getpid(), signal.SIGKILL)
 
 if point == "after-store":
-    target = {("ctbc", "commit"): (boards.ChainBitBoard, "commit_bit"),
-              ("ctbc", "reveal"): (boards.ChainBitBoard, "reveal_bit"),
-              ("pdc", "commit"): (boards.ChainBlindingBoard, "commit_blinding"),
-              ("pdc", "reveal"): (boards.ChainBlindingBoard, "reveal_blinding")}[(role, step)]
+    target = {("ctbc", "commit"): (boards.ChainCommitmentBoard, "commit_bit"),
+              ("ctbc", "reveal"): (boards.ChainCommitmentBoard, "reveal_bit"),
+              ("pdc", "commit"): (boards.ChainCommitmentBoard, "commit_blinding"),
+              ("pdc", "reveal"): (boards.ChainCommitmentBoard, "reveal_blinding")}[(role, step)]
     setattr(*target, die)
 elif point == "after-journal":
     TxSender._broadcast = die
@@ -560,7 +549,7 @@ journal = Journal(journal_path)
 store = boards.JournalSecretStore(journal, conn)
 if role == "ctbc":
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
-    board = boards.ChainBitBoard(conn)
+    board = boards.ChainCommitmentBoard(conn)
     user = CTBCUser(signer.address, sender=board.add_party(signer, journal), board=board, store=store)
     if step == "commit":
         user.commit(epoch=data["epoch"], payload=bytes.fromhex(data["payload"]))
@@ -570,7 +559,7 @@ else:
     from crowdsense.ldpf.pdc.encoding import Grid
     from crowdsense.ldpf.pdc.messages import DecryptionMessage, TaskMessage
     from crowdsense.ldpf.pdc.protocol import Receiver
-    view = boards.ChainBlindingBoard(conn, signer, journal=journal)
+    view = boards.ChainCommitmentBoard(conn, signer, journal=journal)
     receiver = Receiver(tuple(data["location"]), Grid(data["grid"]), board=view, secret_store=store,
                         allow_insecure=True)
     if step == "commit":

@@ -6,7 +6,7 @@ material; :mod:`chain_scan` then reads *every* transaction input, created contra
 event topic and event data from block 0 to the head and searches them for each secret in every
 plausible encoding.
 
-What may be on chain, by design (DESIGN sections 5-7, ``audit.json["expectedOnChain"]``):
+What may be on chain, by design (docs/design.md sections 5-7, ``audit.json["expectedOnChain"]``):
 hashes, levels, claimants, data hashes; CTBC commitments and r1, and for a user the platform
 asked to reveal, its r2 and UD (its k-anonymity group centre, transformed); PDC commitments and,
 from its reveal block on, a receiver's r (in its own ``revealBlinding`` call and the
@@ -36,24 +36,20 @@ from chain_scan import (
     Needle,
     bytes_needles,
     collect_chain,
-    distinctive,
     coordinate_needles,
-    event_topic,
+    distinctive,
+    event_topics,
+    function_selectors,
     int_needles,
     int_word,
     needles_of,
     scan,
-    selector,
     text_needles,
     words,
 )
 
-REVEAL_BIT = selector("revealBit(bytes32,bytes32,bytes)")
-COMMIT_BLINDING = selector("commitBlinding(bytes32)")
-REVEAL_BLINDING = selector("revealBlinding(bytes32,uint256,bytes32)")
-BIT_REVEALED = event_topic("BitRevealed(bytes32,address,bytes)")
-BLINDING_COMMITTED = event_topic("BlindingCommitted(bytes32,address)")
-BLINDING_REVEALED = event_topic("BlindingRevealed(bytes32,address,uint256)")
+SELECTOR = function_selectors("CommitmentVerifier")
+TOPIC = event_topics("CommitmentVerifier")
 
 
 @dataclass
@@ -200,7 +196,8 @@ def test_group_centres_only_in_reveals_of_asked_groups(run: Run) -> None:
     assert asked and len(asked) < len(run.audit["ctbc"]["groupCentresFixed"])  # some groups stay hidden
 
     def in_reveal_of(group: int) -> Callable[[Blob], bool]:
-        return lambda b: group in asked and (_is(b, "calldata", REVEAL_BIT) or _is(b, "logdata", BIT_REVEALED))
+        return lambda b: group in asked and (_is(b, "calldata", SELECTOR["revealBit"])
+                                             or _is(b, "logdata", TOPIC["BitRevealed"]))
 
     needles = [n for g, centre in enumerate(run.audit["ctbc"]["groupCentresTransformed"])
                for n in needles_of(f"centre of group {g}", centre, allowed=in_reveal_of(g))]
@@ -208,7 +205,7 @@ def test_group_centres_only_in_reveals_of_asked_groups(run: Run) -> None:
     assert hits == [], _report(hits)
     # positive control: each selected user's group centre is in a BitRevealed event, as encoded
     selected_groups = {u["group"] for u in run.audit["ctbc"]["users"] if u["selected"]}
-    events = [b for b in run.blobs if _is(b, "logdata", BIT_REVEALED)]
+    events = [b for b in run.blobs if _is(b, "logdata", TOPIC["BitRevealed"])]
     for g in selected_groups:
         x, y = run.audit["ctbc"]["groupCentresFixed"][g]
         assert any(int_word(x) + int_word(y) in b.data for b in events), f"group {g} centre not found"
@@ -221,7 +218,7 @@ def test_r2_only_in_the_reveal_of_its_own_user(run: Run) -> None:
         commitment = bytes.fromhex(u["commitment"][2:])
 
         def own_reveal(b: Blob, u: dict = u, c: bytes = commitment) -> bool:
-            if not (_is(b, "calldata", REVEAL_BIT) and b.sender == u["account"] and b.data[4:36] == c):
+            if not (_is(b, "calldata", SELECTOR["revealBit"]) and b.sender == u["account"] and b.data[4:36] == c):
                 return False
             return (u["selected"] and b.block >= u["revealBlock"]) or (u["fault"] == "tamper" and not b.ok)
 
@@ -243,8 +240,8 @@ def _receivers(run: Run) -> list[dict[str, Any]]:
 
 
 def _pdc_blob(b: Blob) -> bool:
-    return (_is(b, "calldata", COMMIT_BLINDING) or _is(b, "calldata", REVEAL_BLINDING)
-            or b.selector in (BLINDING_COMMITTED, BLINDING_REVEALED))
+    return (_is(b, "calldata", SELECTOR["commitBlinding"]) or _is(b, "calldata", SELECTOR["revealBlinding"])
+            or b.selector in (TOPIC["BlindingCommitted"], TOPIC["BlindingRevealed"]))
 
 
 def test_r_and_salt_only_in_their_own_reveal_from_the_reveal_block(run: Run) -> None:
@@ -255,12 +252,12 @@ def test_r_and_salt_only_in_their_own_reveal_from_the_reveal_block(run: Run) -> 
         def own_reveal(b: Blob, rec: dict = rec, c: bytes = c) -> bool:
             if rec["revealBlock"] is None or b.block < rec["revealBlock"]:
                 return False
-            return ((_is(b, "calldata", REVEAL_BLINDING) and b.sender == rec["account"] and b.data[4:36] == c)
-                    or (_is(b, "logdata", BLINDING_REVEALED) and b.tx_hash and b.sender == rec["account"]))
+            return ((_is(b, "calldata", SELECTOR["revealBlinding"]) and b.sender == rec["account"] and b.data[4:36] == c)
+                    or (_is(b, "logdata", TOPIC["BlindingRevealed"]) and b.tx_hash and b.sender == rec["account"]))
 
         def own_forgery(b: Blob, rec: dict = rec, c: bytes = c) -> bool:
             """A liar's reverted revealBlinding carries its true salt (and a false r)."""
-            return (rec["fault"] == "liar" and _is(b, "calldata", REVEAL_BLINDING) and not b.ok
+            return (rec["fault"] == "liar" and _is(b, "calldata", SELECTOR["revealBlinding"]) and not b.ok
                     and b.sender == rec["account"] and b.data[4:36] == c)
 
         needles += int_needles(f"r of PDC receiver {rec['account']}", rec["r"], allowed=own_reveal)
@@ -269,7 +266,7 @@ def test_r_and_salt_only_in_their_own_reveal_from_the_reveal_block(run: Run) -> 
     hits = scan(run.blobs, needles)
     assert hits == [], _report(hits)
     # positive control: every honest r is in its BlindingRevealed event, at its recorded block
-    events = [b for b in run.blobs if _is(b, "logdata", BLINDING_REVEALED)]
+    events = [b for b in run.blobs if _is(b, "logdata", TOPIC["BlindingRevealed"])]
     for rec in _receivers(run):
         at = [b.block for b in events if int_word(rec["r"]) in b.data]
         assert at == ([] if rec["fault"] == "liar" else [rec["revealBlock"]]), rec["account"]
@@ -287,8 +284,8 @@ def test_no_distance_location_or_s_in_any_pdc_transaction_or_event(run: Run) -> 
     liar = {r["account"] for r in receivers if r["fault"] == "liar"}
     needles = [n for r in receivers
                for n in int_needles(f"s of PDC receiver {r['account']}", r["s"],
-                                    allowed=lambda b, a=r["account"]: a in liar and _is(b, "calldata", REVEAL_BLINDING)
-                                    and not b.ok and b.sender == a)]
+                                    allowed=lambda b, a=r["account"]: a in liar and not b.ok and b.sender == a
+                                    and _is(b, "calldata", SELECTOR["revealBlinding"]))]
     hits = scan(run.blobs, needles)
     assert hits == [], _report(hits)
 
@@ -305,7 +302,7 @@ def test_only_the_liar_forgery_exposes_a_distance(run: Run) -> None:
     max_distance = (grid[0] - 1) + (grid[1] - 1)
     derived: dict[str, int] = {}
     for b in run.blobs:
-        if not _is(b, "calldata", REVEAL_BLINDING):
+        if not _is(b, "calldata", SELECTOR["revealBlinding"]):
             continue
         c, r_claimed, salt = b.data[4:36], int.from_bytes(b.data[36:68], "big"), b.data[68:100]
         if keccak(abi_encode(["uint256", "bytes32"], [r_claimed, salt])) == c:
@@ -369,5 +366,5 @@ def test_scanner_finds_values_planted_on_chain(run: Run) -> None:
     assert all(h.blob.block >= first for h in hits)
     # and the allow rule of r is what lets the real reveal through: the same needle with it
     # finds nothing in the reveal itself, without it finds the reveal
-    reveal = [b for b in run.blobs if _is(b, "calldata", REVEAL_BLINDING) and b.sender == receiver["account"]]
+    reveal = [b for b in run.blobs if _is(b, "calldata", SELECTOR["revealBlinding"]) and b.sender == receiver["account"]]
     assert reveal and scan(reveal, int_needles("r", receiver["r"]))

@@ -14,6 +14,7 @@ Typical use::
 Modules: :mod:`~crowdsense.chain.connection` (node + deployment), :mod:`~crowdsense.chain.accounts`
 (keys), :mod:`~crowdsense.chain.journal` (durable secrets and intents),
 :mod:`~crowdsense.chain.txsend` (nonces, receipts, idempotent sends),
+:mod:`~crowdsense.chain.contract` (what both contract clients share),
 :mod:`~crowdsense.chain.errors` (typed reverts), :mod:`~crowdsense.pmcb.tasks` (decomposition and
 the encryption scheme), :mod:`~crowdsense.chain.store` (ciphertexts off chain),
 :mod:`~crowdsense.chain.registry` and :mod:`~crowdsense.chain.verifier` (the two contracts).
@@ -21,42 +22,21 @@ the encryption scheme), :mod:`~crowdsense.chain.store` (ciphertexts off chain),
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from crowdsense._lazy import lazy_exports
 
-#: public name -> defining module; imported on first access so that light sub-modules (for
-#: example ``crowdsense.chain.batch`` in worker processes) do not pay for the whole client.
+#: defining module -> public names; each imported on first access so that light sub-modules (for
+#: example ``crowdsense.chain.node`` in tools that only talk to the node) do not pay for web3
+#: and the whole client.
 _EXPORTS = {
-    "Signer": "crowdsense.chain.accounts",
-    "dev_signer": "crowdsense.chain.accounts",
-    "load_keystore": "crowdsense.chain.accounts",
-    "signer_from_env": "crowdsense.chain.accounts",
-    "simulation_signer": "crowdsense.chain.accounts",
-    "Connection": "crowdsense.chain.connection",
-    "connect": "crowdsense.chain.connection",
-    "deploy_contracts": "crowdsense.chain.connection",
-    "open_connection": "crowdsense.chain.connection",
-    "Journal": "crowdsense.chain.journal",
-    "SecretStore": "crowdsense.chain.journal",
-    "TaskRegistryClient": "crowdsense.chain.registry",
-    "SubtaskStore": "crowdsense.chain.store",
-    "TaskPlan": "crowdsense.pmcb.tasks",
-    "decompose": "crowdsense.pmcb.tasks",
-    "TxResult": "crowdsense.chain.txsend",
-    "TxSender": "crowdsense.chain.txsend",
-    "CommitmentVerifierClient": "crowdsense.chain.verifier",
+    "crowdsense.chain.accounts": (
+        "Signer", "dev_signer", "load_keystore", "signer_from_env", "simulation_signer",
+    ),
+    "crowdsense.chain.connection": ("Connection", "connect", "deploy_contracts", "open_connection"),
+    "crowdsense.chain.journal": ("Journal", "SecretStore"),
+    "crowdsense.chain.registry": ("TaskRegistryClient",),
+    "crowdsense.chain.store": ("SubtaskStore",),
+    "crowdsense.pmcb.tasks": ("TaskPlan", "decompose"),
+    "crowdsense.chain.txsend": ("TxRecord", "TxSender"),
+    "crowdsense.chain.verifier": ("CommitmentVerifierClient",),
 }
-
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'crowdsense.chain' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__all__, __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

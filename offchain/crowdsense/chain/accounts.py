@@ -30,6 +30,7 @@ from eth_utils import keccak
 from crowdsense.pmcb import sealing as crypto
 from crowdsense.chain.errors import AccountError
 from crowdsense.errors import InputError
+from crowdsense.jsonfile import read_json_file
 
 __all__ = [
     "ENV_PRIVATE_KEY",
@@ -137,12 +138,7 @@ def load_keystore(path: str | Path, password: str) -> Signer:
         The file is missing or unreadable, is not a keystore, or the password is wrong.
     """
     path = Path(path)
-    try:
-        keyfile = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise AccountError(f"keystore file {path} not found") from None
-    except (OSError, ValueError) as exc:
-        raise AccountError(f"keystore file {path} is not a readable JSON keystore: {type(exc).__name__}") from None
+    keyfile = read_json_file(path, "keystore file", error=AccountError)
     if not isinstance(keyfile, dict) or not ({"crypto", "Crypto"} & keyfile.keys()):
         raise AccountError(f"keystore file {path} is not an encrypted keystore (no 'crypto' section)")
     try:

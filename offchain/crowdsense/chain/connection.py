@@ -5,7 +5,7 @@
   :class:`~crowdsense.chain.errors.NodeUnavailableError` naming the URL, not a traceback.
 * :func:`open_connection` also loads the deployment file (``deployments/<chainId>.json`` by
   default, see :mod:`crowdsense.chain.deployment`) and checks it: the chain id must match the node's
-  and both addresses must hold contract code, otherwise
+  and the code at each address must be the shipped contract's, otherwise
   :class:`~crowdsense.errors.DeploymentError` says which and what to do.
 * :func:`deploy_contracts` deploys both contracts from the artifacts shipped in the package
   with plain web3 and writes the deployment file, so a user needs neither brownie nor a
@@ -30,12 +30,12 @@ from crowdsense.chain.accounts import Signer
 from crowdsense.chain.errors import NodeUnavailableError
 from crowdsense.chain.deployment import (
     CONTRACT_NAMES,
-    DEFAULT_DIR,
     ContractInfo,
     Deployment,
     deployment_path,
     load_abi,
     load_artifact,
+    runtime_code_matches,
 )
 from crowdsense.errors import DeploymentError, InputError
 
@@ -209,7 +209,13 @@ def _missing_deployment(path: Path, chain_id: int) -> DeploymentError:
 
 
 def verify_deployment(w3: Web3, deployment: Deployment, *, path: Path | None = None, chain_id: int | None = None) -> None:
-    """Check that ``deployment`` describes contracts that exist on the node ``w3`` talks to."""
+    """Check that ``deployment`` describes the shipped contracts on the node ``w3`` talks to.
+
+    The code at each address must be the artifact's runtime code (see
+    :func:`~crowdsense.chain.deployment.runtime_code_matches`): an address that holds another
+    contract (a swapped entry, an older version, someone else's contract) is refused before any
+    call could misread it.
+    """
     where = f"deployment file {path}" if path else "the deployment"
     chain_id = int(w3.eth.chain_id) if chain_id is None else chain_id
     if deployment.chain_id != chain_id:
@@ -221,10 +227,16 @@ def verify_deployment(w3: Web3, deployment: Deployment, *, path: Path | None = N
         address = deployment.address(name)
         if not Web3.is_address(address):
             raise DeploymentError(f"{where}: {name} address {address!r} is not an address")
-        if len(w3.eth.get_code(Web3.to_checksum_address(address))) == 0:
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+        if not code:
             raise DeploymentError(
                 f"{where}: no contract code at {address} ({name}) on chain {chain_id}; the node was "
                 "probably restarted or reset: deploy again"
+            )
+        if not runtime_code_matches(name, code):
+            raise DeploymentError(
+                f"{where}: the code at {address} is not the shipped {name} contract: expected the address "
+                f"of a {name} deployed from this version's artifacts (`crowdsense deploy`)"
             )
 
 
@@ -240,8 +252,8 @@ def open_connection(
     """Connect, load the deployment file and verify it against the node.
 
     ``deployment`` is a path, a loaded :class:`Deployment`, or None for
-    ``$CROWDSENSE_DEPLOYMENT`` or else ``<directory>/<chainId>.json`` (``deployments/`` by
-    default).
+    ``$CROWDSENSE_DEPLOYMENT`` or else ``<directory>/<chainId>.json`` (``$CROWDSENSE_DEPLOYMENTS``
+    or ``./deployments`` by default).
     """
     url = resolve_rpc_url(rpc_url)
     w3 = connect(url, timeout=timeout, retries=retries, backoff=backoff)
@@ -304,7 +316,8 @@ def deploy_contracts(
     admin, registrar, releaser : str, optional
         Role holders (default: the deployer).
     path, directory : optional
-        Where to write the deployment file (default ``deployments/<chainId>.json``).
+        Where to write the deployment file (default ``<deployments dir>/<chainId>.json``, see
+        :func:`~crowdsense.chain.deployment.deployments_dir`).
     network : str, optional
         Name recorded in the file (default ``"chain-<id>"``).
     write : bool
@@ -347,6 +360,6 @@ def deploy_contracts(
     )
     written: Path | None = None
     if write:
-        target = Path(path) if path else deployment_path(chain_id, directory or DEFAULT_DIR)
+        target = Path(path) if path else deployment_path(chain_id, directory)
         written = deployment.save(target)
     return DeployResult(deployment, written, {name: r.tx_hash for name, r in results.items()})

@@ -1,6 +1,6 @@
 """The deployment file: where the contracts live on one chain, readable without brownie.
 
-``scripts/deploy.py`` writes ``deployments/<chainId>.json``::
+``crowdsense deploy`` (and ``scripts/deploy.py``) write ``<dir>/<chainId>.json``::
 
     {
       "format": 1,
@@ -10,15 +10,20 @@
       "blockNumber": 1,
       "numLevels": 3,
       "contracts": {
-        "TaskRegistry": {"address": "0x...", "abi": "crowdsense/crowdsense/chain/artifacts/TaskRegistry.json"},
-        "CommitmentVerifier": {"address": "0x...", "abi": "crowdsense/crowdsense/chain/artifacts/CommitmentVerifier.json"}
+        "TaskRegistry": {"address": "0x...", "abi": "crowdsense/chain/artifacts/TaskRegistry.json"},
+        "CommitmentVerifier": {"address": "0x...", "abi": "crowdsense/chain/artifacts/CommitmentVerifier.json"}
       }
     }
 
-ABI paths are relative to the project root. The artifacts (ABI + creation bytecode) ship inside
-this package (``crowdsense/artifacts``), so a client installed elsewhere needs only the deployment
-file, and tools can deploy with plain web3. A test keeps the packaged artifacts identical to the
-compiler's output.
+``<dir>`` is ``$CROWDSENSE_DEPLOYMENTS`` when set, else ``deployments/`` of the current
+directory: an installed client has no project folder to write into, and a user keeps one folder
+of deployment files per working directory. ABI paths name the artifact inside the package.
+
+The artifacts (ABI + creation bytecode) ship inside this package (``crowdsense/chain/artifacts``),
+so a client installed elsewhere needs only the deployment file, and tools can deploy with plain
+web3. A test keeps the packaged artifacts identical to the compiler's output;
+:func:`runtime_code_matches` checks that the code found at a deployed address is the code of the
+artifact.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from crowdsense.errors import DeploymentError
 __all__ = [
     "CONTRACT_NAMES",
     "ARTIFACTS_DIR",
+    "ENV_DEPLOYMENTS",
     "load_artifact",
-    "DEFAULT_DIR",
+    "deployments_dir",
+    "runtime_code_matches",
     "ContractInfo",
     "Deployment",
     "load_abi",
@@ -45,8 +52,28 @@ __all__ = [
 CONTRACT_NAMES = ("TaskRegistry", "CommitmentVerifier")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = _PACKAGE_DIR / "artifacts"
-DEFAULT_DIR = _PACKAGE_DIR.parents[2] / "deployments"
+#: Environment variable naming the folder of deployment files.
+ENV_DEPLOYMENTS = "CROWDSENSE_DEPLOYMENTS"
+_CWD_DIR = Path("deployments")
 FORMAT = 1
+#: The folder of deployment files as :func:`deployments_dir` gives it when the name is looked up.
+DEFAULT_DIR: Path
+
+
+def deployments_dir() -> Path:
+    """Folder of the deployment files: ``$CROWDSENSE_DEPLOYMENTS``, else ``./deployments``.
+
+    Read on every call, so a variable set after import (a test, a script) is honoured.
+    """
+    return Path(os.environ.get(ENV_DEPLOYMENTS) or _CWD_DIR)
+
+
+def __getattr__(name: str) -> Any:
+    # ``DEFAULT_DIR`` is the same value as :func:`deployments_dir`, resolved when it is looked up
+    # (``from crowdsense.chain.deployment import DEFAULT_DIR`` included) rather than at import.
+    if name == "DEFAULT_DIR":
+        return deployments_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_artifact(name: str) -> dict[str, Any]:
@@ -66,7 +93,60 @@ def load_abi(name: str) -> list[dict[str, Any]]:
 
 
 def deployment_path(chain_id: int, directory: Path | None = None) -> Path:
-    return (directory or DEFAULT_DIR) / f"{chain_id}.json"
+    """``<directory>/<chainId>.json``; ``directory`` defaults to :func:`deployments_dir`."""
+    return Path(directory or deployments_dir()) / f"{chain_id}.json"
+
+
+_PUSH1, _PUSH32 = 0x60, 0x7F
+_CBOR_LENGTH_BYTES = 2
+
+
+def _immutable_slots(code: bytes) -> list[tuple[int, int]]:
+    """(start, end) of the immediates of ``PUSH32 0`` in ``code``: where solc puts immutables.
+
+    solc compiles a read of an ``immutable`` into ``PUSH32`` with a zero placeholder that the
+    constructor overwrites with the value before returning the runtime code; nothing else in the
+    contracts' code is a zero ``PUSH32`` (the compiler emits ``PUSH0``/``PUSH1 0`` for zero).
+    The walk skips push data, so bytes inside another push never count as opcodes.
+    """
+    slots, i = [], 0
+    while i < len(code):
+        op = code[i]
+        width = op - _PUSH1 + 1 if _PUSH1 <= op <= _PUSH32 else 0
+        if op == _PUSH32 and i + 33 <= len(code) and not any(code[i + 1:i + 33]):
+            slots.append((i + 1, i + 33))
+        i += 1 + width
+    return slots
+
+
+def _strip_metadata(code: bytes) -> bytes:
+    """``code`` without solc's CBOR metadata tail (its length is in the last two bytes).
+
+    The metadata only fingerprints the source text and compiler settings (a changed comment
+    changes it); it is never executed, so it does not decide whether two codes behave the same.
+    """
+    if len(code) < _CBOR_LENGTH_BYTES:
+        return code
+    size = int.from_bytes(code[-_CBOR_LENGTH_BYTES:], "big") + _CBOR_LENGTH_BYTES
+    return code[:-size] if size < len(code) else code
+
+
+def runtime_code_matches(name: str, code: bytes) -> bool:
+    """Whether ``code`` (read at an address with ``eth_getCode``) is the runtime code of the
+    shipped artifact ``name``.
+
+    The artifact holds the creation bytecode, whose tail is the runtime code as the compiler
+    emitted it: compared byte for byte, except the immutable placeholders (which hold the
+    constructor's arguments on chain, e.g. TaskRegistry's ``numLevels``) and the metadata tail.
+    """
+    creation = bytes.fromhex(load_artifact(name)["bytecode"].removeprefix("0x"))
+    if not code or len(code) >= len(creation):
+        return False
+    template = creation[-len(code):]
+    actual, expected = bytearray(code), bytearray(template)
+    for start, end in _immutable_slots(template):
+        actual[start:end] = expected[start:end]
+    return _strip_metadata(bytes(actual)) == _strip_metadata(bytes(expected))
 
 
 @dataclass(frozen=True)
@@ -120,7 +200,7 @@ class Deployment:
             raw = json.loads(path.read_text())
         except FileNotFoundError:
             raise DeploymentError(
-                f"deployment file {path} not found: deploy first (`brownie run scripts/deploy.py`)"
+                f"deployment file {path} not found: deploy first (`crowdsense deploy`)"
             ) from None
         except (OSError, ValueError) as exc:
             raise DeploymentError(f"deployment file {path} is not valid JSON: {exc}") from exc

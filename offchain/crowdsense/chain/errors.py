@@ -11,18 +11,22 @@ sending and paying gas) with ``pre_check=True``, so a caller handles a refusal t
 whether it came from a local check or from the chain.
 
 The field names of each class are the parameter names of the Solidity error, read from the
-shipped ABI (``crowdsense/artifacts``); the test-suite checks that every error in the ABI has a
-class and that the selectors match.
+shipped ABI (``crowdsense/chain/artifacts``); the test-suite checks that every error in the ABI
+has a class and that the selectors match. :func:`call_decoded` is the one place where a web3
+exception from a node request becomes one of these classes.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
-from crowdsense.errors import CrowdsenseError
+from crowdsense.commitments import errors as board_errors
+# DecryptionError is raised by the ciphers too (no chain involved), so it is defined with the
+# package's root errors; it is listed here as well because fetching a subtask raises it.
+from crowdsense.errors import CrowdsenseError, DecryptionError
 
 __all__ = [
     # infrastructure
@@ -76,7 +80,11 @@ __all__ = [
     "ROLE_NAMES",
     "decode_revert",
     "error_selector",
+    "revert_from_exception",
+    "call_decoded",
 ]
+
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------- infrastructure
@@ -109,14 +117,6 @@ class StoreError(ClientError, RuntimeError):
 
 class KeyNotHandedOverError(StoreError):
     """The releaser has not (yet) encrypted the subtask key to this claimant."""
-
-
-class DecryptionError(ClientError, ValueError):
-    """A ciphertext or key envelope does not authenticate under the key at hand.
-
-    This is what a receiver that did not claim a subtask gets: the envelope was encrypted to
-    the claimant's public key, not to its own.
-    """
 
 
 class TransactionError(ClientError, RuntimeError):
@@ -182,7 +182,9 @@ class ContractRevertError(ClientError):
             setattr(self, name, values[name])
         self.values: dict[str, Any] = values
         self.pre_check = pre_check
-        super().__init__(self._message())
+        # Exception's constructor, not the next base's: the CommitmentVerifier reverts also derive
+        # from the commitment-board errors, whose constructors take the fields, not a message.
+        Exception.__init__(self, self._message())
 
     def _message(self) -> str:
         shown = {k: _show(v) for k, v in self.values.items()}
@@ -233,8 +235,6 @@ class AccessControlRevert(ContractRevertError):
 class LengthMismatchError(TaskRegistryRevert):
     """Two arrays that must be parallel have different lengths."""
 
-    solidity_name = "TaskRegistryLengthMismatch"
-    template = "length mismatch: {expected} entries in the first array, {actual} in the second"
     expected: int
     actual: int
 
@@ -242,8 +242,6 @@ class LengthMismatchError(TaskRegistryRevert):
 class InvalidLevelError(TaskRegistryRevert):
     """A level outside 1..numLevels."""
 
-    solidity_name = "TaskRegistryInvalidLevel"
-    template = "invalid level {level}: levels are 1..{numLevels}"
     level: int
     numLevels: int
 
@@ -251,23 +249,17 @@ class InvalidLevelError(TaskRegistryRevert):
 class InvalidLevelCountError(TaskRegistryRevert):
     """The registry was constructed with fewer than 2 levels."""
 
-    solidity_name = "TaskRegistryInvalidLevelCount"
-    template = "invalid number of levels {numLevels}: at least 2 are needed"
     numLevels: int
 
 
 class EmptyBatchError(TaskRegistryRevert):
     """An empty batch or task."""
 
-    solidity_name = "TaskRegistryEmptyBatch"
-    template = "empty batch: at least one entry is needed"
 
 
 class BatchTooLargeError(TaskRegistryRevert):
     """A batch or task larger than its documented maximum."""
 
-    solidity_name = "TaskRegistryBatchTooLarge"
-    template = "batch too large: {size} entries, at most {maximum} allowed"
     size: int
     maximum: int
 
@@ -275,32 +267,24 @@ class BatchTooLargeError(TaskRegistryRevert):
 class ZeroAddressError(TaskRegistryRevert):
     """A zero address where an account is needed."""
 
-    solidity_name = "TaskRegistryZeroAddress"
-    template = "zero address at position {position}"
     position: int
 
 
 class ZeroHashError(TaskRegistryRevert):
     """A zero subtask hash or data hash."""
 
-    solidity_name = "TaskRegistryZeroHash"
-    template = "zero hash at position {position}"
     position: int
 
 
 class UnknownTaskError(TaskRegistryRevert):
     """A task id that was never issued."""
 
-    solidity_name = "TaskRegistryUnknownTask"
-    template = "unknown task {taskId}: no task with this id was released"
     taskId: int
 
 
 class IndexOutOfRangeError(TaskRegistryRevert):
     """A subtask index not below the task's subtask count."""
 
-    solidity_name = "TaskRegistryIndexOutOfRange"
-    template = "subtask index {index} out of range: task {taskId} has {count} subtasks (0..{last})"
     taskId: int
     index: int
     count: int
@@ -312,24 +296,18 @@ class IndexOutOfRangeError(TaskRegistryRevert):
 class TaskClosedError(TaskRegistryRevert):
     """A state-changing call on a closed task."""
 
-    solidity_name = "TaskRegistryTaskClosed"
-    template = "task {taskId} is closed"
     taskId: int
 
 
 class NotRegisteredError(TaskRegistryRevert):
     """A claim by an account without a level."""
 
-    solidity_name = "TaskRegistryNotRegistered"
-    template = "receiver {receiver} is not registered (level 0): the registrar must set its level first"
     receiver: str
 
 
 class LevelMismatchError(TaskRegistryRevert):
     """The receiver's level differs from the subtask's level."""
 
-    solidity_name = "TaskRegistryLevelMismatch"
-    template = "level mismatch: subtask needs level {required}, receiver {receiver} has level {actual}"
     receiver: str
     required: int
     actual: int
@@ -338,8 +316,6 @@ class LevelMismatchError(TaskRegistryRevert):
 class AlreadyClaimedError(TaskRegistryRevert):
     """The subtask has a claimant already."""
 
-    solidity_name = "TaskRegistryAlreadyClaimed"
-    template = "subtask {index} of task {taskId} is already claimed by {claimant}"
     taskId: int
     index: int
     claimant: str
@@ -348,11 +324,6 @@ class AlreadyClaimedError(TaskRegistryRevert):
 class AlreadyHoldsSubtaskError(TaskRegistryRevert):
     """The receiver already holds another subtask of the same task."""
 
-    solidity_name = "TaskRegistryAlreadyHoldsSubtask"
-    template = (
-        "receiver {receiver} already holds subtask {heldIndex} of task {taskId}: "
-        "a receiver may hold only one subtask per task"
-    )
     taskId: int
     receiver: str
     heldIndex: int
@@ -361,8 +332,6 @@ class AlreadyHoldsSubtaskError(TaskRegistryRevert):
 class NotClaimantError(TaskRegistryRevert):
     """Someone other than the claimant submits data."""
 
-    solidity_name = "TaskRegistryNotClaimant"
-    template = "{caller} is not the claimant of subtask {index} of task {taskId}"
     taskId: int
     index: int
     caller: str
@@ -371,8 +340,6 @@ class NotClaimantError(TaskRegistryRevert):
 class DataAlreadySubmittedError(TaskRegistryRevert):
     """Data was already submitted for the subtask."""
 
-    solidity_name = "TaskRegistryDataAlreadySubmitted"
-    template = "data for subtask {index} of task {taskId} was already submitted"
     taskId: int
     index: int
 
@@ -380,8 +347,6 @@ class DataAlreadySubmittedError(TaskRegistryRevert):
 class NotReleaserError(TaskRegistryRevert):
     """Someone other than the task's releaser closes it."""
 
-    solidity_name = "TaskRegistryNotReleaser"
-    template = "{caller} is not the releaser of task {taskId}"
     taskId: int
     caller: str
 
@@ -392,8 +357,6 @@ class NotReleaserError(TaskRegistryRevert):
 class UnauthorizedAccountError(AccessControlRevert):
     """The caller lacks the role the function needs."""
 
-    solidity_name = "AccessControlUnauthorizedAccount"
-    template = "not authorized: {account} does not have {role_name}"
     account: str
     neededRole: bytes
 
@@ -409,67 +372,51 @@ class UnauthorizedAccountError(AccessControlRevert):
 class BadConfirmationError(AccessControlRevert):
     """``renounceRole`` called for another account."""
 
-    solidity_name = "AccessControlBadConfirmation"
-    template = "bad confirmation: an account can only renounce its own roles"
 
 
-# -- CommitmentVerifier
+# -- CommitmentVerifier (each rule's revert is also the commitment-board error of the same name)
 
 
 class InvalidAgesError(CommitmentVerifierRevert):
     """Inconsistent deployment ages."""
 
-    solidity_name = "CommitmentVerifierInvalidAges"
-    template = "invalid commitment ages: minAge {minAge} s, maxAge {maxAge} s (need 0 < maxAge and minAge <= maxAge)"
     minAge: int
     maxAge: int
 
 
-class ZeroCommitmentError(CommitmentVerifierRevert):
+class ZeroCommitmentError(CommitmentVerifierRevert, board_errors.ZeroCommitmentError):
     """A zero commitment hash."""
 
-    solidity_name = "CommitmentVerifierZeroCommitment"
-    template = "zero commitment hash"
 
 
-class AlreadyCommittedError(CommitmentVerifierRevert):
+class AlreadyCommittedError(CommitmentVerifierRevert, board_errors.AlreadyCommittedError):
     """The commitment hash was recorded before."""
 
-    solidity_name = "CommitmentVerifierAlreadyCommitted"
-    template = "commitment {commitment} was already recorded (a hash can be committed once, ever)"
     commitment: bytes
 
 
-class CommitmentNotFoundError(CommitmentVerifierRevert):
+class CommitmentNotFoundError(CommitmentVerifierRevert, board_errors.CommitmentNotFoundError):
     """No commitment of that kind under the hash."""
 
-    solidity_name = "CommitmentVerifierNotFound"
-    template = "no commitment {commitment} is recorded"
     commitment: bytes
 
 
-class NotCommitterError(CommitmentVerifierRevert):
+class NotCommitterError(CommitmentVerifierRevert, board_errors.NotCommitterError):
     """Someone other than the committer tries to open."""
 
-    solidity_name = "CommitmentVerifierNotCommitter"
-    template = "{caller} is not the committer of {commitment}"
     commitment: bytes
     caller: str
 
 
-class AlreadyRevealedError(CommitmentVerifierRevert):
+class AlreadyRevealedError(CommitmentVerifierRevert, board_errors.AlreadyRevealedError):
     """The commitment was opened already."""
 
-    solidity_name = "CommitmentVerifierAlreadyRevealed"
-    template = "commitment {commitment} was already opened"
     commitment: bytes
 
 
 class CommitmentTooNewError(CommitmentVerifierRevert):
     """The commitment is younger than minAge."""
 
-    solidity_name = "CommitmentVerifierTooNew"
-    template = "commitment {commitment} is too new to open: committed at {committedAt}, now {timestamp}"
     commitment: bytes
     committedAt: int
     timestamp: int
@@ -478,27 +425,21 @@ class CommitmentTooNewError(CommitmentVerifierRevert):
 class CommitmentTooOldError(CommitmentVerifierRevert):
     """The commitment is older than maxAge."""
 
-    solidity_name = "CommitmentVerifierTooOld"
-    template = "commitment {commitment} is too old to open: committed at {committedAt}, now {timestamp}"
     commitment: bytes
     committedAt: int
     timestamp: int
 
 
-class OpeningMismatchError(CommitmentVerifierRevert):
+class OpeningMismatchError(CommitmentVerifierRevert, board_errors.OpeningMismatchError):
     """The opening does not hash to the commitment."""
 
-    solidity_name = "CommitmentVerifierOpeningMismatch"
-    template = "opening does not match commitment {commitment} (it hashes to {computed})"
     commitment: bytes
     computed: bytes
 
 
-class InvalidPayloadLengthError(CommitmentVerifierRevert):
+class InvalidPayloadLengthError(CommitmentVerifierRevert, board_errors.InvalidPayloadLengthError):
     """An empty or too long bit-commitment payload."""
 
-    solidity_name = "CommitmentVerifierInvalidPayloadLength"
-    template = "invalid payload length {length}: must be 1..{maximum} bytes"
     length: int
     maximum: int
 
@@ -530,16 +471,78 @@ class UnknownRevertError(ContractRevertError):
     detail: str
 
 
-REVERT_CLASSES: tuple[type[ContractRevertError], ...] = (
-    LengthMismatchError, InvalidLevelError, InvalidLevelCountError, EmptyBatchError,
-    BatchTooLargeError, ZeroAddressError, ZeroHashError, UnknownTaskError,
-    IndexOutOfRangeError, TaskClosedError, NotRegisteredError, LevelMismatchError,
-    AlreadyClaimedError, AlreadyHoldsSubtaskError, NotClaimantError,
-    DataAlreadySubmittedError, NotReleaserError, UnauthorizedAccountError,
-    BadConfirmationError, InvalidAgesError, ZeroCommitmentError, AlreadyCommittedError,
-    CommitmentNotFoundError, NotCommitterError, AlreadyRevealedError, CommitmentTooNewError,
-    CommitmentTooOldError, OpeningMismatchError, InvalidPayloadLengthError,
-)
+#: Every error of the contracts' ABIs: its class -> (Solidity name, ``str.format`` template of
+#: the message over the error's parameters). The parameter names and types are read from the
+#: shipped ABIs at import (:func:`_build_selector_table`).
+_CONTRACT_ERRORS: dict[type[ContractRevertError], tuple[str, str]] = {
+    LengthMismatchError: ("TaskRegistryLengthMismatch",
+                          "length mismatch: {expected} entries in the first array, {actual} in the second"),
+    InvalidLevelError: ("TaskRegistryInvalidLevel",
+                        "invalid level {level}: levels are 1..{numLevels}"),
+    InvalidLevelCountError: ("TaskRegistryInvalidLevelCount",
+                             "invalid number of levels {numLevels}: at least 2 are needed"),
+    EmptyBatchError: ("TaskRegistryEmptyBatch",
+                      "empty batch: at least one entry is needed"),
+    BatchTooLargeError: ("TaskRegistryBatchTooLarge",
+                         "batch too large: {size} entries, at most {maximum} allowed"),
+    ZeroAddressError: ("TaskRegistryZeroAddress",
+                       "zero address at position {position}"),
+    ZeroHashError: ("TaskRegistryZeroHash",
+                    "zero hash at position {position}"),
+    UnknownTaskError: ("TaskRegistryUnknownTask",
+                       "unknown task {taskId}: no task with this id was released"),
+    IndexOutOfRangeError: ("TaskRegistryIndexOutOfRange",
+                           "subtask index {index} out of range: "
+                           "task {taskId} has {count} subtasks (0..{last})"),
+    TaskClosedError: ("TaskRegistryTaskClosed",
+                      "task {taskId} is closed"),
+    NotRegisteredError: ("TaskRegistryNotRegistered",
+                         "receiver {receiver} is not registered (level 0): "
+                         "the registrar must set its level first"),
+    LevelMismatchError: ("TaskRegistryLevelMismatch",
+                         "level mismatch: subtask needs level {required}, "
+                         "receiver {receiver} has level {actual}"),
+    AlreadyClaimedError: ("TaskRegistryAlreadyClaimed",
+                          "subtask {index} of task {taskId} is already claimed by {claimant}"),
+    AlreadyHoldsSubtaskError: ("TaskRegistryAlreadyHoldsSubtask",
+                               "receiver {receiver} already holds subtask {heldIndex} of task {taskId}: "
+                               "a receiver may hold only one subtask per task"),
+    NotClaimantError: ("TaskRegistryNotClaimant",
+                       "{caller} is not the claimant of subtask {index} of task {taskId}"),
+    DataAlreadySubmittedError: ("TaskRegistryDataAlreadySubmitted",
+                                "data for subtask {index} of task {taskId} was already submitted"),
+    NotReleaserError: ("TaskRegistryNotReleaser",
+                       "{caller} is not the releaser of task {taskId}"),
+    UnauthorizedAccountError: ("AccessControlUnauthorizedAccount",
+                               "not authorized: {account} does not have {role_name}"),
+    BadConfirmationError: ("AccessControlBadConfirmation",
+                           "bad confirmation: an account can only renounce its own roles"),
+    InvalidAgesError: ("CommitmentVerifierInvalidAges",
+                       "invalid commitment ages: minAge {minAge} s, maxAge {maxAge} s "
+                       "(need 0 < maxAge and minAge <= maxAge)"),
+    ZeroCommitmentError: ("CommitmentVerifierZeroCommitment",
+                          "zero commitment hash"),
+    AlreadyCommittedError: ("CommitmentVerifierAlreadyCommitted",
+                            "commitment {commitment} was already recorded "
+                            "(a hash can be committed once, ever)"),
+    CommitmentNotFoundError: ("CommitmentVerifierNotFound",
+                              "no commitment {commitment} is recorded"),
+    NotCommitterError: ("CommitmentVerifierNotCommitter",
+                        "{caller} is not the committer of {commitment}"),
+    AlreadyRevealedError: ("CommitmentVerifierAlreadyRevealed",
+                           "commitment {commitment} was already opened"),
+    CommitmentTooNewError: ("CommitmentVerifierTooNew",
+                            "commitment {commitment} is too new to open: "
+                            "committed at {committedAt}, now {timestamp}"),
+    CommitmentTooOldError: ("CommitmentVerifierTooOld",
+                            "commitment {commitment} is too old to open: "
+                            "committed at {committedAt}, now {timestamp}"),
+    OpeningMismatchError: ("CommitmentVerifierOpeningMismatch",
+                           "opening does not match commitment {commitment} (it hashes to {computed})"),
+    InvalidPayloadLengthError: ("CommitmentVerifierInvalidPayloadLength",
+                                "invalid payload length {length}: must be 1..{maximum} bytes"),
+}
+REVERT_CLASSES: tuple[type[ContractRevertError], ...] = tuple(_CONTRACT_ERRORS)
 
 _BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Error": (("string",), ("reason",)),
@@ -569,6 +572,8 @@ def _load_abi_errors() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
 def _build_selector_table() -> dict[bytes, type[ContractRevertError]]:
     abi_errors = _load_abi_errors() | _BUILTINS
+    for cls, (name, template) in _CONTRACT_ERRORS.items():
+        cls.solidity_name, cls.template = name, template
     table: dict[bytes, type[ContractRevertError]] = {}
     for cls in (*REVERT_CLASSES, RevertStringError, PanicError):
         if cls.solidity_name not in abi_errors:
@@ -632,9 +637,27 @@ def revert_from_exception(exc: BaseException) -> ContractRevertError | None:
     if isinstance(exc, Web3RPCError):
         rpc = getattr(exc, "rpc_response", None) or {}
         error = rpc.get("error") if isinstance(rpc, dict) else None
-        if isinstance(error, dict) and isinstance(error.get("data"), str) and "revert" in str(error.get("message", "")):
-            return decode_revert(error["data"])
+        if isinstance(error, dict) and isinstance(error.get("data"), str):
+            if "revert" in str(error.get("message", "")):
+                return decode_revert(error["data"])
     return None
 
 
-__all__ += ["revert_from_exception"]
+def call_decoded(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` for a node request that runs contract code, reverts typed.
+
+    The one place where a web3 exception becomes the contract's typed error: a revert reported
+    by ``eth_call`` or ``eth_estimateGas`` (a contract read, a gas estimate, the replay of a
+    failed transaction) is raised as its :class:`ContractRevertError` subclass, so callers
+    catch ``LevelMismatchError`` whatever the node said. :class:`NodeUnavailableError` and
+    errors that carry no revert propagate unchanged.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except NodeUnavailableError:
+        raise
+    except Exception as exc:
+        revert = revert_from_exception(exc)
+        if revert is not None:
+            raise revert from None
+        raise

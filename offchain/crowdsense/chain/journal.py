@@ -4,8 +4,8 @@ One SQLite file (default ``.crowdsense/journal.sqlite``, mode 0600, in a 0700 fo
 parts:
 
 * **Secrets** — a key-value store of JSON objects (commitment openings, blinding values ``r``,
-  subtask keys, ...). It implements the small *secret store* protocol the protocol modules
-  rely on::
+  subtask keys, ...). It implements :class:`crowdsense.commitments.SecretStore`, the small
+  protocol the protocol modules rely on::
 
       put(key: str, value: dict) -> None     # durable when it returns
       get(key: str) -> dict | None
@@ -35,9 +35,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, Protocol, runtime_checkable
+from typing import Any, Iterator, Literal
 
 from crowdsense.chain.errors import JournalError
+from crowdsense.commitments.store import SecretStore  # what the journal implements; re-exported
 
 __all__ = [
     "DEFAULT_JOURNAL",
@@ -56,15 +57,6 @@ _SCHEMA_VERSION = 1
 IntentStatus = Literal["prepared", "sent", "confirmed", "reverted", "dropped", "failed"]
 #: Statuses of an intent whose transaction may still be (or already be) on chain.
 OPEN_STATUSES = ("prepared", "sent")
-
-
-@runtime_checkable
-class SecretStore(Protocol):
-    """What the protocol modules need to keep secrets across crashes."""
-
-    def put(self, key: str, value: dict) -> None: ...
-
-    def get(self, key: str) -> dict | None: ...
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,19 @@
 """Start, attach to and stop a local EVM node (Anvil or Ganache) on loopback.
 
 Used by the main job, the benchmarks and the tests, so that every one of them runs against a
-real node without any set-up by hand. Binaries come from the project's ``node_modules/.bin``
-(installed by ``make setup``) or from ``PATH``.
+real node without any set-up by hand. Binaries come from ``PATH`` (an installed package has no
+other place to look), else, in a source checkout, from its ``node_modules/.bin`` (installed by
+``make setup``).
+
+Ports picked for nodes and test servers come from one range, ``$CROWDSENSE_TEST_PORTS``
+(``LO-HI``, default ``8600-8699``), away from the usual 8545 of a developer's own node, so that
+several suites and benchmarks sharing a machine can be kept apart by giving each a range.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import socket
@@ -15,15 +21,28 @@ import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-from crowdsense.errors import ToolchainError
+from crowdsense.chain.toolchain import checkout_root
+from crowdsense.errors import InputError, ToolchainError
 
-__all__ = ["LocalNode", "free_port", "rpc_call", "rpc_alive", "find_binary", "ANVIL_KEYS"]
+__all__ = [
+    "LocalNode",
+    "free_port",
+    "port_range",
+    "ENV_TEST_PORTS",
+    "rpc_call",
+    "rpc_alive",
+    "find_binary",
+    "ANVIL_KEYS",
+]
 
-_ROOT = Path(__file__).resolve().parents[3]
 NodeKind = Literal["anvil", "ganache"]
+#: npm package that provides each node binary.
+NPM_PACKAGES: dict[str, str] = {"anvil": "@foundry-rs/anvil", "ganache": "ganache"}
+#: Environment variable with the port range ``LO-HI`` that :func:`free_port` picks from.
+ENV_TEST_PORTS = "CROWDSENSE_TEST_PORTS"
+DEFAULT_TEST_PORTS = "8600-8699"
 
 #: The well-known development keys of Anvil's default mnemonic ("test test ... junk"), also
 #: used for Ganache through the same mnemonic. Never use them on a public network.
@@ -42,17 +61,29 @@ ANVIL_KEYS = [
 ]
 
 
+def port_range() -> tuple[int, int]:
+    """``(lo, hi)`` of ``$CROWDSENSE_TEST_PORTS`` (``LO-HI``, default ``8600-8699``), inclusive."""
+    text = os.environ.get(ENV_TEST_PORTS) or DEFAULT_TEST_PORTS
+    lo_text, sep, hi_text = text.strip().partition("-")
+    try:
+        lo, hi = int(lo_text), int(hi_text)
+    except ValueError:
+        lo = hi = -1
+    if not sep or not 1 <= lo <= hi <= 65535:
+        raise InputError(f"${ENV_TEST_PORTS} is {text!r}: expected a port range LO-HI with "
+                         f"1 <= LO <= HI <= 65535, e.g. {DEFAULT_TEST_PORTS}")
+    return lo, hi
+
+
 def free_port(lo: int | None = None, hi: int | None = None) -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago: any, or a free one of [lo, hi].
+    """A TCP port on 127.0.0.1 that was free a moment ago, from [lo, hi] (default :func:`port_range`).
 
     The range is tried in random order: several processes (test suites, benchmarks) share one
     range, and starting from a random port makes two of them far less likely to pick the same
     port between this check and the node's start.
     """
     if lo is None or hi is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
+        lo, hi = port_range()
     ports = list(range(lo, hi + 1))
     random.shuffle(ports)
     for port in ports:
@@ -92,13 +123,19 @@ def rpc_alive(url: str, timeout: float = 1.0) -> bool:
 
 
 def find_binary(kind: NodeKind) -> str:
-    local = _ROOT / "node_modules" / ".bin" / kind
-    if local.exists():
-        return str(local)
+    """Path of the ``anvil`` or ``ganache`` executable: on ``PATH``, else in a checkout's
+    ``node_modules/.bin``; a :class:`ToolchainError` naming the npm package otherwise."""
     found = shutil.which(kind)
     if found:
         return found
-    raise ToolchainError(f"{kind} not found in node_modules/.bin or on PATH: run `make setup` (npm install)")
+    root = checkout_root()
+    local = root / "node_modules" / ".bin" / kind if root else None
+    if local is not None and local.exists():
+        return str(local)
+    raise ToolchainError(
+        f"{kind} not found on PATH: expected the npm package {NPM_PACKAGES[kind]} "
+        f"(`npm install {NPM_PACKAGES[kind]}`, then put node_modules/.bin on PATH; in a checkout `make setup`)"
+    )
 
 
 @dataclass

@@ -17,7 +17,6 @@ of two sources:
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Iterable
 
@@ -26,6 +25,7 @@ from web3 import Web3
 from crowdsense.chain.accounts import require_dev_chain, simulation_signer
 from crowdsense.chain.errors import NodeUnavailableError, TransactionError
 from crowdsense.errors import InputError
+from crowdsense.jsonfile import read_json_file
 
 __all__ = ["read_levels", "read_address_csv", "write_address_csv", "simulated_addresses", "fund_dev_accounts"]
 
@@ -42,12 +42,7 @@ def read_levels(path: str | Path) -> dict[str, int]:
     Levels must be integers >= 1.
     """
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"levels file {path} not found (run `crowdsense classify` first)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"levels file {path} is not valid JSON: {exc}") from None
+    raw = read_json_file(path, "levels file", missing_hint=" (run `crowdsense classify` first)")
     levels: object = raw.get("levels", raw) if isinstance(raw, dict) else None
     if isinstance(levels, list) and isinstance(raw, dict) and isinstance(raw.get("nodes"), list):
         if len(raw["nodes"]) != len(levels):

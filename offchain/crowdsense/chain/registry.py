@@ -40,17 +40,18 @@ Journal secret keys::
 from __future__ import annotations
 
 import math
-import threading
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence, Unpack
 
 from eth_utils import keccak
 from web3 import Web3
+from web3.contract import Contract
 from web3.exceptions import Web3RPCError
 from web3.logs import DISCARD
 
+from crowdsense.chain import registry_records
 from crowdsense.chain.accounts import Signer
 from crowdsense.chain.connection import Connection
+from crowdsense.chain.contract import ClientOptions, ContractClient, optional_account
 from crowdsense.chain.errors import (
     AlreadyClaimedError,
     AlreadyHoldsSubtaskError,
@@ -58,7 +59,6 @@ from crowdsense.chain.errors import (
     DataAlreadySubmittedError,
     IndexOutOfRangeError,
     LevelMismatchError,
-    NodeUnavailableError,
     NotClaimantError,
     NotRegisteredError,
     NotReleaserError,
@@ -66,26 +66,25 @@ from crowdsense.chain.errors import (
     TaskClosedError,
     TransactionError,
     UnauthorizedAccountError,
-    revert_from_exception,
+    call_decoded,
 )
-from crowdsense.chain.journal import Journal
+from crowdsense.chain.registry_records import (
+    ClaimResult,
+    FetchedSubtask,
+    Handover,
+    RegistrationReport,
+    ReleasedTask,
+    SubtaskInfo,
+    TaskInfo,
+)
 from crowdsense.chain.store import SubtaskStore
-from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
-from crowdsense.chain.txsend import TxResult, TxSender, transaction_public_key
+from crowdsense.chain.txsend import TxRecord, transaction_public_key
 from crowdsense.errors import InputError
+from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
 
-__all__ = [
-    "ROLES",
-    "TaskInfo",
-    "SubtaskInfo",
-    "ReleasedTask",
-    "ClaimResult",
-    "RegistrationReport",
-    "Handover",
-    "FetchedSubtask",
-    "NoSubtaskForLevelError",
-    "TaskRegistryClient",
-]
+# The records the client returns are defined in crowdsense.chain.registry_records and
+# offered here too, with the client.
+__all__ = ["ROLES", "NoSubtaskForLevelError", "TaskRegistryClient", *registry_records.__all__]
 
 #: CLI role names -> role ids of the contract.
 ROLES: dict[str, bytes] = {
@@ -93,7 +92,6 @@ ROLES: dict[str, bytes] = {
     "registrar": keccak(text="REGISTRAR_ROLE"),
     "releaser": keccak(text="RELEASER_ROLE"),
 }
-_ZERO_ADDRESS = "0x" + "0" * 40
 _ZERO_HASH = b"\x00" * 32
 #: Share of the block gas limit one level batch may use (room for other transactions).
 BLOCK_GAS_SHARE = 0.5
@@ -103,233 +101,41 @@ class NoSubtaskForLevelError(ClientError, LookupError):
     """A task has no unclaimed subtask of the receiver's level."""
 
 
-# ---------------------------------------------------------------------------- records
-
-
-def _hex(b: bytes | None) -> str | None:
-    return None if b is None else "0x" + bytes(b).hex()
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    task_id: int
-    releaser: str
-    subtask_count: int
-    closed: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "releaser": self.releaser, "subtaskCount": self.subtask_count,
-                "closed": self.closed}
-
-
-@dataclass(frozen=True)
-class SubtaskInfo:
-    """One subtask's on-chain record (``claimant``/``data_hash`` None while unset)."""
-
-    task_id: int
-    index: int
-    level: int
-    subtask_hash: bytes
-    claimant: str | None
-    data_hash: bytes | None
-    task_closed: bool = False
-    block_number: int | None = None  # block of its release, when listed from events
-
-    @property
-    def claimable(self) -> bool:
-        return self.claimant is None and not self.task_closed
-
-    def to_json(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "index": self.index, "level": self.level,
-                "subtaskHash": _hex(self.subtask_hash), "claimant": self.claimant,
-                "dataHash": _hex(self.data_hash), "taskClosed": self.task_closed,
-                "releasedInBlock": self.block_number}
-
-
-@dataclass(frozen=True)
-class ReleasedTask:
-    task_id: int
-    subtask_hashes: tuple[bytes, ...]
-    levels: tuple[int, ...]
-    tx: TxResult
-
-    def to_json(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "levels": list(self.levels),
-                "subtaskHashes": [_hex(h) for h in self.subtask_hashes], "tx": self.tx.tx_hash,
-                "block": self.tx.block_number, "resumed": self.tx.resumed}
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """A claim: the transaction, or ``tx=None`` when the caller already held this subtask."""
-
-    task_id: int
-    index: int
-    level: int
-    tx: TxResult | None
-
-    @property
-    def already_held(self) -> bool:
-        return self.tx is None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "index": self.index, "level": self.level,
-                "tx": self.tx.tx_hash if self.tx else None, "resumed": bool(self.tx and self.tx.resumed),
-                "alreadyHeld": self.already_held}
-
-
-@dataclass(frozen=True)
-class RegistrationReport:
-    requested: int
-    skipped: int
-    batch_size: int
-    batches: tuple[TxResult, ...]
-
-    @property
-    def registered(self) -> int:
-        return self.requested - self.skipped
-
-    def to_json(self) -> dict[str, Any]:
-        return {"requested": self.requested, "registered": self.registered, "skipped": self.skipped,
-                "batchSize": self.batch_size, "transactions": [b.tx_hash for b in self.batches],
-                "gasUsed": sum(b.gas_used for b in self.batches)}
-
-
-@dataclass(frozen=True)
-class Handover:
-    task_id: int
-    index: int
-    claimant: str
-    subtask_hash: bytes
-    written: bool  # False when the envelope already existed
-
-    def to_json(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "index": self.index, "claimant": self.claimant,
-                "subtaskHash": _hex(self.subtask_hash), "written": self.written}
-
-
-@dataclass(frozen=True)
-class FetchedSubtask:
-    task_id: int
-    index: int
-    level: int
-    title: str
-    text: str
-    count: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "index": self.index, "level": self.level, "title": self.title,
-                "part": self.text, "subtaskCount": self.count}
-
-
 # ---------------------------------------------------------------------------- client
 
 
-class TaskRegistryClient:
+class TaskRegistryClient(ContractClient):
     """Typed access to ``TaskRegistry`` for one account.
 
     Parameters
     ----------
-    conn : Connection
-        From :func:`crowdsense.chain.connection.open_connection`.
-    signer : Signer, optional
-        Needed for anything that sends or decrypts; reads work without.
-    journal : Journal, optional
-        Needed to send (intents) and to release (subtask keys).
+    conn, signer
+        As for :class:`~crowdsense.chain.contract.ContractClient`.
     store : SubtaskStore, optional
         Needed to release, hand over and fetch.
-    sender : TxSender, optional
-        Shared sender (e.g. with a CommitmentVerifierClient of the same account), else one
-        is made from ``signer`` and ``journal``.
+    **options
+        ``journal`` (needed to send and to release: subtask keys), ``sender`` (shared, e.g.
+        with a CommitmentVerifierClient of the same account) and ``receipt_timeout``, as for
+        :class:`~crowdsense.chain.contract.ContractClient`.
     """
 
-    def __init__(
-        self,
-        conn: Connection,
-        signer: Signer | None = None,
-        *,
-        journal: Journal | None = None,
-        store: SubtaskStore | None = None,
-        sender: TxSender | None = None,
-        receipt_timeout: float = 120.0,
-    ) -> None:
-        self.conn = conn
-        self.w3: Web3 = conn.w3
-        self.contract = conn.registry
-        self.signer = signer
-        self.journal = journal
+    def __init__(self, conn: Connection, signer: Signer | None = None, *, store: SubtaskStore | None = None,
+                 **options: Unpack[ClientOptions]) -> None:
+        super().__init__(conn, signer, **options)
         self.store = store
-        self._tx_sender = sender
-        self._sender_lock = threading.Lock()
-        self._receipt_timeout = receipt_timeout
         self._num_levels: int | None = None
         self._max_batch: int | None = None
 
-    def __repr__(self) -> str:
-        who = self.signer.address if self.signer else "read-only"
-        return f"TaskRegistryClient({self.address} on chain {self.conn.chain_id}, {who})"
+    @staticmethod
+    def _deployed(conn: Connection) -> Contract:
+        return conn.registry
 
     # ------------------------------------------------------------------ helpers
-
-    @property
-    def sender(self) -> TxSender | None:
-        """The account's sender (made on first use, so read-only work touches no journal)."""
-        with self._sender_lock:
-            if self._tx_sender is None and self.signer is not None:
-                self._tx_sender = TxSender(self.w3, self.signer, journal=self.journal, chain_id=self.conn.chain_id,
-                                           receipt_timeout=self._receipt_timeout)
-        return self._tx_sender
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
-
-    @property
-    def me(self) -> str:
-        if self.signer is None:
-            raise InputError("this operation needs an account (--keystore, $CROWDSENSE_PRIVATE_KEY or --dev-account)")
-        return self.signer.address
-
-    def _sender(self) -> TxSender:
-        if self.sender is None:
-            raise InputError("this operation needs an account (--keystore, $CROWDSENSE_PRIVATE_KEY or --dev-account)")
-        if self.sender.journal is None:
-            raise InputError("sending needs a journal (the client never sends without journaling first)")
-        return self.sender
-
-    def _journal(self) -> Journal:
-        if self.journal is None:
-            raise InputError("this operation needs a journal (--journal)")
-        return self.journal
 
     def _store(self) -> SubtaskStore:
         if self.store is None:
             raise InputError("this operation needs a ciphertext store (--store)")
         return self.store
-
-    def _prefix(self) -> str:
-        return f"{self.conn.chain_id}/{self.address}"
-
-    def _read(self, fn: Any) -> Any:
-        try:
-            return fn.call()
-        except NodeUnavailableError:
-            raise
-        except Exception as exc:
-            revert = revert_from_exception(exc)
-            if revert is not None:
-                raise revert from None
-            raise
-
-    def _send(self, fn: Any, *, intent_id: str, kind: str) -> TxResult:
-        data = fn._encode_transaction_data()
-        return self._sender().send({"to": self.address, "data": data}, intent_id=intent_id, kind=kind)
-
-    def _intent_open_or_done(self, intent_id: str) -> bool:
-        if self.journal is None:
-            return False
-        intent = self.journal.intent(intent_id)
-        return intent is not None and intent.status in ("prepared", "sent", "confirmed")
 
     @staticmethod
     def _check_index(task: TaskInfo, index: int) -> None:
@@ -376,7 +182,7 @@ class TaskRegistryClient:
         h, level, claimant, data_hash = self._read(self.contract.functions.getSubtask(task_id, index))
         return SubtaskInfo(
             task_id, index, int(level), bytes(h),
-            None if claimant == _ZERO_ADDRESS else Web3.to_checksum_address(claimant),
+            optional_account(claimant),
             None if bytes(data_hash) == _ZERO_HASH else bytes(data_hash),
             task_closed=task.closed,
         )
@@ -393,7 +199,7 @@ class TaskRegistryClient:
 
     # ------------------------------------------------------------------ admin
 
-    def grant_role(self, role: str, account: str) -> TxResult | None:
+    def grant_role(self, role: str, account: str) -> TxRecord | None:
         """Grant ``role`` ("registrar", "releaser" or "admin") to ``account``; None if it has it."""
         role_id = _role_id(role)
         account = _address(account, "account")
@@ -403,7 +209,7 @@ class TaskRegistryClient:
             raise UnauthorizedAccountError(self.me, ROLES["admin"], pre_check=True)
         return self._send(
             self.contract.functions.grantRole(role_id, account),
-            intent_id=f"grant/{self._prefix()}/{role}/{account}/{self.me}", kind="grantRole",
+            intent_id=self._intent_id("grant", role, account), kind="grantRole",
         )
 
     # ------------------------------------------------------------------ registrar
@@ -425,7 +231,7 @@ class TaskRegistryClient:
                     for a in part:
                         batch.add(fn(a))
                     out.extend(int(v) for v in batch.execute())
-            except (NodeUnavailableError, ClientError):
+            except ClientError:  # the node is down, or a typed revert
                 raise
             except Exception:  # a node without batch support: one call each
                 out.extend(self.level_of(a) for a in part)
@@ -450,15 +256,7 @@ class TaskRegistryClient:
 
         def estimate(m: int) -> int:
             fn = self.contract.functions.setLevels(list(accounts[:m]), list(levels[:m]))
-            try:
-                return int(fn.estimate_gas({"from": me}))
-            except NodeUnavailableError:
-                raise
-            except Exception as exc:
-                revert = revert_from_exception(exc)
-                if revert is not None:
-                    raise revert from None
-                raise
+            return int(call_decoded(fn.estimate_gas, {"from": me}))
 
         g1, gk = estimate(1), estimate(k)
         per_account = max((gk - g1) / (k - 1), 1.0)
@@ -522,7 +320,7 @@ class TaskRegistryClient:
             digest = keccak(text=",".join(f"{a}:{v}" for a, v in zip(chunk_a, chunk_l))).hex()[:32]
             batches.append(self._send(
                 self.contract.functions.setLevels(chunk_a, chunk_l),
-                intent_id=f"levels/{self._prefix()}/{digest}/{self.me}", kind="setLevels",
+                intent_id=self._intent_id("levels", digest), kind="setLevels",
             ))
             if progress:
                 progress(len(chunk_a))
@@ -546,26 +344,26 @@ class TaskRegistryClient:
         release_id = release_id or plan.digest
         if not release_id or "/" in release_id:
             raise InputError(f"a release id must be non-empty and contain no '/', got {release_id!r}")
-        record_key = f"release/{self._prefix()}/{self.me}/{release_id}"
-        intent_id = f"release/{self._prefix()}/{release_id}/{self.me}"
+        record_key = f"release/{self.prefix}/{self.me}/{release_id}"
+        intent_id = self._intent_id("release", release_id)
         record = journal.get(record_key)
         if record is None:
             self.require_role("releaser")
             encrypted = encrypt_plan(plan, chain_id=self.conn.chain_id, registry=self.address)
             for sub in encrypted:
-                journal.put(f"subtask-key/{self._prefix()}/{_hex(sub.subtask_hash)}",
+                journal.put(f"subtask-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}",
                             {"key": sub.key, "blob": sub.blob, "level": sub.level, "index": sub.index,
                              "release": release_id})
             record = {"hashes": [sub.subtask_hash for sub in encrypted], "levels": [s.level for s in encrypted],
                       "title": plan.title, "taskId": None}
             journal.put(record_key, record)
-        elif not self._intent_open_or_done(intent_id):
+        elif not self._intent_stands(intent_id):
             self.require_role("releaser")
         hashes = [bytes(h) for h in record["hashes"]]
         levels = [int(v) for v in record["levels"]]
         for h in hashes:  # (re)publish the blobs, from the journal if the store lost them
             if not store.has_blob(h):
-                secret = journal.get(f"subtask-key/{self._prefix()}/{_hex(h)}")
+                secret = journal.get(f"subtask-key/{self.prefix}/{Web3.to_hex(h)}")
                 if secret is None:
                     raise StoreError(f"subtask 0x{h.hex()} has neither a blob in the store nor one in the journal")
                 store.put_blob(secret["blob"])
@@ -576,13 +374,13 @@ class TaskRegistryClient:
         task_id = int(events[0]["args"]["taskId"])
         if record.get("taskId") != task_id:
             journal.put(record_key, {**record, "taskId": task_id})
-            journal.put(f"task/{self._prefix()}/{task_id}", {"release": release_id, "hashes": hashes, "levels": levels})
+            journal.put(f"task/{self.prefix}/{task_id}", {"release": release_id, "hashes": hashes, "levels": levels})
         return ReleasedTask(task_id, tuple(hashes), tuple(levels), tx)
 
-    def close_task(self, task_id: int) -> TxResult:
+    def close_task(self, task_id: int) -> TxRecord:
         """Close a task (its releaser only): nothing more can be claimed or submitted."""
-        intent_id = f"close/{self._prefix()}/{task_id}/{self.me}"
-        if not self._intent_open_or_done(intent_id):
+        intent_id = self._intent_id("close", task_id)
+        if not self._intent_stands(intent_id):
             task = self.task(task_id)
             if task.closed:
                 raise TaskClosedError(task_id, pre_check=True)
@@ -592,7 +390,7 @@ class TaskRegistryClient:
 
     def released_task_ids(self) -> list[int]:
         """Ids of the tasks released from this journal (on this chain and registry)."""
-        prefix = f"task/{self._prefix()}/"
+        prefix = f"task/{self.prefix}/"
         return sorted(int(k[len(prefix):]) for k in self._journal().keys(prefix))
 
     def claim_transaction(self, task_id: int, index: int) -> str:
@@ -633,7 +431,7 @@ class TaskRegistryClient:
                 if store.has_envelope(sub.subtask_hash, sub.claimant):
                     out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, False))
                     continue
-                secret = journal.get(f"subtask-key/{self._prefix()}/{_hex(sub.subtask_hash)}")
+                secret = journal.get(f"subtask-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}")
                 if secret is None:
                     raise StoreError(
                         f"no key for subtask {sub.index} of task {task_id} in the journal {journal.path}: "
@@ -769,8 +567,8 @@ class TaskRegistryClient:
         _check_task_id(task_id)
         if index is None:
             index = self.pick_subtask(task_id)
-        intent_id = f"claim/{self._prefix()}/{task_id}/{index}/{self.me}"
-        if self._intent_open_or_done(intent_id):
+        intent_id = self._intent_id("claim", task_id, index)
+        if self._intent_stands(intent_id):
             tx = self._send(self.contract.functions.claimSubtask(task_id, index), intent_id=intent_id, kind="claim")
             return ClaimResult(task_id, index, self.subtask(task_id, index).level, tx)
         sub = self.check_claim(task_id, index)
@@ -801,7 +599,7 @@ class TaskRegistryClient:
         envelope = store.get_envelope(sub.subtask_hash, me)
         key = open_key(self.signer, envelope, subtask_hash=sub.subtask_hash, claimant=me)
         if self.journal is not None:
-            self.journal.put(f"received-key/{self._prefix()}/{_hex(sub.subtask_hash)}",
+            self.journal.put(f"received-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}",
                              {"key": key, "taskId": task_id, "index": index})
         blob = store.get_blob(sub.subtask_hash)
         content = decrypt_subtask(blob, key, chain_id=self.conn.chain_id, registry=self.address,
@@ -810,7 +608,7 @@ class TaskRegistryClient:
                               int(content["count"]))
 
     def submit_data(self, task_id: int, index: int, *, data: bytes | None = None,
-                    data_hash: bytes | None = None) -> TxResult | None:
+                    data_hash: bytes | None = None) -> TxRecord | None:
         """Record ``keccak256(data)`` (or a given 32-byte ``data_hash``) for a claimed subtask.
 
         Returns None when exactly this hash is already recorded (a rerun).
@@ -822,8 +620,8 @@ class TaskRegistryClient:
         assert data_hash is not None
         if len(data_hash) != 32 or bytes(data_hash) == _ZERO_HASH:
             raise InputError(f"data_hash must be 32 non-zero bytes, got {data_hash!r}")
-        intent_id = f"submit/{self._prefix()}/{task_id}/{index}/0x{bytes(data_hash).hex()}/{self.me}"
-        if not self._intent_open_or_done(intent_id):
+        intent_id = self._intent_id("submit", task_id, index, f"0x{bytes(data_hash).hex()}")
+        if not self._intent_stands(intent_id):
             task = self.task(task_id)
             if task.closed:
                 raise TaskClosedError(task_id, pre_check=True)

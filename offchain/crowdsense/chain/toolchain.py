@@ -12,6 +12,9 @@ one of two things there:
 
 Running it again is cheap and changes nothing when the right executable is already there.
 
+This is development tooling: it needs the source checkout (``tools/``, ``node_modules/``), and
+is the one place of the package that locates the checkout (:func:`checkout_root`).
+
 Usage: ``python -m crowdsense.chain.toolchain [--check]``.
 """
 
@@ -30,6 +33,7 @@ from crowdsense.errors import ToolchainError
 
 __all__ = [
     "PROJECT_ROOT",
+    "checkout_root",
     "SOLC_VERSION",
     "solcx_folder",
     "shim_script",
@@ -37,11 +41,17 @@ __all__ = [
     "render_wrapper",
 ]
 
+#: Root of the source checkout when the package runs from one (``offchain/crowdsense/chain/``).
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 #: The compiler version every contract's pragma pins.
 SOLC_VERSION = "0.8.24"
 _VERSION_RE = re.compile(r"Version:\s*(\d+\.\d+\.\d+)(\+commit\.[0-9a-f]+)?\S*")
 _MARKER = "# crowdsense solc shim"
+
+
+def checkout_root() -> Path | None:
+    """:data:`PROJECT_ROOT` when the package runs from a source checkout, else None (installed)."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "brownie-config.yaml").is_file() else None
 
 
 def solcx_folder() -> Path:

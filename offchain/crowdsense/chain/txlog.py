@@ -12,40 +12,18 @@ refusals and how a cheating party's forged opening reaches the chain.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from dataclasses import dataclass, replace
+from typing import Iterator
 
 from crowdsense.chain.errors import ContractRevertError
-from crowdsense.chain.txsend import TxResult, TxSender
+from crowdsense.chain.txsend import TxRecord, TxSender
 from crowdsense.errors import InputError
 
+# TxRecord is defined with the sender that produces it; it is listed here too as the log's item.
 __all__ = ["TxRecord", "TxLog", "UncheckedOutcome", "send_unchecked", "UNCHECKED_GAS"]
 
 #: Gas limit of unchecked sends: well above any single call of the two contracts.
 UNCHECKED_GAS = 500_000
-
-
-@dataclass(frozen=True)
-class TxRecord:
-    """One transaction of a round, as mined."""
-
-    kind: str
-    sender: str
-    tx_hash: str
-    block: int
-    gas_used: int
-    ok: bool
-    subject: str = ""  # what the transaction is about, e.g. a commitment hash
-    error: str | None = None
-    resumed: bool = False
-
-    @classmethod
-    def from_result(cls, kind: str, sender: str, tx: TxResult, *, subject: str = "") -> TxRecord:
-        return cls(kind, sender, tx.tx_hash, tx.block_number, tx.gas_used, True, subject, None, tx.resumed)
-
-    def to_json(self) -> dict[str, Any]:
-        return {("txHash" if k == "tx_hash" else "gasUsed" if k == "gas_used" else k): v
-                for k, v in asdict(self).items()}
 
 
 class TxLog:
@@ -70,16 +48,6 @@ class TxLog:
     def __len__(self) -> int:
         with self._lock:
             return len(self._records)
-
-    def gas_by_kind(self) -> dict[str, dict[str, int]]:
-        """``{kind: {"count", "reverted", "gas"}}`` (gas summed over all records of the kind)."""
-        out: dict[str, dict[str, int]] = {}
-        for r in self.records():
-            row = out.setdefault(r.kind, {"count": 0, "reverted": 0, "gas": 0})
-            row["count"] += 1
-            row["reverted"] += 0 if r.ok else 1
-            row["gas"] += r.gas_used
-        return out
 
 
 @dataclass(frozen=True)
@@ -128,7 +96,7 @@ def send_unchecked(
         if intent is None or intent.block_number is None:
             raise  # refused before it was mined (cannot happen without estimation, but be exact)
         receipt = sender.w3.eth.get_transaction_receipt(intent.tx_hash)  # type: ignore[arg-type]
-        record = TxRecord(kind, sender.address, intent.tx_hash, int(intent.block_number), int(receipt["gasUsed"]),
-                          False, subject, str(exc))
+        record = TxRecord(intent.tx_hash, receipt, kind, sender.address, intent_id, subject=subject,
+                          error=str(exc))
         return UncheckedOutcome(record, exc)
-    return UncheckedOutcome(TxRecord.from_result(kind, sender.address, tx, subject=subject), None)
+    return UncheckedOutcome(replace(tx, subject=subject), None)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from eth_account._utils.legacy_transactions import Transaction, vrs_from
@@ -59,16 +59,17 @@ from crowdsense.chain.errors import (
     NodeUnavailableError,
     ReceiptTimeoutError,
     TransactionError,
-    revert_from_exception,
+    call_decoded,
 )
-from crowdsense.chain.journal import Intent, Journal
+from crowdsense.chain.journal import OPEN_STATUSES, Intent, Journal
 from crowdsense.errors import InputError
 
 __all__ = [
-    "TxResult",
+    "TxRecord",
     "ResumeOutcome",
     "NonceManager",
     "shared_nonce_manager",
+    "standing_intent",
     "TxSender",
     "decode_raw_transaction",
     "transaction_public_key",
@@ -78,8 +79,13 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TxResult:
-    """A mined, successful transaction.
+class TxRecord:
+    """A mined transaction: what it was, who sent it, and what the chain made of it.
+
+    :meth:`TxSender.send` returns one for each successful transaction; a
+    :class:`~crowdsense.chain.txlog.TxLog` collects them for a round's report, together with
+    the reverted ones that :func:`~crowdsense.chain.txlog.send_unchecked` lets reach the chain
+    (``ok`` False, the typed reason in ``error``).
 
     Attributes
     ----------
@@ -87,17 +93,34 @@ class TxResult:
         0x-prefixed hash.
     receipt : Mapping
         The node's receipt (web3 ``AttributeDict``), for event decoding.
+    kind : str
+        What the transaction does (``"claim"``, ``"commitBit"``...).
+    sender : str
+        The sending account.
     intent_id : str or None
         The journaled intent, if any.
     resumed : bool
         True when nothing new was sent: the transaction comes from an earlier run (or
         attempt) found in the journal.
+    subject : str
+        What the transaction is about, e.g. a commitment hash (empty when the kind says all).
+    error : str or None
+        Why the chain refused it, for a reverted transaction.
     """
 
     tx_hash: str
-    receipt: Mapping[str, Any]
+    receipt: Mapping[str, Any] = field(repr=False, compare=False)
+    kind: str = "call"
+    sender: str = ""
     intent_id: str | None = None
     resumed: bool = False
+    subject: str = ""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the transaction succeeded (receipt status 1)."""
+        return int(self.receipt["status"]) == 1
 
     @property
     def block_number(self) -> int:
@@ -111,6 +134,11 @@ class TxResult:
     def contract_address(self) -> str | None:
         return self.receipt.get("contractAddress")
 
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sender": self.sender, "txHash": self.tx_hash, "block": self.block_number,
+                "gasUsed": self.gas_used, "ok": self.ok, "subject": self.subject, "error": self.error,
+                "resumed": self.resumed}
+
 
 @dataclass(frozen=True)
 class ResumeOutcome:
@@ -118,7 +146,7 @@ class ResumeOutcome:
 
     intent_id: str
     kind: str
-    result: TxResult | None
+    result: TxRecord | None
     error: Exception | None
 
 
@@ -179,6 +207,16 @@ def shared_nonce_manager(w3: Web3, address: str) -> NonceManager:
         if manager is None:
             manager = _SHARED_NONCES[key] = NonceManager(w3, address)
         return manager
+
+
+def standing_intent(journal: Journal, intent_id: str) -> Intent | None:
+    """The journaled intent ``intent_id`` if it stands: sent, about to be, or mined successfully.
+
+    Such an intent is resumed, never repeated; a reverted, dropped or failed one had no effect
+    and may be attempted again.
+    """
+    intent = journal.intent(intent_id)
+    return intent if intent is not None and intent.status in (*OPEN_STATUSES, "confirmed") else None
 
 
 def decode_raw_transaction(raw_tx: str | bytes) -> dict[str, Any]:
@@ -304,12 +342,12 @@ class TxSender:
         *,
         intent_id: str | None = None,
         kind: str = "call",
-    ) -> TxResult:
+    ) -> TxRecord:
         """Send ``tx`` (``to``, ``data``, optional ``value``/``gas``) and wait for its receipt.
 
         Returns
         -------
-        TxResult
+        TxRecord
             On success; ``resumed`` tells whether it was found from an earlier attempt.
 
         Raises
@@ -329,8 +367,8 @@ class TxSender:
             for _ in range(3):  # at most two rebuilds after a nonce taken by someone else
                 if intent_id is not None:
                     assert self.journal is not None
-                    existing = self.journal.intent(intent_id)
-                    if existing is not None and existing.status in ("prepared", "sent", "confirmed"):
+                    existing = standing_intent(self.journal, intent_id)
+                    if existing is not None:
                         resumed = self._resume(existing)
                         if resumed is not None:
                             return resumed
@@ -350,17 +388,9 @@ class TxSender:
 
     def call(self, tx: Mapping[str, Any], block: int | str = "latest") -> bytes:
         """``eth_call`` from this account, reverts decoded into typed errors."""
-        try:
-            return bytes(self.w3.eth.call({"from": self.address, **tx}, block))
-        except NodeUnavailableError:
-            raise
-        except Exception as exc:
-            revert = revert_from_exception(exc)
-            if revert is not None:
-                raise revert from None
-            raise
+        return bytes(call_decoded(self.w3.eth.call, {"from": self.address, **tx}, block))
 
-    def resume(self, intent_id: str) -> TxResult | None:
+    def resume(self, intent_id: str) -> TxRecord | None:
         """Drive one journaled intent to completion; None if it had to be dropped."""
         if self.journal is None:
             raise ValueError("resume needs a journal")
@@ -406,7 +436,7 @@ class TxSender:
 
     # ------------------------------------------------------------------ steps
 
-    def _send_new(self, tx: Mapping[str, Any], *, intent_id: str | None, kind: str) -> TxResult:
+    def _send_new(self, tx: Mapping[str, Any], *, intent_id: str | None, kind: str) -> TxRecord:
         built = self._build(tx)
         nonce = self.nonces.allocate()
         try:
@@ -458,13 +488,13 @@ class TxSender:
             assert self.journal is not None
             self.journal.update_intent(intent_id, status="sent")
         receipt = self.wait_for_receipt(tx_hash)
-        return self._finish(intent_id, tx_hash, receipt, resumed=False)
+        return self._finish(intent_id, tx_hash, receipt, kind=kind, resumed=False)
 
-    def _resume(self, intent: Intent) -> TxResult | None:
+    def _resume(self, intent: Intent) -> TxRecord | None:
         assert self.journal is not None
         receipt = self._receipt_or_none(intent.tx_hash)
         if receipt is not None:
-            return self._finish(intent.intent_id, intent.tx_hash, receipt, resumed=True)
+            return self._finish(intent.intent_id, intent.tx_hash, receipt, kind=intent.kind, resumed=True)
         mined_nonce = self.w3.eth.get_transaction_count(intent.sender, "latest")
         if mined_nonce > intent.nonce:
             # Its nonce is used by a mined transaction that is not this one (no receipt for
@@ -477,7 +507,7 @@ class TxSender:
         except _Rejected as exc:
             receipt = self._receipt_or_none(intent.tx_hash)
             if receipt is not None:
-                return self._finish(intent.intent_id, intent.tx_hash, receipt, resumed=True)
+                return self._finish(intent.intent_id, intent.tx_hash, receipt, kind=intent.kind, resumed=True)
             if exc.nonce_too_low:
                 self.journal.update_intent(intent.intent_id, status="dropped", error=str(exc))
                 return None
@@ -486,16 +516,17 @@ class TxSender:
         if intent.status != "sent":
             self.journal.update_intent(intent.intent_id, status="sent")
         receipt = self.wait_for_receipt(intent.tx_hash)
-        return self._finish(intent.intent_id, intent.tx_hash, receipt, resumed=True)
+        return self._finish(intent.intent_id, intent.tx_hash, receipt, kind=intent.kind, resumed=True)
 
-    def _finish(self, intent_id: str | None, tx_hash: str, receipt: Mapping[str, Any], *, resumed: bool) -> TxResult:
+    def _finish(self, intent_id: str | None, tx_hash: str, receipt: Mapping[str, Any], *, kind: str,
+                resumed: bool) -> TxRecord:
         block = int(receipt["blockNumber"])
         if int(receipt["status"]) == 1:
             if intent_id is not None and self.journal is not None:
                 current = self.journal.intent(intent_id)
                 if current is not None and (current.status != "confirmed" or current.block_number != block):
                     self.journal.update_intent(intent_id, status="confirmed", block_number=block)
-            return TxResult(tx_hash=tx_hash, receipt=receipt, intent_id=intent_id, resumed=resumed)
+            return TxRecord(tx_hash, receipt, kind, self.address, intent_id, resumed)
         error = self._replay(tx_hash, receipt)
         if intent_id is not None and self.journal is not None:
             self.journal.update_intent(intent_id, status="reverted", block_number=block, error=str(error))
@@ -523,13 +554,10 @@ class TxSender:
         else:
             estimate_params = {k: v for k, v in built.items() if k != "chainId"}
             try:
-                estimate = self.w3.eth.estimate_gas(estimate_params)  # type: ignore[arg-type]
-            except NodeUnavailableError:
+                estimate = call_decoded(self.w3.eth.estimate_gas, estimate_params)
+            except (ContractRevertError, NodeUnavailableError):
                 raise
             except Exception as exc:
-                revert = revert_from_exception(exc)
-                if revert is not None:
-                    raise revert from None
                 raise TransactionError(f"gas estimation failed: {_rpc_message(exc)}") from None
             built["gas"] = min(int(estimate * self.gas_margin) + 1, int(latest["gasLimit"]))
         base_fee = latest.get("baseFeePerGas")
@@ -580,13 +608,13 @@ class TxSender:
         block = int(receipt["blockNumber"])
         for at in (block, block - 1):
             try:
-                self.w3.eth.call(call, at)  # type: ignore[arg-type]
+                call_decoded(self.w3.eth.call, call, at)
+            except ContractRevertError as revert:
+                return revert
             except NodeUnavailableError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - only a decodable revert is of interest
-                revert = revert_from_exception(exc)
-                if revert is not None:
-                    return revert
+            except Exception:  # noqa: BLE001 - only a decodable revert is of interest
+                continue
         return TransactionError(
             f"transaction {tx_hash} failed on chain (gas used {receipt['gasUsed']} of {tx['gas']}) "
             "and replaying it gives no reason"

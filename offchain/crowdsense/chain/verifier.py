@@ -13,29 +13,27 @@ Intent ids: ``commitBit|revealBit|commitBlinding|revealBlinding/<chainId>/<verif
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 
-from crowdsense.chain.accounts import Signer
 from crowdsense.chain.connection import Connection
-from crowdsense.chain.errors import (
-    AlreadyRevealedError,
-    CommitmentNotFoundError,
-    NodeUnavailableError,
-    NotCommitterError,
-    revert_from_exception,
-)
-from crowdsense.chain.journal import Journal
-from crowdsense.chain.txsend import TxResult, TxSender
+from crowdsense.chain.contract import ContractClient, optional_account
+from crowdsense.chain.errors import AlreadyRevealedError, CommitmentNotFoundError, NotCommitterError
+from crowdsense.chain.txsend import TxRecord
 from crowdsense.commitments import BitOpening, BlindingOpening
 from crowdsense.errors import InputError
 
-__all__ = ["CommitmentRecord", "CommitmentVerifierClient"]
+__all__ = ["CommitmentRecord", "CommitmentVerifierClient", "opening_key"]
 
-_ZERO_ADDRESS = "0x" + "0" * 40
+OpeningKind = Literal["bit", "blinding"]
+
+
+def opening_key(conn: Connection, kind: OpeningKind, commitment: bytes) -> str:
+    """Journal key under which the opening of a ``kind`` commitment is kept (module docstring)."""
+    return f"{kind}-opening/{conn.chain_id}/{conn.verifier.address}/0x{bytes(commitment).hex()}"
 
 
 def _commitment(value: Any) -> bytes:
@@ -62,152 +60,107 @@ class CommitmentRecord:
                 "r1": None if self.r1 is None else "0x" + self.r1.hex()}
 
 
-class CommitmentVerifierClient:
+class CommitmentVerifierClient(ContractClient):
     """Typed access to ``CommitmentVerifier`` for one account (see the module docstring).
 
-    Parameters are as for :class:`~crowdsense.chain.registry.TaskRegistryClient`; pass the
-    same ``sender`` to share nonces with a registry client of the same account.
+    Parameters are those of :class:`~crowdsense.chain.contract.ContractClient`; pass the same
+    ``sender`` to share nonces with a registry client of the same account.
     """
 
-    def __init__(
-        self,
-        conn: Connection,
-        signer: Signer | None = None,
-        *,
-        journal: Journal | None = None,
-        sender: TxSender | None = None,
-        receipt_timeout: float = 120.0,
-    ) -> None:
-        self.conn = conn
-        self.contract = conn.verifier
-        self.signer = signer
-        self.journal = journal
-        self._tx_sender = sender
-        self._sender_lock = threading.Lock()
-        self._receipt_timeout = receipt_timeout
-
-    @property
-    def sender(self) -> TxSender | None:
-        """The account's sender (made on first use)."""
-        with self._sender_lock:
-            if self._tx_sender is None and self.signer is not None:
-                self._tx_sender = TxSender(self.conn.w3, self.signer, journal=self.journal, chain_id=self.conn.chain_id,
-                                           receipt_timeout=self._receipt_timeout)
-        return self._tx_sender
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
-
-    def _prefix(self) -> str:
-        return f"{self.conn.chain_id}/{self.address}"
-
-    def _me(self) -> str:
-        if self.signer is None or self.sender is None or self.journal is None:
-            raise InputError("commitments need an account and a journal")
-        return self.signer.address
-
-    def _read(self, fn: Any) -> Any:
-        try:
-            return fn.call()
-        except NodeUnavailableError:
-            raise
-        except Exception as exc:
-            revert = revert_from_exception(exc)
-            if revert is not None:
-                raise revert from None
-            raise
-
-    def _send(self, fn: Any, kind: str, commitment: bytes) -> TxResult:
-        me = self._me()
-        assert self.sender is not None
-        return self.sender.send({"to": self.address, "data": fn._encode_transaction_data()},
-                                intent_id=f"{kind}/{self._prefix()}/0x{commitment.hex()}/{me}", kind=kind)
+    @staticmethod
+    def _deployed(conn: Connection) -> Contract:
+        return conn.verifier
 
     # ------------------------------------------------------------------ reads
 
     @property
     def age_window(self) -> tuple[int, int]:
         """(minAge, maxAge) in seconds."""
-        return int(self._read(self.contract.functions.minAge())), int(self._read(self.contract.functions.maxAge()))
+        functions = self.contract.functions
+        return int(self._read(functions.minAge())), int(self._read(functions.maxAge()))
 
     def bit_record(self, commitment: bytes) -> CommitmentRecord:
         commitment = _commitment(commitment)
         committer, at, r1, revealed = self._read(self.contract.functions.bitCommitment(commitment))
-        return CommitmentRecord(bytes(commitment), None if committer == _ZERO_ADDRESS else
-                                Web3.to_checksum_address(committer), int(at), bool(revealed), bytes(r1))
+        return CommitmentRecord(commitment, optional_account(committer), int(at), bool(revealed), bytes(r1))
 
     def blinding_record(self, commitment: bytes) -> CommitmentRecord:
         commitment = _commitment(commitment)
         committer, at, revealed = self._read(self.contract.functions.blindingCommitment(commitment))
-        return CommitmentRecord(bytes(commitment), None if committer == _ZERO_ADDRESS else
-                                Web3.to_checksum_address(committer), int(at), bool(revealed))
+        return CommitmentRecord(commitment, optional_account(committer), int(at), bool(revealed))
 
     def bit_opening(self, commitment: bytes) -> BitOpening | None:
         """The journaled opening of one of this journal's bit commitments."""
-        commitment = _commitment(commitment)
-        if self.journal is None:
-            return None
-        v = self.journal.get(f"bit-opening/{self._prefix()}/0x{commitment.hex()}")
+        v = self._journaled_opening("bit", commitment)
         return None if v is None else BitOpening(v["r1"], v["r2"], v["payload"])
 
     def blinding_opening(self, commitment: bytes) -> BlindingOpening | None:
-        commitment = _commitment(commitment)
-        if self.journal is None:
-            return None
-        v = self.journal.get(f"blinding-opening/{self._prefix()}/0x{commitment.hex()}")
+        """The journaled opening of one of this journal's blinding commitments."""
+        v = self._journaled_opening("blinding", commitment)
         return None if v is None else BlindingOpening(int(v["r"]), v["salt"])
+
+    def _journaled_opening(self, kind: OpeningKind, commitment: bytes) -> dict[str, Any] | None:
+        key = opening_key(self.conn, kind, _commitment(commitment))
+        return None if self.journal is None else self.journal.get(key)
 
     # ------------------------------------------------------------------ CTBC
 
-    def commit_bit(self, opening: BitOpening, *, label: str = "") -> TxResult:
+    def commit_bit(self, opening: BitOpening, *, label: str = "") -> TxRecord:
         """Journal ``opening``, then publish its commitment with r1."""
-        self._me()
-        assert self.journal is not None
-        c = opening.commitment
-        self.journal.put(f"bit-opening/{self._prefix()}/0x{c.hex()}",
-                         {"r1": opening.r1, "r2": opening.r2, "payload": opening.payload, "label": label})
-        return self._send(self.contract.functions.commitBit(c, opening.r1), "commitBit", c)
+        secret = {"r1": opening.r1, "r2": opening.r2, "payload": opening.payload, "label": label}
+        return self._commit("bit", opening.commitment, secret,
+                            self.contract.functions.commitBit(opening.commitment, opening.r1), "commitBit")
 
-    def reveal_bit(self, commitment: bytes) -> TxResult:
+    def reveal_bit(self, commitment: bytes) -> TxRecord:
         """Open one of this account's bit commitments with the journaled r2 and payload."""
-        me = self._me()
-        opening = self.bit_opening(commitment)
-        if opening is None:
-            raise InputError(f"no opening of bit commitment 0x{bytes(commitment).hex()} in the journal")
-        self._check_openable(self.bit_record(commitment), me, "revealBit")
-        return self._send(self.contract.functions.revealBit(bytes(commitment), opening.r2, opening.payload),
-                          "revealBit", bytes(commitment))
+        v = self._revealable("bit", commitment)
+        fn = self.contract.functions.revealBit(bytes(commitment), v["r2"], v["payload"])
+        return self._send_about(fn, "revealBit", bytes(commitment))
 
     # ------------------------------------------------------------------ PDC
 
-    def commit_blinding(self, opening: BlindingOpening, *, label: str = "") -> TxResult:
+    def commit_blinding(self, opening: BlindingOpening, *, label: str = "") -> TxRecord:
         """Journal ``(r, salt)``, then publish the blinding commitment."""
-        self._me()
-        assert self.journal is not None
-        c = opening.commitment
-        self.journal.put(f"blinding-opening/{self._prefix()}/0x{c.hex()}",
-                         {"r": opening.r, "salt": opening.salt, "label": label})
-        return self._send(self.contract.functions.commitBlinding(c), "commitBlinding", c)
+        secret = {"r": opening.r, "salt": opening.salt, "label": label}
+        return self._commit("blinding", opening.commitment, secret,
+                            self.contract.functions.commitBlinding(opening.commitment), "commitBlinding")
 
-    def reveal_blinding(self, commitment: bytes) -> TxResult:
+    def reveal_blinding(self, commitment: bytes) -> TxRecord:
         """Open one of this account's blinding commitments with the journaled r and salt."""
-        me = self._me()
-        opening = self.blinding_opening(commitment)
-        if opening is None:
-            raise InputError(f"no opening of blinding commitment 0x{bytes(commitment).hex()} in the journal")
-        self._check_openable(self.blinding_record(commitment), me, "revealBlinding")
-        return self._send(self.contract.functions.revealBlinding(bytes(commitment), opening.r, opening.salt),
-                          "revealBlinding", bytes(commitment))
+        v = self._revealable("blinding", commitment)
+        fn = self.contract.functions.revealBlinding(bytes(commitment), int(v["r"]), v["salt"])
+        return self._send_about(fn, "revealBlinding", bytes(commitment))
 
-    def _check_openable(self, record: CommitmentRecord, me: str, kind: str) -> None:
-        assert self.journal is not None
-        intent = self.journal.intent(f"{kind}/{self._prefix()}/0x{record.commitment.hex()}/{me}")
-        if intent is not None and intent.status in ("prepared", "sent", "confirmed"):
-            return  # resuming our own reveal
+    # ------------------------------------------------------------------ steps
+
+    def _commit(self, kind: OpeningKind, commitment: bytes, secret: dict[str, Any], fn: ContractFunction,
+                tx_kind: str) -> TxRecord:
+        """Journal the opening (fsynced) before the commit is sent: no commitment without its opening."""
+        self._sender()  # refuse without an account or a journal before journaling anything
+        self._journal().put(opening_key(self.conn, kind, commitment), secret)
+        return self._send_about(fn, tx_kind, commitment)
+
+    def _revealable(self, kind: OpeningKind, commitment: bytes) -> dict[str, Any]:
+        """The journaled opening of one of this account's commitments, checked like the contract would.
+
+        Resuming this account's own reveal skips the checks (the chain may already show it opened).
+        """
+        me = self._sender().address
+        opening = self._journaled_opening(kind, commitment)
+        if opening is None:
+            raise InputError(f"no opening of {kind} commitment 0x{bytes(commitment).hex()} in the journal")
+        reveal = "revealBit" if kind == "bit" else "revealBlinding"
+        if self._intent_stands(self._intent_id(reveal, f"0x{bytes(commitment).hex()}")):
+            return opening
+        record = self.bit_record(commitment) if kind == "bit" else self.blinding_record(commitment)
         if record.committer is None:
             raise CommitmentNotFoundError(record.commitment, pre_check=True)
         if record.committer != me:
             raise NotCommitterError(record.commitment, me, pre_check=True)
         if record.revealed:
             raise AlreadyRevealedError(record.commitment, pre_check=True)
+        return opening
+
+    def _send_about(self, fn: ContractFunction, kind: str, commitment: bytes) -> TxRecord:
+        subject = f"0x{commitment.hex()}"
+        return self._send(fn, intent_id=self._intent_id(kind, subject), kind=kind, subject=subject)

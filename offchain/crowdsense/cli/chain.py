@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import click
 
-from crowdsense.cli.clientctx import ENV_PASSWORD, Session, client_command, emit
+from crowdsense.cli.clientctx import (
+    Session,
+    client_command,
+    emit,
+    json_option,
+    keystore_option,
+    password_option,
+    read_password,
+)
 
 __all__ = ["deploy", "grant", "status", "resume", "account"]
 
@@ -24,7 +31,8 @@ __all__ = ["deploy", "grant", "status", "resume", "account"]
 @click.option("--registrar", default=None, help="Registrar account (default: the deployer).")
 @click.option("--releaser", default=None, help="Releaser account (default: the deployer).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Deployment file to write (default deployments/<chainId>.json).")
+              help="Deployment file to write (default <dir>/<chainId>.json, <dir> = $CROWDSENSE_DEPLOYMENTS "
+                   "or ./deployments).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a non-local chain.")
 @client_command(needs_deployment=False)
 def deploy(session: Session, num_levels: int, min_age: int, max_age: int, admin: str | None,
@@ -145,22 +153,11 @@ def account() -> None:
     """Accounts: encrypted keystores (never printed) and their addresses."""
 
 
-def _new_password(password_file: str | None) -> str:
-    if password_file:
-        lines = Path(password_file).read_text().splitlines()
-        return lines[0] if lines else ""
-    env = os.environ.get(ENV_PASSWORD)
-    if env is not None:
-        return env
-    return click.prompt("New keystore password", hide_input=True, confirmation_prompt=True, err=True)
-
-
 @account.command("new", short_help="Create an encrypted keystore.")
 @click.argument("keystore", type=click.Path(dir_okay=False))
 @click.option("--from-env", is_flag=True, help="Encrypt the key in $CROWDSENSE_PRIVATE_KEY instead of a new one.")
-@click.option("--password-file", type=click.Path(dir_okay=False, exists=True), default=None,
-              help=f"File whose first line is the password (else ${ENV_PASSWORD} or a prompt).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@password_option
+@json_option
 def account_new(keystore: str, from_env: bool, password_file: str | None, as_json: bool) -> None:
     """Write a new encrypted keystore KEYSTORE (mode 0600) and print its address."""
     from crowdsense.chain.accounts import ENV_PRIVATE_KEY, create_keystore
@@ -171,29 +168,23 @@ def account_new(keystore: str, from_env: bool, password_file: str | None, as_jso
         key = os.environ.get(ENV_PRIVATE_KEY)
         if not key:
             raise InputError(f"--from-env given but ${ENV_PRIVATE_KEY} is not set")
-    signer = create_keystore(keystore, _new_password(password_file), private_key=key)
-    click.echo(f'{{"address": "{signer.address}", "keystore": "{keystore}"}}' if as_json else signer.address)
+    password = read_password(password_file, "New keystore password", confirm=True)
+    signer = create_keystore(keystore, password, private_key=key)
+    emit(as_json, {"address": signer.address, "keystore": keystore}, signer.address)
 
 
 @account.command("address", short_help="Print the address of an account.")
-@click.option("--keystore", envvar="CROWDSENSE_KEYSTORE", type=click.Path(dir_okay=False), default=None,
-              help="Encrypted keystore ($CROWDSENSE_KEYSTORE); else $CROWDSENSE_PRIVATE_KEY.")
-@click.option("--password-file", type=click.Path(dir_okay=False, exists=True), default=None,
-              help=f"File whose first line is the password (else ${ENV_PASSWORD} or a prompt).")
-def account_address(keystore: str | None, password_file: str | None) -> None:
+@keystore_option
+@password_option
+@json_option
+def account_address(keystore: str | None, password_file: str | None, as_json: bool) -> None:
     """Print the address of --keystore or of $CROWDSENSE_PRIVATE_KEY (never the key)."""
     from crowdsense.chain.accounts import load_keystore, signer_from_env
 
     if keystore:
-        if password_file:
-            lines = Path(password_file).read_text().splitlines()
-            password = lines[0] if lines else ""
-        else:
-            password = os.environ.get(ENV_PASSWORD) or click.prompt(
-                f"Password for keystore {keystore}", hide_input=True, err=True)
-        signer = load_keystore(keystore, password)
+        signer = load_keystore(keystore, read_password(password_file, f"Password for keystore {keystore}"))
     else:
         signer = signer_from_env()
         if signer is None:
             raise click.UsageError("give --keystore FILE or set $CROWDSENSE_PRIVATE_KEY")
-    click.echo(signer.address)
+    emit(as_json, {"address": signer.address, "keystore": keystore}, signer.address)

@@ -1,6 +1,6 @@
 """``crowdsense classify``: a social graph into T security levels (PMCB), written to levels.json.
 
-    crowdsense classify --graph data/facebook_combined.txt.gz --levels 3 --out levels.json \\
+    crowdsense classify --levels 3 --out levels.json [--graph edges.txt.gz] \\
         [--neighbors 10] [--seed 0] [--betweenness exact|K] [--features-out features.csv] [--json]
 
 The summary (one row per level: size and influence terms) goes to stdout, as a table or as
@@ -16,6 +16,9 @@ import warnings
 from typing import Any
 
 import click
+
+from crowdsense.cli.clientctx import json_option
+from crowdsense.data import sample_path
 
 __all__ = ["classify", "parse_betweenness"]
 
@@ -45,8 +48,9 @@ def _table(result: Any) -> str:
 
 
 @click.command(short_help="Cluster a social graph into T security levels.")
-@click.option("--graph", "graph_path", required=True, metavar="FILE",
-              help="SNAP edge list 'u v' per line (# comments; plain or gzip).")
+@click.option("--graph", "graph_path", default=None, metavar="FILE",
+              help="SNAP edge list 'u v' per line (# comments; plain or gzip) "
+                   "[default: the bundled ego-Facebook sample, 4,039 nodes].")
 @click.option("--levels", "n_levels", required=True, type=click.IntRange(min=2), metavar="T",
               help="Number of security levels T (>= 2, at most the number of nodes).")
 @click.option("--neighbors", "n_neighbors", default=10, show_default=True, type=click.IntRange(min=1),
@@ -65,9 +69,9 @@ def _table(result: Any) -> str:
               help="Where to write levels.json.")
 @click.option("--features-out", "features_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Also write the per-node table (node, D, BC, Lc, I_f, level) as CSV.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
-def classify(graph_path: str, n_levels: int, n_neighbors: int, seed: int, pivots: str | int, directed: str,
+def classify(graph_path: str | None, n_levels: int, n_neighbors: int, seed: int, pivots: str | int, directed: str,
              influence: str, n_jobs: int | None, out_path: str, features_path: str | None, as_json: bool,
              no_progress: bool) -> None:
     """Classify the nodes of a social graph into T security levels (PMCB).
@@ -81,6 +85,8 @@ def classify(graph_path: str, n_levels: int, n_neighbors: int, seed: int, pivots
     from tqdm import tqdm
 
     from crowdsense.pmcb.classify import STAGES, classify_graph, write_features_csv, write_levels_json
+
+    graph_path = graph_path or str(sample_path("facebook_combined.txt.gz"))
 
     bar = tqdm(total=len(STAGES), desc="classify", unit="step", file=sys.stderr, leave=False,
                disable=True if no_progress else None)

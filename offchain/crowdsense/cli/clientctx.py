@@ -1,10 +1,12 @@
 """Options and state shared by the client commands of the CLI.
 
 Every client command takes the same connection, account and storage options (each with an
-environment variable, so a shell session sets them once)::
+environment variable, so a shell session sets them once; commands whose parties are simulated
+leave out the account options)::
 
     --rpc-url URL          $CROWDSENSE_RPC_URL      node (default http://127.0.0.1:8545)
-    --deployment FILE      $CROWDSENSE_DEPLOYMENT   deployment file (default deployments/<chainId>.json)
+    --deployment FILE      $CROWDSENSE_DEPLOYMENT   deployment file (default <dir>/<chainId>.json, where
+                                                    <dir> is $CROWDSENSE_DEPLOYMENTS or ./deployments)
     --keystore FILE        $CROWDSENSE_KEYSTORE     encrypted keystore; password from
                                                     --password-file, $CROWDSENSE_KEYSTORE_PASSWORD
                                                     or a hidden prompt
@@ -28,6 +30,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -36,46 +39,76 @@ import click
 
 from crowdsense.errors import CrowdsenseError
 
-__all__ = ["client_command", "Session", "emit", "progress_bar", "parse_hash"]
+__all__ = [
+    "client_command",
+    "translate_errors",
+    "Session",
+    "emit",
+    "progress_bar",
+    "parse_hash",
+    "read_password",
+    "keystore_option",
+    "password_option",
+    "json_option",
+]
 
 ENV_PASSWORD = "CROWDSENSE_KEYSTORE_PASSWORD"
 
 
-def _options(*, needs_deployment: bool) -> list[Callable[[Any], Any]]:
-    opts = [
-        click.option("--rpc-url", envvar="CROWDSENSE_RPC_URL", default="http://127.0.0.1:8545", show_default=True,
-                     help="JSON-RPC URL of the node ($CROWDSENSE_RPC_URL)."),
-        click.option("--keystore", envvar="CROWDSENSE_KEYSTORE", type=click.Path(dir_okay=False), default=None,
-                     help="Encrypted JSON keystore of the account ($CROWDSENSE_KEYSTORE); otherwise "
-                          "$CROWDSENSE_PRIVATE_KEY is used."),
-        click.option("--password-file", type=click.Path(dir_okay=False, exists=True), default=None,
-                     help=f"File whose first line is the keystore password (else ${ENV_PASSWORD} or a prompt)."),
-        click.option("--dev-account", type=click.IntRange(min=0), default=None,
-                     help="Use Anvil/Hardhat test account N (local development chains only)."),
-        click.option("--sim-node", default=None, metavar="ID",
-                     help="Act as the simulated receiver of graph node ID (local development chains only)."),
-        click.option("--sim-seed", default="crowdsense-simulation", show_default=True,
-                     help="Seed of the simulated accounts."),
-        click.option("--journal", "journal_path", envvar="CROWDSENSE_JOURNAL", type=click.Path(dir_okay=False),
-                     default=".crowdsense/journal.sqlite", show_default=True,
-                     help="Local SQLite journal of secrets and pending transactions ($CROWDSENSE_JOURNAL)."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-                     help="Seconds per RPC request (transient failures are retried with back-off)."),
-        click.option("--retries", type=click.IntRange(min=0, max=20), default=4, show_default=True,
-                     help="Retries of a failed RPC request (exponential back-off from 0.2 s)."),
-        click.option("--receipt-timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
-                     help="Seconds to wait for a transaction receipt."),
-        click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout."),
-    ]
-    if needs_deployment:
-        opts += [
-            click.option("--deployment", envvar="CROWDSENSE_DEPLOYMENT", type=click.Path(dir_okay=False), default=None,
-                         help="Deployment file (default deployments/<chainId>.json; $CROWDSENSE_DEPLOYMENT)."),
-            click.option("--store", "store_path", envvar="CROWDSENSE_STORE", type=click.Path(file_okay=False),
-                         default=".crowdsense/store", show_default=True,
-                         help="Folder of subtask ciphertexts and key envelopes ($CROWDSENSE_STORE)."),
-        ]
-    return opts
+#: ``--keystore``, shared by the client commands and ``account address``.
+keystore_option = click.option(
+    "--keystore", envvar="CROWDSENSE_KEYSTORE", type=click.Path(dir_okay=False), default=None,
+    help="Encrypted JSON keystore of the account ($CROWDSENSE_KEYSTORE); otherwise $CROWDSENSE_PRIVATE_KEY is used.")
+#: ``--password-file``: the keystore password, without a terminal.
+password_option = click.option(
+    "--password-file", type=click.Path(dir_okay=False, exists=True), default=None,
+    help=f"File whose first line is the keystore password (else ${ENV_PASSWORD} or a prompt).")
+#: ``--json``: every command prints machine-readable output on request.
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+
+#: The shared options by the name of their parameter, in the order ``--help`` lists them.
+_SHARED: dict[str, Callable[[Any], Any]] = {
+    "rpc_url": click.option("--rpc-url", envvar="CROWDSENSE_RPC_URL", default="http://127.0.0.1:8545",
+                            show_default=True, help="JSON-RPC URL of the node ($CROWDSENSE_RPC_URL)."),
+    "deployment": click.option("--deployment", envvar="CROWDSENSE_DEPLOYMENT", type=click.Path(dir_okay=False),
+                               default=None, help="Deployment file (default deployments/<chainId>.json; "
+                                                  "$CROWDSENSE_DEPLOYMENT, $CROWDSENSE_DEPLOYMENTS)."),
+    "keystore": keystore_option,
+    "password_file": password_option,
+    "dev_account": click.option("--dev-account", type=click.IntRange(min=0), default=None,
+                                help="Use Anvil/Hardhat test account N (local development chains only)."),
+    "sim_node": click.option("--sim-node", default=None, metavar="ID",
+                             help="Act as the simulated receiver of graph node ID (local development chains only)."),
+    "sim_seed": click.option("--sim-seed", default="crowdsense-simulation", show_default=True,
+                             help="Seed of the simulated accounts."),
+    "journal_path": click.option("--journal", "journal_path", envvar="CROWDSENSE_JOURNAL",
+                                 type=click.Path(dir_okay=False), default=".crowdsense/journal.sqlite",
+                                 show_default=True,
+                                 help="Local SQLite journal of secrets and pending transactions ($CROWDSENSE_JOURNAL)."),
+    "store_path": click.option("--store", "store_path", envvar="CROWDSENSE_STORE", type=click.Path(file_okay=False),
+                               default=".crowdsense/store", show_default=True,
+                               help="Folder of subtask ciphertexts and key envelopes ($CROWDSENSE_STORE)."),
+    "timeout": click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                            help="Seconds per RPC request (transient failures are retried with back-off)."),
+    "retries": click.option("--retries", type=click.IntRange(min=0, max=20), default=4, show_default=True,
+                            help="Retries of a failed RPC request (exponential back-off from 0.2 s)."),
+    "receipt_timeout": click.option("--receipt-timeout", type=click.FloatRange(min=0.1), default=120.0,
+                                    show_default=True, help="Seconds to wait for a transaction receipt."),
+    "as_json": json_option,
+}
+_ACCOUNT = ("keystore", "password_file", "dev_account", "sim_node")
+
+
+def read_password(password_file: str | None, prompt: str, *, confirm: bool = False) -> str:
+    """A keystore password: the first line of ``password_file``, else ``$CROWDSENSE_KEYSTORE_PASSWORD``,
+    else a hidden prompt on the terminal (asked twice when ``confirm``, for a new keystore)."""
+    if password_file:
+        lines = Path(password_file).read_text().splitlines()
+        return lines[0] if lines else ""
+    env = os.environ.get(ENV_PASSWORD)
+    if env is not None:
+        return env
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
 
 
 @dataclass
@@ -83,16 +116,16 @@ class Session:
     """Lazily built client state for one command invocation."""
 
     rpc_url: str
-    keystore: str | None
-    password_file: str | None
-    dev_account: int | None
-    sim_node: str | None
     sim_seed: str
     journal_path: str
     timeout: float
     retries: int
     receipt_timeout: float
     as_json: bool
+    keystore: str | None = None
+    password_file: str | None = None
+    dev_account: int | None = None
+    sim_node: str | None = None
     deployment: str | None = None
     store_path: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -129,15 +162,6 @@ class Session:
 
         return self._cached("conn", make)
 
-    def _password(self) -> str:
-        if self.password_file:
-            lines = Path(self.password_file).read_text().splitlines()
-            return lines[0] if lines else ""
-        env = os.environ.get(ENV_PASSWORD)
-        if env is not None:
-            return env
-        return click.prompt(f"Password for keystore {self.keystore}", hide_input=True, err=True)
-
     @property
     def signer(self) -> Any:
         """The account from --keystore, $CROWDSENSE_PRIVATE_KEY, --dev-account or --sim-node; or None."""
@@ -150,7 +174,8 @@ class Session:
             if len(chosen) > 1:
                 raise click.UsageError(f"give only one of {', '.join(chosen)}")
             if self.keystore:
-                return accounts.load_keystore(self.keystore, self._password())
+                return accounts.load_keystore(self.keystore, read_password(self.password_file,
+                                                                         f"Password for keystore {self.keystore}"))
             if self.dev_account is not None:
                 accounts.require_dev_chain(self.chain_id, "--dev-account keys")
                 return accounts.dev_signer(self.dev_account)
@@ -222,34 +247,56 @@ def _foreign_error(exc: BaseException) -> CrowdsenseError | None:
     return None
 
 
-def client_command(*, needs_deployment: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate ``fn(session, **options)``: adds the shared options and builds the Session."""
+def translate_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command so that errors of other libraries (web3, OS) become one-line
+    :class:`~crowdsense.errors.CrowdsenseError` messages; ``CROWDSENSE_DEBUG=1`` keeps the traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CrowdsenseError, click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("CROWDSENSE_DEBUG"):
+                raise
+            translated = _foreign_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    return wrapper
+
+
+def client_command(
+    *, needs_deployment: bool = True, account: bool = True, store: bool = True, quiet_warnings: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate ``fn(session, **options)``: adds the shared options and builds the Session.
+
+    ``account=False`` leaves out the account options (commands whose parties are simulated);
+    ``store=False`` the ciphertext store; ``quiet_warnings`` silences Python warnings for
+    commands that report them in their summary instead (e.g. a weak test key).
+    """
+    names = [n for n in _SHARED
+             if (account or n not in _ACCOUNT)
+             and (needs_deployment or n not in ("deployment", "store_path"))
+             and (store or n != "store_path")]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        names = ["rpc_url", "keystore", "password_file", "dev_account", "sim_node", "sim_seed", "journal_path",
-                 "timeout", "retries", "receipt_timeout", "as_json"]
-        if needs_deployment:
-            names += ["deployment", "store_path"]
-
         @functools.wraps(fn)
+        @translate_errors
         def wrapper(**kwargs: Any) -> Any:
             session = Session(**{n: kwargs.pop(n) for n in names})
             try:
-                return fn(session, **kwargs)
-            except (CrowdsenseError, click.ClickException, click.exceptions.Exit, click.Abort):
-                raise
-            except Exception as exc:
-                if os.environ.get("CROWDSENSE_DEBUG"):
-                    raise
-                translated = _foreign_error(exc)
-                if translated is None:
-                    raise
-                raise translated from exc
+                with warnings.catch_warnings():
+                    if quiet_warnings:
+                        warnings.simplefilter("ignore")
+                    return fn(session, **kwargs)
             finally:
                 session.close()
 
-        for option in reversed(_options(needs_deployment=needs_deployment)):
-            wrapper = option(wrapper)
+        for name in reversed(names):
+            wrapper = _SHARED[name](wrapper)
         return wrapper
 
     return decorate
@@ -267,9 +314,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def emit(session: Session, data: Any, human: str | Callable[[], str]) -> None:
-    """Print ``data`` as JSON (``--json``) or the human-readable text, on stdout."""
-    if session.as_json:
+def emit(out: Session | bool, data: Any, human: str | Callable[[], str]) -> None:
+    """Print ``data`` as JSON (``--json`` of the session, or ``out`` itself when a flag) or the
+    human-readable text, on stdout."""
+    if out if isinstance(out, bool) else out.as_json:
         click.echo(json.dumps(_jsonable(data), indent=2, sort_keys=True))
     else:
         click.echo(human() if callable(human) else human)

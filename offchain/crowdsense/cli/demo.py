@@ -9,16 +9,34 @@ Progress lines go to stderr; the summary table (or ``--json``) to stdout; files 
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 from typing import Any
 
 import click
 
 from crowdsense.cli.classify import parse_betweenness
-from crowdsense.errors import CrowdsenseError
+from crowdsense.cli.clientctx import json_option, translate_errors
+from crowdsense.cli.runoptions import (
+    count_option,
+    grid_option,
+    insecure_test_key_option,
+    k_option,
+    key_bits_option,
+    seed_option,
+    workers_option,
+)
 
 __all__ = ["demo", "build_options", "options_from_args"]
+
+
+def _can_plot() -> bool:
+    """Whether matplotlib is installed (the ``plots`` extra); says so on stderr when it is not."""
+    if importlib.util.find_spec("matplotlib") is not None:
+        return True
+    click.echo("warning: matplotlib is not installed, so the demo writes no plots "
+               "(pip install 'crowdsense[plots]' adds them)", err=True)
+    return False
 
 
 def build_options(params: dict[str, Any]) -> Any:
@@ -34,7 +52,7 @@ def build_options(params: dict[str, Any]) -> Any:
     p["out"] = Path(p["out"])
     p["deployments_dir"] = Path(p["deployments_dir"]) if p["deployments_dir"] else None
     p["faults"] = not p.pop("no_faults")
-    p["plots"] = not p.pop("no_plots")
+    p["plots"] = not p.pop("no_plots") and _can_plot()
     p["allow_insecure_key"] = p.pop("insecure_test_key")
     return DemoOptions(**p)
 
@@ -59,41 +77,34 @@ def options_from_args(argv: list[str], *, rpc_url: str | None = None) -> tuple[A
 @click.option("--keep-node", is_flag=True, help="Leave an Anvil started by the demo running at the end.")
 @click.option("--levels", type=click.IntRange(2, 255), default=3, show_default=True,
               help="Number of security levels T.")
-@click.option("--tasks", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Tasks to release (each decomposed into T subtasks).")
-@click.option("--receivers", type=click.IntRange(min=2), default=30, show_default=True,
-              help="Simulated receivers, drawn from every level of the graph.")
+@count_option("--tasks", "Tasks to release (each decomposed into T subtasks).", default=4)
+@count_option("--receivers", "Simulated receivers, drawn from every level of the graph.",
+              default=30, minimum=2)
 @click.option("--graph", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Social graph (SNAP edge list) [default: data/facebook_combined.txt.gz].")
+              help="Social graph (SNAP edge list) [default: the bundled ego-Facebook sample].")
 @click.option("--betweenness", default="exact", show_default=True, metavar="exact|K",
               help="Exact betweenness, or K sampled pivots (faster on large graphs).")
-@click.option("--ctbc-users", type=click.IntRange(min=2), default=60, show_default=True,
-              help="Users of the popular region in the CTBC round (each commits on chain).")
-@click.option("--k", "k", type=click.IntRange(min=2), default=5, show_default=True, help="CTBC anonymity level k.")
-@click.option("--n", "n", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Users the CTBC task needs (N).")
-@click.option("--pdc-receivers", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Candidate receivers of the remote region in the PDC round.")
-@click.option("--pdc-n", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Receivers the PDC task needs (N nearest).")
-@click.option("--grid", type=click.IntRange(2, 10_000), default=100, show_default=True,
-              help="PDC grid points per axis.")
-@click.option("--key-bits", type=click.IntRange(min=128), default=2048, show_default=True,
-              help="Paillier modulus length of the PDC platform.")
-@click.option("--insecure-test-key", is_flag=True, hidden=True, help="Allow keys below 1024 bits (tests only).")
+@count_option("--ctbc-users", "Users of the popular region in the CTBC round (each commits on chain).",
+              default=60, minimum=2)
+@k_option
+@count_option("--n", "Users the CTBC task needs (N).", default=5)
+@count_option("--pdc-receivers", "Candidate receivers of the remote region in the PDC round.", default=10)
+@count_option("--pdc-n", "Receivers the PDC task needs (N nearest).", default=3)
+@grid_option
+@key_bits_option
+@insecure_test_key_option
 @click.option("--no-faults", is_flag=True,
               help="Do not simulate failing parties (by default two CTBC users fail their reveal and are "
                    "replaced, and one PDC receiver lies about r and is caught).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the simulation (classifier, receivers, city, tasks); secrets always come from `secrets`.")
+@seed_option("classifier, receivers, city, tasks; secrets always come from `secrets`")
 @click.option("--out", type=click.Path(file_okay=False), default="out/demo", show_default=True,
               help="Output folder: summary.json, audit.json (secret, 0600), levels.json, plots, state/.")
 @click.option("--deployments-dir", type=click.Path(file_okay=False), default=None,
-              help="Where to write the deployment file [default: deployments/].")
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Threads sending the simulated parties' transactions.")
-@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+              help="Where to write the deployment file [default: $CROWDSENSE_DEPLOYMENTS or ./deployments].")
+@workers_option(8, "sending the simulated parties' transactions")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots (made with matplotlib, the `plots` extra).")
+@json_option
+@translate_errors
 def demo(**params: Any) -> None:
     """Run the whole flow on a local chain: deploy, classify ego-Facebook into T levels, register
     simulated receivers, release tasks, claim at every level, show refused claims on chain, run
@@ -106,20 +117,7 @@ def demo(**params: Any) -> None:
     from crowdsense.pmcb.graph_io import load_edge_list
 
     load_edge_list(options.graph)  # a bad graph file is refused before anything is deployed
-    try:
-        result = run_demo(options, echo=lambda line: click.echo(line, err=True))
-    except (CrowdsenseError, click.ClickException):
-        raise
-    except Exception as exc:
-        if os.environ.get("CROWDSENSE_DEBUG"):
-            raise
-        from web3.exceptions import Web3Exception
-
-        from crowdsense.chain.errors import ClientError
-
-        if isinstance(exc, (Web3Exception, OSError)):
-            raise ClientError(f"{type(exc).__name__}: {exc}") from exc
-        raise
+    result = run_demo(options, echo=lambda line: click.echo(line, err=True))
     if as_json:
         click.echo(json.dumps(result.summary, indent=2, default=str))
     else:

@@ -14,75 +14,30 @@ privacy audits. Errors are one line on stderr with a non-zero exit code.
 
 from __future__ import annotations
 
-import functools
-import os
-import warnings
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from crowdsense.cli.clientctx import Session, emit, progress_bar
-from crowdsense.errors import CrowdsenseError
+from crowdsense.cli.clientctx import Session, client_command, emit, progress_bar
+from crowdsense.cli.runoptions import (
+    count_option,
+    audit_option,
+    grid_option,
+    insecure_test_key_option,
+    k_option,
+    key_bits_option,
+    region_option,
+    seed_option,
+    workers_option,
+)
 
 __all__ = ["ctbc", "pdc"]
 
 #: Balance given to every simulated account (1 ETH pays for thousands of commitments).
 SIM_BALANCE_WEI = 10**18
-
-
-def _round_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Connection, journal and output options of a round command; builds a Session."""
-    names = ("rpc_url", "deployment", "journal_path", "sim_seed", "timeout", "retries", "receipt_timeout", "as_json")
-
-    @functools.wraps(fn)
-    def wrapper(**kwargs: Any) -> Any:
-        values = {n: kwargs.pop(n) for n in names}
-        session = Session(rpc_url=values["rpc_url"], keystore=None, password_file=None, dev_account=None, sim_node=None,
-                          sim_seed=values["sim_seed"], journal_path=values["journal_path"], timeout=values["timeout"],
-                          retries=values["retries"], receipt_timeout=values["receipt_timeout"],
-                          as_json=values["as_json"], deployment=values["deployment"])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # reported in the summary instead (e.g. weak keys)
-                return fn(session, **kwargs)
-        except (CrowdsenseError, click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except Exception as exc:
-            if os.environ.get("CROWDSENSE_DEBUG"):
-                raise
-            from crowdsense.chain.errors import ClientError
-
-            try:
-                from web3.exceptions import Web3Exception
-            except ImportError:  # pragma: no cover
-                Web3Exception = ()  # type: ignore[assignment,misc]
-            if isinstance(exc, (Web3Exception, OSError)):
-                raise ClientError(f"{type(exc).__name__}: {exc}") from exc
-            raise
-        finally:
-            session.close()
-
-    options = [
-        click.option("--rpc-url", envvar="CROWDSENSE_RPC_URL", default="http://127.0.0.1:8545", show_default=True,
-                     help="JSON-RPC URL of a local development node ($CROWDSENSE_RPC_URL)."),
-        click.option("--deployment", envvar="CROWDSENSE_DEPLOYMENT", type=click.Path(dir_okay=False), default=None,
-                     help="Deployment file (default deployments/<chainId>.json; $CROWDSENSE_DEPLOYMENT)."),
-        click.option("--journal", "journal_path", envvar="CROWDSENSE_JOURNAL", type=click.Path(dir_okay=False),
-                     default=".crowdsense/journal.sqlite", show_default=True,
-                     help="SQLite journal of the simulated parties' openings and transactions."),
-        click.option("--sim-seed", default="crowdsense-simulation", show_default=True,
-                     help="Seed of the simulated accounts."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-                     help="Seconds per RPC request."),
-        click.option("--retries", type=click.IntRange(min=0, max=20), default=4, show_default=True,
-                     help="Retries of a failed RPC request (exponential back-off)."),
-        click.option("--receipt-timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
-                     help="Seconds to wait for each receipt."),
-        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout."),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+#: The round commands' shared options: connection, deployment, journal and output; their parties
+#: are simulated accounts (no account options); warnings (e.g. a weak test key) go to the summary.
+_round_command = client_command(account=False, store=False, quiet_warnings=True)
 
 
 def _simulated(session: Session, prefix: str, count: int) -> list[Any]:
@@ -125,27 +80,22 @@ def ctbc() -> None:
 
 
 @ctbc.command("round", short_help="Run one CTBC round with simulated users in a popular region.")
-@click.option("--users", type=click.IntRange(min=2), default=100, show_default=True,
-              help="Users of the popular region taking part (each commits on chain).")
-@click.option("--k", "k", type=click.IntRange(min=2), default=5, show_default=True, help="Anonymity level k.")
-@click.option("--n", "n_required", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Users the task needs (N).")
+@count_option("--users", "Users of the popular region taking part (each commits on chain).",
+              default=100, minimum=2)
+@k_option
+@count_option("--n", "Users the task needs (N).", default=10, dest="n_required")
 @click.option("--task-side", type=click.FloatRange(min=1.0), default=1000.0, show_default=True,
               help="Side of the task's square region of interest, in metres (doubled until its groups hold "
                    "N users plus the failing ones).")
-@click.option("--region", "region_index", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Which popular region of the synthetic city (0 = densest).")
-@click.option("--absent", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Make this many of the first users asked to reveal not answer (they are replaced).")
-@click.option("--tamper", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Then make this many open a forged UD (the chain refuses it; they are replaced).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the simulation (city, users, task, the platform's random picks).")
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Threads sending the users' commitments.")
-@click.option("--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the round's secret material (coordinates, parameters, openings) here, mode 0600.")
-@_round_options
+@region_option("popular", "densest")
+@count_option("--absent", "Make this many of the first users asked to reveal not answer (they are replaced).",
+              default=0, minimum=0)
+@count_option("--tamper", "Then make this many open a forged UD (the chain refuses it; they are replaced).",
+              default=0, minimum=0)
+@seed_option("city, users, task, the platform's random picks")
+@workers_option(8, "sending the users' commitments")
+@audit_option("coordinates, parameters, openings")
+@_round_command
 def ctbc_round(session: Session, users: int, k: int, n_required: int, task_side: float, region_index: int,
                absent: int, tamper: int, seed: int, workers: int, audit_path: str | None) -> None:
     """Run one CTBC round: USERS users of a popular region of the synthetic city commit to their
@@ -190,33 +140,25 @@ def pdc() -> None:
 
 
 @pdc.command("round", short_help="Run one PDC round with simulated receivers in a remote region.")
-@click.option("--receivers", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Candidate receivers in the remote region (each commits and reveals on chain).")
-@click.option("--grid", "grid_size", type=click.IntRange(2, 10_000), default=100, show_default=True,
-              help="Grid points per axis over the region.")
-@click.option("--key-bits", type=click.IntRange(min=128), default=2048, show_default=True,
-              help="Paillier modulus length (1024 is accepted with a warning; below needs --insecure-test-key).")
-@click.option("--insecure-test-key", is_flag=True, hidden=True,
-              help="Allow Paillier keys below 1024 bits (tests only).")
+@count_option("--receivers", "Candidate receivers in the remote region (each commits and reveals on chain).",
+              default=10)
+@grid_option
+@key_bits_option
+@insecure_test_key_option
 @click.option("--r-bits", type=click.IntRange(16, 256), default=64, show_default=True,
               help="Bits of each receiver's blinding value r.")
-@click.option("--n", "n_select", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Receivers the task needs (N nearest).")
+@count_option("--n", "Receivers the task needs (N nearest).", default=3, dest="n_select")
 @click.option("--max-distance", type=click.IntRange(min=0), default=None,
               help="Radius of the region of interest in grid steps (default: the whole grid).")
-@click.option("--region", "region_index", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Which remote region of the synthetic city (0 = most remote).")
-@click.option("--liars", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Make this many receivers reveal a false r to claim distance 0 (chain and platform refuse).")
-@click.option("--absent", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Make this many receivers never reveal r.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulation (city, receivers, task).")
-@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Threads running the receivers.")
-@click.option("--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the round's secret material (locations, r, distances) here, mode 0600.")
-@_round_options
-def pdc_round(session: Session, receivers: int, grid_size: int, key_bits: int, insecure_test_key: bool, r_bits: int,
+@region_option("remote", "most remote")
+@count_option("--liars", "Make this many receivers reveal a false r to claim distance 0 (chain and platform refuse).",
+              default=0, minimum=0)
+@count_option("--absent", "Make this many receivers never reveal r.", default=0, minimum=0)
+@seed_option("city, receivers, task")
+@workers_option(4, "running the receivers")
+@audit_option("locations, r, distances")
+@_round_command
+def pdc_round(session: Session, receivers: int, grid: int, key_bits: int, insecure_test_key: bool, r_bits: int,
               n_select: int, max_distance: int | None, region_index: int, liars: int, absent: int, seed: int,
               workers: int, audit_path: str | None) -> None:
     """Run one PDC round: the platform encrypts the task centre's encoding once (Paillier), each
@@ -230,12 +172,12 @@ def pdc_round(session: Session, receivers: int, grid_size: int, key_bits: int, i
     if liars + absent > receivers:
         raise click.BadParameter(f"--liars {liars} + --absent {absent} exceed --receivers {receivers}")
     scenario = city_scenario(remote_index=region_index, random_state=seed)
-    setup = pdc_setup(scenario, receivers=receivers, grid=grid_size, random_state=seed + 2)
+    setup = pdc_setup(scenario, receivers=receivers, grid=grid, random_state=seed + 2)
     signers = _simulated(session, "pdc-receiver", receivers)
     faults = {i: "liar" for i in range(liars)} | {liars + i: "absent" for i in range(absent)}
     bars = _Bars()
     try:
-        result = run_pdc_round(session.conn, setup.locations, setup.centre, grid=grid_size, n_select=n_select,
+        result = run_pdc_round(session.conn, setup.locations, setup.centre, grid=grid, n_select=n_select,
                                signers=signers, journal=session.journal, key_bits=key_bits,
                                allow_insecure=insecure_test_key, r_bits=r_bits, max_distance=max_distance,
                                faults=faults, random_state=seed, workers=workers,

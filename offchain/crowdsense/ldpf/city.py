@@ -2,7 +2,7 @@
 
 Why synthetic: LDPF evaluates on "position data reported by Dias et al. from the city of Rio
 de Janeiro"; the project ships only a 447-point sample of that trace (10 buses, see
-``data/SOURCES.md``), too few to stand for 1000 users. The sample fixes the *geography* (where
+``crowdsense/data/SOURCES.md``), too few to stand for 1000 users. The sample fixes the *geography* (where
 the streets and busy places are); users are drawn around it.
 
 Construction (all distances in metres):
@@ -23,7 +23,7 @@ Construction (all distances in metres):
    ``p_street`` (0.35) a uniformly chosen anchor plus Gaussian noise (sigma ``street_sigma`` =
    150 m, people along the bus routes); otherwise (0.10) uniform over the bounding box.
 
-**Region classification** (DESIGN 6 and 7.7): a region is *popular* when its user density is at
+**Region classification** (docs/design.md 6 and 7.7): a region is *popular* when its user density is at
 least :data:`POPULAR_DENSITY` users per km^2, else *remote*. Reason for 10 / km^2: a 1 km^2 region
 at that density holds two k = 5 groups, the least for CTBC to choose between groups; sparser
 regions would need groups stretched across the region, and are left to PDC, which compares
@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 from scipy.spatial import cKDTree
 
+from crowdsense.data import sample_path
 from crowdsense.ldpf.ctbc._validation import RandomState, as_points, check_random_state
 from crowdsense.ldpf.ctbc.geometry import Region
 from crowdsense.errors import InputError
@@ -63,7 +64,7 @@ EARTH_RADIUS_M = 6_371_008.8
 #: Users per km^2 from which a region counts as popular (see the module docstring).
 POPULAR_DENSITY = 10.0
 #: The bundled Rio de Janeiro bus sample.
-DEFAULT_BUS_DATA = Path(__file__).resolve().parents[3] / "data" / "rio_buses_sample.csv.gz"
+DEFAULT_BUS_DATA = sample_path("rio_buses_sample.csv.gz")
 
 
 def load_bus_points(path: str | Path = DEFAULT_BUS_DATA) -> np.ndarray:

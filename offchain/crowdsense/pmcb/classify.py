@@ -1,4 +1,4 @@
-"""PMCB classifier: a social graph into T security levels (DESIGN.md section 4).
+"""PMCB classifier: a social graph into T security levels (docs/design.md, section 4).
 
 The pipeline, one function per step, each in its own module::
 
@@ -10,8 +10,9 @@ The pipeline, one function per step, each in its own module::
 writes the file the registrar reads (``crowdsense.chain.registration.read_levels``) and
 :func:`write_features_csv` the per-node table. Example::
 
+    from crowdsense.data import sample_path
     from crowdsense.pmcb.classify import classify_graph, write_levels_json
-    result = classify_graph("data/facebook_combined.txt.gz", n_levels=3, random_state=0)
+    result = classify_graph(sample_path("facebook_combined.txt.gz"), n_levels=3, random_state=0)
     result.level_of("107")           # level of node "107", in 1..3
     write_levels_json(result, "levels.json")
 
@@ -42,8 +43,9 @@ from typing import Any, Callable, Hashable, Literal
 import numpy as np
 
 from crowdsense.errors import InputError
-from crowdsense.pmcb.features import FEATURE_NAMES, NodeFeatures, node_features
+from crowdsense.pmcb.features import FEATURE_NAMES, NodeFeatures, as_feature_matrix, node_features
 from crowdsense.pmcb.graph_io import Graph, as_graph
+from crowdsense.pmcb.kmeans import kmeans, silhouette_score
 from crowdsense.pmcb.levels import INFLUENCE_VARIANTS, ClusterInfluence, LevelAssignment, assign_levels
 from crowdsense.pmcb.spectral import (
     SimilarityGraph,
@@ -299,6 +301,8 @@ def kmeans_baseline(features: NodeFeatures | Any, *, n_clusters: int,
                     n_init: int = 10) -> np.ndarray:
     """Cluster labels of k-means on the node vectors (the paper's Fig. 5 baseline).
 
+    k-means++ seeding and Lloyd iterations, best of ``n_init`` (:func:`crowdsense.pmcb.kmeans.kmeans`).
+
     Parameters
     ----------
     features : NodeFeatures or array-like, shape (n, d)
@@ -315,10 +319,8 @@ def kmeans_baseline(features: NodeFeatures | Any, *, n_clusters: int,
     -------
     ndarray of int, shape (n,)
     """
-    from sklearn.cluster import KMeans
-
-    x = features.matrix() if hasattr(features, "matrix") else np.asarray(features, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 2:
+    x = as_feature_matrix(features)
+    if x.shape[0] < 2:
         raise InputError(f"features must be an n x d array with n >= 2, got shape {x.shape}")
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) \
             or not 2 <= n_clusters <= x.shape[0]:
@@ -326,8 +328,7 @@ def kmeans_baseline(features: NodeFeatures | Any, *, n_clusters: int,
     if standardize_features:
         std = x.std(axis=0)
         x = (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    seed = int(np.random.default_rng(random_state).integers(0, 2**31 - 1))
-    return KMeans(n_clusters=int(n_clusters), n_init=n_init, random_state=seed).fit_predict(x).astype(np.int64)
+    return kmeans(x, int(n_clusters), n_init=n_init, random_state=random_state).labels
 
 
 def partition_quality(similarity: SimilarityGraph, features: NodeFeatures | Any, labels: Any, *,
@@ -353,8 +354,6 @@ def partition_quality(similarity: SimilarityGraph, features: NodeFeatures | Any,
         equal sizes), ``sizes`` (descending), ``silhouette`` in [-1, 1] (higher: tighter,
         better separated clusters).
     """
-    from sklearn.metrics import silhouette_score
-
     lab = np.asarray(labels).reshape(-1)
     n_nodes = similarity.point_of_node.size
     if lab.size != n_nodes:
@@ -367,13 +366,8 @@ def partition_quality(similarity: SimilarityGraph, features: NodeFeatures | Any,
     first[similarity.point_of_node[order]] = order  # ends with each point's first node
     point_labels = dense[first]
     sizes = np.bincount(dense)
-    z = standardize(features)
-    n = z.shape[0]
-    if len(sizes) < 2:
-        sil = float("nan")
-    else:
-        sample = silhouette_sample if n > silhouette_sample else None
-        sil = float(silhouette_score(z, dense, sample_size=sample, random_state=random_state))
+    sil = float("nan") if len(sizes) < 2 else silhouette_score(
+        standardize(features), dense, sample_size=silhouette_sample, random_state=random_state)
     return {
         "ratiocut": ratiocut(similarity.weights, point_labels, sizes_weight=similarity.multiplicity),
         "balance": float(sizes.min() / sizes.max()),

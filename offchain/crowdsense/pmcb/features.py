@@ -55,6 +55,7 @@ from crowdsense.pmcb.graph_io import Graph
 __all__ = [
     "FEATURE_NAMES",
     "NodeFeatures",
+    "as_feature_matrix",
     "node_features",
     "degree",
     "betweenness_centrality",
@@ -142,6 +143,30 @@ class NodeFeatures:
     def matrix(self) -> np.ndarray:
         """The n x 4 matrix of node vectors, columns :data:`FEATURE_NAMES`."""
         return np.column_stack([self.degree, self.betweenness, self.clustering, self.entropy])
+
+
+def as_feature_matrix(features: Any, columns: int | None = None) -> np.ndarray:
+    """``features`` as a finite float64 matrix of n >= 1 rows, checked once for every consumer.
+
+    ``features`` is a :class:`NodeFeatures` (its :meth:`~NodeFeatures.matrix`) or anything
+    array-like; ``columns`` fixes the width (the level classifier needs exactly the four columns
+    :data:`FEATURE_NAMES`), else any width >= 1 is accepted.
+    """
+    shape = "n x d" if columns is None else f"n x {columns}"
+    if columns == len(FEATURE_NAMES):
+        shape += f" <{', '.join(FEATURE_NAMES)}>"
+    x = features.matrix() if hasattr(features, "matrix") else features
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"features must be a numeric {shape} array, got {type(features).__name__}: {exc}"
+        ) from None
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or (columns is not None and x.shape[1] != columns):
+        raise InputError(f"features must be a non-empty {shape} array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise InputError("features must be finite, got NaN or infinite values")
+    return x
 
 
 # ----------------------------------------------------------------------------- features

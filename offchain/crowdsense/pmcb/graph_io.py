@@ -1,6 +1,6 @@
 """Social graphs for the PMCB classifier: reading SNAP edge lists, building from edges.
 
-PMCB classifies the vertices of an **undirected, simple** graph (paper section IV.A; DESIGN.md
+PMCB classifies the vertices of an **undirected, simple** graph (paper section IV.A; docs/design.md,
 section 4). Real edge lists are rarely that clean, so this module decides, once and in one
 place, what happens to each kind of irregularity, and reports it instead of hiding it:
 
@@ -190,8 +190,16 @@ class Graph:
             raise GraphInputError(f"node {node_id!r} is not in the graph {self.source}") from None
 
     def to_networkx(self) -> Any:
-        """The same graph as a :class:`networkx.Graph` on positions 0..n-1 (for cross-checks)."""
-        import networkx as nx
+        """The same graph as a :class:`networkx.Graph` on positions 0..n-1 (for cross-checks).
+
+        networkx is an optional dependency (the classifier does not need it): without it this
+        raises :class:`~crowdsense.errors.InputError` saying to ``pip install networkx``.
+        """
+        try:
+            import networkx as nx
+        except ImportError:
+            raise InputError("to_networkx needs networkx, which is not installed: pip install networkx") \
+                from None
 
         g = nx.Graph()
         g.add_nodes_from(range(self.n_nodes))
@@ -477,7 +485,14 @@ def from_edges(edges: Iterable[tuple[Hashable, Hashable]], *, nodes: Iterable[Ha
 
 
 def from_networkx(graph: Any, *, directed: DirectedPolicy = "reject") -> Graph:
-    """Convert a networkx graph; a ``DiGraph`` follows the ``directed`` policy like a file."""
+    """Convert a networkx graph; a ``DiGraph`` follows the ``directed`` policy like a file.
+
+    networkx itself is not imported (it is an optional dependency, ``pip install networkx``):
+    ``graph`` is read through its methods (``nodes``, ``edges``, ``is_directed``...).
+    """
+    if not _is_networkx_graph(graph):
+        raise InputError(f"graph must be a networkx graph (networkx is optional: pip install networkx), "
+                         f"got {type(graph).__name__}")
     source = f"<networkx {type(graph).__name__} with {graph.number_of_nodes()} nodes>"
     if graph.is_multigraph():
         raise GraphInputError(f"{source} is a multigraph; PMCB needs a simple graph")
@@ -490,6 +505,11 @@ def from_networkx(graph: Any, *, directed: DirectedPolicy = "reject") -> Graph:
         declared = "networkx DiGraph"
     return _build(list(graph.nodes), *_positions(graph), source=source, directed="symmetrize",
                   declared_directed=declared)
+
+
+def _is_networkx_graph(graph: Any) -> bool:
+    return all(hasattr(graph, name) for name in ("is_directed", "is_multigraph", "nodes", "edges",
+                                                  "number_of_nodes", "number_of_edges"))
 
 
 def _positions(graph: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -507,6 +527,6 @@ def as_graph(graph: Any, *, directed: DirectedPolicy = "reject") -> Graph:
         return graph
     if isinstance(graph, (str, Path)):
         return load_edge_list(graph, directed=directed)
-    if hasattr(graph, "is_directed") and hasattr(graph, "edges"):
+    if _is_networkx_graph(graph):
         return from_networkx(graph, directed=directed)
     raise InputError(f"graph must be a Graph, a networkx graph or an edge-list path, got {type(graph).__name__}")

@@ -171,6 +171,17 @@ def _check_allocation(value: object) -> str:
     return str(value)
 
 
+def _scenario(n_receivers: object, n_categories: object, model: CollusionModel,
+              allocation: object) -> tuple[int, np.ndarray, str]:
+    """The checked inputs every estimate starts from: ``N``, the per-category leak table, the allocation.
+
+    The table is :meth:`CollusionModel.receiver_distribution` of the ``T`` categories (one row each).
+    """
+    n = _check_receivers(n_receivers)
+    t = _check_categories(n_categories, model)
+    return n, model.receiver_distribution(t), _check_allocation(allocation)
+
+
 def _level_index(degree: object, model: CollusionModel) -> int:
     if not isinstance(degree, bool) and isinstance(degree, numbers.Real) and math.isfinite(float(degree)):
         for k, level in enumerate(model.degree_levels):
@@ -352,11 +363,8 @@ def reconstruction_probability(
     float
         The probability, in [0, 1].
     """
-    n = _check_receivers(n_receivers)
-    t = _check_categories(n_categories, model)
+    n, table, alloc = _scenario(n_receivers, n_categories, model, allocation)
     delta = _check_min_degree(min_degree)
-    alloc = _check_allocation(allocation)
-    table = model.receiver_distribution(t)
     at_least = np.asarray(model.degree_levels) >= delta - _TOL
     r = table[:, 1:][:, at_least].sum(axis=1)
     return _all_categories_hit(r, n, alloc)
@@ -376,10 +384,7 @@ def reconstructed_degree_distribution(
     ndarray of shape (K + 1,)
         ``P(min_c L_c = 0), P(= d_1), ..., P(= d_K)``; sums to 1.
     """
-    n = _check_receivers(n_receivers)
-    t = _check_categories(n_categories, model)
-    alloc = _check_allocation(allocation)
-    table = model.receiver_distribution(t)
+    n, table, alloc = _scenario(n_receivers, n_categories, model, allocation)
     # survival[k] = P(min L >= d_k) for k = 1..K, from per-receiver tails P(D >= d_k)
     tails = np.cumsum(table[:, ::-1], axis=1)[:, ::-1][:, 1:]
     survival = np.array([_all_categories_hit(tails[:, k], n, alloc) for k in range(tails.shape[1])])
@@ -417,11 +422,8 @@ def degree_leak_probability(
     float
         The probability, in [0, 1].
     """
-    n = _check_receivers(n_receivers)
-    t = _check_categories(n_categories, model)
-    alloc = _check_allocation(allocation)
-    k = _level_index(degree, model)
-    r = model.receiver_distribution(t)[:, 1 + k]
+    n, table, alloc = _scenario(n_receivers, n_categories, model, allocation)
+    r = table[:, 1 + _level_index(degree, model)]
     return _all_categories_hit(r, n, alloc)
 
 
@@ -509,12 +511,10 @@ def monte_carlo(
     -------
     MonteCarloEstimate
     """
-    n = _check_receivers(n_receivers)
-    t = _check_categories(n_categories, model)
-    alloc = _check_allocation(allocation)
+    n, table, alloc = _scenario(n_receivers, n_categories, model, allocation)
+    t = table.shape[0]
     trials = _check_positive_int(n_trials, "n_trials")
     rng = _check_random_state(random_state)
-    table = model.receiver_distribution(t)
     n_levels = table.shape[1]  # K + 1 including "no leak"
     cdf = np.cumsum(table, axis=1)
     cdf[:, -1] = 1.0

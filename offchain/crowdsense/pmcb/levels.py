@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from crowdsense.errors import InputError
+from crowdsense.pmcb.features import FEATURE_NAMES, as_feature_matrix
 
 __all__ = [
     "INFLUENCE_VARIANTS",
@@ -80,19 +81,6 @@ class LevelAssignment:
     influence: str
 
 
-def _feature_matrix(features: Any) -> np.ndarray:
-    x = features.matrix() if hasattr(features, "matrix") else features
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"features must be a numeric n x 4 array <D, BC, Lc, I_f>: {exc}") from None
-    if x.ndim != 2 or x.shape[1] != 4 or x.shape[0] < 1:
-        raise InputError(f"features must be an n x 4 array <D, BC, Lc, I_f>, got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise InputError("features must be finite, got NaN or infinite values")
-    return x
-
-
 def _labels(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     lab = np.asarray(labels)
     if lab.shape != (n,) or not np.issubdtype(lab.dtype, np.integer):
@@ -118,7 +106,7 @@ def cluster_influence(features: Any, labels: Any, *, influence: Influence = "pap
     """
     if influence not in INFLUENCE_VARIANTS:
         raise InputError(f"influence must be one of {INFLUENCE_VARIANTS}, got {influence!r}")
-    x = _feature_matrix(features)
+    x = as_feature_matrix(features, len(FEATURE_NAMES))
     _, dense = _labels(labels, x.shape[0])
     if influence == "normalized":
         low, high = x.min(axis=0), x.max(axis=0)
@@ -149,7 +137,7 @@ def assign_levels(features: Any, labels: Any, *, influence: Influence = "paper")
     -------
     LevelAssignment
     """
-    x = _feature_matrix(features)
+    x = as_feature_matrix(features, len(FEATURE_NAMES))
     uniq, dense = _labels(labels, x.shape[0])
     terms = cluster_influence(x, dense, influence=influence)
     t = uniq.size

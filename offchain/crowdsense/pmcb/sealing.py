@@ -19,7 +19,7 @@ Scheme (see also :mod:`crowdsense.pmcb.tasks`):
        AAD    = subtask hash(32) || claimant address(20)
 
    Only the holder of the claimant's private key can derive ``key``; anybody else gets a
-   GCM tag failure (:class:`~crowdsense.chain.errors.DecryptionError`).
+   GCM tag failure (:class:`~crowdsense.errors.DecryptionError`).
 
 GCM is not key-committing; the claimant trusts the releaser's key anyway (the releaser wrote
 the description), and the on-chain hash fixes the blob it receives.
@@ -34,8 +34,7 @@ from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 
-from crowdsense.chain.errors import DecryptionError
-from crowdsense.errors import InputError
+from crowdsense.errors import DecryptionError, InputError
 
 __all__ = [
     "KEY_SIZE",

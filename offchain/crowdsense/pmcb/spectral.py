@@ -48,7 +48,7 @@ Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
    solution is given by the eigenvectors of the T smallest eigenvalues of
    M^{-1/2} L M^{-1/2} (u = M^{1/2} h).
 7. **k-means** on the rows of H (one row per point, weighted by its node count), T clusters,
-   ``n_init`` restarts, seeded.
+   ``n_init`` restarts, seeded (:func:`crowdsense.pmcb.kmeans.kmeans`).
 
 The paper's step "y_i = x_i / sqrt(N_i)" is ambiguous (N_i is not defined there); the
 eigenvectors used here satisfy the constraint the paper states (Y^T Y = I for unit weights),
@@ -78,6 +78,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from crowdsense.errors import CrowdsenseError, InputError
+from crowdsense.pmcb.features import as_feature_matrix
+from crowdsense.pmcb.kmeans import kmeans
 
 __all__ = [
     "DECIMALS",
@@ -197,19 +199,6 @@ class SpectralPartition:
 # ---------------------------------------------------------------------------- validation
 
 
-def _as_matrix(features: Any) -> np.ndarray:
-    x = features.matrix() if hasattr(features, "matrix") else features
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"features must be a numeric n x d array, got {type(features).__name__}: {exc}") from None
-    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-        raise InputError(f"features must be a non-empty n x d array, got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise InputError("features must be finite, got NaN or infinite values")
-    return x
-
-
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InputError(f"{name} must be an int, got {value!r}")
@@ -234,7 +223,7 @@ def _check_sigma(sigma: Any) -> None:
 
 def standardize(features: Any) -> np.ndarray:
     """Columns to mean 0 / std 1 (constant columns to 0), rounded to ``DECIMALS``."""
-    x = _as_matrix(features)
+    x = as_feature_matrix(features)
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std[std == 0] = 1.0
@@ -397,7 +386,7 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
     -------
     SimilarityGraph
     """
-    x = _as_matrix(features)
+    x = as_feature_matrix(features)
     k = _check_int("n_neighbors", n_neighbors, 1)
     _check_sigma(sigma)
     z = standardize(x)
@@ -511,10 +500,7 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     PartitionError
         k-means found fewer than T distinct clusters in the embedding.
     """
-    from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
-
-    x = _as_matrix(features)
+    x = as_feature_matrix(features)
     n = x.shape[0]
     t = _check_int("n_clusters", n_clusters, 2, n)
     _check_int("n_init", n_init, 1)
@@ -536,12 +522,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2)
     vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0]))
     clock = done("eigenvectors", clock)
-    km = KMeans(n_clusters=t, n_init=n_init, random_state=int(seeds[1]))
-    # One thread: k-means on a few thousand rows takes milliseconds, and OpenMP threads on a
-    # busy 2-core machine made it 20x slower (spin-waiting), for identical results.
-    with warnings.catch_warnings(), threadpool_limits(limits=1 if sim.n_points < 50_000 else None):
-        warnings.simplefilter("ignore", category=Warning)  # "fewer distinct clusters" is checked below
-        point_labels = km.fit_predict(h, sample_weight=sim.multiplicity.astype(np.float64))
+    point_labels = kmeans(h, t, sample_weight=sim.multiplicity.astype(np.float64), n_init=n_init,
+                          random_state=int(seeds[1])).labels
     node_labels = point_labels[sim.point_of_node]
     done("k-means", clock)
     found = np.unique(node_labels).size

@@ -4,7 +4,7 @@ Decomposition
 -------------
 A releaser describes a task by a title and its *parts*, each with a sensitivity. PMCB sorts
 the parts by sensitivity and gives more sensitive parts higher levels, because higher levels
-hold the more influential, better-trusted receivers (DESIGN.md section 4: "higher influence
+hold the more influential, better-trusted receivers (docs/design.md, section 4: "higher influence
 = higher security level"). With ``m`` distinct sensitivity values ranked ``r = 0..m-1``
 (dense ranking: equal sensitivities share a rank and so a level) and ``T`` levels:
 
@@ -50,6 +50,7 @@ from eth_utils import keccak
 
 from crowdsense.pmcb import sealing as crypto
 from crowdsense.errors import InputError
+from crowdsense.jsonfile import read_json_file
 
 __all__ = [
     "MAX_SUBTASKS",
@@ -209,12 +210,7 @@ def decompose(title: str, parts: Sequence[str | Mapping[str, Any] | TaskPart], *
 def load_task_file(path: str | Path) -> tuple[str, list[Any]]:
     """Read ``{"title" (or "description"): str, "parts": [...]}`` from a JSON file."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"task file {path} not found") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"task file {path} is not valid JSON: {exc}") from None
+    raw = read_json_file(path, "task file")
     if not isinstance(raw, dict):
         raise InputError(f"task file {path} must hold a JSON object, got {type(raw).__name__}")
     title = raw.get("title", raw.get("description"))

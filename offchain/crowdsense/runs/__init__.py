@@ -28,40 +28,14 @@ Example (a local Anvil with the contracts deployed)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from crowdsense._lazy import lazy_exports
 
 _EXPORTS = {
-    "ChainBitBoard": "crowdsense.chain.boards",
-    "ChainBlindingBoard": "crowdsense.chain.boards",
-    "JournalSecretStore": "crowdsense.chain.boards",
-    "UnjournaledOpeningError": "crowdsense.chain.boards",
-    "CTBC_FAULTS": "crowdsense.runs.ctbc_round",
-    "CTBCRoundResult": "crowdsense.runs.ctbc_round",
-    "run_ctbc_round": "crowdsense.runs.ctbc_round",
-    "PDC_FAULTS": "crowdsense.runs.pdc_round",
-    "PDCRoundResult": "crowdsense.runs.pdc_round",
-    "run_pdc_round": "crowdsense.runs.pdc_round",
-    "CityScenario": "crowdsense.runs.scenario",
-    "city_scenario": "crowdsense.runs.scenario",
-    "ctbc_setup": "crowdsense.runs.scenario",
-    "pdc_setup": "crowdsense.runs.scenario",
-    "to_grid": "crowdsense.runs.scenario",
-    "TxLog": "crowdsense.chain.txlog",
-    "TxRecord": "crowdsense.chain.txlog",
-    "send_unchecked": "crowdsense.chain.txlog",
+    "crowdsense.chain.boards": ("ChainCommitmentBoard", "JournalSecretStore", "UnjournaledOpeningError"),
+    "crowdsense.runs.ctbc_round": ("CTBC_FAULTS", "CTBCRoundResult", "run_ctbc_round"),
+    "crowdsense.runs.pdc_round": ("PDC_FAULTS", "PDCRoundResult", "run_pdc_round"),
+    "crowdsense.runs.scenario": ("CityScenario", "city_scenario", "ctbc_setup", "pdc_setup", "to_grid"),
+    "crowdsense.chain.txlog": ("TxLog", "send_unchecked"),
+    "crowdsense.chain.txsend": ("TxRecord",),
 }
-
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'crowdsense.runs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__all__, __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -1,4 +1,4 @@
-"""One CTBC round against a real chain (LDPF section 4.2, DESIGN section 6, popular regions).
+"""One CTBC round against a real chain (LDPF section 4.2, docs/design.md section 6, popular regions).
 
 The parties and the order of events are those of :mod:`crowdsense.ldpf.ctbc.protocol`; only the board
 is the chain and the secret store the client journal (:mod:`crowdsense.chain.boards`):
@@ -31,7 +31,7 @@ on one chain, so rounds sharing a journal never collide.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +49,12 @@ from crowdsense.ldpf.ctbc.payload import decode_ud, from_fixed, to_fixed
 from crowdsense.ldpf.ctbc.protocol import CTBCUser, Reveal, Upload, select_users, ud_payloads
 from crowdsense.ldpf.ctbc.transform import RigidTransform, draw_transform
 from crowdsense.errors import CrowdsenseError, InputError
-from crowdsense.runs._parallel import check_workers, thread_map
-from crowdsense.chain.boards import ChainBitBoard, JournalSecretStore
+from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
 from crowdsense.chain.txlog import TxLog, TxRecord
+from crowdsense.runs._parallel import check_workers, thread_map
+from crowdsense.runs._round import (Progress, StageClock, check_faults, check_signers, own_transactions,
+                                    progress_counter)
+from crowdsense.runs.report import gas_table
 
 __all__ = ["CTBC_FAULTS", "CTBCRoundResult", "run_ctbc_round"]
 
@@ -107,16 +110,10 @@ class CTBCRoundResult:
         return tuple(int(self.uploaded[u]) for u in self.selection.failed)
 
     def _blocks(self, kind: str) -> dict[str, int]:
-        return {r.subject: r.block for r in self.transactions if r.kind == kind and r.ok}
+        return {r.subject: r.block_number for r in self.transactions if r.kind == kind and r.ok}
 
     def summary(self) -> dict[str, Any]:
         """Public facts of the round (no coordinates): counts, case, selection, drift, gas, timings."""
-        gas: dict[str, dict[str, int]] = {}
-        for r in self.transactions:
-            row = gas.setdefault(r.kind, {"count": 0, "reverted": 0, "gas": 0})
-            row["count"] += 1
-            row["reverted"] += 0 if r.ok else 1
-            row["gas"] += r.gas_used
         return {
             "epoch": self.epoch,
             "k": self.k,
@@ -133,7 +130,7 @@ class CTBCRoundResult:
                        for i in self.failed],
             "asked": self.selection.n_asked,
             "drift": self.drift.as_dict(),
-            "transactions": gas,
+            "transactions": gas_table((r.kind, r.ok, r.gas_used) for r in self.transactions),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
@@ -177,15 +174,115 @@ class CTBCRoundResult:
         }
 
 
-def _check_faults(faults: Mapping[int, str] | None, n: int) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for user, fault in dict(faults or {}).items():
-        if isinstance(user, bool) or not isinstance(user, (int, np.integer)) or not 0 <= user < n:
-            raise InputError(f"fault keys must be user indices in [0, {n}), got {user!r}")
-        if fault not in CTBC_FAULTS:
-            raise InputError(f"faults must be one of {CTBC_FAULTS}, got {fault!r} for user {user}")
-        out[int(user)] = fault
-    return out
+def _check_inputs(positions: object, k: int, task: Task, asked_faults: Sequence[str]) -> np.ndarray:
+    """The positions as an (n, 2) float array, once k, the task and the asked faults are checked."""
+    p = np.asarray(positions, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] < 2:
+        raise InputError(f"positions must have shape (n, 2) with n >= 2, got {p.shape}")
+    n = p.shape[0]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
+        raise InputError(f"k must be an int in [2, {n}] (the number of users), got {k!r}")
+    if not isinstance(task, Task):
+        raise InputError(f"task must be a Task, got {type(task).__name__}")
+    bad = [f for f in asked_faults if f not in CTBC_FAULTS]
+    if bad:
+        raise InputError(f"asked_faults must be among {CTBC_FAULTS}, got {bad}")
+    return p
+
+
+@dataclass(eq=False)
+class _CTBCRound:
+    """One CTBC round under way: the edge's output, the users, and what each step has left.
+
+    ``uploads`` and ``uploaded`` grow as users commit (``uploaded[u]`` is the user of upload u);
+    ``faults`` grows as the platform asks users listed in ``asked_faults`` to reveal.
+    """
+
+    k: int
+    task: Task
+    positions: np.ndarray
+    transform: RigidTransform
+    transformed: np.ndarray
+    grouping: Grouping
+    task_t: Task
+    log: TxLog
+    board: ChainCommitmentBoard
+    accounts: tuple[str, ...]
+    users: list[CTBCUser]
+    faults: dict[int, str]
+    asked_faults: list[str]
+    workers: int
+    progress: Progress | None
+    clock: StageClock
+    uploads: list[Upload] = field(default_factory=list)
+    uploaded: list[int] = field(default_factory=list)
+    commit_failures: dict[int, str] = field(default_factory=dict)
+    asked: int = 0
+
+    @property
+    def epoch(self) -> int:
+        return self.transform.epoch
+
+    def commit(self) -> None:
+        """Step 2: every user commits to its group's UD on chain (the opening journaled first)."""
+        payloads = ud_payloads(self.grouping, epoch=self.epoch)
+        labels = self.grouping.labels.tolist()
+        n = len(self.users)
+        results = thread_map(lambda i: self.users[i].commit(epoch=self.epoch, payload=payloads[labels[i]]),
+                             list(range(n)), workers=self.workers,
+                             progress=progress_counter(self.progress, "commit", n))
+        for i, res in enumerate(results):
+            if isinstance(res, CrowdsenseError):
+                self.commit_failures[i] = str(res)
+                continue
+            self.uploads.append(Upload(len(self.uploads), self.accounts[i], payloads[labels[i]], res))
+            self.uploaded.append(i)
+        self.clock.lap("commit")
+
+    def _reveal(self, upload: Upload) -> Reveal | None:
+        """Called by the platform for each user it asks, in order; plays the user's fault if any."""
+        i = self.uploaded[upload.user]
+        self.asked += 1
+        if self.progress is not None:
+            self.progress("reveal", self.asked, self.task.n_required)
+        if self.asked <= len(self.asked_faults):
+            self.faults[i] = self.asked_faults[self.asked - 1]
+        fault = self.faults.get(i)
+        if fault == "absent":
+            return None
+        user = self.users[i]
+        if fault == "tamper":
+            opening = user.opening(epoch=self.epoch)
+            assert opening is not None
+            forged = bytearray(opening.payload)
+            forged[-1] ^= 1  # claim a centre one micrometre away: the chain must refuse it
+            self.board.reveal_bit(opening.commitment, opening.r2, bytes(forged), sender=user.sender)
+            return Reveal(opening.commitment, opening.r2, bytes(forged))
+        return user.reveal(epoch=self.epoch)
+
+    def match_and_reveal(self, min_age: int, rng: np.random.Generator) -> tuple[Selection, Candidates]:
+        """Steps 3-4: the platform matches and asks users to reveal on chain, replacing failures."""
+        if min_age:
+            time.sleep(min_age)  # openings are accepted from minAge seconds after the commit
+        selection, candidates = select_users(tuple(self.uploads), self.task_t, k=self.k, board=self.board,
+                                             reveal=self._reveal, epoch=self.epoch, random_state=rng)
+        self.clock.lap("match+reveal")
+        return selection, candidates
+
+    def result(self, selection: Selection, candidates: Candidates) -> CTBCRoundResult:
+        uploads = tuple(self.uploads)
+        uploaded = np.asarray(self.uploaded, dtype=np.int64)
+        matched = [decode_ud(uploads[u].payload) for u in selection.users.tolist()]
+        centres = from_fixed(np.array([(r.x, r.y) for r in matched], dtype=np.int64).reshape(-1, 2))
+        openings = {i: user.opening(epoch=self.epoch) for i, user in enumerate(self.users)}
+        return CTBCRoundResult(
+            epoch=self.epoch, k=self.k, task=self.task, task_transformed=self.task_t, accounts=self.accounts,
+            positions=self.positions, transformed=self.transformed, grouping=self.grouping, uploads=uploads,
+            uploaded=uploaded, commit_failures=self.commit_failures, candidates=candidates, selection=selection,
+            faults=self.faults, drift=drift_degree(self.transformed[uploaded[selection.users]], centres),
+            transactions=own_transactions(self.log, self.accounts), timings=self.clock.with_total(),
+            transform=self.transform, r2={i: o.r2 for i, o in openings.items() if o is not None},
+        )
 
 
 def run_ctbc_round(
@@ -203,7 +300,7 @@ def run_ctbc_round(
     workers: int = 8,
     log: TxLog | None = None,
     receipt_timeout: float = 120.0,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> CTBCRoundResult:
     """Run one CTBC round on the chain of ``conn`` (see the module docstring for the steps).
 
@@ -246,120 +343,30 @@ def run_ctbc_round(
     SelectionShortfallError
         Too many selected users failed to reveal.
     """
-    p = np.asarray(positions, dtype=np.float64)
-    if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] < 2:
-        raise InputError(f"positions must have shape (n, 2) with n >= 2, got {p.shape}")
-    n = p.shape[0]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
-        raise InputError(f"k must be an int in [2, {n}] (the number of users), got {k!r}")
-    if not isinstance(task, Task):
-        raise InputError(f"task must be a Task, got {type(task).__name__}")
-    signers = list(signers)
-    if len(signers) != n:
-        raise InputError(f"need one signer per user ({n}), got {len(signers)}")
-    if len({s.address.lower() for s in signers}) != n:
-        raise InputError("the users' signers must be distinct accounts")
-    faults = _check_faults(faults, n)
-    asked_faults = list(asked_faults)
-    bad = [f for f in asked_faults if f not in CTBC_FAULTS]
-    if bad:
-        raise InputError(f"asked_faults must be among {CTBC_FAULTS}, got {bad}")
+    p = _check_inputs(positions, k, task, asked_faults)
+    signers = check_signers(signers, p.shape[0], "user")
+    faults = check_faults(faults, p.shape[0], CTBC_FAULTS, "user")
     workers = check_workers(workers)
-    rng = np.random.default_rng(random_state)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    clock = StageClock()
 
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        clock = now
-
-    # 1. edge: parameters, transform, groups, UD payloads
+    # 1. edge: parameters, transform, groups (the UD payloads are made as users commit)
     if transform is None:
         transform = draw_transform(int(conn.w3.eth.block_number) + 1)
-    epoch = transform.epoch
     transformed = transform.forward(p)
     grouping = k_anonymity_groups(transformed, k=int(k))
-    payloads = ud_payloads(grouping, epoch=epoch)
     task_t = transform.forward_task(task)
     rank_candidates(grouping.centres, grouping.labels, task_t)  # enough users in the region? before any gas
-    lap("transform+groups")
+    clock.lap("transform+groups")
 
-    # 2. users commit (opening journaled first, by CTBCUser through JournalSecretStore)
     log = TxLog() if log is None else log
-    board = ChainBitBoard(conn, log=log, receipt_timeout=receipt_timeout)
+    board = ChainCommitmentBoard(conn, log=log, receipt_timeout=receipt_timeout)
     store = JournalSecretStore(journal, conn)
     accounts = tuple(board.add_party(s, journal) for s in signers)
     # the store key is ctbc/bit/<epoch>/<account>: unique even when rounds share one journal
-    users = [CTBCUser(accounts[i], sender=accounts[i], board=board, store=store) for i in range(n)]
-    labels = grouping.labels.tolist()
-    done = [0]
-
-    def tick(_: int) -> None:
-        done[0] += 1
-        if progress is not None:
-            progress("commit", done[0], n)
-
-    results = thread_map(lambda i: users[i].commit(epoch=epoch, payload=payloads[labels[i]]), list(range(n)),
-                         workers=workers, progress=tick)
-    uploads: list[Upload] = []
-    uploaded: list[int] = []
-    commit_failures: dict[int, str] = {}
-    for i, res in enumerate(results):
-        if isinstance(res, CrowdsenseError):
-            commit_failures[i] = str(res)
-            continue
-        uploads.append(Upload(len(uploads), accounts[i], payloads[labels[i]], res))
-        uploaded.append(i)
-    lap("commit")
-    min_age = CommitmentVerifierClient(conn).age_window[0]
-    if min_age:
-        time.sleep(min_age)  # openings are accepted from minAge seconds after the commit
-
-    # 3-4. platform matches; selected users reveal on chain; failures are replaced
-    asked = [0]
-
-    def reveal(upload: Upload) -> Reveal | None:
-        i = uploaded[upload.user]
-        asked[0] += 1
-        if progress is not None:
-            progress("reveal", asked[0], task.n_required)
-        if asked[0] <= len(asked_faults):
-            faults[i] = asked_faults[asked[0] - 1]
-        fault = faults.get(i)
-        if fault == "absent":
-            return None
-        user = users[i]
-        if fault == "tamper":
-            opening = user.opening(epoch=epoch)
-            assert opening is not None
-            forged = bytearray(opening.payload)
-            forged[-1] ^= 1  # claim a centre one micrometre away: the chain must refuse it
-            board.reveal_bit(opening.commitment, opening.r2, bytes(forged), sender=user.sender)
-            return Reveal(opening.commitment, opening.r2, bytes(forged))
-        return user.reveal(epoch=epoch)
-
-    uploads_t = tuple(uploads)
-    selection, candidates = select_users(uploads_t, task_t, k=int(k), board=board, reveal=reveal, epoch=epoch,
-                                         random_state=rng)
-    lap("match+reveal")
-
-    uploaded_arr = np.asarray(uploaded, dtype=np.int64)
-    matched = [decode_ud(uploads_t[u].payload) for u in selection.users.tolist()]
-    centres = from_fixed(np.array([(r.x, r.y) for r in matched], dtype=np.int64).reshape(-1, 2))
-    drift = drift_degree(transformed[uploaded_arr[selection.users]], centres)
-    r2 = {}
-    for i, user in enumerate(users):
-        opening = user.opening(epoch=epoch)
-        if opening is not None:
-            r2[i] = opening.r2
-    timings["total"] = sum(timings.values())
-    mine = set(accounts)
-    return CTBCRoundResult(
-        epoch=epoch, k=int(k), task=task, task_transformed=task_t, accounts=accounts, positions=p,
-        transformed=transformed, grouping=grouping, uploads=uploads_t, uploaded=uploaded_arr,
-        commit_failures=commit_failures, candidates=candidates, selection=selection, faults=faults, drift=drift,
-        transactions=tuple(r for r in log.records() if r.sender in mine), timings=timings,
-        transform=transform, r2=r2,
-    )
+    users = [CTBCUser(a, sender=a, board=board, store=store) for a in accounts]
+    state = _CTBCRound(int(k), task, p, transform, transformed, grouping, task_t, log, board, accounts, users,
+                       faults, list(asked_faults), workers, progress, clock)
+    state.commit()
+    selection, candidates = state.match_and_reveal(CommitmentVerifierClient(conn).age_window[0],
+                                                   np.random.default_rng(random_state))
+    return state.result(selection, candidates)

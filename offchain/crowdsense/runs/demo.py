@@ -29,6 +29,9 @@ Steps, every one real (a real node, the real contracts, the real classifier, rea
    locations, distances and r values with their reveal blocks) for privacy audits that scan
    the chain for it.
 
+Each step is a function of one :class:`DemoRun`, which holds the options, the connection, the
+simulated parties and what the earlier steps produced; :func:`run_demo` runs them in this order.
+
 Layout of the output folder (default ``out/demo``)::
 
     summary.json   the public summary (what --json prints)
@@ -44,25 +47,45 @@ import json
 import shutil
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from eth_utils import keccak
 from web3 import Web3
 
+from crowdsense.chain.accounts import Signer, dev_signer, require_dev_chain, simulation_signer
+from crowdsense.chain.connection import Connection, DeployResult, connect, deploy_contracts, open_connection
+from crowdsense.chain.deployment import DEFAULT_DIR
+from crowdsense.chain.journal import Journal
+from crowdsense.chain.node import LocalNode
+from crowdsense.chain.registration import fund_dev_accounts
+from crowdsense.chain.registry import Handover, RegistrationReport, ReleasedTask, TaskRegistryClient
+from crowdsense.chain.store import SubtaskStore
+from crowdsense.data import sample_path
 from crowdsense.errors import CrowdsenseError, InputError
+from crowdsense.pmcb.classify import Classification, classify_graph, write_levels_json
+from crowdsense.pmcb.tasks import TaskPlan, decompose, subtask_plaintext
+from crowdsense.runs._parallel import thread_map
+from crowdsense.runs.chain_gas import chain_gas
+from crowdsense.runs.ctbc_round import CTBCRoundResult, run_ctbc_round
+from crowdsense.runs.pdc_round import PDCRoundResult, run_pdc_round
+from crowdsense.runs.refusals import refused_claim, refused_key
+from crowdsense.runs.report import format_summary, write_secret_json
+from crowdsense.runs.scenario import CityScenario, PDCSetup, city_scenario, ctbc_setup, pdc_setup
 
-__all__ = ["DEFAULT_GRAPH", "DemoOptions", "DemoResult", "run_demo", "format_summary"]
+__all__ = ["DEFAULT_GRAPH", "DemoOptions", "DemoResult", "DemoRun", "run_demo", "format_summary",
+           "options_fields"]
 
-_ROOT = Path(__file__).resolve().parents[3]
 #: The bundled social graph (SNAP ego-Facebook, 4039 nodes).
-DEFAULT_GRAPH = _ROOT / "data" / "facebook_combined.txt.gz"
+DEFAULT_GRAPH = sample_path("facebook_combined.txt.gz")
 #: Balance of every simulated account (1 ETH pays for thousands of transactions).
 _SIM_BALANCE = 10**18
+#: Dev accounts (by index) of the three roles of the deployment.
+_ADMIN, _REGISTRAR, _RELEASER = 0, 1, 2
 
 #: Task catalogue: a title and five parts of increasing sensitivity (T parts are picked evenly).
 _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -146,7 +169,7 @@ class DemoResult:
     wall_seconds: float
 
 
-class _Steps:
+class _StepClock:
     """Times each step and reports it (``echo`` gets one line per finished step)."""
 
     def __init__(self, echo: Callable[[str], None] | None) -> None:
@@ -165,6 +188,120 @@ class _Steps:
     def note(self, text: str) -> None:
         if self.echo:
             self.echo(f"[{time.perf_counter() - self.start:6.1f} s]   {text}")
+
+
+#: A claim job: (task index, subtask index, level, node id of the receiver that claims it).
+Job = tuple[int, int, int, str]
+
+
+@dataclass(eq=False, repr=False)
+class DemoRun:
+    """One run of the main job, filled in step by step (each step reads what earlier ones set).
+
+    The fields after ``node`` are set by the step named in their comment; reading one before
+    its step has run is an AttributeError.
+    """
+
+    opts: DemoOptions
+    clock: _StepClock
+    rng: np.random.Generator
+    journals: list[Journal] = field(default_factory=list)
+    node: LocalNode | None = None
+    # node
+    url: str = field(init=False)
+    w3: Web3 = field(init=False)
+    chain_id: int = field(init=False)
+    # deploy
+    deployed: DeployResult = field(init=False)
+    conn: Connection = field(init=False)
+    # classify
+    classification: Classification = field(init=False)
+    classify_warnings: list[str] = field(init=False)
+    levels_path: Path = field(init=False)
+    # register: the receivers (graph node id -> level), their accounts and clients
+    picked: dict[str, int] = field(init=False)
+    signers: dict[str, Signer] = field(init=False)
+    by_level: dict[int, list[str]] = field(init=False)
+    store: SubtaskStore = field(init=False)
+    registration: RegistrationReport = field(init=False)
+    clients: dict[str, TaskRegistryClient] = field(init=False)
+    # release
+    releaser: TaskRegistryClient = field(init=False)
+    released: list[ReleasedTask] = field(init=False)
+    plans: list[TaskPlan] = field(init=False)
+    # claim
+    jobs: list[Job] = field(init=False)
+    handovers: list[Handover] = field(init=False)
+    readings: dict[tuple[int, int], bytes] = field(init=False)
+    # refusals
+    probe: ReleasedTask = field(init=False)
+    probe_plan: TaskPlan = field(init=False)
+    refusals: list[dict[str, Any]] = field(init=False)
+    # ctbc, pdc
+    scenario: CityScenario = field(init=False)
+    ctbc_users: list[Signer] = field(init=False)
+    ctbc: CTBCRoundResult = field(init=False)
+    pdc_setup: PDCSetup = field(init=False)
+    pdc_signers: list[Signer] = field(init=False)
+    pdc: PDCRoundResult = field(init=False)
+    # gas
+    last_block: int = field(init=False)
+    gas: dict[str, dict[str, int]] = field(init=False)
+    n_txs: int = field(init=False)
+
+    @classmethod
+    def start(cls, opts: DemoOptions, echo: Callable[[str], None] | None) -> DemoRun:
+        """A new run writing into ``opts.out``, with an empty ``state/`` folder."""
+        run = cls(opts, _StepClock(echo), np.random.default_rng(opts.seed))
+        run.out.mkdir(parents=True, exist_ok=True)
+        if run.state.exists():
+            shutil.rmtree(run.state)  # a run's journals belong to its chain; the secrets are in audit.json
+        run.state.mkdir(mode=0o700)
+        return run
+
+    @property
+    def out(self) -> Path:
+        return Path(self.opts.out)
+
+    @property
+    def state(self) -> Path:
+        """The simulated parties' journals and the ciphertext store."""
+        return self.out / "state"
+
+    @property
+    def owned(self) -> bool:
+        """Whether the run started its node."""
+        return self.node is not None and self.node.owned
+
+    @property
+    def first_block(self) -> int:
+        return self.deployed.deployment.block_number
+
+    @property
+    def run_id(self) -> str:
+        """Unique per deployment: makes the release ids (idempotency keys) of this run distinct."""
+        return f"{self.chain_id}-{self.first_block}"
+
+    def journal(self, name: str) -> Journal:
+        j = Journal(self.state / f"{name}.sqlite")
+        self.journals.append(j)
+        return j
+
+    def funded(self, prefix: str, count: int) -> list[Signer]:
+        """``count`` simulation accounts ``<prefix>-<i>``, funded on the dev chain."""
+        signers = [simulation_signer(f"{prefix}-{i}") for i in range(count)]
+        fund_dev_accounts(self.w3, [s.address for s in signers], wei=_SIM_BALANCE, chain_id=self.chain_id)
+        return signers
+
+    def close(self) -> None:
+        """Close the journals; stop the node if the run started it and was not asked to keep it."""
+        for j in self.journals:
+            try:
+                j.close()
+            except CrowdsenseError:
+                pass
+        if self.node is not None and self.node.owned and not self.opts.keep_node:
+            self.node.stop()
 
 
 def _task_parts(topic: int, num_levels: int) -> tuple[str, list[dict[str, Any]]]:
@@ -195,72 +332,198 @@ def _pick_receivers(levels_by_node: dict[str, int], t: int, count: int, rng: np.
     return chosen
 
 
-def _refusal(label: str, account: str, outcome: Any, pre_check_error: Exception | None) -> dict[str, Any]:
-    """A JSON row for an on-chain refusal (``outcome`` from send_unchecked)."""
-    err = outcome.error
-    return {
-        "attempt": label,
-        "account": account,
-        "refusedOnChain": outcome.reverted,
-        "error": getattr(err, "solidity_name", type(err).__name__) if err is not None else None,
-        "message": str(err) if err is not None else "accepted (unexpected)",
-        "args": err.to_json()["args"] if err is not None else None,
-        "tx": outcome.record.tx_hash,
-        "block": outcome.record.block,
-        "gasUsed": outcome.record.gas_used,
-        "clientPreCheck": None if pre_check_error is None else
-        getattr(pre_check_error, "solidity_name", type(pre_check_error).__name__),
-    }
+def _raise_first_failure(results: list[Any]) -> None:
+    """Raise the first error :func:`thread_map` returned in place of a result."""
+    failed = [r for r in results if isinstance(r, CrowdsenseError)]
+    if failed:
+        raise failed[0]
 
 
-def _chain_gas(w3: Web3, conn: Any, first: int, last: int) -> tuple[dict[str, dict[str, int]], int]:
-    """Gas per transaction type of the deployment's transactions in blocks first..last, from the chain.
+# ------------------------------------------------------------------------------- steps
 
-    Only transactions that create or call the two contracts of ``conn`` count (a shared node may
-    carry others). Returns ``({type: {count, reverted, gas}}, number of transactions)``; types are
-    ``Contract.function`` (decoded from the call data's selector) or ``deploy Contract``, and
-    reverted transactions form their own type (``... (reverted)``: they stop early and cost less).
-    """
-    contracts = {conn.registry.address.lower(): ("TaskRegistry", conn.registry),
-                 conn.verifier.address.lower(): ("CommitmentVerifier", conn.verifier)}
-    txs: list[Any] = []
-    numbers = list(range(first, last + 1))
-    for start in range(0, len(numbers), 200):
-        with w3.batch_requests() as batch:
-            for b in numbers[start : start + 200]:
-                batch.add(w3.eth.get_block(b, True))
-            for block in batch.execute():
-                txs.extend(block["transactions"])
-    receipts: list[Any] = []
-    for start in range(0, len(txs), 200):
-        with w3.batch_requests() as batch:
-            for tx in txs[start : start + 200]:
-                batch.add(w3.eth.get_transaction_receipt(tx["hash"]))
-            receipts.extend(batch.execute())
-    rows: dict[str, dict[str, int]] = {}
-    counted = 0
-    for tx, receipt in zip(txs, receipts):
-        if tx["to"] is None:
-            created = (receipt.get("contractAddress") or "").lower()
-            if created not in contracts:
-                continue  # someone else's deployment on a shared node
-            kind = f"deploy {contracts[created][0]}"
-        elif tx["to"].lower() in contracts:
-            name, contract = contracts[tx["to"].lower()]
-            try:
-                fn = contract.get_function_by_selector(bytes(tx["input"])[:4])
-                kind = f"{name}.{fn.fn_name}"
-            except ValueError:
-                kind = f"{name}.<unknown>"
+
+def _start_node(run: DemoRun) -> None:
+    """1. Attach to the node (or start Anvil); local development chains only."""
+    opts = run.opts
+    with run.clock("node", "node ready"):
+        if opts.rpc_url:
+            run.url = opts.rpc_url
         else:
-            continue  # not about this deployment
-        counted += 1
-        ok = int(receipt["status"]) == 1
-        row = rows.setdefault(kind if ok else f"{kind} (reverted)", {"count": 0, "reverted": 0, "gas": 0})
-        row["count"] += 1
-        row["reverted"] += 0 if ok else 1
-        row["gas"] += int(receipt["gasUsed"])
-    return rows, counted
+            run.node = LocalNode(port=opts.port, attach=True).start()
+            run.url = run.node.url
+        run.w3 = connect(run.url)
+        run.chain_id = int(run.w3.eth.chain_id)
+        require_dev_chain(run.chain_id, "the demo's simulated accounts")
+    run.clock.note(f"{run.url} (chain id {run.chain_id}, {'started Anvil' if run.owned else 'attached'})")
+
+
+def _deploy(run: DemoRun) -> None:
+    """2. Deploy both contracts and write the deployment file."""
+    opts = run.opts
+    with run.clock("deploy", "contracts deployed"):
+        run.deployed = deploy_contracts(run.w3, dev_signer(_ADMIN), opts.levels,
+                                        registrar=dev_signer(_REGISTRAR).address,
+                                        releaser=dev_signer(_RELEASER).address,
+                                        directory=Path(opts.deployments_dir) if opts.deployments_dir else DEFAULT_DIR)
+        run.conn = open_connection(run.url, run.deployed.path)
+    run.clock.note(f"TaskRegistry {run.conn.registry_address}, CommitmentVerifier {run.conn.verifier_address}, "
+                   f"file {run.deployed.path}")
+
+
+def _classify(run: DemoRun) -> None:
+    """3. Classify the graph into T levels and write ``levels.json``."""
+    opts = run.opts
+    with run.clock("classify", f"classified {Path(opts.graph).name} into T = {opts.levels} levels"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run.classification = classify_graph(opts.graph, n_levels=opts.levels, random_state=opts.seed,
+                                                betweenness=opts.betweenness)
+        run.levels_path = write_levels_json(run.classification, run.out / "levels.json")
+    run.classify_warnings = [str(w.message) for w in caught]
+    c = run.classification
+    run.clock.note(f"{c.graph.n_nodes} nodes, {c.graph.n_edges} edges; level sizes {[x.size for x in c.clusters]}")
+
+
+def _register(run: DemoRun) -> None:
+    """4. Draw receivers from every level, fund them and register their levels."""
+    opts = run.opts
+    with run.clock("register", f"registered {opts.receivers} receivers' levels on chain"):
+        run.picked = _pick_receivers(run.classification.levels_by_node(), opts.levels, opts.receivers, run.rng)
+        run.signers = {node_id: simulation_signer(node_id) for node_id in run.picked}
+        fund_dev_accounts(run.w3, [s.address for s in run.signers.values()], wei=_SIM_BALANCE,
+                          chain_id=run.chain_id)
+        run.store = SubtaskStore(run.state / "store")
+        registrar = TaskRegistryClient(run.conn, dev_signer(_REGISTRAR), journal=run.journal("registrar"))
+        run.registration = registrar.register_levels({run.signers[n].address: lvl for n, lvl in run.picked.items()})
+    run.by_level = {lvl: [] for lvl in range(1, opts.levels + 1)}
+    for node_id, lvl in run.picked.items():
+        run.by_level[lvl].append(node_id)
+    journal = run.journal("receivers")
+    run.clients = {node_id: TaskRegistryClient(run.conn, run.signers[node_id], journal=journal, store=run.store)
+                   for node_id in run.picked}
+
+
+def _release(run: DemoRun) -> None:
+    """5. Release the tasks, each decomposed into T subtasks encrypted off chain."""
+    opts = run.opts
+    run.releaser = TaskRegistryClient(run.conn, dev_signer(_RELEASER), journal=run.journal("releaser"),
+                                      store=run.store)
+    run.released, run.plans = [], []
+    with run.clock("release", f"released {opts.tasks} tasks of {opts.levels} subtasks each"):
+        for i in range(opts.tasks):
+            title, parts = _task_parts(i, opts.levels)
+            plan = decompose(f"{title} #{i + 1}", parts, num_levels=opts.levels)
+            run.plans.append(plan)
+            run.released.append(run.releaser.release_task(plan, release_id=f"demo-{run.run_id}-{i}"))
+
+
+def _claim(run: DemoRun) -> None:
+    """6a. A receiver of its level claims every subtask; the releaser hands the keys over."""
+    run.jobs = []
+    for ti, task in enumerate(run.released):
+        for index, lvl in enumerate(task.levels):
+            pool = run.by_level[lvl]
+            run.jobs.append((ti, index, lvl, pool[ti % len(pool)]))
+    with run.clock("claim", f"{len(run.jobs)} subtasks claimed by receivers of their level"):
+        _raise_first_failure(thread_map(lambda job: run.clients[job[3]].claim(run.released[job[0]].task_id, job[1]),
+                                        run.jobs, workers=run.opts.workers))
+        run.handovers = run.releaser.hand_over_keys([t.task_id for t in run.released])
+    run.readings = {}
+    for ti, index, _, node_id in run.jobs:
+        run.readings[(ti, index)] = json.dumps(
+            {"task": run.released[ti].task_id, "index": index, "node": node_id,
+             "reading": round(float(run.rng.normal(50, 10)), 2)}, sort_keys=True).encode()
+
+
+def _submit(run: DemoRun) -> None:
+    """6b. Each claimant fetches, decrypts and checks its subtask, then submits a data hash."""
+    def fetch_and_submit(job: Job) -> Any:
+        ti, index, _, node_id = job
+        task_id = run.released[ti].task_id
+        got = run.clients[node_id].fetch_subtask(task_id, index)
+        if got.text != run.plans[ti].subtasks[index].text:
+            raise InputError(f"subtask {index} of task {task_id} decrypted to unexpected text")
+        return run.clients[node_id].submit_data(task_id, index, data=run.readings[(ti, index)])
+
+    with run.clock("submit", f"{len(run.jobs)} subtasks fetched, decrypted, checked and answered with a data hash"):
+        _raise_first_failure(thread_map(fetch_and_submit, run.jobs, workers=run.opts.workers))
+
+
+def _refuse(run: DemoRun) -> None:
+    """7. Claims the chain refuses (second claim, cross-level, closed task), and a foreign key."""
+    level1 = run.by_level[1]
+    other = next((n for lvl in range(2, run.opts.levels + 1) for n in run.by_level[lvl]), None)
+    a = level1[0]
+    with run.clock("refusals", "refusals demonstrated on chain"):
+        run.probe_plan = decompose("Refusal probe: two parts of level 1",
+                                   [{"text": "outdoor reading A (level 1)", "level": 1},
+                                    {"text": "outdoor reading B (level 1)", "level": 1}], num_levels=run.opts.levels)
+        run.probe = run.releaser.release_task(run.probe_plan, release_id=f"demo-{run.run_id}-probe")
+        task_id = run.probe.task_id
+        run.clients[a].claim(task_id, 0)
+        run.refusals = [refused_claim(run.conn, run.clients[a], task_id, 1, f"second claim in task {task_id} "
+                                      "(level-1 receiver already holds subtask 0, claims subtask 1)")]
+        if other is not None:
+            run.refusals.append(refused_claim(run.conn, run.clients[other], task_id, 1,
+                                              f"cross-level claim (level-{run.picked[other]} receiver claims "
+                                              f"the level-1 subtask 1 of task {task_id})"))
+        run.releaser.hand_over_keys([task_id])
+        run.releaser.close_task(task_id)
+        late = level1[1] if len(level1) > 1 else other or a
+        run.refusals.append(refused_claim(run.conn, run.clients[late], task_id, 1,
+                                          f"claim in closed task {task_id}"))
+        intruder = other or (level1[1] if len(level1) > 1 else None)
+        if intruder is not None:
+            run.refusals.append(refused_key(run.store, run.probe.subtask_hashes[0], run.signers[a].address,
+                                            run.signers[intruder], f"non-claimant opens the key of subtask 0 "
+                                            f"of task {task_id} (off chain)"))
+    for r in run.refusals:
+        run.clock.note(f"{r['attempt']}: {r['error']}: {r['message']}")
+
+
+def _ctbc_round(run: DemoRun) -> None:
+    """8a. One CTBC round in a popular region of the synthetic city."""
+    opts = run.opts
+    run.scenario = city_scenario(population=max(1000, 6 * opts.ctbc_users), random_state=opts.seed)
+    with run.clock("ctbc", "CTBC round in a popular region"):
+        setup = ctbc_setup(run.scenario, users=opts.ctbc_users, n_required=opts.n, k=opts.k,
+                           spare=2 if opts.faults else 0, random_state=opts.seed + 1)
+        run.ctbc_users = run.funded("ctbc-user", opts.ctbc_users)
+        run.ctbc = run_ctbc_round(run.conn, setup.positions, setup.task, k=opts.k, signers=run.ctbc_users,
+                                  journal=run.journal("ctbc-users"),
+                                  asked_faults=("absent", "tamper") if opts.faults else (),
+                                  random_state=opts.seed, workers=opts.workers)
+
+
+def _pdc_round(run: DemoRun) -> None:
+    """8b. One PDC round in a remote region of the synthetic city."""
+    opts = run.opts
+    with run.clock("pdc", f"PDC round in a remote region ({opts.key_bits}-bit Paillier)"):
+        setup = run.pdc_setup = pdc_setup(run.scenario, receivers=opts.pdc_receivers, grid=opts.grid,
+                                          random_state=opts.seed + 2)
+        run.pdc_signers = run.funded("pdc-receiver", opts.pdc_receivers)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a weak key is reported in the summary
+            run.pdc = run_pdc_round(run.conn, setup.locations, setup.centre, grid=opts.grid, n_select=opts.pdc_n,
+                                    signers=run.pdc_signers, journal=run.journal("pdc-receivers"),
+                                    key_bits=opts.key_bits, allow_insecure=opts.allow_insecure_key,
+                                    faults={0: "liar"} if opts.faults and opts.pdc_receivers > 1 else {},
+                                    random_state=opts.seed, workers=opts.workers, positions=setup.positions,
+                                    centre_position=setup.centre_position)
+
+
+def _read_gas(run: DemoRun) -> None:
+    """9a. Gas per transaction type, read back from the chain."""
+    run.last_block = int(run.w3.eth.block_number)
+    with run.clock("gas", "gas per transaction type read back from the chain"):
+        run.gas, run.n_txs = chain_gas(run.w3, run.conn, run.first_block, run.last_block)
+
+
+#: The steps of :func:`run_demo`, in order (module docstring).
+_STEPS: tuple[Callable[[DemoRun], None], ...] = (
+    _start_node, _deploy, _classify, _register, _release, _claim, _submit, _refuse, _ctbc_round, _pdc_round,
+    _read_gas,
+)
 
 
 def run_demo(options: DemoOptions | None = None, *, echo: Callable[[str], None] | None = None) -> DemoResult:
@@ -275,286 +538,61 @@ def run_demo(options: DemoOptions | None = None, *, echo: Callable[[str], None] 
     CrowdsenseError
         Any step failing (node, transactions, protocols), with a one-line message.
     """
-    from crowdsense.chain.accounts import dev_signer, require_dev_chain, simulation_signer
-    from crowdsense.chain.connection import connect, deploy_contracts, open_connection
-    from crowdsense.chain.errors import ContractRevertError, DecryptionError
-    from crowdsense.chain.journal import Journal
-    from crowdsense.chain.registration import fund_dev_accounts
-    from crowdsense.chain.registry import TaskRegistryClient
-    from crowdsense.chain.store import SubtaskStore
-    from crowdsense.pmcb.tasks import decompose, open_key, subtask_plaintext
-    from crowdsense.chain.deployment import DEFAULT_DIR
-    from crowdsense.runs._parallel import thread_map
-    from crowdsense.runs.ctbc_round import run_ctbc_round
-    from crowdsense.runs.pdc_round import run_pdc_round
-    from crowdsense.runs.report import write_secret_json
-    from crowdsense.runs.scenario import city_scenario, ctbc_setup, pdc_setup
-    from crowdsense.chain.txlog import send_unchecked
-    from crowdsense.chain.node import LocalNode
-
-    opts = (options or DemoOptions()).validate()
-    steps = _Steps(echo)
-    rng = np.random.default_rng(opts.seed)
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    state = out / "state"
-    if state.exists():
-        shutil.rmtree(state)  # a run's journals belong to its chain; the secrets are in audit.json
-    state.mkdir(mode=0o700)
-    node: LocalNode | None = None
-    summary: dict[str, Any] = {}
-    audit: dict[str, Any] = {}
-    journals: list[Journal] = []
-
-    def journal(name: str) -> Journal:
-        j = Journal(state / f"{name}.sqlite")
-        journals.append(j)
-        return j
-
+    run = DemoRun.start((options or DemoOptions()).validate(), echo)
     try:
-        # 1. node -----------------------------------------------------------------------
-        with steps("node", "node ready"):
-            if opts.rpc_url:
-                url = opts.rpc_url
-            else:
-                node = LocalNode(port=opts.port, attach=True).start()
-                url = node.url
-            w3 = connect(url)
-            chain_id = int(w3.eth.chain_id)
-            require_dev_chain(chain_id, "the demo's simulated accounts")
-        owned = node is not None and node.owned
-        steps.note(f"{url} (chain id {chain_id}, {'started Anvil' if owned else 'attached'})")
-
-        # 2. deploy ---------------------------------------------------------------------
-        admin, registrar_signer, releaser_signer = dev_signer(0), dev_signer(1), dev_signer(2)
-        with steps("deploy", "contracts deployed"):
-            deployed = deploy_contracts(w3, admin, opts.levels, registrar=registrar_signer.address,
-                                        releaser=releaser_signer.address,
-                                        directory=Path(opts.deployments_dir) if opts.deployments_dir else DEFAULT_DIR)
-            conn = open_connection(url, deployed.path)
-        first_block = deployed.deployment.block_number
-        steps.note(f"TaskRegistry {conn.registry_address}, CommitmentVerifier {conn.verifier_address}, "
-                   f"file {deployed.path}")
-
-        # 3. classify -------------------------------------------------------------------
-        from crowdsense.pmcb.classify import classify_graph, write_levels_json
-
-        with steps("classify", f"classified {Path(opts.graph).name} into T = {opts.levels} levels"):
-            with warnings.catch_warnings(record=True) as classify_warnings:
-                warnings.simplefilter("always")
-                classification = classify_graph(opts.graph, n_levels=opts.levels, random_state=opts.seed,
-                                                betweenness=opts.betweenness)
-            levels_path = write_levels_json(classification, out / "levels.json")
-        levels_by_node = classification.levels_by_node()
-        sizes = [c.size for c in classification.clusters]
-        steps.note(f"{classification.graph.n_nodes} nodes, {classification.graph.n_edges} edges; level sizes {sizes}")
-
-        # 4. receivers and registration ----------------------------------------------------
-        with steps("register", f"registered {opts.receivers} receivers' levels on chain"):
-            picked = _pick_receivers(levels_by_node, opts.levels, opts.receivers, rng)
-            signers = {node_id: simulation_signer(node_id) for node_id in picked}
-            fund_dev_accounts(w3, [s.address for s in signers.values()], wei=_SIM_BALANCE, chain_id=chain_id)
-            store = SubtaskStore(state / "store")
-            registrar = TaskRegistryClient(conn, registrar_signer, journal=journal("registrar"))
-            report = registrar.register_levels({signers[n].address: lvl for n, lvl in picked.items()})
-        by_level: dict[int, list[str]] = {lvl: [] for lvl in range(1, opts.levels + 1)}
-        for node_id, lvl in picked.items():
-            by_level[lvl].append(node_id)
-        receivers_journal = journal("receivers")
-        clients = {node_id: TaskRegistryClient(conn, signers[node_id], journal=receivers_journal, store=store)
-                   for node_id in picked}
-
-        # 5. release ---------------------------------------------------------------------------
-        releaser = TaskRegistryClient(conn, releaser_signer, journal=journal("releaser"), store=store)
-        run_id = f"{chain_id}-{first_block}"
-        released, plans = [], []
-        with steps("release", f"released {opts.tasks} tasks of {opts.levels} subtasks each"):
-            for i in range(opts.tasks):
-                title, parts = _task_parts(i, opts.levels)
-                plan = decompose(f"{title} #{i + 1}", parts, num_levels=opts.levels)
-                plans.append(plan)
-                released.append(releaser.release_task(plan, release_id=f"demo-{run_id}-{i}"))
-
-        # 6. claims, hand-over, fetch, submit -------------------------------------------------------
-        jobs = []  # (task index, subtask index, level, node id)
-        for ti, task in enumerate(released):
-            for index, lvl in enumerate(task.levels):
-                pool = by_level[lvl]
-                jobs.append((ti, index, lvl, pool[ti % len(pool)]))
-        with steps("claim", f"{len(jobs)} subtasks claimed by receivers of their level"):
-            claims = thread_map(lambda job: clients[job[3]].claim(released[job[0]].task_id, job[1]), jobs,
-                                workers=opts.workers)
-            failed = [(job, c) for job, c in zip(jobs, claims) if isinstance(c, CrowdsenseError)]
-            if failed:
-                raise failed[0][1]
-            handovers = releaser.hand_over_keys([t.task_id for t in released])
-        readings: dict[tuple[int, int], bytes] = {}
-        for ti, index, lvl, node_id in jobs:
-            readings[(ti, index)] = json.dumps(
-                {"task": released[ti].task_id, "index": index, "node": node_id,
-                 "reading": round(float(rng.normal(50, 10)), 2)}, sort_keys=True).encode()
-
-        def fetch_and_submit(job: tuple[int, int, int, str]) -> Any:
-            ti, index, lvl, node_id = job
-            got = clients[node_id].fetch_subtask(released[ti].task_id, index)
-            if got.text != plans[ti].subtasks[index].text:
-                raise InputError(f"subtask {index} of task {released[ti].task_id} decrypted to unexpected text")
-            return clients[node_id].submit_data(released[ti].task_id, index, data=readings[(ti, index)])
-
-        with steps("submit", f"{len(jobs)} subtasks fetched, decrypted, checked and answered with a data hash"):
-            submitted = thread_map(fetch_and_submit, jobs, workers=opts.workers)
-            failed = [s for s in submitted if isinstance(s, CrowdsenseError)]
-            if failed:
-                raise failed[0]
-
-        # 7. refusals ---------------------------------------------------------------------------
-        refusals: list[dict[str, Any]] = []
-        with steps("refusals", "refusals demonstrated on chain"):
-            level1 = by_level[1]
-            other = next((n for lvl in range(2, opts.levels + 1) for n in by_level[lvl]), None)
-            a = level1[0]
-            probe_plan = decompose("Refusal probe: two parts of level 1",
-                                   [{"text": "outdoor reading A (level 1)", "level": 1},
-                                    {"text": "outdoor reading B (level 1)", "level": 1}], num_levels=opts.levels)
-            probe = releaser.release_task(probe_plan, release_id=f"demo-{run_id}-probe")
-            clients[a].claim(probe.task_id, 0)
-            registry = conn.registry
-
-            def unchecked_claim(node_id: str, task_id: int, index: int, label: str) -> dict[str, Any]:
-                client = clients[node_id]
-                pre: Exception | None = None
-                try:
-                    client.check_claim(task_id, index)
-                except ContractRevertError as exc:
-                    pre = exc
-                data = registry.functions.claimSubtask(task_id, index)._encode_transaction_data()
-                outcome = send_unchecked(
-                    client.sender, registry.address, data, kind="claimSubtask",  # type: ignore[arg-type]
-                    intent_id=f"claim-unchecked/{chain_id}/{registry.address}/{task_id}/{index}/{client.me}",
-                    subject=f"task {task_id} subtask {index}")
-                return _refusal(label, client.me, outcome, pre)
-
-            refusals.append(unchecked_claim(a, probe.task_id, 1,
-                                            f"second claim in task {probe.task_id} (level-1 receiver already "
-                                            f"holds subtask 0, claims subtask 1)"))
-            if other is not None:
-                refusals.append(unchecked_claim(other, probe.task_id, 1,
-                                                f"cross-level claim (level-{picked[other]} receiver claims the "
-                                                f"level-1 subtask 1 of task {probe.task_id})"))
-            releaser.hand_over_keys([probe.task_id])
-            releaser.close_task(probe.task_id)
-            late = level1[1] if len(level1) > 1 else other or a
-            refusals.append(unchecked_claim(late, probe.task_id, 1, f"claim in closed task {probe.task_id}"))
-            # off chain: a receiver cannot open the key of a subtask it did not claim
-            intruder = other or (level1[1] if len(level1) > 1 else None)
-            if intruder is not None:
-                h = probe.subtask_hashes[0]
-                envelope = store.get_envelope(h, signers[a].address)
-                try:
-                    open_key(signers[intruder], envelope, subtask_hash=h, claimant=signers[a].address)
-                    msg, err_name = "opened (unexpected)", None
-                except DecryptionError as exc:
-                    msg, err_name = str(exc), "DecryptionError"
-                refusals.append({"attempt": f"non-claimant opens the key of subtask 0 of task {probe.task_id} "
-                                            "(off chain)", "account": signers[intruder].address,
-                                 "refusedOnChain": False, "error": err_name, "message": msg, "args": None,
-                                 "tx": None, "block": None, "gasUsed": None, "clientPreCheck": None})
-        for r in refusals:
-            steps.note(f"{r['attempt']}: {r['error']}: {r['message']}")
-
-        # 8. LDPF ---------------------------------------------------------------------------------------
-        scenario = city_scenario(population=max(1000, 6 * opts.ctbc_users), random_state=opts.seed)
-        with steps("ctbc", "CTBC round in a popular region"):
-            setup = ctbc_setup(scenario, users=opts.ctbc_users, n_required=opts.n, k=opts.k,
-                               spare=2 if opts.faults else 0, random_state=opts.seed + 1)
-            users = [simulation_signer(f"ctbc-user-{i}") for i in range(opts.ctbc_users)]
-            fund_dev_accounts(w3, [s.address for s in users], wei=_SIM_BALANCE, chain_id=chain_id)
-            ctbc = run_ctbc_round(conn, setup.positions, setup.task, k=opts.k, signers=users,
-                                  journal=journal("ctbc-users"),
-                                  asked_faults=("absent", "tamper") if opts.faults else (),
-                                  random_state=opts.seed, workers=opts.workers)
-        with steps("pdc", f"PDC round in a remote region ({opts.key_bits}-bit Paillier)"):
-            psetup = pdc_setup(scenario, receivers=opts.pdc_receivers, grid=opts.grid, random_state=opts.seed + 2)
-            pdc_signers = [simulation_signer(f"pdc-receiver-{i}") for i in range(opts.pdc_receivers)]
-            fund_dev_accounts(w3, [s.address for s in pdc_signers], wei=_SIM_BALANCE, chain_id=chain_id)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a weak key is reported in the summary
-                pdc = run_pdc_round(conn, psetup.locations, psetup.centre, grid=opts.grid, n_select=opts.pdc_n,
-                                    signers=pdc_signers, journal=journal("pdc-receivers"), key_bits=opts.key_bits,
-                                    allow_insecure=opts.allow_insecure_key,
-                                    faults={0: "liar"} if opts.faults and opts.pdc_receivers > 1 else {},
-                                    random_state=opts.seed, workers=opts.workers, positions=psetup.positions,
-                                    centre_position=psetup.centre_position)
-
-        # 9. report -------------------------------------------------------------------------------------
-        last_block = int(w3.eth.block_number)
-        with steps("gas", "gas per transaction type read back from the chain"):
-            gas, n_txs = _chain_gas(w3, conn, first_block, last_block)
-
-        level_rows = [{**c.as_dict(), "receivers": len(by_level[c.level])} for c in classification.clusters]
-        summary = {
-            "chain": {"rpcUrl": url, "chainId": chain_id, "startedNode": owned,
-                      "nodeKeptRunning": bool(owned and opts.keep_node),
-                      "nodePid": node.process.pid if owned and node is not None and node.process else None,
-                      "deployment": str(deployed.path), "taskRegistry": conn.registry_address,
-                      "commitmentVerifier": conn.verifier_address, "fromBlock": first_block, "toBlock": last_block,
-                      "transactions": n_txs},
-            "classification": {"graph": str(opts.graph), "nodes": classification.graph.n_nodes,
-                               "edges": classification.graph.n_edges, "levels": level_rows,
-                               "betweenness": classification.parameters["betweenness"],
-                               "seconds": round(classification.timings.get("total", 0.0), 2),
-                               "warnings": [str(w.message) for w in classify_warnings]},
-            "registration": report.to_json(),
-            "tasks": [{"taskId": t.task_id, "title": p.title, "levels": list(t.levels)} for t, p in zip(released, plans)],
-            "claims": {"subtasks": len(jobs), "claimed": len(jobs), "keysHandedOver": sum(h.written for h in handovers),
-                       "fetchedAndDecrypted": len(jobs), "dataSubmitted": len(jobs)},
-            "refusals": refusals,
-            "ctbc": {"region": {"kind": "popular", "density": round(scenario.popular_density, 2)}, **ctbc.summary()},
-            "pdc": {"region": {"kind": "remote", "density": round(scenario.remote_density, 2),
-                               "gridStepMetres": round(psetup.step, 3),
-                               "receiversFromPopulation": psetup.from_population}, **pdc.summary()},
-            "gas": gas,
-        }
-        audit = _audit(conn, url, first_block, last_block, picked, signers, released, plans, jobs, readings,
-                       releaser, store, subtask_plaintext, ctbc, pdc, users, pdc_signers, probe, probe_plan)
-
-        # 10. files ----------------------------------------------------------------------------------------
-        files = {"summary": str(out / "summary.json"), "audit": str(out / "audit.json"), "levels": str(levels_path)}
-        with steps("plots", "plots written" if opts.plots else "plots skipped"):
-            if opts.plots:
-                files.update(_plots(out, classification, ctbc, pdc, gas))
-        summary["files"] = files
-        summary["timings"] = {k: round(v, 2) for k, v in steps.timings.items()}
-        wall = time.perf_counter() - steps.start
-        summary["wallSeconds"] = round(wall, 2)
-        write_secret_json(out / "audit.json", audit)
-        (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
-        return DemoResult(summary, audit, out, files, wall)
+        for step in _STEPS:
+            step(run)
+        return _write_files(run)
     finally:
-        for j in journals:
-            try:
-                j.close()
-            except CrowdsenseError:
-                pass
-        if node is not None and node.owned and not opts.keep_node:
-            node.stop()
+        run.close()
 
 
-def _audit(conn: Any, url: str, first_block: int, last_block: int, picked: dict[str, int], signers: dict[str, Any],
-           released: list[Any], plans: list[Any], jobs: list[tuple[int, int, int, str]],
-           readings: dict[tuple[int, int], bytes], releaser: Any, store: Any, subtask_plaintext: Any, ctbc: Any,
-           pdc: Any, users: list[Any], pdc_signers: list[Any], probe: Any, probe_plan: Any) -> dict[str, Any]:
+# ------------------------------------------------------------------------------- report
+
+
+def _summary(run: DemoRun) -> dict[str, Any]:
+    """The public summary (what ``--json`` prints), without the files and timings."""
+    opts, c = run.opts, run.classification
+    node_pid = run.node.process.pid if run.owned and run.node is not None and run.node.process else None
+    jobs = len(run.jobs)
+    return {
+        "chain": {"rpcUrl": run.url, "chainId": run.chain_id, "startedNode": run.owned,
+                  "nodeKeptRunning": bool(run.owned and opts.keep_node), "nodePid": node_pid,
+                  "deployment": str(run.deployed.path), "taskRegistry": run.conn.registry_address,
+                  "commitmentVerifier": run.conn.verifier_address, "fromBlock": run.first_block,
+                  "toBlock": run.last_block, "transactions": run.n_txs},
+        "classification": {"graph": str(opts.graph), "nodes": c.graph.n_nodes, "edges": c.graph.n_edges,
+                           "levels": [{**x.as_dict(), "receivers": len(run.by_level[x.level])} for x in c.clusters],
+                           "betweenness": c.parameters["betweenness"],
+                           "seconds": round(c.timings.get("total", 0.0), 2), "warnings": run.classify_warnings},
+        "registration": run.registration.to_json(),
+        "tasks": [{"taskId": t.task_id, "title": p.title, "levels": list(t.levels)}
+                  for t, p in zip(run.released, run.plans)],
+        "claims": {"subtasks": jobs, "claimed": jobs, "keysHandedOver": sum(h.written for h in run.handovers),
+                   "fetchedAndDecrypted": jobs, "dataSubmitted": jobs},
+        "refusals": run.refusals,
+        "ctbc": {"region": {"kind": "popular", "density": round(run.scenario.popular_density, 2)},
+                 **run.ctbc.summary()},
+        "pdc": {"region": {"kind": "remote", "density": round(run.scenario.remote_density, 2),
+                           "gridStepMetres": round(run.pdc_setup.step, 3),
+                           "receiversFromPopulation": run.pdc_setup.from_population}, **run.pdc.summary()},
+        "gas": run.gas,
+    }
+
+
+def _audit(run: DemoRun) -> dict[str, Any]:
     """The run's secret material (see the module docstring)."""
+    conn = run.conn
+    claimant = {(ti, index): run.signers[node_id].address for ti, index, _, node_id in run.jobs}
+    probe_holder = conn.registry.functions.getSubtask(run.probe.task_id, 0).call()[2]
+    claimant[(len(run.released), 0)] = Web3.to_checksum_address(probe_holder)
     prefix = f"{conn.chain_id}/{conn.registry_address}"
-    claimant = {(ti, index): signers[node_id].address for ti, index, _, node_id in jobs}
-    probe_holder = conn.registry.functions.getSubtask(probe.task_id, 0).call()[2]
-    claimant[(len(released), 0)] = Web3.to_checksum_address(probe_holder)
     tasks = []
-    for ti, (task, plan) in enumerate(list(zip(released, plans)) + [(probe, probe_plan)]):
+    for ti, (task, plan) in enumerate(list(zip(run.released, run.plans)) + [(run.probe, run.probe_plan)]):
         subtasks = []
         for sub, h in zip(plan.subtasks, task.subtask_hashes):
-            secret = releaser.journal.get(f"subtask-key/{prefix}/0x{bytes(h).hex()}") or {}
-            data = readings.get((ti, sub.index))
+            secret = run.releaser.journal.get(f"subtask-key/{prefix}/0x{bytes(h).hex()}") or {}
+            data = run.readings.get((ti, sub.index))
             subtasks.append({
                 "index": sub.index, "level": sub.level, "text": sub.text,
                 "plaintext": subtask_plaintext(plan, sub).decode(),
@@ -566,8 +604,9 @@ def _audit(conn: Any, url: str, first_block: int, last_block: int, picked: dict[
             })
         tasks.append({"taskId": task.task_id, "title": plan.title, "subtasks": subtasks})
     return {
-        "chain": {"rpcUrl": url, "chainId": conn.chain_id, "fromBlock": first_block, "toBlock": last_block,
-                  "taskRegistry": conn.registry_address, "commitmentVerifier": conn.verifier_address},
+        "chain": {"rpcUrl": run.url, "chainId": conn.chain_id, "fromBlock": run.first_block,
+                  "toBlock": run.last_block, "taskRegistry": conn.registry_address,
+                  "commitmentVerifier": conn.verifier_address},
         "formats": {
             "coordinates": "metres in a local plane (x east, y north); *Fixed values are micrometre integers "
                            "as encoded in CTBC payloads (abi.encode int256)",
@@ -581,206 +620,35 @@ def _audit(conn: Any, url: str, first_block: int, last_block: int, picked: dict[
             "transactions: the CTBC 'tamper' user's payload with its last byte flipped, and the PDC 'liar' value "
             "r + max(dist, 1) (its s when dist > 0). Nothing else of this file may appear on chain."
         ),
-        "receivers": [{"node": n, "address": signers[n].address, "level": lvl} for n, lvl in picked.items()],
+        "receivers": [{"node": n, "address": run.signers[n].address, "level": lvl} for n, lvl in run.picked.items()],
         "tasks": tasks,
-        "ctbcUsers": [s.address for s in users],
-        "pdcReceivers": [s.address for s in pdc_signers],
-        "ctbc": ctbc.audit(),
-        "pdc": pdc.audit(),
+        "ctbcUsers": [s.address for s in run.ctbc_users],
+        "pdcReceivers": [s.address for s in run.pdc_signers],
+        "ctbc": run.ctbc.audit(),
+        "pdc": run.pdc.audit(),
     }
 
 
-# ------------------------------------------------------------------------------- plots
+def _write_files(run: DemoRun) -> DemoResult:
+    """9b. The summary, the audit (0600) and the plots, into the output folder."""
+    summary, audit = _summary(run), _audit(run)
+    out = run.out
+    files = {"summary": str(out / "summary.json"), "audit": str(out / "audit.json"), "levels": str(run.levels_path)}
+    with run.clock("plots", "plots written" if run.opts.plots else "plots skipped"):
+        if run.opts.plots:
+            # imported here: matplotlib takes about a second to load, and runs without plots never need it
+            from crowdsense.runs.demo_plots import write_plots
 
-
-def _plots(out: Path, classification: Any, ctbc: Any, pdc: Any, gas: dict[str, dict[str, int]]) -> dict[str, str]:
-    """Write the four PNG plots; returns ``{name: path}``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    files: dict[str, str] = {}
-    colours = plt.get_cmap("viridis")
-
-    # the T-level partition
-    f = classification.features
-    levels = classification.levels
-    t = classification.n_levels
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
-    for lvl in range(1, t + 1):
-        m = levels == lvl
-        ax1.scatter(f.degree[m], f.clustering[m], s=6, alpha=0.6, color=colours((lvl - 1) / max(t - 1, 1)),
-                    label=f"level {lvl} ({int(m.sum())} nodes)")
-    ax1.set_xscale("log")
-    ax1.set_xlabel("degree D (log)")
-    ax1.set_ylabel("local clustering Lc")
-    ax1.set_title("PMCB levels of the social graph")
-    ax1.legend(fontsize=8)
-    clusters = classification.clusters
-    ax2.bar([c.level for c in clusters], [c.size for c in clusters],
-            color=[colours((c.level - 1) / max(t - 1, 1)) for c in clusters])
-    for c in clusters:
-        ax2.annotate(f"I = {c.I:.1f}", (c.level, c.size), ha="center", va="bottom", fontsize=8)
-    ax2.set_xticks([c.level for c in clusters])
-    ax2.set_xlabel("security level (higher influence = higher level)")
-    ax2.set_ylabel("nodes")
-    ax2.set_title("cluster sizes and influence")
-    fig.tight_layout()
-    files["plotLevels"] = str(_save(fig, out / "levels.png"))
-
-    # the CTBC selection (real coordinates: the simulation's view) and the platform's view
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 6.5))
-    real = ctbc.positions
-    selected, failed = ctbc.selected, np.asarray(ctbc.failed, dtype=np.int64)
-    centres_real = ctbc.transform.inverse(ctbc.grouping.centres)
-    ax1.scatter(real[:, 0], real[:, 1], s=10, color="0.7", label="users (real positions, never published)")
-    ax1.scatter(centres_real[:, 0], centres_real[:, 1], s=25, marker="+", color="tab:blue", label="group centres (k-anonymous)")
-    box = ctbc.task.region.corners()
-    ax1.fill(box[:, 0], box[:, 1], alpha=0.12, color="tab:orange", label="region of interest")
-    ax1.scatter(*ctbc.task.center, marker="*", s=200, color="tab:orange", label="task centre")
-    ax1.scatter(real[selected, 0], real[selected, 1], s=40, facecolors="none", edgecolors="tab:green",
-                linewidths=1.5, label="selected (revealed on chain)")
-    if failed.size:
-        ax1.scatter(real[failed, 0], real[failed, 1], s=50, marker="x", color="tab:red", label="failed reveal, replaced")
-    ax1.set_aspect("equal")
-    ax1.set_title(f"CTBC in a popular region: N = {ctbc.task.n_required}, k = {ctbc.k}")
-    ax1.set_xlabel("x (m)")
-    ax1.set_ylabel("y (m)")
-    ax1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2)
-    tbox = ctbc.task_transformed.region.corners()
-    ax2.scatter(ctbc.grouping.centres[:, 0], ctbc.grouping.centres[:, 1], s=25, marker="+", color="tab:blue",
-                label="UD: group centres (committed)")
-    ax2.fill(tbox[:, 0], tbox[:, 1], alpha=0.12, color="tab:orange", label="task region (transformed)")
-    ax2.scatter(*ctbc.task_transformed.center, marker="*", s=200, color="tab:orange", label="task centre (transformed)")
-    chosen_groups = np.unique(ctbc.grouping.labels[selected])
-    ax2.scatter(ctbc.grouping.centres[chosen_groups, 0], ctbc.grouping.centres[chosen_groups, 1], s=90,
-                facecolors="none", edgecolors="tab:green", linewidths=1.5, label="groups of the selected users")
-    ax2.set_aspect("equal")
-    ax2.set_title("what the platform sees: committed group centres, transformed")
-    ax2.set_xlabel("x' (m)")
-    ax2.set_ylabel("y' (m)")
-    ax2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2)
-    fig.tight_layout()
-    files["plotCtbc"] = str(_save(fig, out / "ctbc_selection.png"))
-
-    # the PDC distances
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
-    locs = np.array(pdc.locations)
-    chosen = {s.receiver for s in pdc.selected}
-    status = {o.account: o for o in pdc.outcomes}
-    for account, (x, y) in zip(pdc.accounts, locs.tolist()):
-        o = status[account]
-        colour = "tab:green" if account in chosen else "tab:red" if o.status != "accepted" else "0.5"
-        ax1.scatter(x, y, s=40, color=colour)
-    ax1.scatter(*pdc.centre, marker="*", s=220, color="tab:orange", label="task centre (platform only)")
-    ax1.scatter([], [], color="tab:green", label="selected")
-    ax1.scatter([], [], color="0.5", label="accepted, not selected")
-    ax1.scatter([], [], color="tab:red", label="rejected / absent")
-    ax1.set_xlim(-1, pdc.grid.width)
-    ax1.set_ylim(-1, pdc.grid.height)
-    ax1.set_aspect("equal")
-    ax1.set_title(f"PDC in a remote region: {pdc.grid.width} x {pdc.grid.height} grid")
-    ax1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2)
-    dist = sorted(pdc.distances.items(), key=lambda kv: kv[1])
-    ax2.bar(range(len(dist)), [d for _, d in dist], color=["tab:green" if a in chosen else "0.6" for a, _ in dist])
-    ax2.set_xticks(range(len(dist)))
-    ax2.set_xticklabels([a[:6] for a, _ in dist], rotation=60, fontsize=7)
-    ax2.set_ylabel("Manhattan distance (grid steps)")
-    ax2.set_title(f"distances the platform accepted ({len(dist)}); N = {pdc.n_select} nearest selected")
-    fig.tight_layout()
-    files["plotPdc"] = str(_save(fig, out / "pdc_distances.png"))
-
-    # gas per transaction type
-    kinds = sorted(gas, key=lambda k: gas[k]["gas"] / gas[k]["count"])
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(kinds) + 1.5))
-    means = [gas[k]["gas"] / gas[k]["count"] for k in kinds]
-    ax.barh(range(len(kinds)), means, color="tab:blue")
-    for i, k in enumerate(kinds):
-        r = gas[k]
-        ax.annotate(f"{means[i]:,.0f}  (x{r['count']}" + (f", {r['reverted']} reverted)" if r["reverted"] else ")"),
-                    (means[i], i), va="center", fontsize=7, xytext=(3, 0), textcoords="offset points")
-    ax.set_yticks(range(len(kinds)))
-    ax.set_yticklabels(kinds, fontsize=8)
-    ax.set_xlabel("mean gas used per transaction")
-    ax.set_xlim(0, max(means) * 1.35 if means else 1)
-    ax.set_title("gas per transaction type in this run (read from the chain)")
-    fig.tight_layout()
-    files["plotGas"] = str(_save(fig, out / "gas.png"))
-    return files
-
-
-def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-# ------------------------------------------------------------------------------ summary
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """The summary table printed by ``crowdsense demo``."""
-    from crowdsense.runs.report import format_ctbc, format_gas, format_pdc, short_address
-
-    c = summary["chain"]
-    cl = summary["classification"]
-    lines = [
-        "=" * 100,
-        "crowdsense main job: PMCB security levels + LDPF location privacy on a local chain",
-        "=" * 100,
-        f"chain        {c['rpcUrl']} (chain id {c['chainId']}, "
-        + ("Anvil started by the demo" + (f", left running as pid {c['nodePid']}" if c["nodeKeptRunning"]
-                                          else ", stopped at the end")
-           if c["startedNode"] else "existing node") + ")",
-        f"contracts    TaskRegistry {c['taskRegistry']}, CommitmentVerifier {c['commitmentVerifier']}",
-        f"             deployment file {c['deployment']}; blocks {c['fromBlock']}..{c['toBlock']}, "
-        f"{c['transactions']} transactions",
-        "",
-        f"PMCB classification of {Path(cl['graph']).name}: {cl['nodes']} nodes, {cl['edges']} edges, "
-        f"{len(cl['levels'])} levels in {cl['seconds']} s (betweenness {cl['betweenness']})",
-        f"  {'level':>5} {'nodes':>7} {'AD':>9} {'ALC':>7} {'ABC':>10} {'AIF':>7} {'I':>9} {'receivers':>10}",
-    ]
-    for r in cl["levels"]:
-        lines.append(f"  {r['level']:>5} {r['size']:>7} {r['AD']:>9.2f} {r['ALC']:>7.3f} {r['ABC']:>10.2e} "
-                     f"{r['AIF']:>7.3f} {r['I']:>9.2f} {r['receivers']:>10}")
-    reg, cm = summary["registration"], summary["claims"]
-    lines += [
-        f"registration {reg['registered']} receivers registered in {len(reg['transactions'])} setLevels "
-        f"transaction(s) (batch size {reg['batchSize']})",
-        f"tasks        {len(summary['tasks'])} released: "
-        + "; ".join(f"#{t['taskId']} {t['title']} (levels {t['levels']})" for t in summary["tasks"]),
-        f"claims       {cm['claimed']} of {cm['subtasks']} subtasks claimed at their level, {cm['keysHandedOver']} keys "
-        f"handed over, {cm['fetchedAndDecrypted']} fetched + decrypted, {cm['dataSubmitted']} data hashes submitted",
-        "",
-        "refusals (sent without the client's pre-check: the chain reverts and the error is decoded from it)",
-    ]
-    for r in summary["refusals"]:
-        where = (f"reverted on chain in block {r['block']} (tx {r['tx'][:12]}.., gas {r['gasUsed']:,})"
-                 if r["refusedOnChain"] else "refused off chain" if r["error"] else "NOT refused")
-        lines.append(f"  - {r['attempt']}, by {short_address(r['account'])}:")
-        lines.append(f"      {where}")
-        lines.append(f"      {r['error']}: {r['message']}")
-        if r.get("clientPreCheck"):
-            lines.append(f"      (the client's pre-check refuses it too, before sending: {r['clientPreCheck']})")
-    ctbc, pdc = summary["ctbc"], summary["pdc"]
-    lines += ["", f"popular region: {ctbc['region']['density']} users/km^2 -> CTBC", format_ctbc(ctbc), "",
-              f"remote region: {pdc['region']['density']} users/km^2 -> PDC (one grid step = "
-              f"{pdc['region']['gridStepMetres']} m)", format_pdc(pdc), "",
-              "gas per transaction type (all transactions of the run, from the chain)"]
-    lines += format_gas(summary["gas"])
-    t = summary["timings"]
-    lines += ["", "time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in t.items()),
-              f"wall time: {summary['wallSeconds']:.1f} s", "",
-              "files: " + ", ".join(f"{Path(p).name}" for p in summary["files"].values())
-              + f" in {Path(summary['files']['summary']).parent}",
-              "audit.json holds the run's SECRET test material (mode 0600): never share it"]
-    return "\n".join(lines)
+            files.update(write_plots(out, run.classification, run.ctbc, run.pdc, run.gas))
+    summary["files"] = files
+    summary["timings"] = {k: round(v, 2) for k, v in run.clock.timings.items()}
+    wall = time.perf_counter() - run.clock.start
+    summary["wallSeconds"] = round(wall, 2)
+    write_secret_json(out / "audit.json", audit)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    return DemoResult(summary, audit, out, files, wall)
 
 
 def options_fields() -> list[str]:
     """Names of :class:`DemoOptions` (the CLI maps its options onto them)."""
     return [f.name for f in fields(DemoOptions)]
-

@@ -1,4 +1,4 @@
-"""One PDC round against a real chain (LDPF section 4.3, DESIGN section 7, remote regions).
+"""One PDC round against a real chain (LDPF section 4.3, docs/design.md section 7, remote regions).
 
 The protocol is :mod:`crowdsense.ldpf.pdc.protocol` (Protocol 2) with the board on chain and the
 receivers' secret store in the client journal (:mod:`crowdsense.chain.boards`). Every message
@@ -31,9 +31,8 @@ distance, s, Z, the task ciphertexts and every location stay off chain; they app
 
 from __future__ import annotations
 
-import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,8 +43,7 @@ from crowdsense.chain.accounts import Signer
 from crowdsense.chain.connection import Connection
 from crowdsense.chain.journal import Journal
 from crowdsense.errors import CrowdsenseError, InputError
-from crowdsense.runs._parallel import check_workers, thread_map
-from crowdsense.chain.boards import ChainBlindingBoard, JournalSecretStore, blinding_opening_key
+from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore, blinding_opening_key
 from crowdsense.chain.txlog import TxLog, TxRecord
 from crowdsense.ldpf.pdc.encoding import Grid, manhattan
 from crowdsense.ldpf.pdc.errors import CheatingDetected, SelectionWarning
@@ -53,6 +51,10 @@ from crowdsense.ldpf.pdc.keys import RECOMMENDED_KEY_BITS, generate_keypair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
 from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, Platform, Receiver
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
+from crowdsense.runs._parallel import check_workers, thread_map
+from crowdsense.runs._round import (Progress, StageClock, check_faults, check_signers, own_transactions,
+                                    progress_counter)
+from crowdsense.runs.report import gas_table
 
 __all__ = ["PDC_FAULTS", "PDCReceiverOutcome", "PDCRoundResult", "run_pdc_round"]
 
@@ -106,12 +108,6 @@ class PDCRoundResult:
 
     def summary(self) -> dict[str, Any]:
         """Public facts: counts, statuses, the selection (accounts and distances), gas, timings."""
-        gas: dict[str, dict[str, int]] = {}
-        for r in self.transactions:
-            row = gas.setdefault(r.kind, {"count": 0, "reverted": 0, "gas": 0})
-            row["count"] += 1
-            row["reverted"] += 0 if r.ok else 1
-            row["gas"] += r.gas_used
         counts: dict[str, int] = {}
         for o in self.outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
@@ -126,7 +122,7 @@ class PDCRoundResult:
             "nRequired": self.n_select,
             "maxDistance": self.max_distance,
             "selected": [{"account": s.receiver, "distance": s.distance} for s in self.selected],
-            "transactions": gas,
+            "transactions": gas_table((r.kind, r.ok, r.gas_used) for r in self.transactions),
             "messageBytes": dict(self.message_bytes),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "warnings": list(self.warnings),
@@ -134,8 +130,8 @@ class PDCRoundResult:
 
     def audit(self) -> dict[str, Any]:
         """SECRET test material: locations, true and learnt distances, r, salt, s, blocks."""
-        reveals = {r.subject: r.block for r in self.transactions if r.kind == "revealBlinding" and r.ok}
-        commits = {r.subject: r.block for r in self.transactions if r.kind == "commitBlinding" and r.ok}
+        reveals = {r.subject: r.block_number for r in self.transactions if r.kind == "revealBlinding" and r.ok}
+        commits = {r.subject: r.block_number for r in self.transactions if r.kind == "commitBlinding" and r.ok}
         out = []
         for i, (account, loc, outcome) in enumerate(zip(self.accounts, self.locations, self.outcomes)):
             secret = self.secrets.get(account, {})
@@ -167,15 +163,172 @@ class PDCRoundResult:
         }
 
 
-def _check_faults(faults: Mapping[int, str] | None, n: int) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for i, fault in dict(faults or {}).items():
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
-            raise InputError(f"fault keys must be receiver indices in [0, {n}), got {i!r}")
-        if fault not in PDC_FAULTS:
-            raise InputError(f"faults must be one of {PDC_FAULTS}, got {fault!r} for receiver {i}")
-        out[int(i)] = fault
-    return out
+def _check_inputs(
+    locations: Sequence[Sequence[int]] | np.ndarray, centre: Sequence[int], grid: Grid | int, n_select: int,
+    max_distance: int | None,
+) -> tuple[Grid, tuple[tuple[int, int], ...], tuple[int, int]]:
+    """The grid, and the locations and the centre as its points, once N and the radius are checked."""
+    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
+        grid = Grid(grid)
+    if not isinstance(grid, Grid):
+        raise InputError(f"grid must be a Grid or an int, got {type(grid).__name__}")
+    locs = tuple(grid.check_point(tuple(int(v) for v in loc), name=f"location {i}")
+                 for i, loc in enumerate(locations))
+    centre_pt = grid.check_point(tuple(int(v) for v in centre), name="task centre")
+    if not locs:
+        raise InputError("a PDC round needs at least one receiver, got none")
+    if isinstance(n_select, bool) or not isinstance(n_select, (int, np.integer)) or n_select < 1:
+        raise InputError(f"n_select must be an int >= 1, got {n_select!r}")
+    if max_distance is not None and (isinstance(max_distance, bool) or not isinstance(max_distance, int)
+                                     or max_distance < 0):
+        raise InputError(f"max_distance must be None or an int >= 0, got {max_distance!r}")
+    return grid, locs, centre_pt
+
+
+@dataclass(eq=False)
+class _PDCRound:
+    """One PDC round under way: its parties, and what each step has left for the next.
+
+    ``status`` gets one ``(status, reason)`` per receiver as the steps settle its fate; receiver
+    indices are those of ``locs``, ``boards`` and ``receivers``.
+    """
+
+    conn: Connection
+    locs: tuple[tuple[int, int], ...]
+    faults: dict[int, str]
+    journal: Journal
+    workers: int
+    progress: Progress | None
+    clock: StageClock
+    board: ChainCommitmentBoard  # the platform's read-only view of the chain
+    platform: Platform
+    task_id: str
+    task_text: str
+    boards: list[ChainCommitmentBoard]  # one per receiver, sending from its account
+    receivers: list[Receiver]
+    status: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    answers: list[str | CrowdsenseError] = field(default_factory=list)
+    decryptions: dict[int, str] = field(default_factory=dict)
+    s_values: dict[int, int] = field(default_factory=dict)
+    accepted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return tuple(b.account for b in self.boards)
+
+    def query(self) -> None:
+        """Step 2: every receiver answers the task with Z = Enc(dist + r) and commits to r on chain."""
+        def respond(i: int) -> str:
+            return self.receivers[i].respond(TaskMessage.from_json(self.task_text)).to_json()
+
+        n = len(self.receivers)
+        self.answers = thread_map(respond, list(range(n)), workers=self.workers,
+                                  progress=progress_counter(self.progress, "query", n))
+        self.clock.lap("query (Z + commit)")
+
+    def decrypt(self) -> None:
+        """Step 3: the platform checks each commitment on chain, then decrypts s with a proof."""
+        for i, answer in enumerate(self.answers):
+            if isinstance(answer, CrowdsenseError):
+                self.status[i] = ("failed", f"query failed: {answer}")
+                continue
+            self.sizes["queries"] += len(answer)
+            try:
+                message = self.platform.handle_query(QueryMessage.from_json(answer))
+            except CrowdsenseError as exc:
+                self.status[i] = ("rejected", f"query refused: {exc}")
+                continue
+            self.s_values[i] = message.plaintext
+            self.decryptions[i] = message.to_json()
+            self.sizes["decryptions"] += len(self.decryptions[i])
+        self.clock.lap("decrypt")
+
+    def _finish(self, i: int) -> str | None:
+        """Receiver i checks the proof, learns dist and opens its commitment (or plays its fault)."""
+        decryption = DecryptionMessage.from_json(self.decryptions[i])
+        fault = self.faults.get(i)
+        if fault == "absent":
+            return None
+        if fault == "liar":
+            opening = self.journal.get(blinding_opening_key(self.conn, decryption.commitment))
+            assert opening is not None
+            r, salt = int(opening["r"]), bytes(opening["salt"])
+            lie = r + max(decryption.plaintext - r, 1)  # claims distance 0
+            try:
+                self.boards[i].reveal_blinding(decryption.commitment, lie, salt)
+            except CrowdsenseError:
+                pass  # the chain refused the forged opening; the liar tries the platform anyway
+            return RevealMessage(self.task_id, self.accounts[i], decryption.commitment, lie, salt).to_json()
+        return self.receivers[i].finish(decryption).to_json()
+
+    def reveal_and_accept(self) -> None:
+        """Steps 4 and 5: receivers open their commitments; the platform accepts dist = s - r."""
+        order = sorted(self.decryptions)
+        finished = thread_map(self._finish, order, workers=self.workers,
+                              progress=progress_counter(self.progress, "reveal", len(order)))
+        self.clock.lap("reveal (verify + open)")
+        for i, reveal_text in zip(order, finished):
+            if isinstance(reveal_text, CrowdsenseError):
+                self.status[i] = ("failed", f"reveal failed: {reveal_text}")
+            elif reveal_text is None:
+                self.status[i] = ("absent", "never revealed r")
+            else:
+                self.sizes["reveals"] += len(reveal_text)
+                self.status[i] = self._accept(i, RevealMessage.from_json(reveal_text))
+
+    def _accept(self, i: int, reveal: RevealMessage) -> tuple[str, str | None]:
+        try:
+            dist = self.platform.handle_reveal(reveal)
+        except (CheatingDetected, CrowdsenseError) as exc:
+            return ("rejected", str(exc))
+        record = self.board.blinding_record(reveal.commitment)
+        if record is None or not record.revealed:
+            return ("rejected", "the opening was not published on chain")
+        self.accepted[self.accounts[i]] = dist
+        return ("accepted", None)
+
+    def select(self, n_select: int, max_distance: int | None, random_state: Any,
+               key_bits: int) -> tuple[list[Selected], list[str]]:
+        """The N nearest accepted receivers, and the warnings of the round."""
+        caught: list[str] = []
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always", SelectionWarning)
+            selected = select_nearest(self.accepted, int(n_select), max_distance=max_distance,
+                                      random_state=random_state) if self.accepted else []
+            caught.extend(str(w.message) for w in seen if issubclass(w.category, SelectionWarning))
+        if key_bits < RECOMMENDED_KEY_BITS:
+            caught.append(f"the Paillier key has {key_bits} bits, below the recommended {RECOMMENDED_KEY_BITS}")
+        if not self.accepted:
+            caught.append(f"no receiver was accepted, fewer than the {n_select} wanted")
+        self.clock.lap("accept+select")
+        return selected, caught
+
+    def outcomes(self) -> tuple[PDCReceiverOutcome, ...]:
+        accounts = self.accounts
+        out = []
+        for i, loc in enumerate(self.locs):
+            status, reason = self.status[i]
+            distance = self.accepted.get(accounts[i]) if status == "accepted" else None
+            out.append(PDCReceiverOutcome(accounts[i], loc, status, distance, reason))
+        return tuple(out)
+
+    def secrets(self) -> dict[str, dict[str, Any]]:
+        """Each receiver's journaled r and salt, its s and the distance it learnt (for the audit)."""
+        out: dict[str, dict[str, Any]] = {}
+        for i, answer in enumerate(self.answers):
+            if isinstance(answer, CrowdsenseError):
+                continue
+            c = QueryMessage.from_json(answer).commitment
+            opening = self.journal.get(blinding_opening_key(self.conn, c)) or {}
+            out[self.accounts[i]] = {
+                "commitment": "0x" + c.hex(),
+                "r": int(opening["r"]) if "r" in opening else None,
+                "salt": "0x" + bytes(opening["salt"]).hex() if "salt" in opening else None,
+                "s": self.s_values.get(i),
+                "learnt": self.receivers[i].distance(self.task_id),
+            }
+        return out
 
 
 def run_pdc_round(
@@ -200,7 +353,7 @@ def run_pdc_round(
     receipt_timeout: float = 120.0,
     positions: np.ndarray | None = None,
     centre_position: tuple[float, float] | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> PDCRoundResult:
     """Run one PDC round on the chain of ``conn`` (steps in the module docstring).
 
@@ -240,166 +393,38 @@ def run_pdc_round(
     progress : callable(stage, done, total), optional
         Stages ``"query"`` and ``"reveal"``.
     """
-    grid = Grid(grid) if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool) else grid
-    if not isinstance(grid, Grid):
-        raise InputError(f"grid must be a Grid or an int, got {type(grid).__name__}")
-    locs = tuple(grid.check_point(tuple(int(v) for v in loc), name=f"location {i}") for i, loc in enumerate(locations))
-    centre_pt = grid.check_point(tuple(int(v) for v in centre), name="task centre")
-    n = len(locs)
-    if n < 1:
-        raise InputError("a PDC round needs at least one receiver, got none")
-    signers = list(signers)
-    if len(signers) != n:
-        raise InputError(f"need one signer per receiver ({n}), got {len(signers)}")
-    if len({s.address.lower() for s in signers}) != n:
-        raise InputError("the receivers' signers must be distinct accounts")
-    if isinstance(n_select, bool) or not isinstance(n_select, (int, np.integer)) or n_select < 1:
-        raise InputError(f"n_select must be an int >= 1, got {n_select!r}")
-    if max_distance is not None and (isinstance(max_distance, bool) or not isinstance(max_distance, int)
-                                     or max_distance < 0):
-        raise InputError(f"max_distance must be None or an int >= 0, got {max_distance!r}")
-    faults = _check_faults(faults, n)
+    grid, locs, centre_pt = _check_inputs(locations, centre, grid, n_select, max_distance)
+    signers = check_signers(signers, len(locs), "receiver")
+    faults = check_faults(faults, len(locs), PDC_FAULTS, "receiver")
     workers = check_workers(workers)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        clock = now
-
+    clock = StageClock()
     if private_key is None:
         _, private_key = generate_keypair(key_bits, allow_insecure=allow_insecure)
     key_bits = private_key.public_key.n.bit_length()
-    lap("keygen")
+    clock.lap("keygen")
     log = TxLog() if log is None else log
-    platform_board = ChainBlindingBoard(conn, log=log, receipt_timeout=receipt_timeout)
-    platform = Platform(private_key, grid, board=platform_board, allow_insecure=allow_insecure)
+    board = ChainCommitmentBoard(conn, log=log, receipt_timeout=receipt_timeout)
+    platform = Platform(private_key, grid, board=board, allow_insecure=allow_insecure)
     task_id = task_id or f"pdc-{int(conn.w3.eth.block_number) + 1}"
     task_text = platform.open_task(task_id, centre_pt).to_json()  # encrypted once, broadcast to all
-    lap("encrypt task")
+    clock.lap("encrypt task")
 
     store = JournalSecretStore(journal, conn)
-    boards = [platform_board.as_account(s, journal) for s in signers]
-    accounts = tuple(b.account for b in boards)
-    receivers = [Receiver(locs[i], grid, board=boards[i], secret_store=store, r_bits=r_bits,
-                          allow_insecure=allow_insecure) for i in range(n)]
-    status: dict[int, tuple[str, str | None]] = {}
-    sizes = {"task": len(task_text), "queries": 0, "decryptions": 0, "reveals": 0}
-    done = [0]
-
-    def tick(stage: str, total: int) -> Callable[[int], None]:
-        done[0] = 0
-
-        def step(_: int) -> None:
-            done[0] += 1
-            if progress is not None:
-                progress(stage, done[0], total)
-        return step
-
-    # 2. queries: Z = Enc(dist + r), r journaled, commitment on chain
-    answers = thread_map(lambda i: receivers[i].respond(TaskMessage.from_json(task_text)).to_json(),
-                         list(range(n)), workers=workers, progress=tick("query", n))
-    lap("query (Z + commit)")
-
-    # 3. platform: commitment on chain?  then decrypt with proof
-    decryptions: dict[int, str] = {}
-    s_values: dict[int, int] = {}
-    for i, answer in enumerate(answers):
-        if isinstance(answer, CrowdsenseError):
-            status[i] = ("failed", f"query failed: {answer}")
-            continue
-        sizes["queries"] += len(answer)
-        try:
-            message = platform.handle_query(QueryMessage.from_json(answer))
-        except CrowdsenseError as exc:
-            status[i] = ("rejected", f"query refused: {exc}")
-            continue
-        s_values[i] = message.plaintext
-        decryptions[i] = message.to_json()
-        sizes["decryptions"] += len(decryptions[i])
-    lap("decrypt")
-
-    # 4. receivers: check the proof, learn dist, open the commitment on chain
-    def finish(i: int) -> str | None:
-        decryption = DecryptionMessage.from_json(decryptions[i])
-        fault = faults.get(i)
-        if fault == "absent":
-            return None
-        if fault == "liar":
-            opening = journal.get(blinding_opening_key(conn, decryption.commitment))
-            assert opening is not None
-            r, salt = int(opening["r"]), bytes(opening["salt"])
-            lie = r + max(decryption.plaintext - r, 1)  # claims distance 0
-            try:
-                boards[i].reveal_blinding(decryption.commitment, lie, salt)
-            except CrowdsenseError:
-                pass  # the chain refused the forged opening; the liar tries the platform anyway
-            return RevealMessage(task_id, accounts[i], decryption.commitment, lie, salt).to_json()
-        return receivers[i].finish(decryption).to_json()
-
-    order = sorted(decryptions)
-    finished = thread_map(finish, order, workers=workers, progress=tick("reveal", len(order)))
-    lap("reveal (verify + open)")
-
-    # 5. platform: opening against the chain, accept dist = s - r
-    accepted: dict[str, int] = {}
-    for i, reveal_text in zip(order, finished):
-        if isinstance(reveal_text, CrowdsenseError):
-            status[i] = ("failed", f"reveal failed: {reveal_text}")
-            continue
-        if reveal_text is None:
-            status[i] = ("absent", "never revealed r")
-            continue
-        sizes["reveals"] += len(reveal_text)
-        reveal = RevealMessage.from_json(reveal_text)
-        try:
-            dist = platform.handle_reveal(reveal)
-        except (CheatingDetected, CrowdsenseError) as exc:
-            status[i] = ("rejected", str(exc))
-            continue
-        record = platform_board.blinding_record(reveal.commitment)
-        if record is None or not record.revealed:
-            status[i] = ("rejected", "the opening was not published on chain")
-            continue
-        accepted[accounts[i]] = dist
-        status[i] = ("accepted", None)
-    caught: list[str] = []
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always", SelectionWarning)
-        selected = select_nearest(accepted, int(n_select), max_distance=max_distance, random_state=random_state) \
-            if accepted else []
-        caught.extend(str(w.message) for w in seen if issubclass(w.category, SelectionWarning))
-    if key_bits < RECOMMENDED_KEY_BITS:
-        caught.append(f"the Paillier key has {key_bits} bits, below the recommended {RECOMMENDED_KEY_BITS}")
-    if not accepted:
-        caught.append(f"no receiver was accepted, fewer than the {n_select} wanted")
-    lap("accept+select")
-    timings["total"] = sum(timings.values())
-
-    outcomes = tuple(PDCReceiverOutcome(accounts[i], locs[i], status[i][0],
-                                        accepted.get(accounts[i]) if status[i][0] == "accepted" else None,
-                                        status[i][1]) for i in range(n))
-    secrets: dict[str, dict[str, Any]] = {}
-    key_of = {}
-    for i, answer in enumerate(answers):
-        if not isinstance(answer, CrowdsenseError):
-            key_of[i] = QueryMessage.from_json(answer).commitment
-    for i, c in key_of.items():
-        opening = journal.get(blinding_opening_key(conn, c)) or {}
-        secrets[accounts[i]] = {
-            "commitment": "0x" + c.hex(),
-            "r": int(opening["r"]) if "r" in opening else None,
-            "salt": "0x" + bytes(opening["salt"]).hex() if "salt" in opening else None,
-            "s": s_values.get(i),
-            "learnt": receivers[i].distance(task_id),
-        }
-    mine = set(accounts)
+    boards = [board.as_account(s, journal) for s in signers]
+    receivers = [Receiver(loc, grid, board=b, secret_store=store, r_bits=r_bits, allow_insecure=allow_insecure)
+                 for loc, b in zip(locs, boards)]
+    state = _PDCRound(conn, locs, faults, journal, workers, progress, clock, board, platform, task_id, task_text,
+                      boards, receivers,
+                      sizes={"task": len(task_text), "queries": 0, "decryptions": 0, "reveals": 0})
+    state.query()
+    state.decrypt()
+    state.reveal_and_accept()
+    selected, caught = state.select(n_select, max_distance, random_state, key_bits)
+    accounts = state.accounts
     return PDCRoundResult(
         task_id=task_id, grid=grid, centre=centre_pt, key_bits=key_bits, r_bits=r_bits, n_select=int(n_select),
-        max_distance=max_distance, accounts=accounts, locations=locs, outcomes=outcomes, selected=tuple(selected),
-        faults=faults, transactions=tuple(r for r in log.records() if r.sender in mine), timings=timings,
-        message_bytes=sizes, warnings=tuple(caught), secrets=secrets, positions=positions,
-        centre_position=centre_position, public_key_n=int(private_key.public_key.n),
+        max_distance=max_distance, accounts=accounts, locations=locs, outcomes=state.outcomes(),
+        selected=tuple(selected), faults=faults, transactions=own_transactions(log, accounts),
+        timings=clock.with_total(), message_bytes=state.sizes, warnings=tuple(caught), secrets=state.secrets(),
+        positions=positions, centre_position=centre_position, public_key_n=int(private_key.public_key.n),
     )

@@ -1,7 +1,7 @@
-"""Plain-text reports of the rounds (used by the CLI and by the main job's summary).
+"""Plain-text reports of the rounds and of the main job (:mod:`crowdsense.runs.demo`).
 
-Input is the public ``summary()`` dict of a round result, so a report never shows a coordinate,
-a blinding value or a distance of a receiver that was not selected.
+Input is the public summary dict of a round result or of the main job, so a report never shows
+a coordinate, a blinding value or a distance of a receiver that was not selected.
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["SECRET_BANNER", "short_address", "format_ctbc", "format_pdc", "format_gas", "write_secret_json"]
+__all__ = ["SECRET_BANNER", "short_address", "gas_table", "format_ctbc", "format_pdc", "format_gas",
+           "format_summary", "write_secret_json"]
 
 #: First entry of every audit file.
 SECRET_BANNER = (
@@ -24,6 +26,20 @@ SECRET_BANNER = (
 def short_address(address: str) -> str:
     """``0x1234..abcd`` (enough to tell accounts apart in a table)."""
     return f"{address[:6]}..{address[-4:]}" if isinstance(address, str) and len(address) > 12 else str(address)
+
+
+def gas_table(transactions: Iterable[tuple[str, bool, int]]) -> dict[str, dict[str, int]]:
+    """``{kind: {"count", "reverted", "gas"}}`` from each transaction's ``(kind, ok, gas used)``.
+
+    The gas part of every summary (rounds and main job), printed by :func:`format_gas`.
+    """
+    rows: dict[str, dict[str, int]] = {}
+    for kind, ok, gas in transactions:
+        row = rows.setdefault(kind, {"count": 0, "reverted": 0, "gas": 0})
+        row["count"] += 1
+        row["reverted"] += 0 if ok else 1
+        row["gas"] += gas
+    return rows
 
 
 def format_gas(rows: dict[str, dict[str, int]]) -> list[str]:
@@ -76,6 +92,63 @@ def format_pdc(s: dict[str, Any]) -> str:
     lines.append(f"  messages (JSON bytes): task {sizes['task']:,} (sent once), queries {sizes['queries']:,}, "
                  f"decryptions {sizes['decryptions']:,}, reveals {sizes['reveals']:,}")
     lines.append("  time (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()))
+    return "\n".join(lines)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary table printed by ``crowdsense demo``."""
+    c = summary["chain"]
+    cl = summary["classification"]
+    lines = [
+        "=" * 100,
+        "crowdsense main job: PMCB security levels + LDPF location privacy on a local chain",
+        "=" * 100,
+        f"chain        {c['rpcUrl']} (chain id {c['chainId']}, "
+        + ("Anvil started by the demo" + (f", left running as pid {c['nodePid']}" if c["nodeKeptRunning"]
+                                          else ", stopped at the end")
+           if c["startedNode"] else "existing node") + ")",
+        f"contracts    TaskRegistry {c['taskRegistry']}, CommitmentVerifier {c['commitmentVerifier']}",
+        f"             deployment file {c['deployment']}; blocks {c['fromBlock']}..{c['toBlock']}, "
+        f"{c['transactions']} transactions",
+        "",
+        f"PMCB classification of {Path(cl['graph']).name}: {cl['nodes']} nodes, {cl['edges']} edges, "
+        f"{len(cl['levels'])} levels in {cl['seconds']} s (betweenness {cl['betweenness']})",
+        f"  {'level':>5} {'nodes':>7} {'AD':>9} {'ALC':>7} {'ABC':>10} {'AIF':>7} {'I':>9} {'receivers':>10}",
+    ]
+    for r in cl["levels"]:
+        lines.append(f"  {r['level']:>5} {r['size']:>7} {r['AD']:>9.2f} {r['ALC']:>7.3f} {r['ABC']:>10.2e} "
+                     f"{r['AIF']:>7.3f} {r['I']:>9.2f} {r['receivers']:>10}")
+    reg, cm = summary["registration"], summary["claims"]
+    lines += [
+        f"registration {reg['registered']} receivers registered in {len(reg['transactions'])} setLevels "
+        f"transaction(s) (batch size {reg['batchSize']})",
+        f"tasks        {len(summary['tasks'])} released: "
+        + "; ".join(f"#{t['taskId']} {t['title']} (levels {t['levels']})" for t in summary["tasks"]),
+        f"claims       {cm['claimed']} of {cm['subtasks']} subtasks claimed at their level, {cm['keysHandedOver']} keys "
+        f"handed over, {cm['fetchedAndDecrypted']} fetched + decrypted, {cm['dataSubmitted']} data hashes submitted",
+        "",
+        "refusals (sent without the client's pre-check: the chain reverts and the error is decoded from it)",
+    ]
+    for r in summary["refusals"]:
+        where = (f"reverted on chain in block {r['block']} (tx {r['tx'][:12]}.., gas {r['gasUsed']:,})"
+                 if r["refusedOnChain"] else "refused off chain" if r["error"] else "NOT refused")
+        lines.append(f"  - {r['attempt']}, by {short_address(r['account'])}:")
+        lines.append(f"      {where}")
+        lines.append(f"      {r['error']}: {r['message']}")
+        if r.get("clientPreCheck"):
+            lines.append(f"      (the client's pre-check refuses it too, before sending: {r['clientPreCheck']})")
+    ctbc, pdc = summary["ctbc"], summary["pdc"]
+    lines += ["", f"popular region: {ctbc['region']['density']} users/km^2 -> CTBC", format_ctbc(ctbc), "",
+              f"remote region: {pdc['region']['density']} users/km^2 -> PDC (one grid step = "
+              f"{pdc['region']['gridStepMetres']} m)", format_pdc(pdc), "",
+              "gas per transaction type (all transactions of the run, from the chain)"]
+    lines += format_gas(summary["gas"])
+    t = summary["timings"]
+    lines += ["", "time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in t.items()),
+              f"wall time: {summary['wallSeconds']:.1f} s", "",
+              "files: " + ", ".join(f"{Path(p).name}" for p in summary["files"].values())
+              + f" in {Path(summary['files']['summary']).parent}",
+              "audit.json holds the run's SECRET test material (mode 0600): never share it"]
     return "\n".join(lines)
 
 

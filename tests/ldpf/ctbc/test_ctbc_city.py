@@ -25,7 +25,7 @@ def city():
 
 def test_bus_sample_has_the_documented_rows_and_ranges():
     ll = load_bus_points()
-    # data/SOURCES.md: 447 rows, latitude -22.9606..-22.8436, longitude -43.3802..-43.1604
+    # crowdsense/data/SOURCES.md: 447 rows, latitude -22.9606..-22.8436, longitude -43.3802..-43.1604
     assert ll.shape == (447, 2)
     assert -22.9607 <= ll[:, 0].min() and ll[:, 0].max() <= -22.8435
     assert -43.3803 <= ll[:, 1].min() and ll[:, 1].max() <= -43.1603

@@ -3,10 +3,14 @@
 import numpy as np
 import pytest
 
-from crowdsense.commitments import bit_commitment
+from crowdsense.commitments import (
+    AlreadyCommittedError,
+    MemoryCommitmentBoard,
+    MemorySecretStore,
+    bit_commitment,
+)
 from crowdsense.ldpf.ctbc.baseline import kanonymity_baseline
-from crowdsense.ldpf.ctbc.board import MemoryBitBoard, MemorySecretStore
-from crowdsense.ldpf.ctbc.errors import BitCommitmentExistsError, StaleOpeningError
+from crowdsense.ldpf.ctbc.errors import StaleOpeningError
 from crowdsense.ldpf.ctbc.geometry import Region, Task
 from crowdsense.ldpf.ctbc.payload import decode_ud, encode_ud
 from crowdsense.ldpf.ctbc.protocol import (
@@ -24,14 +28,14 @@ from crowdsense.ldpf.ctbc.transform import RigidTransform
 PAYLOAD = encode_ud(1, 0, 1_000_000, -2_000_000)
 
 
-class BoardDown(MemoryBitBoard):
+class BoardDown(MemoryCommitmentBoard):
     """A board whose commit transaction never gets out (node down, process killed)."""
 
     def commit_bit(self, commitment, r1, *, sender):
         raise ConnectionError("node unreachable")
 
 
-class SpyBoard(MemoryBitBoard):
+class SpyBoard(MemoryCommitmentBoard):
     """Records what the user's store held at the moment the commit was sent."""
 
     def __init__(self, store, key):
@@ -69,7 +73,7 @@ def test_resumed_user_commits_the_stored_opening_and_can_reveal():
     with pytest.raises(ConnectionError):
         CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD)
     stored = store.get(opening_key(1, 0))
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     restarted = CTBCUser(0, sender="alice", board=board, store=store)  # same store, new process
     c = restarted.resume(epoch=1)
     assert c.hex() == stored["commitment"]
@@ -79,20 +83,20 @@ def test_resumed_user_commits_the_stored_opening_and_can_reveal():
 
 
 def test_commit_after_a_crash_past_the_send_is_idempotent():
-    store, board = MemorySecretStore(), MemoryBitBoard()
+    store, board = MemorySecretStore(), MemoryCommitmentBoard()
     first = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD)
     again = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD)
     assert again == first and len(board) == 1
 
 
 def test_resume_with_nothing_stored_sends_nothing():
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     assert CTBCUser(0, sender="alice", board=board, store=MemorySecretStore()).resume(epoch=1) is None
     assert len(board) == 0
 
 
 def test_commit_of_another_payload_in_the_same_epoch_is_refused():
-    store, board = MemorySecretStore(), MemoryBitBoard()
+    store, board = MemorySecretStore(), MemoryCommitmentBoard()
     user = CTBCUser(0, sender="alice", board=board, store=store)
     user.commit(epoch=1, payload=PAYLOAD)
     with pytest.raises(StaleOpeningError):
@@ -100,12 +104,12 @@ def test_commit_of_another_payload_in_the_same_epoch_is_refused():
 
 
 def test_commitment_front_run_by_another_account_is_reported():
-    store, board = MemorySecretStore(), MemoryBitBoard()
+    store, board = MemorySecretStore(), MemoryCommitmentBoard()
     with pytest.raises(ConnectionError):
         CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD)
     rec = store.get(opening_key(1, 0))
     board.commit_bit(bytes.fromhex(rec["commitment"]), bytes.fromhex(rec["r1"]), sender="mallory")
-    with pytest.raises(BitCommitmentExistsError):
+    with pytest.raises(AlreadyCommittedError):
         CTBCUser(0, sender="alice", board=board, store=store).resume(epoch=1)
 
 
@@ -114,7 +118,7 @@ def test_commitment_front_run_by_another_account_is_reported():
 
 @pytest.fixture
 def committed():
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
     c = user.commit(epoch=1, payload=PAYLOAD)
     return board, user, Upload(0, "alice", PAYLOAD, c)
@@ -135,7 +139,7 @@ def test_wrong_opening_is_rejected_off_chain(committed):
 
 
 def test_opening_of_a_ud_other_than_the_uploaded_one_is_rejected():
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
     c = user.commit(epoch=1, payload=PAYLOAD)
     claimed = encode_ud(1, 0, 0, 0)  # uploads a better centre than it committed to
@@ -170,7 +174,7 @@ def test_platform_groups_marks_uploads_of_another_epoch_invalid():
 
 
 def test_upload_outside_any_k_group_is_never_selected():
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     payloads = [encode_ud(0, 0, 5_000_000, 0)] * 3 + [encode_ud(0, 9, 0, 0)]  # the last sits on the task
     users = [CTBCUser(i, sender=f"u{i}", board=board, store=MemorySecretStore()) for i in range(4)]
     uploads = [Upload(i, f"u{i}", p, users[i].commit(epoch=0, payload=p)) for i, p in enumerate(payloads)]
@@ -194,7 +198,7 @@ def scene():
 
 def test_round_selects_n_users_with_verified_revealed_openings(scene):
     positions, task, transform = scene
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     res = run_round(positions, task, k=4, transform=transform, board=board, random_state=0)
     assert len(res.selection.users) == 6
     revealed = [u.user for u in res.uploads if board.bit_record(u.commitment).revealed]
@@ -225,7 +229,7 @@ def test_failing_users_are_replaced_by_the_next_candidates(scene, fault):
     positions, task, transform = scene
     clean = run_round(positions, task, k=4, transform=transform, random_state=5)
     failing = clean.selection.users[:2].tolist()
-    board = MemoryBitBoard()
+    board = MemoryCommitmentBoard()
     res = run_round(positions, task, k=4, transform=transform, board=board, random_state=5,
                     faults={u: fault for u in failing})
     expected = [u for u in res.candidates.queue.tolist() if u not in failing][:6]

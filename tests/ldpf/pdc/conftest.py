@@ -10,11 +10,10 @@ import gmpy2
 import pytest
 from phe import paillier
 
-from crowdsense.ldpf.pdc.board import InMemoryCommitmentBoard
+from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore
 from crowdsense.ldpf.pdc.encoding import Grid
 from crowdsense.ldpf.pdc.keys import generate_keypair
 from crowdsense.ldpf.pdc.protocol import Platform, Receiver
-from crowdsense.ldpf.pdc.store import InMemorySecretStore
 
 TEST_KEY_BITS = 256
 
@@ -64,7 +63,7 @@ def grid():
 
 @pytest.fixture
 def board():
-    return InMemoryCommitmentBoard("platform")
+    return MemoryCommitmentBoard("platform")
 
 
 @pytest.fixture
@@ -81,7 +80,7 @@ def make_receiver(grid, board):
             location,
             grid,
             board=receiver_board if receiver_board is not None else board.as_account(name),
-            secret_store=store if store is not None else InMemorySecretStore(),
+            secret_store=store if store is not None else MemorySecretStore(),
             allow_insecure=True,
             **kwargs,
         )

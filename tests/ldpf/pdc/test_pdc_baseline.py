@@ -2,13 +2,13 @@
 
 import pytest
 
+from crowdsense.commitments import MemoryCommitmentBoard
 from crowdsense.ldpf.pdc.baseline import (
     Encode1OnlyPlatform,
     encode1_only_query,
     encode1_only_round,
     straightforward_round,
 )
-from crowdsense.ldpf.pdc.board import InMemoryCommitmentBoard
 from crowdsense.ldpf.pdc.errors import CheatingDetected, ProtocolStateError
 from crowdsense.ldpf.pdc.fastpaillier import PublicEngine
 
@@ -18,7 +18,7 @@ EXPECTED = {"alice": 6, "bob": 8, "carol": 0}  # |dx| + |dy| by hand
 
 
 def test_straightforward_round_gives_manhattan_distances(keypair, grid):
-    board = InMemoryCommitmentBoard("platform")
+    board = MemoryCommitmentBoard("platform")
     done = []
     got = straightforward_round(
         keypair[1], grid, CENTRE, LOCATIONS, board=board, allow_insecure=True, on_receiver_done=done.append
@@ -28,10 +28,10 @@ def test_straightforward_round_gives_manhattan_distances(keypair, grid):
 
 
 def test_straightforward_round_reveals_on_the_board(keypair, grid):
-    board = InMemoryCommitmentBoard("platform")
+    board = MemoryCommitmentBoard("platform")
     straightforward_round(keypair[1], grid, CENTRE, {"alice": (1, 1)}, board=board, allow_insecure=True)
-    records = list(board._ledger.records.values())
-    assert records == [["alice", True]]
+    records = list(board._ledger.blindings.values())
+    assert [(r.committer, r.revealed) for r in records] == [("alice", True)]
 
 
 def test_encode1_only_round_gives_manhattan_distances(keypair, grid):

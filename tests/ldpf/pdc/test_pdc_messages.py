@@ -5,17 +5,18 @@ import json
 import pytest
 
 from crowdsense.errors import InputError
-from crowdsense.ldpf.pdc.encoding import Grid, encode_point
-from crowdsense.ldpf.pdc.errors import MessageError
-from crowdsense.ldpf.pdc.fastpaillier import PrivateEngine
-from crowdsense.ldpf.pdc.messages import (
+from crowdsense.ldpf.pdc import (
     DecryptionMessage,
     EncryptedDistanceMessage,
+    Grid,
+    MessageError,
     QueryMessage,
     RevealMessage,
     TaskMessage,
+    encode_point,
     parse_message,
 )
+from crowdsense.ldpf.pdc.fastpaillier import PrivateEngine
 from crowdsense.ldpf.pdc.protocol import encrypt_task
 
 H32 = bytes(range(32))

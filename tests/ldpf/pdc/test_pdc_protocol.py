@@ -4,20 +4,25 @@ import dataclasses
 
 import pytest
 
-from crowdsense.commitments import blinding_commitment
-from crowdsense.ldpf.pdc.errors import (
+from crowdsense.commitments import CommitmentError, MemorySecretStore, blinding_commitment
+from crowdsense.ldpf.pdc import (
+    MIN_R_BITS,
     BlindingBitsError,
-    BoardError,
     CheatingDetected,
+    DecryptionMessage,
     GridError,
     KeyLengthError,
     MessageError,
+    Platform,
     ProtocolStateError,
+    QueryMessage,
+    Receiver,
+    RevealMessage,
+    TaskMessage,
+    run_round,
 )
 from crowdsense.ldpf.pdc.fastpaillier import PublicEngine
-from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
-from crowdsense.ldpf.pdc.protocol import MIN_R_BITS, Platform, Receiver, _Task, encrypted_distance, run_round
-from crowdsense.ldpf.pdc.store import InMemorySecretStore
+from crowdsense.ldpf.pdc.protocol import _Task, encrypted_distance
 
 CENTRE = (6, 2)
 LOCATIONS = {"alice": (0, 0), "bob": (6, 2), "carol": (8, 6), "dave": (3, 5), "erin": (7, 0)}
@@ -219,15 +224,15 @@ class _FailingBoard(_NoCommitBoard):
             self.seen_in_store = self.store.get(self.store_key)
         if self.record_first:
             self.inner.commit_blinding(commitment)
-        raise BoardError("node unreachable")
+        raise CommitmentError("node unreachable")
 
 
 def test_opening_is_stored_before_commit_is_sent(make_receiver, board, platform):
-    store = InMemorySecretStore()
+    store = MemorySecretStore()
     spy = _FailingBoard(board.as_account("alice"), store=store, store_key="ldpf-pdc/t1/alice")
     alice = make_receiver("alice", (2, 2), store=store, receiver_board=spy)
     task = platform.open_task("t1", CENTRE)
-    with pytest.raises(BoardError):
+    with pytest.raises(CommitmentError):
         alice.respond(task)
     seen = spy.seen_in_store
     assert seen is not None and seen["state"] == "committing"
@@ -236,11 +241,11 @@ def test_opening_is_stored_before_commit_is_sent(make_receiver, board, platform)
 
 
 def test_failed_commit_leaves_opening_in_store_and_nothing_on_board(make_receiver, board, platform):
-    store = InMemorySecretStore()
+    store = MemorySecretStore()
     failing = _FailingBoard(board.as_account("alice"))
     alice = make_receiver("alice", (2, 2), store=store, receiver_board=failing)
     task = platform.open_task("t1", CENTRE)
-    with pytest.raises(BoardError):
+    with pytest.raises(CommitmentError):
         alice.respond(task)
     entry = store.get("ldpf-pdc/t1/alice")
     assert entry["state"] == "committing"
@@ -249,7 +254,7 @@ def test_failed_commit_leaves_opening_in_store_and_nothing_on_board(make_receive
 
 @pytest.mark.parametrize("record_first", [False, True], ids=["not-sent", "receipt-lost"])
 def test_resumed_receiver_commits_and_completes_from_store(make_receiver, board, platform, record_first):
-    store = InMemorySecretStore()
+    store = MemorySecretStore()
     crashed = make_receiver(
         "alice",
         (2, 2),
@@ -257,7 +262,7 @@ def test_resumed_receiver_commits_and_completes_from_store(make_receiver, board,
         receiver_board=_FailingBoard(board.as_account("alice"), record_first=record_first),
     )
     task = platform.open_task("t1", CENTRE)
-    with pytest.raises(BoardError):
+    with pytest.raises(CommitmentError):
         crashed.respond(task)
     resumed = make_receiver("alice", (2, 2), store=store)
     query = resumed.resume("t1")
@@ -266,7 +271,7 @@ def test_resumed_receiver_commits_and_completes_from_store(make_receiver, board,
 
 
 def test_resumed_receiver_reveals_from_stored_opening(make_receiver, board, platform):
-    store = InMemorySecretStore()
+    store = MemorySecretStore()
     first = make_receiver("alice", (2, 2), store=store)
     _, query = _query(platform, first)
     decryption = platform.handle_query(query)
@@ -284,13 +289,18 @@ def test_finish_after_reveal_returns_same_reveal(make_receiver, platform):
     assert alice.finish(decryption) == alice.finish(decryption)
 
 
-def test_resume_refuses_commitment_recorded_by_someone_else(make_receiver, board, platform):
-    store = InMemorySecretStore()
-    failing = _FailingBoard(board.as_account("alice"))
-    alice = make_receiver("alice", (2, 2), store=store, receiver_board=failing)
-    with pytest.raises(BoardError):
+def _commit_failed(make_receiver, board, platform):
+    """alice after her response to task t1 failed at the commit (her secrets are stored), her
+    store, and the commitment she could not send."""
+    store = MemorySecretStore()
+    alice = make_receiver("alice", (2, 2), store=store, receiver_board=_FailingBoard(board.as_account("alice")))
+    with pytest.raises(CommitmentError):
         alice.respond(platform.open_task("t1", CENTRE))
-    commitment = bytes.fromhex(store.get("ldpf-pdc/t1/alice")["commitment"][2:])
+    return alice, store, bytes.fromhex(store.get("ldpf-pdc/t1/alice")["commitment"][2:])
+
+
+def test_resume_refuses_commitment_recorded_by_someone_else(make_receiver, board, platform):
+    _, store, commitment = _commit_failed(make_receiver, board, platform)
     board.as_account("mallory").commit_blinding(commitment)  # front-running copy
     with pytest.raises(ProtocolStateError, match="mallory"):
         make_receiver("alice", (2, 2), store=store).resume("t1")
@@ -304,13 +314,8 @@ def test_respond_twice_is_refused(make_receiver, platform):
 
 
 def test_finish_before_commit_confirmed_is_refused(make_receiver, board, platform):
-    store = InMemorySecretStore()
-    failing = _FailingBoard(board.as_account("alice"))
-    alice = make_receiver("alice", (2, 2), store=store, receiver_board=failing)
-    with pytest.raises(BoardError):
-        alice.respond(platform.open_task("t1", CENTRE))
-    entry = store.get("ldpf-pdc/t1/alice")
-    fake = DecryptionMessage("t1", "alice", bytes.fromhex(entry["commitment"][2:]), 1, 1)
+    alice, _, commitment = _commit_failed(make_receiver, board, platform)
+    fake = DecryptionMessage("t1", "alice", commitment, 1, 1)
     with pytest.raises(ProtocolStateError, match="resume"):
         alice.finish(fake)
 
@@ -320,26 +325,26 @@ def test_finish_before_commit_confirmed_is_refused(make_receiver, board, platfor
 
 def test_parties_reject_a_grid_that_is_not_a_grid(keypair, board):
     with pytest.raises(GridError, match="Grid"):
-        Receiver((0, 0), (9, 7), board=board, secret_store=InMemorySecretStore(), allow_insecure=True)
+        Receiver((0, 0), (9, 7), board=board, secret_store=MemorySecretStore(), allow_insecure=True)
     with pytest.raises(GridError, match="Grid"):
         Platform(keypair[1], 9, board=board, allow_insecure=True)
 
 
 def test_receiver_rejects_location_off_grid(grid, board):
     with pytest.raises(GridError, match="off the grid"):
-        Receiver((9, 0), grid, board=board, secret_store=InMemorySecretStore(), allow_insecure=True)
+        Receiver((9, 0), grid, board=board, secret_store=MemorySecretStore(), allow_insecure=True)
 
 
 def test_receiver_rejects_non_integer_location(grid, board):
     with pytest.raises(GridError, match="integer"):
-        Receiver((1.5, 0), grid, board=board, secret_store=InMemorySecretStore(), allow_insecure=True)
+        Receiver((1.5, 0), grid, board=board, secret_store=MemorySecretStore(), allow_insecure=True)
 
 
 @pytest.mark.parametrize("r_bits", [MIN_R_BITS - 1, 0, 257, 64.0, True])
 def test_receiver_rejects_bad_r_bits(grid, board, r_bits):
     with pytest.raises(BlindingBitsError, match="r_bits"):
         Receiver(
-            (0, 0), grid, board=board, secret_store=InMemorySecretStore(), r_bits=r_bits, allow_insecure=True
+            (0, 0), grid, board=board, secret_store=MemorySecretStore(), r_bits=r_bits, allow_insecure=True
         )
 
 
@@ -349,7 +354,7 @@ def test_receiver_accepts_minimum_r_bits(platform, make_receiver):
 
 
 def test_receiver_rejects_short_task_key_without_override(platform, grid, board):
-    store = InMemorySecretStore()
+    store = MemorySecretStore()
     strict = Receiver((0, 0), grid, board=board.as_account("alice"), secret_store=store)
     with pytest.raises(KeyLengthError):
         strict.respond(platform.open_task("t1", CENTRE))
@@ -406,7 +411,7 @@ def test_platform_refuses_second_query_of_same_receiver(platform, make_receiver,
     alice = make_receiver("alice", (2, 2))
     _, query = _query(platform, alice)
     platform.handle_query(query)
-    again = make_receiver("alice", (3, 3), store=InMemorySecretStore()).respond(platform.task_message("t1"))
+    again = make_receiver("alice", (3, 3), store=MemorySecretStore()).respond(platform.task_message("t1"))
     with pytest.raises(ProtocolStateError, match="one decryption"):
         platform.handle_query(again)
 

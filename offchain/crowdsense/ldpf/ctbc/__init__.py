@@ -1,4 +1,4 @@
-"""CTBC: Coordinate Transformation and Bit Commitment (LDPF section 4.2, DESIGN section 6).
+"""CTBC: Coordinate Transformation and Bit Commitment (LDPF section 4.2, docs/design.md section 6).
 
 Choose the N users nearest a task in a popular region without anyone but the user seeing a
 real coordinate, and with every user bound to the data it uploaded:
@@ -8,16 +8,17 @@ real coordinate, and with every user bound to the data it uploaded:
 * :mod:`~crowdsense.ldpf.ctbc.grouping` - k-anonymity groups (MDAV) on transformed positions; UD is
   the list of group centres;
 * :mod:`~crowdsense.ldpf.ctbc.payload` - the canonical bytes of a UD (the commitment payload);
-* :mod:`~crowdsense.ldpf.ctbc.board` - the pluggable commitment board and secret store, with
-  in-memory implementations that follow ``CommitmentVerifier``'s rules;
 * :mod:`~crowdsense.ldpf.ctbc.matching` - region-of-interest filter, matching degree, Cases 1 and 2,
   replacement of users whose reveal fails;
 * :mod:`~crowdsense.ldpf.ctbc.protocol` - the user's commit/reveal (opening stored before sending),
-  the platform's verification, and a simulated round;
+  the platform's verification, and a simulated round, on a board and secret store of
+  :mod:`crowdsense.commitments` (in memory, or on chain through :mod:`crowdsense.chain.boards`);
 * :mod:`~crowdsense.ldpf.ctbc.baseline` - the trusted-anonymizer k-anonymity baseline;
-* :mod:`~crowdsense.ldpf.ctbc.metrics` - drift degree;
-* :mod:`~crowdsense.ldpf.city` - the synthetic city seeded by Rio de Janeiro bus positions, and
-  the popular/remote region classification.
+* :mod:`~crowdsense.ldpf.ctbc.metrics` - drift degree.
+
+The synthetic city where rounds are simulated, and the popular/remote classification of regions
+that decides between CTBC and PDC, are in :mod:`crowdsense.ldpf.city`, shared by both protocols.
+The city builds on this package's :class:`Region`, so this package does not import it back.
 
 Trust model. The transform parameters go to the users and the platform, never to the chain
 and never to the anonymizer that groups transformed positions. The platform sees only group
@@ -26,22 +27,14 @@ centres (k-anonymous), the chain only commitments, r1 and the opened centres of 
 """
 
 from crowdsense.ldpf.ctbc.baseline import BaselineResult, kanonymity_baseline, knn_cloaks
-from crowdsense.ldpf.ctbc.board import (
-    BitCommitmentBoard,
-    BitRecord,
-    MemoryBitBoard,
-    MemorySecretStore,
-    SecretStore,
-)
-from crowdsense.ldpf.city import POPULAR_DENSITY, SyntheticCity, classify_region, region_density
 from crowdsense.ldpf.ctbc.errors import (
     AnonymityLevelError,
-    BitCommitmentError,
     InvalidRegionError,
     NonFiniteCoordinatesError,
     NotEnoughCandidatesError,
     NotEnoughUsersError,
     SelectionShortfallError,
+    StaleOpeningError,
 )
 from crowdsense.ldpf.ctbc.geometry import Region, Task
 from crowdsense.ldpf.ctbc.grouping import Grouping, k_anonymity_groups, mdav_labels
@@ -64,33 +57,25 @@ from crowdsense.ldpf.ctbc.transform import ParameterGenerator, RigidTransform, d
 __all__ = [
     "AnonymityLevelError",
     "BaselineResult",
-    "BitCommitmentBoard",
-    "BitCommitmentError",
-    "BitRecord",
     "CTBCUser",
     "Candidates",
     "DriftStats",
     "Grouping",
     "InvalidRegionError",
-    "MemoryBitBoard",
-    "MemorySecretStore",
     "NonFiniteCoordinatesError",
     "NotEnoughCandidatesError",
     "NotEnoughUsersError",
-    "POPULAR_DENSITY",
     "ParameterGenerator",
     "Region",
     "Reveal",
     "RigidTransform",
     "RoundResult",
     "SCALE",
-    "SecretStore",
     "Selection",
     "SelectionShortfallError",
-    "SyntheticCity",
+    "StaleOpeningError",
     "Task",
     "Upload",
-    "classify_region",
     "decode_ud",
     "draw_transform",
     "drift_degree",
@@ -103,7 +88,6 @@ __all__ = [
     "mdav_labels",
     "platform_groups",
     "rank_candidates",
-    "region_density",
     "run_round",
     "select_users",
     "ud_payloads",

@@ -1,13 +1,13 @@
 """Errors raised by CTBC.
 
 Bad input derives from :class:`crowdsense.errors.InputError` (itself a ``ValueError``), so a
-caller can catch one type for "you asked for something impossible". Commitment-board errors
-mirror the custom errors of ``CommitmentVerifier`` one to one, so an on-chain board can decode
-a revert into the same exception an in-memory board raises.
+caller can catch one type for "you asked for something impossible". The commitment board's
+errors are those of :mod:`crowdsense.commitments.errors`, shared with PDC and the chain.
 """
 
 from __future__ import annotations
 
+from crowdsense.commitments.errors import CommitmentError
 from crowdsense.errors import CrowdsenseError, InputError
 
 __all__ = [
@@ -17,14 +17,6 @@ __all__ = [
     "InvalidRegionError",
     "NotEnoughCandidatesError",
     "SelectionShortfallError",
-    "BitCommitmentError",
-    "BitZeroCommitmentError",
-    "BitCommitmentExistsError",
-    "BitCommitmentNotFoundError",
-    "BitNotCommitterError",
-    "BitAlreadyRevealedError",
-    "BitOpeningMismatchError",
-    "BitPayloadLengthError",
     "StaleOpeningError",
 ]
 
@@ -94,83 +86,16 @@ class SelectionShortfallError(CrowdsenseError, RuntimeError):
         self.selection = selection
 
 
-# ---------------------------------------------------------------------- commitment board
+# ---------------------------------------------------------------------- secret store
 
 
-class BitCommitmentError(CrowdsenseError):
-    """A bit-commitment operation broke a rule of ``CommitmentVerifier``."""
-
-
-class BitZeroCommitmentError(BitCommitmentError, InputError):
-    """``CommitmentVerifierZeroCommitment``: the all-zero hash marks "no record"."""
-
-    def __init__(self) -> None:
-        super().__init__("the zero commitment cannot be recorded (it marks an empty slot)")
-
-
-class BitCommitmentExistsError(BitCommitmentError):
-    """``CommitmentVerifierAlreadyCommitted``: a commitment is recorded once only."""
-
-    def __init__(self, commitment: bytes) -> None:
-        super().__init__(f"commitment 0x{commitment.hex()} is already recorded")
-        self.commitment = commitment
-
-
-class BitCommitmentNotFoundError(BitCommitmentError):
-    """``CommitmentVerifierNotFound``: nothing was committed under this hash."""
-
-    def __init__(self, commitment: bytes) -> None:
-        super().__init__(f"no bit commitment 0x{commitment.hex()} is recorded")
-        self.commitment = commitment
-
-
-class BitNotCommitterError(BitCommitmentError):
-    """``CommitmentVerifierNotCommitter``: only the committer may open its commitment."""
-
-    def __init__(self, commitment: bytes, caller: str) -> None:
-        super().__init__(f"{caller} did not commit 0x{commitment.hex()} and may not open it")
-        self.commitment = commitment
-        self.caller = caller
-
-
-class BitAlreadyRevealedError(BitCommitmentError):
-    """``CommitmentVerifierAlreadyRevealed``: a commitment is opened once only."""
-
-    def __init__(self, commitment: bytes) -> None:
-        super().__init__(f"commitment 0x{commitment.hex()} was already revealed")
-        self.commitment = commitment
-
-
-class BitOpeningMismatchError(BitCommitmentError):
-    """``CommitmentVerifierOpeningMismatch``: keccak256(r1, r2, payload) != commitment."""
-
-    def __init__(self, commitment: bytes, computed: bytes) -> None:
-        super().__init__(
-            f"opening does not match commitment 0x{commitment.hex()}: it hashes to 0x{computed.hex()}"
-        )
-        self.commitment = commitment
-        self.computed = computed
-
-
-class BitPayloadLengthError(BitCommitmentError, InputError):
-    """``CommitmentVerifierInvalidPayloadLength``: the payload must be 1..MAX_PAYLOAD bytes."""
-
-    def __init__(self, length: int, maximum: int) -> None:
-        super().__init__(f"payload must be 1..{maximum} bytes, got {length}")
-        self.length = length
-        self.maximum = maximum
-
-
-class StaleOpeningError(BitCommitmentError):
+class StaleOpeningError(CommitmentError):
     """The secret store holds an opening for the same key but a different payload.
 
     Committing again would leave two commitments for one (epoch, user); the caller must decide
     (normally: a new epoch, hence a new key).
     """
 
-    def __init__(self, key: str) -> None:
-        super().__init__(
-            f"the secret store already holds an opening under {key!r} for a different payload; "
-            "refusing to overwrite it (use a new epoch)"
-        )
-        self.key = key
+    fields = ("key",)
+    template = ("the secret store already holds an opening under {key!r} for a different payload; "
+                "refusing to overwrite it (use a new epoch)")

@@ -33,16 +33,20 @@ from typing import Literal
 
 import numpy as np
 
-from crowdsense.commitments import MAX_PAYLOAD, BitOpening, new_bit_opening
-from crowdsense.ldpf.ctbc._validation import RandomState, as_points, check_k, check_random_state
-from crowdsense.ldpf.ctbc.board import (
-    BitCommitmentBoard,
-    MemoryBitBoard,
+from crowdsense.commitments import (
+    MAX_PAYLOAD,
+    AlreadyCommittedError,
+    BitOpening,
+    CommitmentBoard,
+    MemoryCommitmentBoard,
     MemorySecretStore,
     SecretStore,
-    fast_bit_commitment,
+    bit_commitment,
+    new_bit_opening,
+    valid_bit_opening,
 )
-from crowdsense.ldpf.ctbc.errors import BitCommitmentExistsError, StaleOpeningError
+from crowdsense.ldpf.ctbc._validation import RandomState, as_points, check_k, check_random_state
+from crowdsense.ldpf.ctbc.errors import StaleOpeningError
 from crowdsense.ldpf.ctbc.geometry import Task
 from crowdsense.ldpf.ctbc.grouping import Grouping, k_anonymity_groups
 from crowdsense.ldpf.ctbc.matching import Candidates, Selection, fill_selection, rank_candidates
@@ -118,14 +122,6 @@ def _opening_from_record(rec: Mapping[str, object]) -> BitOpening:
     return opening
 
 
-def _commitment_of(opening: BitOpening) -> bytes:
-    """``opening.commitment`` (= keccak256(r1 || r2 || payload)) on the fast hash path.
-
-    The opening's lengths are already checked (by ``new_bit_opening`` or the record parser).
-    """
-    return fast_bit_commitment(opening.r1, opening.r2, opening.payload)
-
-
 class CTBCUser:
     """The user side of Protocol 1, for one user and account.
 
@@ -135,13 +131,13 @@ class CTBCUser:
         The user's pseudonymous index in the round (its upload index).
     sender : str
         The account that sends the commit and reveal (on chain: an address).
-    board : BitCommitmentBoard
+    board : CommitmentBoard
         Where commitments are published.
     store : SecretStore
         The user's private journal; openings are written here before anything is sent.
     """
 
-    def __init__(self, user: int, *, sender: str, board: BitCommitmentBoard, store: SecretStore) -> None:
+    def __init__(self, user: int, *, sender: str, board: CommitmentBoard, store: SecretStore) -> None:
         self.user = user
         self.sender = sender
         self.board = board
@@ -159,21 +155,21 @@ class CTBCUser:
         ------
         StaleOpeningError
             The store has an opening for this epoch and user but for another payload.
-        BitCommitmentExistsError
+        AlreadyCommittedError
             The board records c for another account (c and r1 were copied and front-run).
         """
         key = opening_key(epoch, self.user)
         rec = self.store.get(key)
         if rec is None:
             opening = new_bit_opening(payload)
-            commitment = _commitment_of(opening)
+            commitment = opening.commitment
             self.store.put(key, _opening_record(opening, commitment, epoch=epoch, user=self.user,
                                                 sender=self.sender))
         else:
             opening = _opening_from_record(rec)
             if opening.payload != bytes(payload):
                 raise StaleOpeningError(key)
-            commitment = _commitment_of(opening)
+            commitment = opening.commitment
         self._publish(commitment, opening.r1)
         return commitment
 
@@ -187,7 +183,7 @@ class CTBCUser:
         if rec is None:
             return None
         opening = _opening_from_record(rec)
-        commitment = _commitment_of(opening)
+        commitment = opening.commitment
         self._publish(commitment, opening.r1)
         return commitment
 
@@ -196,7 +192,7 @@ class CTBCUser:
         if existing is None:
             self.board.commit_bit(commitment, r1, sender=self.sender)
         elif existing.committer != self.sender:
-            raise BitCommitmentExistsError(commitment)
+            raise AlreadyCommittedError(commitment)
 
     def opening(self, *, epoch: int) -> BitOpening | None:
         """The stored opening of ``epoch``, if any."""
@@ -206,12 +202,12 @@ class CTBCUser:
     def reveal(self, *, epoch: int) -> Reveal | None:
         """Open this epoch's commitment on the board; None if no opening is stored.
 
-        Board rule violations propagate as :class:`crowdsense.ldpf.ctbc.errors.BitCommitmentError`.
+        Board rule violations propagate as :class:`crowdsense.commitments.CommitmentError`.
         """
         opening = self.opening(epoch=epoch)
         if opening is None:
             return None
-        commitment = _commitment_of(opening)
+        commitment = opening.commitment
         record = self.board.bit_record(commitment)
         if record is None or not record.revealed:
             self.board.reveal_bit(commitment, opening.r2, opening.payload, sender=self.sender)
@@ -252,7 +248,7 @@ def platform_groups(uploads: Sequence[Upload], *, k: int, epoch: int | None = No
     return from_fixed(fixed), labels, valid
 
 
-def verify_reveal(upload: Upload, reveal: Reveal | None, board: BitCommitmentBoard) -> bool:
+def verify_reveal(upload: Upload, reveal: Reveal | None, board: CommitmentBoard) -> bool:
     """The platform's off-chain check of one opening.
 
     Accepts only if the opening is for the uploaded commitment and carries the uploaded UD
@@ -263,12 +259,12 @@ def verify_reveal(upload: Upload, reveal: Reveal | None, board: BitCommitmentBoa
         return False
     if reveal.commitment != upload.commitment or reveal.payload != upload.payload:
         return False
-    if not isinstance(reveal.r2, (bytes, bytearray)) or len(reveal.r2) != 32:
+    if not valid_bit_opening(reveal.r2, reveal.payload):
         return False
     record = board.bit_record(upload.commitment)
-    if record is None or record.committer != upload.sender:
+    if record is None or record.r1 is None or record.committer != upload.sender:
         return False
-    if fast_bit_commitment(record.r1, bytes(reveal.r2), bytes(reveal.payload)) != upload.commitment:
+    if bit_commitment(record.r1, bytes(reveal.r2), bytes(reveal.payload)) != upload.commitment:
         return False
     if record.payload is not None and record.payload != upload.payload:
         return False
@@ -280,7 +276,7 @@ def select_users(
     task: Task,
     *,
     k: int,
-    board: BitCommitmentBoard,
+    board: CommitmentBoard,
     reveal: Callable[[Upload], Reveal | None],
     epoch: int | None = None,
     random_state: RandomState = None,
@@ -295,7 +291,7 @@ def select_users(
         The task in transformed coordinates (``transform.forward_task``).
     k : int
         The anonymity level; uploads of smaller groups are ignored.
-    board : BitCommitmentBoard
+    board : CommitmentBoard
         Where the commitments are recorded.
     reveal : callable(Upload) -> Reveal or None
         Asks the user behind an upload to open its commitment; None or an exception of this
@@ -356,7 +352,7 @@ def run_round(
     *,
     k: int,
     transform: RigidTransform | None = None,
-    board: BitCommitmentBoard | None = None,
+    board: CommitmentBoard | None = None,
     stores: Sequence[SecretStore] | None = None,
     senders: Sequence[str] | None = None,
     faults: Mapping[int, Fault] | None = None,
@@ -374,8 +370,8 @@ def run_round(
         Anonymity level, 2 <= k <= n.
     transform : RigidTransform, optional
         The epoch's parameters; drawn fresh with :mod:`secrets` when omitted.
-    board : BitCommitmentBoard, optional
-        Defaults to a fresh :class:`MemoryBitBoard`.
+    board : CommitmentBoard, optional
+        Defaults to a fresh :class:`MemoryCommitmentBoard`.
     stores : sequence of SecretStore, optional
         One per user; fresh :class:`MemorySecretStore` objects when omitted.
     senders : sequence of str, optional
@@ -392,7 +388,7 @@ def run_round(
         raise InputError(f"task must be a Task, got {type(task).__name__}")
     rng = check_random_state(random_state)
     transform = draw_transform() if transform is None else transform
-    board = MemoryBitBoard() if board is None else board
+    board = MemoryCommitmentBoard() if board is None else board
     stores = [MemorySecretStore() for _ in range(n)] if stores is None else list(stores)
     senders = [f"user-{i}" for i in range(n)] if senders is None else list(senders)
     if len(stores) != n or len(senders) != n:

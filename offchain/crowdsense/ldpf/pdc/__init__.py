@@ -8,28 +8,27 @@ for the protocol and its security argument.
 Modules: :mod:`~crowdsense.ldpf.pdc.encoding` (grid, Encode 1 / Encode 2, Proposition 2),
 :mod:`~crowdsense.ldpf.pdc.keys` (key generation and length policy), :mod:`~crowdsense.ldpf.pdc.fastpaillier`
 (raw-integer Paillier with ``gmpy2``), :mod:`~crowdsense.ldpf.pdc.messages` (JSON messages),
-:mod:`~crowdsense.ldpf.pdc.board` / :mod:`~crowdsense.ldpf.pdc.store` (pluggable commitment board and secret
-store), :mod:`~crowdsense.ldpf.pdc.protocol` (Platform, Receiver), :mod:`~crowdsense.ldpf.pdc.selection`
+:mod:`~crowdsense.ldpf.pdc.protocol` (Platform, Receiver, on a commitment board and secret store of
+:mod:`crowdsense.commitments`), :mod:`~crowdsense.ldpf.pdc.selection`
 (N nearest receivers), :mod:`~crowdsense.ldpf.pdc.baseline` (straightforward and Encode-1-only
 comparison points).
 
 Example
 -------
+>>> from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore
 >>> from crowdsense.ldpf.pdc import *
 >>> pk, sk = generate_keypair(2048)
 >>> grid = Grid(100)
->>> board = InMemoryCommitmentBoard("platform")
+>>> board = MemoryCommitmentBoard("platform")
 >>> platform = Platform(sk, grid, board=board)
->>> alice = Receiver((3, 4), grid, board=board.as_account("alice"), secret_store=InMemorySecretStore())
+>>> alice = Receiver((3, 4), grid, board=board.as_account("alice"), secret_store=MemorySecretStore())
 >>> run_round(platform, [alice], task_id="t1", centre=(10, 10))
 {'alice': 13}
 """
 
-from crowdsense.ldpf.pdc.board import BlindingRecord, CommitmentBoard, InMemoryCommitmentBoard
 from crowdsense.ldpf.pdc.encoding import Grid, encode1, encode2, encode_point, encoded_distance, manhattan
 from crowdsense.ldpf.pdc.errors import (
     BlindingBitsError,
-    BoardError,
     CheatingDetected,
     GridError,
     KeyLengthError,
@@ -50,12 +49,8 @@ from crowdsense.ldpf.pdc.messages import (
 )
 from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, MAX_R_BITS, MIN_R_BITS, Platform, Receiver, run_round
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
-from crowdsense.ldpf.pdc.store import InMemorySecretStore, SecretStore
 
 __all__ = [
-    "BlindingRecord",
-    "CommitmentBoard",
-    "InMemoryCommitmentBoard",
     "Grid",
     "encode1",
     "encode2",
@@ -63,7 +58,6 @@ __all__ = [
     "encoded_distance",
     "manhattan",
     "BlindingBitsError",
-    "BoardError",
     "CheatingDetected",
     "GridError",
     "KeyLengthError",
@@ -89,6 +83,4 @@ __all__ = [
     "run_round",
     "Selected",
     "select_nearest",
-    "InMemorySecretStore",
-    "SecretStore",
 ]

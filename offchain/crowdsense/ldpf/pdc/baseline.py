@@ -26,15 +26,20 @@ from typing import Any, Callable, Mapping
 
 from phe import paillier
 
-from crowdsense.commitments import new_blinding_opening
-from crowdsense.ldpf.pdc.board import CommitmentBoard, InMemoryCommitmentBoard, same_account
+from crowdsense.commitments import (
+    CommitmentBoard,
+    MemoryCommitmentBoard,
+    MemorySecretStore,
+    SecretStore,
+    new_blinding_opening,
+    same_account,
+)
 from crowdsense.ldpf.pdc.encoding import Grid, encode_point
 from crowdsense.ldpf.pdc.errors import CheatingDetected, MessageError, ProtocolStateError
 from crowdsense.ldpf.pdc.fastpaillier import PrivateEngine, PublicEngine
 from crowdsense.ldpf.pdc.keys import check_key_pair
 from crowdsense.ldpf.pdc.messages import EncryptedDistanceMessage, TaskMessage
 from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, check_r_bits, encrypt_task, encrypted_distance
-from crowdsense.ldpf.pdc.store import InMemorySecretStore, SecretStore
 
 __all__ = [
     "straightforward_round",
@@ -60,7 +65,7 @@ def straightforward_round(
     *,
     r_bits: int = DEFAULT_R_BITS,
     board: CommitmentBoard | None = None,
-    store_factory: Callable[[], SecretStore] = InMemorySecretStore,
+    store_factory: Callable[[], SecretStore] = MemorySecretStore,
     allow_insecure: bool = False,
     on_receiver_done: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
@@ -77,7 +82,7 @@ def straightforward_round(
     r_bits : int, default 64
     board : CommitmentBoard, optional
         A board to act on (``as_account`` is used for receivers when available); default: a
-        fresh :class:`InMemoryCommitmentBoard`.
+        fresh :class:`MemoryCommitmentBoard`.
     store_factory : callable
         Makes each receiver's secret store.
     on_receiver_done : callable, optional
@@ -88,7 +93,7 @@ def straightforward_round(
     r_bits = check_r_bits(r_bits)
     centre = grid.check_point(centre, name="task centre")
     points = {name: grid.check_point(p, name=f"location of {name}") for name, p in locations.items()}
-    board = board if board is not None else InMemoryCommitmentBoard("platform")
+    board = board if board is not None else MemoryCommitmentBoard("platform")
     c1 = [int(b) for b in encode_point(centre, grid, scheme=1)]
     c2 = [int(b) for b in encode_point(centre, grid, scheme=2)]
     accepted: dict[str, int] = {}

@@ -1,7 +1,7 @@
 """Grid coding of LDPF's PDC method: Encode 1, Encode 2 and the Manhattan distance.
 
 Positions are indices on an integer grid S with ``width`` points on the x axis and ``height``
-points on the y axis (DESIGN 7.1; the paper uses a square grid, ``width == height == n``).
+points on the y axis (docs/design.md 7.1; the paper uses a square grid, ``width == height == n``).
 Mapping a real location to its grid cell is the edge layer's job and happens before this
 module.
 
@@ -23,7 +23,7 @@ derived homomorphically, see :mod:`crowdsense.ldpf.pdc.protocol`).
 
 References
 ----------
-LDPF, section 4.3 (Encode 1, Encode 2, Proposition 2); DESIGN.md section 7.
+LDPF, section 4.3 (Encode 1, Encode 2, Proposition 2); docs/design.md, section 7.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 All of them derive from the project tree in :mod:`crowdsense.errors`, so the CLI and library
 callers can catch :class:`~crowdsense.errors.CrowdsenseError` (or ``ValueError`` for bad input)
 without knowing this package. Bad input never leaves partial state behind: every public entry
-point validates first and only then changes anything.
+point validates first and only then changes anything. The commitment board's errors are those of
+:mod:`crowdsense.commitments.errors`, shared with CTBC and the chain.
 """
 
 from __future__ import annotations
@@ -18,12 +19,6 @@ __all__ = [
     "MessageError",
     "ProtocolStateError",
     "CheatingDetected",
-    "BoardError",
-    "CommitmentAlreadyRecorded",
-    "CommitmentNotFound",
-    "NotCommitter",
-    "CommitmentAlreadyRevealed",
-    "OpeningMismatch",
     "WeakKeyWarning",
     "SelectionWarning",
 ]
@@ -68,30 +63,6 @@ class CheatingDetected(PDCError):
         self.party = party
         self.reason = reason
         super().__init__(f"{party} cheating detected: {reason}")
-
-
-class BoardError(PDCError):
-    """A commitment-board operation was rejected (mirrors ``CommitmentVerifier``'s custom errors)."""
-
-
-class CommitmentAlreadyRecorded(BoardError):
-    """``CommitmentVerifierAlreadyCommitted``: a hash can be recorded once, ever."""
-
-
-class CommitmentNotFound(BoardError):
-    """``CommitmentVerifierNotFound``: no blinding commitment under that hash."""
-
-
-class NotCommitter(BoardError):
-    """``CommitmentVerifierNotCommitter``: only the committer may open its commitment."""
-
-
-class CommitmentAlreadyRevealed(BoardError):
-    """``CommitmentVerifierAlreadyRevealed``: a commitment opens once."""
-
-
-class OpeningMismatch(BoardError):
-    """``CommitmentVerifierOpeningMismatch``: (r, salt) does not hash to the commitment."""
 
 
 class WeakKeyWarning(UserWarning):

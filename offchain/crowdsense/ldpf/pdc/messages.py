@@ -28,12 +28,12 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
-from eth_utils import keccak
 from gmpy2 import mpz
 from phe import paillier
 
+from crowdsense.commitments import keccak256
 from crowdsense.ldpf.pdc.encoding import Grid
 from crowdsense.ldpf.pdc.errors import GridError, MessageError
 
@@ -190,15 +190,53 @@ def _check_nonneg(value: Any, name: str) -> None:
         raise MessageError(f"{name} must be a non-negative int, got {value!r}")
 
 
+def _check_uint256(value: Any, name: str) -> None:
+    _check_nonneg(value, name)
+    if value >= 2**256:
+        raise MessageError(f"{name} must fit in a uint256, got {value.bit_length()} bits")
+
+
+@dataclass(frozen=True)
+class _Field:
+    """How one message field is checked on construction, written to JSON and read back."""
+
+    check: Callable[[Any, str], Any]
+    dump: Callable[[Any], Any]
+    load: Callable[[Any, str], Any]
+
+
+_IDENT_FIELD = _Field(_ident, lambda v: v, _ident)
+_HASH_FIELD = _Field(_check_bytes32, lambda v: "0x" + v.hex(), _hex32)
+_CIPHERTEXT_FIELD = _Field(_check_nonneg, _dump_ciphertext, _ciphertext)
+_DECIMAL_FIELD = _Field(_check_nonneg, str, _decimal)
+_UINT256_FIELD = _Field(_check_uint256, str, _decimal)
+
+
 # --------------------------------------------------------------------------------- messages
 
 
 class _Message:
+    """A message whose fields are each checked, written and read by a :class:`_Field`.
+
+    A subclass lists its fields in ``_SCHEMA`` (JSON order); a message with structured
+    fields (:class:`TaskMessage`) overrides the three steps instead.
+    """
+
     TYPE: ClassVar[str]
+    _SCHEMA: ClassVar[dict[str, _Field]] = {}
     _FIELDS: ClassVar[tuple[str, ...]]
 
-    def _body(self) -> dict[str, Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._SCHEMA:
+            cls._FIELDS = tuple(cls._SCHEMA)
+
+    def __post_init__(self) -> None:
+        for name, spec in self._SCHEMA.items():
+            spec.check(getattr(self, name), name)
+
+    def _body(self) -> dict[str, Any]:
+        return {name: spec.dump(getattr(self, name)) for name, spec in self._SCHEMA.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this message (``type`` and ``version`` first)."""
@@ -214,8 +252,10 @@ class _Message:
         return cls.from_dict(_loads(text))
 
     @classmethod
-    def from_dict(cls, obj: Any) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def from_dict(cls, obj: Any) -> Any:
+        """Validate a parsed JSON object of this type and build the message."""
+        obj = _header(obj, cls)
+        return cls(**{name: spec.load(obj[name], name) for name, spec in cls._SCHEMA.items()})
 
 
 @dataclass(frozen=True)
@@ -318,7 +358,7 @@ class TaskMessage(_Message):
             self.public_key_n.to_bytes(width, "big"),
         ]
         parts.extend(c.to_bytes(2 * width, "big") for c in self.ciphertexts)
-        return keccak(b"".join(parts))
+        return keccak256(b"".join(parts))
 
 
 @dataclass(frozen=True)
@@ -332,34 +372,10 @@ class QueryMessage(_Message):
     z: int
 
     TYPE: ClassVar[str] = "ldpf-pdc/query"
-    _FIELDS: ClassVar[tuple[str, ...]] = ("task_id", "task_digest", "receiver", "commitment", "z")
-
-    def __post_init__(self) -> None:
-        _ident(self.task_id, "task_id")
-        _ident(self.receiver, "receiver")
-        _check_bytes32(self.task_digest, "task_digest")
-        _check_bytes32(self.commitment, "commitment")
-        _check_nonneg(self.z, "z")
-
-    def _body(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "task_digest": "0x" + self.task_digest.hex(),
-            "receiver": self.receiver,
-            "commitment": "0x" + self.commitment.hex(),
-            "z": _dump_ciphertext(self.z),
-        }
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> QueryMessage:
-        obj = _header(obj, cls)
-        return cls(
-            task_id=_ident(obj["task_id"], "task_id"),
-            task_digest=_hex32(obj["task_digest"], "task_digest"),
-            receiver=_ident(obj["receiver"], "receiver"),
-            commitment=_hex32(obj["commitment"], "commitment"),
-            z=_ciphertext(obj["z"], "z"),
-        )
+    _SCHEMA: ClassVar[dict[str, _Field]] = {
+        "task_id": _IDENT_FIELD, "task_digest": _HASH_FIELD, "receiver": _IDENT_FIELD,
+        "commitment": _HASH_FIELD, "z": _CIPHERTEXT_FIELD,
+    }
 
 
 @dataclass(frozen=True)
@@ -373,34 +389,10 @@ class DecryptionMessage(_Message):
     randomness: int
 
     TYPE: ClassVar[str] = "ldpf-pdc/decryption"
-    _FIELDS: ClassVar[tuple[str, ...]] = ("task_id", "receiver", "commitment", "plaintext", "randomness")
-
-    def __post_init__(self) -> None:
-        _ident(self.task_id, "task_id")
-        _ident(self.receiver, "receiver")
-        _check_bytes32(self.commitment, "commitment")
-        _check_nonneg(self.plaintext, "plaintext")
-        _check_nonneg(self.randomness, "randomness")
-
-    def _body(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "receiver": self.receiver,
-            "commitment": "0x" + self.commitment.hex(),
-            "plaintext": str(self.plaintext),
-            "randomness": str(self.randomness),
-        }
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> DecryptionMessage:
-        obj = _header(obj, cls)
-        return cls(
-            task_id=_ident(obj["task_id"], "task_id"),
-            receiver=_ident(obj["receiver"], "receiver"),
-            commitment=_hex32(obj["commitment"], "commitment"),
-            plaintext=_decimal(obj["plaintext"], "plaintext"),
-            randomness=_decimal(obj["randomness"], "randomness"),
-        )
+    _SCHEMA: ClassVar[dict[str, _Field]] = {
+        "task_id": _IDENT_FIELD, "receiver": _IDENT_FIELD, "commitment": _HASH_FIELD,
+        "plaintext": _DECIMAL_FIELD, "randomness": _DECIMAL_FIELD,
+    }
 
 
 @dataclass(frozen=True)
@@ -414,36 +406,10 @@ class RevealMessage(_Message):
     salt: bytes
 
     TYPE: ClassVar[str] = "ldpf-pdc/reveal"
-    _FIELDS: ClassVar[tuple[str, ...]] = ("task_id", "receiver", "commitment", "r", "salt")
-
-    def __post_init__(self) -> None:
-        _ident(self.task_id, "task_id")
-        _ident(self.receiver, "receiver")
-        _check_bytes32(self.commitment, "commitment")
-        _check_bytes32(self.salt, "salt")
-        _check_nonneg(self.r, "r")
-        if self.r >= 2**256:
-            raise MessageError(f"r must fit in a uint256, got {self.r.bit_length()} bits")
-
-    def _body(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "receiver": self.receiver,
-            "commitment": "0x" + self.commitment.hex(),
-            "r": str(self.r),
-            "salt": "0x" + self.salt.hex(),
-        }
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> RevealMessage:
-        obj = _header(obj, cls)
-        return cls(
-            task_id=_ident(obj["task_id"], "task_id"),
-            receiver=_ident(obj["receiver"], "receiver"),
-            commitment=_hex32(obj["commitment"], "commitment"),
-            r=_decimal(obj["r"], "r"),
-            salt=_hex32(obj["salt"], "salt"),
-        )
+    _SCHEMA: ClassVar[dict[str, _Field]] = {
+        "task_id": _IDENT_FIELD, "receiver": _IDENT_FIELD, "commitment": _HASH_FIELD,
+        "r": _UINT256_FIELD, "salt": _HASH_FIELD,
+    }
 
 
 @dataclass(frozen=True)
@@ -456,31 +422,9 @@ class EncryptedDistanceMessage(_Message):
     z: int
 
     TYPE: ClassVar[str] = "ldpf-pdc/encrypted-distance"
-    _FIELDS: ClassVar[tuple[str, ...]] = ("task_id", "task_digest", "receiver", "z")
-
-    def __post_init__(self) -> None:
-        _ident(self.task_id, "task_id")
-        _ident(self.receiver, "receiver")
-        _check_bytes32(self.task_digest, "task_digest")
-        _check_nonneg(self.z, "z")
-
-    def _body(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "task_digest": "0x" + self.task_digest.hex(),
-            "receiver": self.receiver,
-            "z": _dump_ciphertext(self.z),
-        }
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> EncryptedDistanceMessage:
-        obj = _header(obj, cls)
-        return cls(
-            task_id=_ident(obj["task_id"], "task_id"),
-            task_digest=_hex32(obj["task_digest"], "task_digest"),
-            receiver=_ident(obj["receiver"], "receiver"),
-            z=_ciphertext(obj["z"], "z"),
-        )
+    _SCHEMA: ClassVar[dict[str, _Field]] = {
+        "task_id": _IDENT_FIELD, "task_digest": _HASH_FIELD, "receiver": _IDENT_FIELD, "z": _CIPHERTEXT_FIELD,
+    }
 
 
 Message = TaskMessage | QueryMessage | DecryptionMessage | RevealMessage | EncryptedDistanceMessage

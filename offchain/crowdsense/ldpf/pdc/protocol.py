@@ -8,8 +8,8 @@ and each **receiver** (user D, knows its own grid position). Steps, with the mes
    ``width + height`` bits, and sends the same :class:`TaskMessage` to every receiver.
 2. *Query.* The receiver computes ``Z = Enc(dist + r)`` homomorphically, with a blinding ``r``
    of ``r_bits`` random bits from :mod:`secrets` (see below), stores ``r`` and the commitment
-   opening in its :class:`~crowdsense.ldpf.pdc.store.SecretStore`, *then* records
-   ``c = keccak256(abi.encode(r, salt))`` on the :class:`~crowdsense.ldpf.pdc.board.CommitmentBoard`,
+   opening in its :class:`~crowdsense.commitments.SecretStore`, *then* records
+   ``c = keccak256(abi.encode(r, salt))`` on the :class:`~crowdsense.commitments.CommitmentBoard`,
    and sends ``(c, Z)``.
 3. *Decryption.* The platform checks that c is on the board, recorded by that receiver and not
    yet opened (so r was fixed before anything was decrypted), decrypts ``s = dist + r`` and
@@ -61,7 +61,7 @@ the paper's "Preparation" step).
 
 References
 ----------
-LDPF section 4.3, Protocol 2 and Proposition 2; DESIGN.md section 7.
+LDPF section 4.3, Protocol 2 and Proposition 2; docs/design.md, section 7.
 """
 
 from __future__ import annotations
@@ -74,14 +74,19 @@ import gmpy2
 from gmpy2 import mpz
 from phe import paillier
 
-from crowdsense.commitments import BlindingOpening, new_blinding_opening
-from crowdsense.ldpf.pdc.board import CommitmentBoard, same_account
+from crowdsense.commitments import (
+    AlreadyCommittedError,
+    AlreadyRevealedError,
+    BlindingOpening,
+    CommitmentBoard,
+    SecretStore,
+    new_blinding_opening,
+    same_account,
+)
 from crowdsense.ldpf.pdc.encoding import Grid, Point, encode_point
 from crowdsense.ldpf.pdc.errors import (
     BlindingBitsError,
     CheatingDetected,
-    CommitmentAlreadyRecorded,
-    CommitmentAlreadyRevealed,
     GridError,
     KeyLengthError,
     MessageError,
@@ -91,7 +96,6 @@ from crowdsense.ldpf.pdc.fastpaillier import PrivateEngine, PublicEngine
 from crowdsense.ldpf.pdc.keys import check_key_bits, check_key_pair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
-from crowdsense.ldpf.pdc.store import SecretStore
 
 __all__ = [
     "MIN_R_BITS",
@@ -285,7 +289,7 @@ class Receiver:
             If the task key is too short.
         ProtocolStateError
             If this receiver already answered the task (use :meth:`resume`).
-        BoardError
+        crowdsense.commitments.CommitmentError
             If the commit fails; the opening is already saved, so :meth:`resume` can retry.
         """
         if not isinstance(task, TaskMessage):
@@ -349,7 +353,7 @@ class Receiver:
             commitment = bytes.fromhex(entry["commitment"][2:])
             try:
                 self.board.commit_blinding(commitment)
-            except CommitmentAlreadyRecorded:
+            except AlreadyCommittedError:
                 record = self.board.blinding_record(commitment)
                 if record is None or not same_account(record.committer, self.account):
                     raise ProtocolStateError(
@@ -406,7 +410,7 @@ class Receiver:
         self.secret_store.put(key, entry)
         try:
             self.board.reveal_blinding(decryption.commitment, opening.r, opening.salt)
-        except CommitmentAlreadyRevealed:
+        except AlreadyRevealedError:
             record = self.board.blinding_record(decryption.commitment)
             if record is None or not same_account(record.committer, self.account):
                 raise

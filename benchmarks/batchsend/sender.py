@@ -1,593 +1,28 @@
-"""Send many transactions fast: compiled signing, local nonces, JSON-RPC batches, batched receipts.
-
-A releaser that opens hundreds of tasks, a registrar that funds a cohort of phones, or a load
-test of the claim path all send *many* transactions from *known keys*. Doing that one
-``web3.eth.send_transaction`` at a time costs a round trip per transaction, a nonce query per
-transaction and eth-account's generic signing path (about 800 signatures/s here, 260/s without
-a compiled backend). :class:`BatchSender` removes each of those costs:
-
-* **Signing** goes straight to libsecp256k1 through ``coincurve`` (RFC 6979 deterministic,
-  low-s), over a minimal RLP encoder for the two transaction types it emits: EIP-1559
-  (type 2) and EIP-155 legacy. The raw bytes are identical to eth-account's for the same
-  fields (the test-suite checks it), at roughly 10x the rate.
-* **Nonces** are read once per sender (``eth_getTransactionCount(addr, "pending")``) and then
-  counted locally. A nonce is consumed only when the node *accepts* the transaction; a
-  rejected send hands its nonce back and the sender's next transaction reuses it, so no
-  accepted nonce is ever reused and gaps are filled.
-* **Sending** packs ``eth_sendRawTransaction`` calls into JSON-RPC batches (one HTTP request
-  for up to ``batch_size`` transactions), with ``max_in_flight`` requests outstanding so that
-  signing overlaps the node's work.
-* **Receipts** are found by a background thread, also in batches: it follows new blocks and
-  fetches each block's receipts with one ``eth_getBlockReceipts`` call, so the node answers
-  one call per block rather than one per transaction. Nodes without that call (Ganache) are
-  asked per transaction, once right after the send and again only when the head moves.
-* **Pacing**: ``send(calls, rate=R)`` schedules transaction *i* at ``t0 + i / R``; without a
-  rate it sends as fast as the node accepts (saturation).
-* **Processes**: ``processes=P`` splits the senders into P disjoint groups, each sent by its
-  own process (its own nonces, batches and receipt poller) at ``R / P``. Useful when the node
-  runs elsewhere and the client has spare cores.
-
-Every transaction yields a :class:`TxRecord` (send time, hash, inclusion block, confirmation
-time, status, error); :func:`summarize` turns a list of them into throughput and latency
-figures, and :func:`raise_for_failures` turns failures into one :class:`BatchFailedError`.
-
-Example
--------
->>> sender = BatchSender("http://127.0.0.1:8545", keys)          # doctest: +SKIP
->>> calls = [Call(to=registry, data=claim_data(t, i), sender=k, gas=120_000) for ...]
->>> records = sender.send(calls, rate=400)                       # doctest: +SKIP
->>> raise_for_failures(records)                                  # doctest: +SKIP
->>> summarize(records).throughput                                # doctest: +SKIP
-
-Times are Unix epoch seconds (``time.time()``) so that records from several processes can
-be merged. Preparation (chain id, fees, nonces, gas estimates) happens before the first send
-and is not part of any record.
-"""
+""":class:`BatchSender`: sign and send many transactions from known keys, and find their receipts."""
 
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import multiprocessing
 import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, Sequence
 
 import coincurve
-import requests
-from Crypto.Hash import keccak as _keccak_mod
-from eth_utils import to_checksum_address
 
+from batchsend.errors import BatchError, RpcError
+from batchsend.records import REJECTED, Call, TxRecord
+from batchsend.rpc import RpcClient
+from batchsend.signing import SignedTx, address_bytes, address_of, data_bytes, private_key, sign_transaction
 from crowdsense.errors import CrowdsenseError, InputError
 
-__all__ = [
-    "BatchError",
-    "RpcError",
-    "NodeConnectionError",
-    "BatchFailedError",
-    "SignedTx",
-    "Call",
-    "TxRecord",
-    "BatchStats",
-    "RpcClient",
-    "BatchSender",
-    "keccak256",
-    "address_of",
-    "contract_address",
-    "sign_transaction",
-    "summarize",
-    "raise_for_failures",
-]
+__all__ = ["BatchSender"]
 
-_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _GWEI = 10**9
-_REJECTED = "rejected by the node"
-
-
-# ----------------------------------------------------------------------------------- errors
-
-
-class BatchError(CrowdsenseError, RuntimeError):
-    """Root of this module's errors (a :class:`~crowdsense.errors.CrowdsenseError`)."""
-
-
-class RpcError(BatchError):
-    """The node answered a JSON-RPC call with an error object.
-
-    Attributes
-    ----------
-    method : str
-        The JSON-RPC method called.
-    code : int | None
-        The JSON-RPC error code.
-    rpc_message : str
-        The node's error message, verbatim.
-    """
-
-    def __init__(self, method: str, code: int | None, rpc_message: str) -> None:
-        self.method = method
-        self.code = code
-        self.rpc_message = rpc_message
-        super().__init__(f"{method} failed: {rpc_message} (JSON-RPC code {code})")
-
-
-class NodeConnectionError(BatchError, ConnectionError):
-    """The node cannot be reached, timed out, or answered something that is not JSON-RPC."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"node at {url} is unavailable: {reason}")
-
-
-class BatchFailedError(BatchError):
-    """Some transactions of a batch were rejected, reverted or never included.
-
-    Attributes
-    ----------
-    failures : list[TxRecord]
-        The records that did not succeed, in call order.
-    total : int
-        Number of transactions in the batch.
-    """
-
-    def __init__(self, failures: list["TxRecord"], total: int) -> None:
-        self.failures = failures
-        self.total = total
-        first = failures[0]
-        super().__init__(
-            f"{len(failures)} of {total} transactions failed; first: call #{first.index} from "
-            f"{first.sender} nonce {first.nonce}: {first.describe_failure()}"
-        )
-
-
-# ---------------------------------------------------------------------------------- signing
-
-
-def keccak256(data: bytes) -> bytes:
-    """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
-    return _keccak_mod.new(data=data, digest_bits=256).digest()
-
-
-def _rlp_int(value: int) -> bytes:
-    if value == 0:
-        return b"\x80"
-    return _rlp_bytes(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-
-def _rlp_bytes(data: bytes) -> bytes:
-    n = len(data)
-    if n == 1 and data[0] < 0x80:
-        return data
-    if n < 56:
-        return bytes((0x80 + n,)) + data
-    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0xB7 + len(length),)) + length + data
-
-
-def _rlp_list(encoded_items: Iterable[bytes]) -> bytes:
-    payload = b"".join(encoded_items)
-    n = len(payload)
-    if n < 56:
-        return bytes((0xC0 + n,)) + payload
-    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0xF7 + len(length),)) + length + payload
-
-
-def _private_key(key: bytes | str | coincurve.PrivateKey) -> coincurve.PrivateKey:
-    if isinstance(key, coincurve.PrivateKey):
-        return key
-    if isinstance(key, str):
-        text = key[2:] if key[:2] in ("0x", "0X") else key
-        try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            raise InputError(
-                "a private key must be 32 bytes or 64 hex digits; got a non-hex string") from None
-    if not isinstance(key, (bytes, bytearray)) or len(key) != 32:
-        raise InputError(
-            f"a private key must be 32 bytes or 64 hex digits; got {type(key).__name__} "
-            f"of length {len(key) if hasattr(key, '__len__') else '?'}"
-        )
-    secret = int.from_bytes(key, "big")
-    if not 0 < secret < _SECP256K1_N:
-        raise InputError("a private key must be in [1, n-1] of secp256k1; got a value outside it")
-    return coincurve.PrivateKey(bytes(key))
-
-
-def address_of(key: bytes | str | coincurve.PrivateKey) -> str:
-    """Checksummed Ethereum address of a private key: last 20 bytes of keccak(pubkey)."""
-    public = _private_key(key).public_key.format(compressed=False)[1:]
-    return to_checksum_address(keccak256(public)[-20:])
-
-
-def contract_address(sender: str | bytes, nonce: int) -> str:
-    """Address of the contract created by ``sender``'s transaction ``nonce`` (CREATE).
-
-    ``keccak256(rlp([sender, nonce]))[12:]``, so a deployment sent through
-    :class:`BatchSender` (``Call(to=None, ...)``) can be located without its receipt.
-    """
-    if not isinstance(nonce, int) or nonce < 0:
-        raise InputError(f"nonce must be a non-negative int; got {nonce!r}")
-    raw = _address_bytes(sender, "sender")
-    return to_checksum_address(keccak256(_rlp_list([_rlp_bytes(raw), _rlp_int(nonce)]))[-20:])
-
-
-def _address_bytes(address: str | bytes | None, what: str) -> bytes:
-    if address is None:
-        return b""
-    if isinstance(address, (bytes, bytearray)):
-        if len(address) != 20:
-            raise InputError(f"{what} must be a 20-byte address; got {len(address)} bytes")
-        return bytes(address)
-    if not isinstance(address, str):
-        raise InputError(f"{what} must be a hex address string; got {type(address).__name__}")
-    text = address[2:] if address[:2] in ("0x", "0X") else address
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raise InputError(f"{what} must be a hex address; got {address!r}") from None
-    if len(raw) != 20:
-        raise InputError(f"{what} must be a 20-byte address; got {address!r}")
-    return raw
-
-
-def _data_bytes(data: bytes | str) -> bytes:
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    if isinstance(data, str):
-        text = data[2:] if data[:2] in ("0x", "0X") else data
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            raise InputError(f"call data must be bytes or a hex string; got {data[:20]!r}...") from None
-    raise InputError(f"call data must be bytes or a hex string; got {type(data).__name__}")
-
-
-@dataclass(frozen=True)
-class SignedTx:
-    """A signed transaction ready for ``eth_sendRawTransaction``."""
-
-    raw: bytes
-    hash: bytes
-
-    @property
-    def hash_hex(self) -> str:
-        return "0x" + self.hash.hex()
-
-
-def sign_transaction(
-    key: bytes | str | coincurve.PrivateKey,
-    *,
-    chain_id: int,
-    nonce: int,
-    gas: int,
-    to: str | bytes | None,
-    data: bytes | str = b"",
-    value: int = 0,
-    max_fee_per_gas: int | None = None,
-    max_priority_fee_per_gas: int | None = None,
-    gas_price: int | None = None,
-) -> SignedTx:
-    """Sign one transaction with libsecp256k1 (coincurve) and return its raw bytes and hash.
-
-    With ``max_fee_per_gas`` (and ``max_priority_fee_per_gas``) the transaction is EIP-1559
-    (type 2, empty access list)::
-
-        raw = 0x02 || rlp([chainId, nonce, tip, maxFee, gas, to, value, data, [], yParity, r, s])
-
-    with ``gas_price`` it is legacy with EIP-155 replay protection::
-
-        raw = rlp([nonce, gasPrice, gas, to, value, data, v, r, s]),  v = yParity + 35 + 2 chainId
-
-    In both cases the signature is over ``keccak256`` of the unsigned encoding and the hash is
-    ``keccak256(raw)``. ``to=None`` creates a contract.
-
-    Raises
-    ------
-    InputError
-        On a malformed key, address or data, a negative number, or when neither or both fee
-        styles are given.
-    """
-    pk = _private_key(key)
-    for name, number in (("chain_id", chain_id), ("nonce", nonce), ("gas", gas), ("value", value)):
-        if not isinstance(number, int) or number < 0:
-            raise InputError(f"{name} must be a non-negative int; got {number!r}")
-    to_b = _address_bytes(to, "to")
-    data_b = _data_bytes(data)
-    if (max_fee_per_gas is None) == (gas_price is None):
-        raise InputError("give either max_fee_per_gas (EIP-1559) or gas_price (legacy), exactly one")
-    if max_fee_per_gas is not None:
-        tip = max_fee_per_gas if max_priority_fee_per_gas is None else max_priority_fee_per_gas
-        if max_fee_per_gas < 0 or tip < 0 or tip > max_fee_per_gas:
-            raise InputError(
-                f"need 0 <= max_priority_fee_per_gas <= max_fee_per_gas; got {tip} and {max_fee_per_gas}"
-            )
-        fields = [
-            _rlp_int(chain_id), _rlp_int(nonce), _rlp_int(tip), _rlp_int(max_fee_per_gas), _rlp_int(gas),
-            _rlp_bytes(to_b), _rlp_int(value), _rlp_bytes(data_b), b"\xc0",
-        ]
-        sig = pk.sign_recoverable(keccak256(b"\x02" + _rlp_list(fields)), hasher=None)
-        fields += [_rlp_int(sig[64]), _rlp_int(int.from_bytes(sig[:32], "big")),
-                   _rlp_int(int.from_bytes(sig[32:64], "big"))]
-        raw = b"\x02" + _rlp_list(fields)
-    else:
-        assert gas_price is not None
-        if gas_price < 0:
-            raise InputError(f"gas_price must be non-negative; got {gas_price}")
-        fields = [_rlp_int(nonce), _rlp_int(gas_price), _rlp_int(gas), _rlp_bytes(to_b), _rlp_int(value),
-                  _rlp_bytes(data_b)]
-        unsigned = _rlp_list(fields + [_rlp_int(chain_id), b"\x80", b"\x80"])
-        sig = pk.sign_recoverable(keccak256(unsigned), hasher=None)
-        fields += [_rlp_int(sig[64] + 35 + 2 * chain_id), _rlp_int(int.from_bytes(sig[:32], "big")),
-                   _rlp_int(int.from_bytes(sig[32:64], "big"))]
-        raw = _rlp_list(fields)
-    return SignedTx(raw=raw, hash=keccak256(raw))
-
-
-# ---------------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class Call:
-    """One transaction to send.
-
-    Parameters
-    ----------
-    to : str or None
-        Target address (``None`` deploys ``data`` as a contract).
-    data : bytes or hex str
-        Call data.
-    value : int
-        Wei to transfer.
-    gas : int or None
-        Gas limit; ``None`` uses the sender's ``gas`` default or, failing that, an estimate.
-    sender : int, str or None
-        Index into the sender's keys or one of their addresses; ``None`` spreads the calls
-        round-robin over all keys.
-    """
-
-    to: str | None
-    data: bytes | str = b""
-    value: int = 0
-    gas: int | None = None
-    sender: int | str | None = None
-
-
-@dataclass
-class TxRecord:
-    """What happened to one transaction. Times are Unix epoch seconds.
-
-    ``status`` is 1 for success, 0 for a revert, ``None`` when the transaction was not
-    included (rejected at send: ``error`` says why; or no receipt before the timeout). A call
-    never sent (the node stopped including transactions) has ``nonce == -1``,
-    ``tx_hash == ""`` and ``error`` set.
-    """
-
-    index: int
-    sender: str
-    nonce: int
-    tx_hash: str
-    send_time: float | None = None
-    block_number: int | None = None
-    confirm_time: float | None = None
-    status: int | None = None
-    gas_used: int | None = None
-    error: str | None = None
-
-    @property
-    def latency(self) -> float | None:
-        """Confirmation time minus send time, in seconds (``None`` if not included)."""
-        if self.send_time is None or self.confirm_time is None:
-            return None
-        return self.confirm_time - self.send_time
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == 1 and self.error is None
-
-    def describe_failure(self) -> str:
-        if self.error is not None:
-            return self.error
-        if self.status == 0:
-            return f"reverted in block {self.block_number} (tx {self.tx_hash})"
-        if self.status is None:
-            return f"not included (tx {self.tx_hash})"
-        return "succeeded"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index, "sender": self.sender, "nonce": self.nonce, "txHash": self.tx_hash,
-            "sendTime": self.send_time, "blockNumber": self.block_number, "confirmTime": self.confirm_time,
-            "status": self.status, "gasUsed": self.gas_used, "error": self.error,
-        }
-
-
-@dataclass(frozen=True)
-class BatchStats:
-    """Throughput and latency of a list of records (see :func:`summarize`)."""
-
-    sent: int
-    confirmed: int
-    reverted: int
-    rejected: int
-    missing: int
-    duration: float
-    send_duration: float
-    send_rate: float
-    throughput: float
-    latency_mean: float
-    latency_p50: float
-    latency_p95: float
-    latency_max: float
-    blocks: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-def _percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolation percentile (numpy's default) of an already sorted list."""
-    if not sorted_values:
-        return math.nan
-    pos = (len(sorted_values) - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
-def _rejected(record: TxRecord) -> bool:
-    return record.error is not None and record.error.startswith(_REJECTED)
-
-
-def summarize(records: Sequence[TxRecord]) -> BatchStats:
-    """Throughput and latency of ``records``.
-
-    ``throughput = confirmed / (last confirmation - first send)``, where *confirmed* counts
-    successful transactions; latency statistics are over successful transactions;
-    ``send_rate = (sent - 1) / (last send - first send)`` is the rate actually achieved.
-    """
-    sends = [r.send_time for r in records if r.send_time is not None]
-    ok = [r for r in records if r.succeeded and r.confirm_time is not None]
-    latencies = sorted(r.latency for r in ok if r.latency is not None)
-    first = min(sends) if sends else math.nan
-    last_confirm = max((r.confirm_time for r in ok), default=math.nan)  # type: ignore[type-var]
-    duration = last_confirm - first if ok else math.nan
-    send_duration = (max(sends) - first) if sends else math.nan
-    return BatchStats(
-        sent=len(sends),
-        confirmed=len(ok),
-        reverted=sum(1 for r in records if r.status == 0),
-        rejected=sum(1 for r in records if _rejected(r)),
-        missing=sum(1 for r in records if r.status is None and not _rejected(r)),
-        duration=duration,
-        send_duration=send_duration,
-        send_rate=(len(sends) - 1) / send_duration if len(sends) > 1 and send_duration > 0 else math.nan,
-        throughput=len(ok) / duration if ok and duration > 0 else math.nan,
-        latency_mean=sum(latencies) / len(latencies) if latencies else math.nan,
-        latency_p50=_percentile(latencies, 0.50),
-        latency_p95=_percentile(latencies, 0.95),
-        latency_max=latencies[-1] if latencies else math.nan,
-        blocks=len({r.block_number for r in records if r.block_number is not None}),
-    )
-
-
-def raise_for_failures(records: Sequence[TxRecord]) -> None:
-    """Raise :class:`BatchFailedError` if any record did not succeed."""
-    failures = [r for r in records if not r.succeeded]
-    if failures:
-        raise BatchFailedError(failures, len(records))
-
-
-# ---------------------------------------------------------------------------------- JSON-RPC
-
-
-class RpcClient:
-    """Minimal JSON-RPC over HTTP with batches, on a keep-alive ``requests`` session.
-
-    Not thread-safe: give each thread its own client (they are cheap).
-
-    Parameters
-    ----------
-    url : str
-        The node's HTTP endpoint.
-    timeout : float
-        Seconds to wait for one HTTP response.
-    """
-
-    def __init__(self, url: str, *, timeout: float = 60.0) -> None:
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise InputError(f"rpc_url must be an http(s) URL; got {url!r}")
-        self.url = url
-        self.timeout = timeout
-        self._session = requests.Session()
-        self._session.headers["Content-Type"] = "application/json"
-        self._next_id = 1
-
-    def close(self) -> None:
-        self._session.close()
-
-    def _post(self, body: str) -> Any:
-        try:
-            response = self._session.post(self.url, data=body.encode(), timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise NodeConnectionError(self.url, f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code != 200:
-            raise NodeConnectionError(self.url, f"HTTP {response.status_code}: {response.text[:200]}")
-        try:
-            return json.loads(response.content)
-        except ValueError as exc:
-            raise NodeConnectionError(self.url, f"answer is not JSON: {response.text[:200]!r}") from exc
-
-    def call(self, method: str, params: list[Any] | None = None) -> Any:
-        """One call; raises :class:`RpcError` on an error answer."""
-        result = self.batch([(method, params or [])])[0]
-        if isinstance(result, RpcError):
-            raise result
-        return result
-
-    def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        """Several calls in one HTTP request; each answer is its result or an :class:`RpcError`.
-
-        Answers come back in call order whatever order the node used.
-        """
-        if not calls:
-            return []
-        first = self._next_id
-        self._next_id += len(calls)
-        body = "[" + ",".join(
-            json.dumps({"jsonrpc": "2.0", "id": first + i, "method": m, "params": p})
-            for i, (m, p) in enumerate(calls)
-        ) + "]"
-        return self._collect(self._post(body), calls, first)
-
-    def send_raw_batch(self, raws: Sequence[bytes]) -> list[Any]:
-        """``eth_sendRawTransaction`` for each raw transaction, in one request (fast path)."""
-        if not raws:
-            return []
-        first = self._next_id
-        self._next_id += len(raws)
-        body = "[" + ",".join(
-            f'{{"jsonrpc":"2.0","id":{first + i},"method":"eth_sendRawTransaction",'
-            f'"params":["0x{raw.hex()}"]}}'
-            for i, raw in enumerate(raws)
-        ) + "]"
-        return self._collect(self._post(body), [("eth_sendRawTransaction", [])] * len(raws), first)
-
-    def _collect(self, answer: Any, calls: Sequence[tuple[str, list[Any]]], first: int) -> list[Any]:
-        if isinstance(answer, dict):
-            # Some nodes answer a whole batch with one error object (e.g. batch too large).
-            error = answer.get("error") or {}
-            raise NodeConnectionError(self.url, f"batch refused: {error.get('message', answer)}")
-        if not isinstance(answer, list):
-            raise NodeConnectionError(self.url, f"batch answer is not a list: {str(answer)[:200]}")
-        out: list[Any] = [None] * len(calls)
-        seen = [False] * len(calls)
-        for item in answer:
-            try:
-                pos = int(item["id"]) - first
-            except (KeyError, TypeError, ValueError):
-                raise NodeConnectionError(
-                    self.url, f"batch answer item without a valid id: {item!r}") from None
-            if not 0 <= pos < len(calls):
-                raise NodeConnectionError(self.url, f"batch answer with an unknown id {item.get('id')!r}")
-            seen[pos] = True
-            if item.get("error") is not None:
-                error = item["error"]
-                out[pos] = RpcError(calls[pos][0], error.get("code"), str(error.get("message", error)))
-            else:
-                out[pos] = item.get("result")
-        if not all(seen):
-            raise NodeConnectionError(
-                self.url, f"batch answer misses {seen.count(False)} of {len(calls)} items")
-        return out
-
-
-# ------------------------------------------------------------------------------ the sender
 
 
 @dataclass
@@ -614,6 +49,7 @@ class _Job:
     call: Call
     sender: _Sender
     gas: int
+
 
 
 class _ReceiptPoller(threading.Thread):
@@ -817,6 +253,8 @@ class _ReceiptPoller(threading.Thread):
             self._waiting_asked_at = time.monotonic()
 
 
+
+@dataclass(eq=False)
 class BatchSender:
     """Sign and send many transactions from known keys, and track their receipts.
 
@@ -859,67 +297,51 @@ class BatchSender:
         Seconds to wait for one HTTP answer.
     """
 
-    def __init__(
-        self,
-        rpc_url: str,
-        keys: Sequence[bytes | str],
-        *,
-        batch_size: int = 100,
-        max_in_flight: int = 2,
-        max_pending: int | None = None,
-        processes: int = 1,
-        gas: int | None = None,
-        gas_margin: float = 1.25,
-        legacy: bool = False,
-        max_fee_per_gas: int | None = None,
-        max_priority_fee_per_gas: int | None = None,
-        gas_price: int | None = None,
-        poll_interval: float = 0.01,
-        receipts: str = "auto",
-        receipt_timeout: float = 60.0,
-        http_timeout: float = 60.0,
-    ) -> None:
-        if not keys:
+    rpc_url: str
+    keys: Sequence[bytes | str] = field(repr=False)
+    _: KW_ONLY
+    batch_size: int = 100
+    max_in_flight: int = 2
+    max_pending: int | None = None
+    processes: int = 1
+    gas: int | None = None
+    gas_margin: float = 1.25
+    legacy: bool = False
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+    gas_price: int | None = None
+    poll_interval: float = 0.01
+    receipts: str = "auto"
+    receipt_timeout: float = 60.0
+    http_timeout: float = 60.0
+    addresses: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.keys:
             raise InputError("keys must hold at least one private key; got none")
-        for name, number, low in (("batch_size", batch_size, 1), ("max_in_flight", max_in_flight, 1),
-                                  ("processes", processes, 1)):
+        for name, low in (("batch_size", 1), ("max_in_flight", 1), ("processes", 1)):
+            number = getattr(self, name)
             if not isinstance(number, int) or number < low:
                 raise InputError(f"{name} must be an int >= {low}; got {number!r}")
-        if gas is not None and (not isinstance(gas, int) or gas < 21_000):
-            raise InputError(f"gas must be an int >= 21000 or None; got {gas!r}")
-        if not gas_margin >= 1.0:
-            raise InputError(f"gas_margin must be >= 1; got {gas_margin!r}")
-        for name, seconds in (("poll_interval", poll_interval), ("receipt_timeout", receipt_timeout),
-                              ("http_timeout", http_timeout)):
-            if not seconds > 0:
-                raise InputError(f"{name} must be > 0 seconds; got {seconds!r}")
-        if processes > len(keys):
-            raise InputError(f"processes must not exceed the number of keys ({len(keys)}); got {processes}")
-        self.rpc_url = rpc_url
-        self._keys = [_private_key(k) for k in keys]
-        self.addresses: list[str] = [address_of(k) for k in self._keys]
+        if self.gas is not None and (not isinstance(self.gas, int) or self.gas < 21_000):
+            raise InputError(f"gas must be an int >= 21000 or None; got {self.gas!r}")
+        if not self.gas_margin >= 1.0:
+            raise InputError(f"gas_margin must be >= 1; got {self.gas_margin!r}")
+        for name in ("poll_interval", "receipt_timeout", "http_timeout"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be > 0 seconds; got {getattr(self, name)!r}")
+        if self.processes > len(self.keys):
+            raise InputError(f"processes must not exceed the number of keys ({len(self.keys)}); got {self.processes}")
+        if self.max_pending is not None and (not isinstance(self.max_pending, int) or self.max_pending < 1):
+            raise InputError(f"max_pending must be an int >= 1 or None; got {self.max_pending!r}")
+        if self.receipts not in ("auto", "blocks", "hashes"):
+            raise InputError(f"receipts must be 'auto', 'blocks' or 'hashes'; got {self.receipts!r}")
+        self._keys = [private_key(k) for k in self.keys]
+        self.addresses = [address_of(k) for k in self._keys]
         if len(set(self.addresses)) != len(self.addresses):
             raise InputError("keys must be distinct; got the same key twice")
         self._by_address = {a.lower(): i for i, a in enumerate(self.addresses)}
-        self.batch_size = batch_size
-        self.max_in_flight = max_in_flight
-        if max_pending is not None and (not isinstance(max_pending, int) or max_pending < 1):
-            raise InputError(f"max_pending must be an int >= 1 or None; got {max_pending!r}")
-        self.max_pending = max_pending
-        self.processes = processes
-        self.gas = gas
-        self.gas_margin = gas_margin
-        self.legacy = legacy
-        self.max_fee_per_gas = max_fee_per_gas
-        self.max_priority_fee_per_gas = max_priority_fee_per_gas
-        self.gas_price = gas_price
-        if receipts not in ("auto", "blocks", "hashes"):
-            raise InputError(f"receipts must be 'auto', 'blocks' or 'hashes'; got {receipts!r}")
-        self.receipts = receipts
-        self.poll_interval = poll_interval
-        self.receipt_timeout = receipt_timeout
-        self.http_timeout = http_timeout
-        RpcClient(rpc_url)  # validates the URL early
+        RpcClient(self.rpc_url)  # validates the URL early
 
     def __repr__(self) -> str:
         return f"BatchSender({self.rpc_url}, {len(self._keys)} keys, processes={self.processes})"
@@ -1046,7 +468,7 @@ class BatchSender:
                 ("eth_estimateGas", [{
                     "from": self.addresses[owners[i]],
                     **({"to": calls[i].to} if calls[i].to is not None else {}),
-                    "data": "0x" + _data_bytes(calls[i].data).hex(),
+                    "data": "0x" + data_bytes(calls[i].data).hex(),
                     "value": hex(calls[i].value),
                 }]) for i in chunk
             ])
@@ -1060,7 +482,7 @@ class BatchSender:
         jobs = []
         for i in positions:
             call = calls[i]
-            _address_bytes(call.to, f"calls[{i}].to")
+            address_bytes(call.to, f"calls[{i}].to")
             g = call.gas if call.gas is not None else (self.gas if self.gas is not None else gas[i])
             if not isinstance(g, int) or g < 21_000:
                 raise InputError(f"calls[{i}].gas must be an int >= 21000; got {g!r}")
@@ -1120,7 +542,7 @@ class BatchSender:
             answers = client.send_raw_batch([raw for _, _, raw in batch])
             for (job, record, _), answer in zip(batch, answers):
                 if isinstance(answer, RpcError):
-                    record.error = f"{_REJECTED}: {answer.rpc_message}"
+                    record.error = f"{REJECTED}: {answer.rpc_message}"
                     with nonce_lock:
                         job.sender.give_back(record.nonce)
                 else:
@@ -1182,7 +604,7 @@ class BatchSender:
                                                   gas=job.gas, to=job.call.to, data=job.call.data,
                                                   value=job.call.value, **fees)
                     record = TxRecord(index=job.index, sender=job.sender.address, nonce=nonce,
-                                      tx_hash=signed.hash_hex)
+                                      tx_hash="0x" + signed.hash.hex())
                     by_hash[record.tx_hash] = record
                     records.append(record)
                     batch.append((job, record, signed.raw))

@@ -1,99 +1,40 @@
-"""Correctness of :mod:`crowdsense.chain.batch` (no timing assertions).
+"""Sending with :class:`batchsend.BatchSender` on a private Anvil (no timing assertions).
 
-Signing is checked against eth-account as an independent reference implementation; sending
-runs on this module's own Anvil (a free port in 8600-8699, started with ``subprocess`` and
-stopped at the end), so the suite needs no other node.
+Every check reads the chain back (senders, nonces, receipts) rather than trusting the
+records the sender returns.
 """
 
 from __future__ import annotations
 
-import math
-import socket
-import subprocess
-import time
 from collections import defaultdict
-from pathlib import Path
 
-import numpy as np
 import pytest
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from crowdsense.chain.batch import (
+from batchsend import (
     BatchFailedError,
     BatchSender,
     Call,
-    NodeConnectionError,
     RpcClient,
-    RpcError,
-    TxRecord,
     address_of,
     contract_address,
     keccak256,
     raise_for_failures,
-    sign_transaction,
     summarize,
 )
 from crowdsense.chain.deployment import load_artifact
-from crowdsense.errors import CrowdsenseError, InputError
+from crowdsense.chain.node import ANVIL_KEYS
+from crowdsense.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 #: Anvil's public development account 0 (funded with 10,000 ETH at start).
-DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+DEV_KEY = ANVIL_KEYS[0]
 SINK = to_checksum_address("0x" + "5a" * 20)
 KEYS = [keccak256(f"test-batch/{i}".encode()) for i in range(8)]
 
 
 # --------------------------------------------------------------------------------- fixtures
-
-
-def _free_ports() -> list[int]:
-    rng = np.random.default_rng()
-    ports = []
-    for port in rng.permutation(np.arange(8600, 8700)):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", int(port)))
-            except OSError:
-                continue
-        ports.append(int(port))
-    return ports
-
-
-@pytest.fixture(scope="module")
-def anvil_url():
-    if not ANVIL.exists():
-        pytest.skip("anvil is not installed (run `make setup`)")
-    for port in _free_ports()[:5]:
-        url = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen([str(ANVIL), "--port", str(port), "--silent"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        rpc = RpcClient(url, timeout=2)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                rpc.call("eth_chainId")
-                break
-            except CrowdsenseError:
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            proc.wait()
-            continue  # the port was taken in the meantime: try another
-        try:
-            yield url
-        finally:
-            rpc.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return
-    pytest.fail("could not start anvil on a free port in 8600-8699")
 
 
 @pytest.fixture(scope="module")
@@ -127,110 +68,6 @@ def _claim(task_id: int, index: int) -> bytes:
 
 def _tx(url: str, tx_hash: str) -> dict:
     return RpcClient(url).call("eth_getTransactionByHash", [tx_hash])
-
-
-# ---------------------------------------------------------------------------------- signing
-
-
-SIGN_CASES = [
-    {"nonce": 0, "gas": 21_000, "to": SINK, "value": 0, "data": b""},
-    {"nonce": 7, "gas": 90_000, "to": SINK, "value": 10**18 + 3, "data": bytes(range(68))},
-    {"nonce": 2**40, "gas": 3_000_000, "to": None, "value": 0, "data": bytes(300)},
-    {"nonce": 1, "gas": 21_000, "to": SINK, "value": 1, "data": b"\x7f"},
-]
-
-
-@pytest.mark.parametrize("case", SIGN_CASES)
-def test_sign_transaction_eip1559_equals_eth_account(case):
-    key = KEYS[0]
-    ours = sign_transaction(key, chain_id=31337, max_fee_per_gas=3 * 10**9, max_priority_fee_per_gas=10**9,
-                            **case)
-    reference = Account.sign_transaction(
-        {"type": 2, "chainId": 31337, "nonce": case["nonce"], "gas": case["gas"], "value": case["value"],
-         "data": case["data"], "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9,
-         **({"to": case["to"]} if case["to"] else {})}, key)
-    assert ours.raw == bytes(reference.raw_transaction)
-    assert ours.hash == bytes(reference.hash)
-
-
-@pytest.mark.parametrize("case", SIGN_CASES)
-def test_sign_transaction_legacy_equals_eth_account(case):
-    key = KEYS[1]
-    ours = sign_transaction(key, chain_id=1337, gas_price=2 * 10**9, **case)
-    reference = Account.sign_transaction(
-        {"chainId": 1337, "nonce": case["nonce"], "gas": case["gas"], "value": case["value"],
-         "data": case["data"],
-         "gasPrice": 2 * 10**9, **({"to": case["to"]} if case["to"] else {})}, key)
-    assert ours.raw == bytes(reference.raw_transaction)
-
-
-@pytest.mark.parametrize("key", KEYS[:4])
-def test_sign_transaction_signature_recovers_to_signer(key):
-    signed = sign_transaction(key, chain_id=31337, nonce=3, gas=50_000, to=SINK, data=b"\x01\x02",
-                              max_fee_per_gas=2 * 10**9)
-    assert Account.recover_transaction(signed.raw) == Account.from_key(key).address
-
-
-def test_address_of_equals_eth_account():
-    for key in KEYS:
-        assert address_of(key) == Account.from_key(key).address
-        assert address_of("0x" + key.hex()) == Account.from_key(key).address
-
-
-@pytest.mark.parametrize("bad", [
-    {"key": b"\x00" * 32},
-    {"key": "0x1234"},
-    {"to": "0x1234"},
-    {"nonce": -1},
-    {"gas_price": 10**9},  # both fee styles at once
-    {"max_priority_fee_per_gas": 10**10},  # tip above the max fee
-    {"data": "0xzz"},
-])
-def test_sign_transaction_rejects_malformed_input(bad):
-    fields = {"key": KEYS[0], "chain_id": 1, "nonce": 0, "gas": 21_000, "to": SINK, "max_fee_per_gas": 10**9}
-    fields.update(bad)
-    with pytest.raises(InputError):
-        sign_transaction(fields.pop("key"), **fields)
-
-
-# ---------------------------------------------------------------------------------- records
-
-
-def _record(i, send, confirm, status=1, error=None, block=None):
-    return TxRecord(index=i, sender="0x" + "00" * 20, nonce=i, tx_hash=f"0x{i:064x}", send_time=send,
-                    confirm_time=confirm, status=status, error=error,
-                    block_number=block if block is not None else i)
-
-
-def test_summarize_matches_hand_calculation():
-    records = [_record(0, 10.0, 10.5), _record(1, 10.25, 11.0), _record(2, 10.5, 12.0),
-               _record(3, 10.75, 11.5)]
-    stats = summarize(records)
-    latencies = [0.5, 0.75, 1.5, 0.75]
-    assert stats.confirmed == 4
-    assert stats.throughput == pytest.approx(4 / (12.0 - 10.0))
-    assert stats.send_rate == pytest.approx(3 / 0.75)
-    assert stats.latency_mean == pytest.approx(np.mean(latencies))
-    assert stats.latency_p50 == pytest.approx(np.percentile(latencies, 50))
-    assert stats.latency_p95 == pytest.approx(np.percentile(latencies, 95))
-    assert stats.latency_max == pytest.approx(1.5)
-
-
-def test_summarize_excludes_failures_from_confirmed_and_latency():
-    records = [_record(0, 1.0, 2.0), _record(1, 1.0, 9.0, status=0),
-               _record(2, 1.0, None, status=None, error="rejected by the node: nonce too low")]
-    stats = summarize(records)
-    assert (stats.confirmed, stats.reverted, stats.rejected, stats.missing) == (1, 1, 1, 0)
-    assert stats.latency_max == pytest.approx(1.0)
-    assert stats.throughput == pytest.approx(1 / (2.0 - 1.0))
-
-
-def test_raise_for_failures_names_the_failing_call():
-    records = [_record(0, 1.0, 2.0), _record(1, 1.0, 2.0, status=0)]
-    with pytest.raises(BatchFailedError) as info:
-        raise_for_failures(records)
-    assert [r.index for r in info.value.failures] == [1]
-    assert isinstance(info.value, CrowdsenseError)
 
 
 # ---------------------------------------------------------------------------------- sending
@@ -349,22 +186,6 @@ def test_send_refuses_a_sender_it_has_no_key_for(anvil_url):
         sender.send([Call(to=SINK, sender=3)])
 
 
-def test_rpc_batch_returns_errors_in_place(anvil_url):
-    calls = [("eth_chainId", []), ("no_such_method", []), ("eth_blockNumber", [])]
-    answers = RpcClient(anvil_url).batch(calls)
-    assert int(answers[0], 16) == 31337
-    assert isinstance(answers[1], RpcError)
-    assert int(answers[2], 16) >= 0
-
-
-def test_node_down_raises_node_connection_error():
-    port = _free_ports()[0]
-    with pytest.raises(NodeConnectionError) as info:
-        RpcClient(f"http://127.0.0.1:{port}", timeout=1).call("eth_chainId")
-    assert isinstance(info.value, CrowdsenseError)
-    assert math.isfinite(port)
-
-
 @pytest.mark.parametrize("mode", ["blocks", "hashes"])
 def test_send_finds_every_receipt_in_either_receipt_mode(anvil_url, funded, mode):
     sender = BatchSender(anvil_url, funded[:4], gas=21_000, batch_size=6, receipts=mode)
@@ -375,14 +196,6 @@ def test_send_finds_every_receipt_in_either_receipt_mode(anvil_url, funded, mode
         receipt = rpc.call("eth_getTransactionReceipt", [record.tx_hash])
         assert int(receipt["blockNumber"], 16) == record.block_number
         assert int(receipt["gasUsed"], 16) == record.gas_used == 21_000
-
-
-def test_eth_keys_reference_uses_the_compiled_backend():
-    # eth-account (the reference above) signs through eth-keys; with coincurve installed its
-    # backend must be libsecp256k1, not the pure-Python fallback (about 10x slower).
-    from eth_keys.backends import get_backend
-
-    assert type(get_backend()).__name__ == "CoinCurveECCBackend"
 
 
 def test_send_stops_when_the_node_includes_nothing(anvil_url, funded):
