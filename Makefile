@@ -47,9 +47,9 @@ demo: setup
 deploy: setup
 	$(BIN)/brownie run scripts/deploy.py
 
-# The load generator's tests sit beside it in benchmarks/batchsend/ (pytest puts benchmarks/
+# The tests of the benchmarks' shared code sit beside it in benchmarks/ (pytest puts benchmarks/
 # on sys.path for them, as `python benchmarks/throughput.py` does for the scripts).
-TESTS ?= tests benchmarks/batchsend
+TESTS ?= tests benchmarks/batchsend benchmarks/test_benchkit.py
 test: setup
 	$(BIN)/brownie test $(TESTS)
 
@@ -59,12 +59,16 @@ fuzz: setup
 slither: setup
 	$(BIN)/python tools/slither_check.py
 
+# The benchmark scripts (benchmarks/ also holds the modules they share).
+BENCHMARKS = benchmarks/classify.py benchmarks/ctbc.py benchmarks/gas.py benchmarks/leakage.py \
+             benchmarks/pdc.py benchmarks/throughput.py
+
 bench: setup
-	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Quick modes write to a scratch folder so that committed full results stay as they are.
 bench-quick: setup
-	for b in benchmarks/*.py; do echo "== $$b --quick"; \
+	for b in $(BENCHMARKS); do echo "== $$b --quick"; \
 	  $(BIN)/python $$b --quick --out-dir $${TMPDIR:-/tmp}/crowdsense-bench-quick || exit 1; done
 
 clean:

@@ -48,11 +48,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as _dt
 import json
 import math
-import os
-import platform
 import random
 import resource
 import statistics
@@ -66,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+import benchkit
 from crowdsense.data import sample_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,40 +81,6 @@ TARGETS = {
 
 
 # --------------------------------------------------------------------------------- helpers
-
-
-def machine_info() -> dict[str, Any]:
-    import igraph
-    import networkx
-    import scipy
-    import sklearn
-
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cpus = os.cpu_count()
-    return {
-        "cpu_count": cpus,
-        "cpu_model": _cpu_model(),
-        "load_average_at_start": list(os.getloadavg()),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "networkx": networkx.__version__,
-        "python-igraph": igraph.__version__,
-    }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def log(message: str) -> None:
@@ -424,11 +388,9 @@ def email_check(ts: list[int], seed: int, jobs: int | None) -> dict[str, Any]:
 
 def plot_partition(result: Any, path: Path, seed: int) -> None:
     import igraph
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
+
+    plt = benchkit.pyplot()
 
     g = result.graph.igraph
     random.seed(seed)
@@ -450,16 +412,11 @@ def plot_partition(result: Any, path: Path, seed: int) -> None:
     ax.legend(loc="upper right", markerscale=3)
     ax.set_axis_off()
     ax.autoscale()
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    benchkit.save_figure(fig, path, dpi=130)
 
 
 def plot_quality(result: Any, kmeans_labels: np.ndarray, q: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = benchkit.pyplot()
 
     f = result.features
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharex=True, sharey=True)
@@ -473,16 +430,11 @@ def plot_quality(result: Any, kmeans_labels: np.ndarray, q: dict[str, Any], path
         ax.set_xlabel("degree D (log)")
     axes[0].set_ylabel("local clustering Lc")
     fig.suptitle("ego-Facebook, T = 3: spectral clustering vs k-means (paper Fig. 5)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    benchkit.save_figure(fig, path, dpi=120)
 
 
 def plot_timings(fb: dict[int, Any], reference: dict[str, Any] | None, scaling: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = benchkit.pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     ax = axes[0]
@@ -510,9 +462,7 @@ def plot_timings(fb: dict[int, Any], reference: dict[str, Any] | None, scaling: 
         ax.set_ylabel("seconds")
         ax.set_title(f"generated graphs, sampled betweenness ({scaling[0]['pivots']} pivots)")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    benchkit.save_figure(fig, path, dpi=120)
 
 
 # --------------------------------------------------------------------------------- main
@@ -539,15 +489,17 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (1 if quick else 5)
     ts = [3] if quick else [3, 4, 5]
     sizes = [5_000] if quick else [10_000, 100_000]
-    name = "classify_quick" if quick else "classify"
     out_dir: Path = args.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    name = benchkit.output_stem(out_dir, "classify", quick=quick)
     started = time.perf_counter()
-    machine = machine_info()
+    machine = benchkit.machine_info(
+        {"numpy": "numpy", "scipy": "scipy", "scikit-learn": "scikit-learn", "networkx": "networkx",
+         "python-igraph": "igraph"},
+        load_key="load_average_at_start", processor_key="cpu_model")
     rows: list[dict[str, Any]] = []
     report: dict[str, Any] = {
         "benchmark": "classify",
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": benchkit.utc_timestamp(),
         "quick": quick,
         "machine": machine,
         "parameters": {"T": ts, "repeats": repeats, "neighbors": args.neighbors, "seed": args.seed,
@@ -672,10 +624,12 @@ def main(argv: list[str] | None = None) -> int:
     plot_timings(fb, reference, scaling, out_dir / f"{name}_timings.png")
 
     # headline ------------------------------------------------------------------------------
+    machine["load_average_at_end"] = benchkit.load_average()
+    loads = (machine["load_average_at_start"], machine["load_average_at_end"])
     head: dict[str, Any] = {
         "facebook_T3_median_s": fb[3]["median"]["total"],
         "facebook_T3_median_cpu_s": fb[3]["median"]["cpu_main"] + fb[3]["median"]["cpu_workers"],
-        "load_average_1min_start_end": [machine["load_average_at_start"][0], os.getloadavg()[0]],
+        "load_average_1min_start_end": [load[0] if load else None for load in loads],
     }
     if reference:
         head["facebook_speedup_vs_networkx"] = {t: reference["speedup_by_T"][t] for t in reference["speedup_by_T"]}
@@ -695,26 +649,17 @@ def main(argv: list[str] | None = None) -> int:
         checks["scale_100k_peak"] = head["scale_100k_peak_gb_upper_bound"] <= TARGETS["scale_100k_peak_gb"]
     head["targets_met"] = checks
     report["headline"] = head
-    report["machine"]["load_average_at_end"] = list(os.getloadavg())
     report["wall_s"] = time.perf_counter() - started
 
     json_path = out_dir / f"{name}.json"
-    json_path.write_text(json.dumps(report, indent=1, default=_jsonable) + "\n")
+    benchkit.write_json(json_path, report, indent=1)
     with open(out_dir / f"{name}.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["dataset", "T", "pipeline", "run", "stage", "seconds"])
         writer.writeheader()
         writer.writerows(rows)
     log(f"wrote {json_path} in {report['wall_s']:.1f} s")
-    print(json.dumps(head, indent=1, default=_jsonable))
+    print(json.dumps(benchkit.jsonable(head), indent=1))
     return 0
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import csv
 import gc
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+import benchkit
 from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore, bit_commitment, keccak256
 from crowdsense.ldpf.ctbc.baseline import kanonymity_baseline
 from crowdsense.ldpf.city import SyntheticCity, classify_region
@@ -245,21 +245,8 @@ def _loop(fn, number: int) -> float:
     return time.perf_counter() - t0
 
 
-def machine() -> dict:
-    import scipy
-
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor(),
-            "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "loadavg_at_start": load}
-
-
 def plot(rows: list[dict], city: SyntheticCity, out_dir: Path, seed: int, stem: str) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = benchkit.pyplot()
     written = []
     sweeps = [("users", "n", "number of users", "fig4", "fig5"),
               ("k", "k", "k (users per k-anonymity group)", "fig6", "fig7"),
@@ -286,11 +273,7 @@ def plot(rows: list[dict], city: SyntheticCity, out_dir: Path, seed: int, stem: 
         ax.set_title(f"Running time vs {sweep} (LDPF {fig_t.replace('fig', 'Fig. ')})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        name = f"{stem}_{fig_t}_time_vs_{sweep}.png"
-        fig.savefig(out_dir / name, dpi=120)
-        plt.close(fig)
-        written.append(name)
+        written.append(benchkit.save_figure(fig, out_dir / f"{stem}_{fig_t}_time_vs_{sweep}.png", dpi=120))
 
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         for scheme, lab, colour in [("ctbc", "CTBC", "C0"), ("base", "k-anonymity (MDAV)", "C1"),
@@ -306,11 +289,7 @@ def plot(rows: list[dict], city: SyntheticCity, out_dir: Path, seed: int, stem: 
         ax.set_title(f"Drift vs {sweep} (LDPF {fig_d.replace('fig', 'Fig. ')})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6, ncol=3)
-        fig.tight_layout()
-        name = f"{stem}_{fig_d}_drift_vs_{sweep}.png"
-        fig.savefig(out_dir / name, dpi=120)
-        plt.close(fig)
-        written.append(name)
+        written.append(benchkit.save_figure(fig, out_dir / f"{stem}_{fig_d}_drift_vs_{sweep}.png", dpi=120))
 
     users = city.sample_users(1000, random_state=seed)
     fig, ax = plt.subplots(figsize=(7.5, 5.2))
@@ -330,10 +309,7 @@ def plot(rows: list[dict], city: SyntheticCity, out_dir: Path, seed: int, stem: 
     ax.set_ylabel("y north (m)")
     ax.set_title("Synthetic city seeded by the Rio de Janeiro bus sample")
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(out_dir / f"{stem}_city.png", dpi=120)
-    plt.close(fig)
-    written.append(f"{stem}_city.png")
+    written.append(benchkit.save_figure(fig, out_dir / f"{stem}_city.png", dpi=120))
     return written
 
 
@@ -345,8 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     repeats = args.repeats or (5 if args.quick else 31)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = "ctbc_quick" if args.quick else "ctbc"
+    stem = benchkit.output_stem(args.out_dir, "ctbc", quick=args.quick)
 
     city = SyntheticCity.from_bus_points()
     if args.quick:
@@ -359,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                + [Config("region", 1000, 5, s) for s in sides])
 
     started = time.time()
+    machine = benchkit.machine_info(["numpy", "scipy"], processor_key="processor")
     kmicro = keccak_micro(5000 if args.quick else 20000)
     # warm-up (imports, first-call costs)
     run_config(Config("warmup", 200, 5, 3000.0), city, 2, args.seed)
@@ -420,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     result = {
         "benchmark": "ctbc",
-        "machine": machine(),
+        "machine": machine,
         "params": {"repeats": repeats, "quick": args.quick, "seed": args.seed, "N": N_REQUIRED,
                    "task_centre": "densest hotspot of the synthetic city", "users_sweep": users_sweep,
                    "k_sweep": k_sweep, "region_sides_m": sides, "gc_disabled_while_timing": True,
@@ -442,8 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     result["plots"] = plot(rows, city, args.out_dir, args.seed, stem)
     result["elapsed_s"] = time.time() - started
-    result["machine"]["loadavg_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    (args.out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    machine["loadavg_at_end"] = benchkit.load_average()
+    benchkit.write_json(args.out_dir / f"{stem}.json", result, indent=2)
     keys = list(rows[0].keys())
     for r in rows:
         keys += [k for k in r if k not in keys]

@@ -11,7 +11,6 @@ deterministic, so one run suffices (``--quick`` does the same work); the target 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import secrets
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from web3 import Web3
 
+import benchkit
 from crowdsense.commitments import new_bit_opening, new_blinding_opening
 from crowdsense.chain.deployment import load_artifact
 from crowdsense.chain.node import LocalNode
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = measure()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "gas.json").write_text(json.dumps(report, indent=2) + "\n")
+    benchkit.write_json(args.out_dir / "gas.json", report, indent=2)
     width = max(map(len, report["results"]))
     for name, row in report["results"].items():
         extra = f"  ({row['per_user']:.0f} per user)" if "per_user" in row else ""

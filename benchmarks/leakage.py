@@ -26,10 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as _dt
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -37,6 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+import benchkit
 from crowdsense.pmcb.leakage import (
     PAPER_DEGREE_LEVELS,
     PAPER_MODEL,
@@ -332,11 +329,7 @@ def write_csv(path: Path, a_main, a_full, a_uniform, b_main, b_pmf) -> None:
 
 
 def plot_all(out_dir: Path, stem: str, a_main, a_full, b_main, b60_vs_n, implied) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = benchkit.pyplot()
     names = []
     n = np.arange(N_MAX + 1)
 
@@ -362,11 +355,7 @@ def plot_all(out_dir: Path, stem: str, a_main, a_full, b_main, b60_vs_n, implied
     ax.set_title("PMCB Fig. 8(a): colluders reconstruct the task")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    name = f"{stem}_fig8a.png"
-    fig.savefig(out_dir / name, dpi=130)
-    plt.close(fig)
-    names.append(name)
+    names.append(benchkit.save_figure(fig, out_dir / f"{stem}_fig8a.png", dpi=130))
 
     fig, ax = plt.subplots(figsize=(7, 4.6))
     x = np.arange(len(PAPER_DEGREE_LEVELS))
@@ -388,11 +377,7 @@ def plot_all(out_dir: Path, stem: str, a_main, a_full, b_main, b60_vs_n, implied
     ax.set_title(f"PMCB Fig. 8(b): every subtask leaks at degree d (N = {MAIN['fig8b_n_receivers']})")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    name = f"{stem}_fig8b.png"
-    fig.savefig(out_dir / name, dpi=130)
-    plt.close(fig)
-    names.append(name)
+    names.append(benchkit.save_figure(fig, out_dir / f"{stem}_fig8b.png", dpi=130))
 
     fig, ax = plt.subplots(figsize=(7, 4.6))
     for t in TS:
@@ -408,29 +393,8 @@ def plot_all(out_dir: Path, stem: str, a_main, a_full, b_main, b60_vs_n, implied
     ax.set_title("Fig. 8(b) at 60% loss vs N: where the model meets the paper")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    name = f"{stem}_fig8b_vs_n.png"
-    fig.savefig(out_dir / name, dpi=130)
-    plt.close(fig)
-    names.append(name)
+    names.append(benchkit.save_figure(fig, out_dir / f"{stem}_fig8b_vs_n.png", dpi=130))
     return names
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def machine_info() -> dict[str, Any]:
-    import matplotlib
-
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = None
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "numpy": np.__version__, "matplotlib": matplotlib.__version__, "loadavg_at_start": load}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -440,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     started = time.time()
-    info = machine_info()
+    info = benchkit.machine_info(["numpy", "matplotlib"])
     model = model_for(MAIN["reading"])
     alloc = MAIN["allocation"]
 
@@ -472,12 +436,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "monte_carlo_max_abs_z": check["max_abs_z"],
         "monte_carlo_over_exact_time_median": check["median_mc_over_exact_time"],
     }
-    stem = "leakage_quick" if args.quick else "leakage"
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = benchkit.output_stem(args.out_dir, "leakage", quick=args.quick)
     result = {
         "benchmark": "leakage",
         "mode": "quick" if args.quick else "full",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": benchkit.utc_timestamp(),
         "machine": info,
         "parameters": {
             "leak_rates": list(PAPER_MODEL.leak_rates), "degree_levels": list(PAPER_MODEL.degree_levels),
@@ -498,11 +461,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "readings": readings,
         "monte_carlo": check,
     }
-    (args.out_dir / f"{stem}.json").write_text(json.dumps(result, indent=1, default=_json_default) + "\n")
+    benchkit.write_json(args.out_dir / f"{stem}.json", result, indent=1)
     write_csv(args.out_dir / f"{stem}.csv", a_main, a_full, a_uniform, b_main, b_pmf)
     plots = plot_all(args.out_dir, stem, a_main, a_full, b_main, b60_vs_n, implied)
     result["elapsed_s"] = time.time() - started
-    (args.out_dir / f"{stem}.json").write_text(json.dumps(result, indent=1, default=_json_default) + "\n")
+    benchkit.write_json(args.out_dir / f"{stem}.json", result, indent=1)
     log(f"wrote {stem}.json, {stem}.csv, {', '.join(plots)} to {args.out_dir} in {result['elapsed_s']:.1f} s")
     for key in ("fig8a_at_150", "fig8b_at_60"):
         h = headline[key]

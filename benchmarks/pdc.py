@@ -39,8 +39,6 @@ import argparse
 import csv
 import gc
 import json
-import os
-import platform as pyplatform
 import statistics
 import sys
 import time
@@ -50,9 +48,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-import gmpy2
-import phe
-
+import benchkit
 from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore
 from crowdsense.ldpf.pdc.baseline import Encode1OnlyPlatform, encode1_only_round, straightforward_round
 from crowdsense.ldpf.pdc.encoding import Grid
@@ -306,11 +302,7 @@ def run_point(
 
 
 def plot(results: dict[str, Any], out_dir: Path, stem: str) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = benchkit.pyplot()
     figures = [
         ("receivers", "fig10_receivers", "receivers", "number of receivers"),
         ("grid", "fig11_grid", "grid", "grid side n (n x n points)"),
@@ -344,11 +336,7 @@ def plot(results: dict[str, Any], out_dir: Path, stem: str) -> list[str]:
         fixed = {k: v for k, v in points[0]["config"].items() if k != field}
         subtitle = ", ".join(f"{k}={v}" for k, v in fixed.items())
         fig.suptitle(f"PDC running time vs {xlabel} ({subtitle})", fontsize=10)
-        fig.tight_layout()
-        path = out_dir / f"{stem}_{name}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path.name)
+        written.append(benchkit.save_figure(fig, out_dir / f"{stem}_{name}.png", dpi=120))
 
     target = results["target"]
     if "pdc_phase_median_s" in target:
@@ -362,11 +350,7 @@ def plot(results: dict[str, Any], out_dir: Path, stem: str) -> list[str]:
             f"{cfg['grid']}x{cfg['grid']} grid",
             fontsize=9,
         )
-        fig.tight_layout()
-        path = out_dir / f"{stem}_phases.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path.name)
+        written.append(benchkit.save_figure(fig, out_dir / f"{stem}_phases.png", dpi=120))
     return written
 
 
@@ -389,7 +373,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.replot is not None:
         saved = json.loads(args.replot.read_text())
         saved["figures"] = plot(saved, args.replot.parent, args.replot.stem)
-        args.replot.write_text(json.dumps(saved, indent=2, default=float) + "\n")
+        benchkit.write_json(args.replot, saved, indent=2)
         return saved
 
     if args.quick:
@@ -410,13 +394,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "rbits": [16, 32, 64, 128],
         }
         sweep_receivers, repeats, baseline_repeats = 5, args.repeats or 5, args.baseline_repeats or 1
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = ("pdc_quick" if args.quick else "pdc") + ("_target" if args.target_only else "")
+    stem = benchkit.output_stem(args.out_dir, "pdc", quick=args.quick)
+    if args.target_only:
+        stem += "_target"
     warnings.simplefilter("ignore", WeakKeyWarning)  # 1024-bit keys are part of the sweep on purpose
 
     rows: list[dict[str, Any]] = []
     bench = Bench(args.seed, rows)
-    load_start = os.getloadavg()
+    machine = benchkit.machine_info(
+        ["numpy", "gmpy2", "phe"], load_key="loadavg_start", processor_key="processor"
+    )
     wall = time.perf_counter()
     print(f"PDC benchmark ({'quick' if args.quick else 'full'}), target {target}", file=sys.stderr)
 
@@ -503,22 +490,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "target_only": args.target_only,
     }
     results["machine"] = {
-        "cpu_count": os.cpu_count(),
-        "platform": pyplatform.platform(),
-        "processor": pyplatform.processor(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "gmpy2": gmpy2.version(),
-        "phe": phe.__version__,
-        "loadavg_start": load_start,
-        "loadavg_end": os.getloadavg(),
+        **machine,
+        "loadavg_end": benchkit.load_average(),
         "note": "shared 2-core machine: other jobs may inflate times; "
         "every method is measured in the same run",
     }
     results["wall_s"] = time.perf_counter() - wall
     results["figures"] = plot(results, args.out_dir, stem)
 
-    (args.out_dir / f"{stem}.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
+    benchkit.write_json(args.out_dir / f"{stem}.json", results, indent=2)
     with open(args.out_dir / f"{stem}.csv", "w", newline="") as fh:
         writer = csv.DictWriter(
             fh,

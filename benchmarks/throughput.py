@@ -66,11 +66,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import datetime as _dt
 import json
 import math
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -84,6 +82,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 
+import benchkit
 from batchsend import (
     BatchSender,
     Call,
@@ -741,13 +740,9 @@ def _paper(metric: str, **match: int) -> Iterator[dict[str, Any]]:
 
 
 def plot_figures(rows: list[dict[str, Any]], out_dir: Path, stem: str) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from matplotlib.lines import Line2D
 
+    plt = benchkit.pyplot()
     written = []
     palette = {"N": {500: "tab:blue", 1000: "tab:orange", 1500: "tab:green"},
                "T": {3: "tab:blue", 4: "tab:orange", 5: "tab:green"}}
@@ -812,11 +807,7 @@ def plot_figures(rows: list[dict[str, Any]], out_dir: Path, stem: str) -> list[s
             fig.suptitle(f"Claims on {kind}: {'Fig. 7 layout (columns T)' if fig_name == 'fig7' else 'Fig. 9 layout (columns N)'}"
                          f"\nX = paper's stated values (Fabric 1.2), grey band = paper's range, dashed diagonal = sending rate",
                          fontsize=10)
-            fig.tight_layout()
-            path = out_dir / f"{stem}_{fig_name}_{kind}.png"
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
-            written.append(path.name)
+            written.append(benchkit.save_figure(fig, out_dir / f"{stem}_{fig_name}_{kind}.png", dpi=110))
     sat = [r for r in rows if r["rate"] is None]
     if sat:
         groups = sorted({(r["node"], r["T"]) for r in sat})
@@ -838,36 +829,8 @@ def plot_figures(rows: list[dict[str, Any]], out_dir: Path, stem: str) -> list[s
         ax.set_title("Saturation: claims vs the plain-transfer ceiling, same node, same run")
         ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
-        fig.tight_layout()
-        path = out_dir / f"{stem}_saturation.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path.name)
+        written.append(benchkit.save_figure(fig, out_dir / f"{stem}_saturation.png", dpi=110))
     return written
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def machine_info() -> dict[str, Any]:
-    import coincurve
-    import eth_account
-    import web3
-
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = None
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "numpy": np.__version__, "web3": web3.__version__, "eth_account": eth_account.__version__,
-            "coincurve": getattr(coincurve, "__version__", "?"), "loadavg_at_start": load}
 
 
 def _load_rows(saved: dict[str, Any]) -> list[dict[str, Any]]:
@@ -900,7 +863,7 @@ def merge_results(paths: Sequence[Path], out_dir: Path) -> int:
         "runs": rows,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "throughput.json").write_text(json.dumps(_clean(result), indent=1) + "\n")
+    benchkit.write_json(out_dir / "throughput.json", result, indent=1)
     write_csv(rows, out_dir / "throughput.csv")
     plots = plot_figures(rows, out_dir, "throughput")
     log(f"merged {len(parts)} files into throughput.json, throughput.csv, {', '.join(plots)} in {out_dir}")
@@ -968,7 +931,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if paced is not None:
             plan.paced = paced
     started = time.time()
-    info = machine_info()
+    info = benchkit.machine_info(["numpy", "web3", "eth_account", "coincurve"])
     rows: list[dict[str, Any]] = []
     node_info: dict[str, Any] = {}
     for kind in nodes:
@@ -976,14 +939,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                               batch_size=args.batch_size, max_pending=max_pending)
         rows.extend(node_rows)
     problems = [f"{r['node']} T={r['T']} {r['tx']} N={r['N']} R={r['rate']}: {p}" for r in rows for p in r["problems"]]
-    stem = "throughput_quick" if args.quick else "throughput"
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = benchkit.output_stem(args.out_dir, "throughput", quick=args.quick)
     result = {
         "benchmark": "throughput",
         "mode": "quick" if args.quick else "full",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": benchkit.utc_timestamp(),
         "elapsed_s": time.time() - started,
-        "machine": {**info, "loadavg_at_end": os.getloadavg()},
+        "machine": {**info, "loadavg_at_end": benchkit.load_average()},
         "parameters": {
             "seed": args.seed, "processes": args.processes, "batch_size": args.batch_size,
             "max_pending_unpaced": max_pending,
@@ -1006,11 +968,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "integrity": {"ok": not problems, "problems": problems[:100]},
         "runs": rows,
     }
-    (args.out_dir / f"{stem}.json").write_text(json.dumps(_clean(result), indent=1) + "\n")
+    benchkit.write_json(args.out_dir / f"{stem}.json", result, indent=1)
     write_csv(rows, args.out_dir / f"{stem}.csv")
     plots = plot_figures(rows, args.out_dir, stem)
     log(f"wrote {stem}.json, {stem}.csv, {', '.join(plots)} to {args.out_dir} in {time.time() - started:.0f} s")
-    log(json.dumps(_clean(result["headline"]), indent=1))
+    log(json.dumps(benchkit.jsonable(result["headline"]), indent=1))
     if problems:
         log(f"INTEGRITY FAILED: {len(problems)} problems; first: {problems[0]}")
         return 1

@@ -7,7 +7,7 @@
   (:class:`Fault`): a JSON-RPC error answer, no answer (a timeout), or "forward, then kill the
   node" so that a transaction is mined while its sender never hears back.
 
-(``tests/client/conftest.py``'s ``FlakyProxy`` fails requests whatever their method; these
+(``tests/conftest.py``'s ``FlakyProxy`` fails requests whatever their method; these
 rules target one call, e.g. the second ``setLevels`` batch or the first ``revealBlinding``.)
 """
 

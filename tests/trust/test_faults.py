@@ -11,7 +11,7 @@ message) and that doing the same calls again after the fault resumes the flow wi
 * **no duplicate**: each claim is on chain once, and no call was ever sent twice (the chain
   holds no two transactions with the same sender and the same call data).
 
-What ``tests/client`` already covers (SIGKILL of a claim or release around its broadcast, a
+What ``tests/chain`` already covers (SIGKILL of a claim or release around its broadcast, a
 node that is down, a proxy answering HTTP 503 or nothing) is not repeated here.
 """
 

@@ -56,8 +56,6 @@ ARTIFACTS_DIR = _PACKAGE_DIR / "artifacts"
 ENV_DEPLOYMENTS = "CROWDSENSE_DEPLOYMENTS"
 _CWD_DIR = Path("deployments")
 FORMAT = 1
-#: The folder of deployment files as :func:`deployments_dir` gives it when the name is looked up.
-DEFAULT_DIR: Path
 
 
 def deployments_dir() -> Path:
@@ -66,14 +64,6 @@ def deployments_dir() -> Path:
     Read on every call, so a variable set after import (a test, a script) is honoured.
     """
     return Path(os.environ.get(ENV_DEPLOYMENTS) or _CWD_DIR)
-
-
-def __getattr__(name: str) -> Any:
-    # ``DEFAULT_DIR`` is the same value as :func:`deployments_dir`, resolved when it is looked up
-    # (``from crowdsense.chain.deployment import DEFAULT_DIR`` included) rather than at import.
-    if name == "DEFAULT_DIR":
-        return deployments_dir()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_artifact(name: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from web3 import Web3
 
 from crowdsense.chain.accounts import Signer, dev_signer, require_dev_chain, simulation_signer
 from crowdsense.chain.connection import Connection, DeployResult, connect, deploy_contracts, open_connection
-from crowdsense.chain.deployment import DEFAULT_DIR
+from crowdsense.chain.deployment import deployments_dir
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.node import LocalNode
 from crowdsense.chain.registration import fund_dev_accounts
@@ -364,7 +364,7 @@ def _deploy(run: DemoRun) -> None:
         run.deployed = deploy_contracts(run.w3, dev_signer(_ADMIN), opts.levels,
                                         registrar=dev_signer(_REGISTRAR).address,
                                         releaser=dev_signer(_RELEASER).address,
-                                        directory=Path(opts.deployments_dir) if opts.deployments_dir else DEFAULT_DIR)
+                                        directory=Path(opts.deployments_dir) if opts.deployments_dir else deployments_dir())
         run.conn = open_connection(run.url, run.deployed.path)
     run.clock.note(f"TaskRegistry {run.conn.registry_address}, CommitmentVerifier {run.conn.verifier_address}, "
                    f"file {run.deployed.path}")

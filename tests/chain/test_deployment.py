@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from crowdsense.chain import deployment as deployment_module
 from crowdsense.chain.connection import open_connection
 from crowdsense.chain.deployment import (
     CONTRACT_NAMES,
@@ -109,7 +108,7 @@ def test_deployments_default_to_the_current_directory(monkeypatch):
 def test_environment_variable_overrides_the_deployments_folder(monkeypatch, tmp_path):
     monkeypatch.setenv(ENV_DEPLOYMENTS, str(tmp_path))
     assert deployment_path(5) == tmp_path / "5.json"
-    assert deployment_module.DEFAULT_DIR == tmp_path  # the name callers import follows the variable
+    assert deployments_dir() == tmp_path  # read at each call, not frozen at import
 
 
 # ---------------------------------------------------------------------- code at an address
