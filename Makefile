@@ -23,12 +23,16 @@ help:
 	@echo "make bench   run every benchmark (writes benchmarks/results/)"
 
 # The pinned set (requirements.txt: runtime dependencies, the `dev` extra and setuptools), then the
-# package itself, editable, built with that setuptools (no download, no isolated build).
+# package itself, editable, built with that setuptools (no isolated build). uv installs the same
+# pinned versions as pip would, in parallel and without compiling bytecode up front: set-up from
+# nothing takes seconds instead of minutes (modules are compiled on first import).
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 $(PY_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) -r requirements.txt
+	$(UV) --no-deps --no-build-isolation -e .
 	touch $@
 
 # `npm install --no-save` installs exactly the lock file's versions; `npm ci` would refuse the
@@ -37,11 +41,13 @@ $(NPM_STAMP): package.json package-lock.json
 	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(PY_STAMP) $(NPM_STAMP)
+# The Python and npm installs are independent: run them side by side.
+setup:
+	@$(MAKE) --no-print-directory -j2 $(PY_STAMP) $(NPM_STAMP)
 	@$(BIN)/python -m crowdsense.chain.toolchain --version $(SOLC_VERSION)
 
+# The demo deploys the contract artifacts shipped in the package: it needs no compilation.
 demo: setup
-	$(BIN)/brownie compile
 	$(BIN)/crowdsense demo
 
 deploy: setup

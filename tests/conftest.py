@@ -46,7 +46,8 @@ def node_url() -> Any:
     try:
         node = LocalNode("anvil", port=free_port()).start()
     except ToolchainError as exc:
-        pytest.skip(f"cannot start anvil: {exc}")
+        # A failure, not a skip: without Anvil the chain tests would vanish from a green run.
+        pytest.fail(f"cannot start anvil: {exc}; run `make setup` to install it", pytrace=False)
     try:
         yield node.url
     finally:
@@ -165,6 +166,7 @@ def release_task(env: Env) -> Callable[..., Any]:
 class FlakyProxy:
     """An HTTP JSON-RPC proxy in front of the node that fails on demand.
 
+    ``delay = s`` holds every request for s seconds before forwarding it (a slow node);
     ``fail_next = n`` answers the next n requests with HTTP 503 without forwarding them;
     ``stall_next = n`` leaves the next n unanswered for ``stall_seconds`` (a hung node);
     ``drop_after_forward = {"eth_sendRawTransaction": n}`` forwards the next n requests of that
@@ -174,6 +176,7 @@ class FlakyProxy:
 
     def __init__(self, target: str) -> None:
         self.target = target
+        self.delay = 0.0
         self.fail_next = 0
         self.stall_next = 0  # the next n requests get no answer for `stall_seconds`
         self.stall_seconds = 1.0
@@ -206,6 +209,7 @@ class FlakyProxy:
                     methods = [p["method"] for p in payload] if isinstance(payload, list) else [payload["method"]]
                 except (ValueError, KeyError, TypeError):
                     methods = []
+                time.sleep(proxy.delay)
                 req = urllib.request.Request(proxy.target, data=body, headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(req, timeout=10) as resp:
                     answer = resp.read()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from eth_account import Account
@@ -51,6 +54,23 @@ def test_load_keystore_not_a_keystore(tmp_path):
     (tmp_path / "k.json").write_text('{"hello": 1}')
     with pytest.raises(AccountError, match="not an encrypted keystore"):
         load_keystore(tmp_path / "k.json", "x")
+
+
+@pytest.mark.parametrize("address, message", [
+    ("0x" + "11" * 20, r"its 'address' 0x1111111111111111111111111111111111111111 is not the address of its key"),
+    ("mistyped", r"'address': '0x[0-9a-fA-F]{40}' has an invalid EIP-55 checksum"),
+])
+def test_load_keystore_refuses_an_address_field_that_is_not_its_key(tmp_path, address, message):
+    _keystore(tmp_path)
+    path = tmp_path / "k.json"
+    keyfile = json.loads(path.read_text())
+    if address == "mistyped":  # the key's own address, checksummed, with one letter's case flipped
+        own = Account.from_key(KEY).address
+        i = max(i for i, c in enumerate(own) if c.isalpha() and i > 1)
+        address = own[:i] + own[i].swapcase() + own[i + 1:]
+    path.write_text(json.dumps({**keyfile, "address": address}))
+    with pytest.raises(AccountError, match=message):
+        load_keystore(path, "correct horse")
 
 
 def test_create_keystore_is_private_and_never_overwritten(tmp_path):
@@ -148,6 +168,42 @@ def test_journal_keys_by_prefix(tmp_path):
     for k in ("task/1", "task/2", "other/1"):
         j.put(k, {})
     assert j.keys("task/") == ["task/1", "task/2"]
+
+
+def _race(count, work):
+    """``work(i)`` for i in range(count), in threads released at the same moment."""
+    barrier = threading.Barrier(count)
+
+    def run(i):
+        barrier.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_journal_put_first_lets_one_writer_win_and_hands_its_value_to_the_others(tmp_path):
+    """Separate connections to one file, as separate processes have: one record, one set of keys."""
+    journals = [Journal(tmp_path / "j.sqlite") for _ in range(6)]
+    def create(i):
+        return journals[i].put_first("release/x", {"hashes": [bytes([i]) * 32]},
+                                     with_secrets={f"subtask-key/{i}": {"key": bytes([i]) * 32}})
+
+    results = _race(6, create)
+    winners = [i for i, (_, won) in enumerate(results) if won]
+    assert len(winners) == 1
+    (w,) = winners
+    assert all(value == {"hashes": [bytes([w]) * 32]} for value, _ in results)
+    reader = Journal(tmp_path / "j.sqlite")
+    assert reader.get("release/x") == {"hashes": [bytes([w]) * 32]} and reader.history("release/x") == []
+    assert reader.keys("subtask-key/") == [f"subtask-key/{w}"]
+
+
+def test_journal_put_first_never_replaces_an_existing_value(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.put("k", {"v": 1})
+    assert j.put_first("k", {"v": 2}, with_secrets={"other": {"v": 3}}) == ({"v": 1}, False)
+    assert j.get("k") == {"v": 1} and j.get("other") is None
 
 
 def _prepare(j, intent_id="claim/1", nonce=0, tx_hash="0x01"):

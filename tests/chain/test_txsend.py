@@ -7,13 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from crowdsense.chain.accounts import dev_signer
 from crowdsense.chain.errors import NodeUnavailableError, ReceiptTimeoutError
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.registry import TaskRegistryClient
 from crowdsense.pmcb.tasks import decompose
 from crowdsense.chain.txsend import TxSender
 
-# A child process that runs one client operation and SIGKILLs itself at a chosen point:
+# A child process that runs one client operation (or `crowdsense deploy`, writing the deployment
+# file) and SIGKILLs itself at a chosen point:
 #   after-journal  the signed transaction is journaled, not yet broadcast
 #   after-send     the transaction is broadcast (and mined by Anvil), the receipt not yet read
 CRASHING_CLIENT = r"""
@@ -36,6 +38,12 @@ if point == "after-journal":
 elif point == "after-send":
     TxSender.wait_for_receipt = die
 
+if op == "deploy":
+    from crowdsense.cli.main import main
+    main(["deploy", "--rpc-url", url, "--out", deployment, "--journal", journal, "--dev-account", account,
+          *args])
+    print("finished without crashing")
+    sys.exit(0)
 client = TaskRegistryClient(open_connection(url, deployment), dev_signer(int(account)),
                             journal=Journal(journal), store=SubtaskStore(store))
 if op == "claim":
@@ -46,9 +54,9 @@ print("finished without crashing")
 """
 
 
-def _crash(python_subprocess, env, journal, account, point, op, *args):
-    proc = python_subprocess(CRASHING_CLIENT, env.url, str(env.deployment_path), str(journal), str(env.store.root),
-                             str(account), point, op, *map(str, args))
+def _crash(python_subprocess, env, journal, account, point, op, *args, deployment=None):
+    proc = python_subprocess(CRASHING_CLIENT, env.url, str(deployment or env.deployment_path), str(journal),
+                             str(env.store.root), str(account), point, op, *map(str, args))
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
 
 
@@ -98,6 +106,68 @@ def test_release_killed_before_broadcast_keeps_keys_and_releases_once(env, pytho
     env.client(env.roles.dave, "dave").claim(released.task_id, 2)
     client.hand_over_keys([released.task_id])
     assert env.client(env.roles.dave, "dave").fetch_subtask(released.task_id, 2).text == "crash bedroom"
+
+
+#: The deployer of the deploy tests: an account no other test of this suite sends from.
+DEPLOYER = 9
+
+
+def _deploy_cli(run_cli, env, journal, out, *extra):
+    return run_cli("deploy", "--rpc-url", env.url, "--levels", 3, "--out", out, "--journal", journal,
+                   "--dev-account", DEPLOYER, *extra)
+
+
+def _created(env, deployment_file):
+    """The deployer's role on the TaskRegistry the file names (the file checks out on the node)."""
+    from crowdsense.chain.connection import open_connection
+
+    conn = open_connection(env.url, deployment_file, retries=1, backoff=0.05)
+    reader = TaskRegistryClient(conn)
+    return conn.registry_address, reader.has_role("admin", dev_signer(DEPLOYER).address)
+
+
+@pytest.mark.parametrize("point", ["after-journal", "after-send"])
+def test_deploy_killed_then_rerun_finishes_the_same_deployment(env, python_subprocess, run_cli, tmp_path,
+                                                                point):
+    journal, out = tmp_path / "deployer.sqlite", tmp_path / "deployment.json"
+    nonce_before = _nonce(env, dev_signer(DEPLOYER))
+    _crash(python_subprocess, env, journal, DEPLOYER, point, "deploy", "--levels", 3, deployment=out)
+    assert not out.exists()
+    with Journal(journal) as j:
+        (intent,) = j.open_intents()
+    assert intent.kind == "deploy TaskRegistry"
+    assert intent.status == ("prepared" if point == "after-journal" else "sent")
+
+    rerun = _deploy_cli(run_cli, env, journal, out, "--json")
+    assert rerun.code == 0, rerun.stderr
+    report = rerun.json()
+    assert report["outcome"] == "resumed" and report["transactions"]["TaskRegistry"] == intent.tx_hash
+    # one TaskRegistry and one CommitmentVerifier were ever created: no orphaned set
+    assert _nonce(env, dev_signer(DEPLOYER)) == nonce_before + 2
+    address, deployer_is_admin = _created(env, out)
+    receipt = env.conn.w3.eth.get_transaction_receipt(intent.tx_hash)
+    assert address == receipt["contractAddress"] and deployer_is_admin
+
+
+def test_deploy_rerun_after_success_sends_nothing_and_new_deploys_another_set(env, run_cli, tmp_path):
+    journal, out = tmp_path / "deployer.sqlite", tmp_path / "deployment.json"
+    first = _deploy_cli(run_cli, env, journal, out, "--json")
+    assert first.code == 0 and first.json()["outcome"] == "deployed", first.stderr
+    nonce = _nonce(env, dev_signer(DEPLOYER))
+
+    out.unlink()
+    again = _deploy_cli(run_cli, env, journal, out)
+    assert again.code == 0 and "--new" in again.stdout, again.stderr
+    assert _nonce(env, dev_signer(DEPLOYER)) == nonce
+    assert _created(env, out)[0] == first.json()["contracts"]["TaskRegistry"]["address"]
+
+    other = _deploy_cli(run_cli, env, journal, out, "--levels", 4)
+    assert other.code == 1 and "--new" in other.stderr and _nonce(env, dev_signer(DEPLOYER)) == nonce
+
+    second = _deploy_cli(run_cli, env, journal, out, "--new", "--json")
+    assert second.code == 0 and second.json()["outcome"] == "deployed", second.stderr
+    assert _nonce(env, dev_signer(DEPLOYER)) == nonce + 2
+    assert _created(env, out)[0] != first.json()["contracts"]["TaskRegistry"]["address"]
 
 
 def test_resume_after_nonce_taken_sends_a_new_attempt_once(env, release_task, monkeypatch):

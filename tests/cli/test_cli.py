@@ -222,6 +222,70 @@ def test_fetch_not_claimant_refused(cli):
     assert_refused(cli.as_(CAROL, "fetch", task, 1), "is not the claimant of subtask 1")
 
 
+# ---------------------------------------------------------------------------- input files
+
+
+def _mistyped(address: str) -> str:
+    """``address`` with the case of its last letter flipped: same bytes, wrong EIP-55 checksum."""
+    i = max(i for i, c in enumerate(address) if c.isalpha() and i > 1)
+    return address[:i] + address[i].swapcase() + address[i + 1:]
+
+
+def _register(cli: Cli, name: str, levels: str, rows: list[tuple[str, str]]) -> Any:
+    (cli.tmp / f"{name}.json").write_text(levels)
+    (cli.tmp / f"{name}.csv").write_text("node,address\n" + "".join(f"{n},{a}\n" for n, a in rows))
+    return cli.as_(REGISTRAR, "register", cli.tmp / f"{name}.json", "--addresses", cli.tmp / f"{name}.csv")
+
+
+def test_register_refuses_an_address_with_a_wrong_checksum(cli):
+    target = dev_signer(8).address
+    typo = _mistyped(target)
+    result = _register(cli, "typo", json.dumps({"levels": {"m": 2}}), [("m", typo)])
+    assert_refused(result, rf"typo\.csv, line 2, node 'm': '{typo}' has an invalid EIP-55 checksum")
+    assert cli.as_(8, "status").json()["level"] == 0
+    lowercase = _register(cli, "lower", json.dumps({"levels": {"m": 2}}), [("m", target.lower())])
+    assert lowercase.code == 0 and cli.as_(8, "status").json()["level"] == 2
+
+
+def test_register_refuses_one_address_for_two_levels(cli):
+    target = dev_signer(9).address
+    result = _register(cli, "shared", json.dumps({"levels": {"m": 1, "n": 3}}), [("m", target), ("n", target.lower())])
+    assert_refused(result, rf"nodes 'm' and 'n' both map to {target}, with levels 1 and 3: expected one level "
+                           "per account")
+    assert cli.as_(9, "status").json()["level"] == 0
+
+
+def test_register_refuses_a_node_twice_in_the_levels_file(cli):
+    result = _register(cli, "twice", '{"levels": {"m": 1, "m": 3}}', [("m", dev_signer(9).address)])
+    assert_refused(result, r"twice\.json: key 'm' appears twice in one object")
+    assert cli.as_(9, "status").json()["level"] == 0
+
+
+def test_submit_hashes_a_data_file_larger_than_the_input_limit(cli):
+    from eth_utils import keccak
+
+    task = _release(cli, ["p", "q", "r"], "big-data")["taskId"]
+    assert cli.as_(ALICE, "claim", task, 0).code == 0
+    data = cli.tmp / "sensing.bin"
+    data.write_bytes(bytes(range(256)) * 400)  # 100 kB; the limit below is for files that are parsed
+    result = cli.run("submit", task, 0, "--data-file", data, "--dev-account", ALICE, "--journal",
+                     cli.tmp / f"j{ALICE}.sqlite", "--json", env=cli.env(CROWDSENSE_MAX_INPUT_BYTES="1K"))
+    assert result.code == 0, result.stderr
+    status = cli.as_(ALICE, "status", task).json()
+    assert status["subtasks"][0]["dataHash"] == "0x" + keccak(data.read_bytes()).hex()
+
+
+def test_password_file_is_bounded_and_its_byte_order_mark_dropped(cli):
+    keystore = cli.tmp / "pw-file.json"
+    create_keystore(keystore, "right", private_key=dev_signer(DAVE)._account.key, kdf="pbkdf2", iterations=2)
+    marked = cli.tmp / "password.txt"
+    marked.write_bytes(b"\xef\xbb\xbfright\r\nignored second line\n")
+    shown = cli.run("account", "address", "--keystore", keystore, "--password-file", marked, env=cli.env())
+    assert shown.code == 0 and shown.stdout.strip() == dev_signer(DAVE).address, shown.stderr
+    endless = cli.run("account", "address", "--keystore", keystore, "--password-file", "/dev/zero", env=cli.env())
+    assert_refused(endless, r"password file /dev/zero is more than 64 KiB")
+
+
 def test_missing_deployment_file_refused(cli):
     missing = cli.tmp / "missing.json"
     result = cli.run("status", "--deployment", missing, env=cli.env())

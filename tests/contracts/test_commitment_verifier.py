@@ -5,6 +5,7 @@ import secrets
 
 import brownie
 import pytest
+from brownie import web3
 from brownie.test import given, strategy
 
 from crowdsense.commitments import bit_commitment, blinding_commitment, new_bit_opening, new_blinding_opening
@@ -74,8 +75,10 @@ def test_reveal_bit_with_wrong_payload_reverts(verifier, alice):
 def test_reveal_bit_with_wrong_r2_reverts(verifier, alice):
     opening = new_bit_opening(b"real")
     verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
-    with brownie.reverts(revert_pattern=r"CommitmentVerifierOpeningMismatch: .*"):
-        verifier.revealBit(opening.commitment, secrets.token_bytes(32), opening.payload, {"from": alice})
+    r2 = secrets.token_bytes(32)
+    wrong = bit_commitment(opening.r1, r2, opening.payload)
+    with brownie.reverts(err("CommitmentVerifierOpeningMismatch", opening.commitment, wrong)):
+        verifier.revealBit(opening.commitment, r2, opening.payload, {"from": alice})
 
 
 def test_reveal_bit_twice_reverts(verifier, alice):
@@ -198,26 +201,37 @@ def test_reveal_unknown_blinding_commitment_reverts(verifier, bob):
 
 
 # ------------------------------------------------------------------ ageing
+# aged_verifier accepts openings 60 s to 3600 s old, both ends included. The next block's
+# timestamp is set exactly (Anvil's evm_setNextBlockTimestamp), so each age is exact.
 
 
-def test_reveal_too_new_reverts(aged_verifier, alice, chain):
-    opening = new_bit_opening(b"x")
-    tx = aged_verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
-    with brownie.reverts(revert_pattern=rf"CommitmentVerifierTooNew: .*, {tx.timestamp}, \d+"):
-        aged_verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+def _next_block_at(timestamp: int) -> None:
+    web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
 
 
-def test_reveal_inside_age_window_succeeds(aged_verifier, alice, chain):
+@pytest.mark.parametrize("age", [60, 3600])
+def test_reveal_at_either_end_of_the_age_window_succeeds(aged_verifier, alice, age):
     opening = new_blinding_opening(99)
-    aged_verifier.commitBlinding(opening.commitment, {"from": alice})
-    chain.sleep(61)
-    aged_verifier.revealBlinding(opening.commitment, 99, opening.salt, {"from": alice})
+    committed = aged_verifier.commitBlinding(opening.commitment, {"from": alice}).timestamp
+    _next_block_at(committed + age)
+    tx = aged_verifier.revealBlinding(opening.commitment, 99, opening.salt, {"from": alice})
+    assert tx.timestamp == committed + age
     assert aged_verifier.blindingCommitment(opening.commitment)[2] is True
 
 
-def test_reveal_too_old_reverts(aged_verifier, alice, chain):
-    opening = new_blinding_opening(99)
-    tx = aged_verifier.commitBlinding(opening.commitment, {"from": alice})
-    chain.sleep(3700)
-    with brownie.reverts(revert_pattern=rf"CommitmentVerifierTooOld: .*, {tx.timestamp}, \d+"):
-        aged_verifier.revealBlinding(opening.commitment, 99, opening.salt, {"from": alice})
+@pytest.mark.parametrize("age, error", [(59, "CommitmentVerifierTooNew"), (3601, "CommitmentVerifierTooOld")])
+def test_reveal_one_second_outside_the_age_window_reverts(aged_verifier, alice, age, error):
+    opening = new_bit_opening(b"x")
+    committed = aged_verifier.commitBit(opening.commitment, opening.r1, {"from": alice}).timestamp
+    _next_block_at(committed + age)
+    with brownie.reverts(err(error, opening.commitment, committed, committed + age)):
+        aged_verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+    assert aged_verifier.bitCommitment(opening.commitment)[3] is False
+
+
+def test_default_window_opens_in_the_commit_block(verifier, alice):
+    """minAge 0: an opening in the very block of the commitment is accepted."""
+    opening = new_blinding_opening(5)
+    committed = verifier.commitBlinding(opening.commitment, {"from": alice}).timestamp
+    _next_block_at(committed)
+    assert verifier.revealBlinding(opening.commitment, 5, opening.salt, {"from": alice}).timestamp == committed

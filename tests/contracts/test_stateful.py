@@ -1,8 +1,9 @@
 """Stateful property test of both contracts against a Python model.
 
 Random sequences of level changes, releases, claims, submissions, closes, commits and reveals,
-from random callers, are applied to the chain and to the model; every call must succeed exactly
-when the model says so, and the invariants below must hold after every step:
+from random callers, are applied to the chain and to the model. The model predicts the outcome
+of every call: success, or the exact custom error with its arguments, which the chain must
+raise. The invariants below must hold after every step:
 
 * no receiver holds two subtasks of one task;
 * every claimed subtask's level equals its claimant's level at claim time;
@@ -10,8 +11,18 @@ when the model says so, and the invariants below must hold after every step:
 * only the registrar changes levels;
 * a commitment opens only with its exact opening, and only once.
 
+Task ids, subtask indexes and commitments are drawn mostly from what exists in the current run
+(one draw in ``OUT_OF_RANGE_EVERY`` names one that does not), and one of the two claim rules
+has receivers claim subtasks of their own level: drawn blindly from small ranges, almost every
+claim would hit a missing task and the checks behind the first one would never run. Every run
+starts with the receivers registered and a task released. ``COVERAGE`` counts the outcome of every
+call (``claim_succeeded``, ``claim_rejected``, ``claim_rejected_level``, ...), so that a campaign
+shows which checks it exercised.
+
 The regular suite runs a short campaign. ``make fuzz`` (or ``FUZZ_STEPS=N brownie test
-tests/contracts/test_stateful.py``) runs at least N steps in total.
+tests/contracts/test_stateful.py``) runs at least N steps in total, writes the result, coverage
+included, to ``benchmarks/results/fuzz.json`` (or ``$FUZZ_OUT``), and fails unless every outcome
+of ``REQUIRED_OUTCOMES`` occurred in at least 1 % of the steps.
 
 The machine is a plain hypothesis ``RuleBasedStateMachine`` that snapshots and reverts the chain
 itself: brownie 1.22's compiled ``state_machine`` helper rejects the classes it generates
@@ -19,28 +30,73 @@ itself: brownie 1.22's compiled ``state_machine`` helper rejects the classes it 
 ``brownie.test.strategy``.
 """
 
+from __future__ import annotations
+
 import json
+import math
 import os
+import random
 import secrets
+import statistics
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any, Callable
 
 import brownie
 from brownie import chain
 from brownie.test import strategy
-from hypothesis import settings
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis import Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from revert_strings import err
 
-from crowdsense.commitments import new_bit_opening, new_blinding_opening
+from crowdsense.commitments import bit_commitment, blinding_commitment, new_bit_opening, new_blinding_opening
 
 LEVELS = 3
-#: rule steps in total: 300 in the regular suite, FUZZ_STEPS in a fuzzing campaign
-TOTAL_STEPS = int(os.environ.get("FUZZ_STEPS") or 300)
-#: longest run (sequence of steps from a fresh deployment) and runs per hypothesis batch
-STEPS_PER_RUN = 50 if os.environ.get("FUZZ_STEPS") else 20
-RUNS_PER_BATCH = 50 if os.environ.get("FUZZ_STEPS") else 10
+CAMPAIGN = bool(os.environ.get("FUZZ_STEPS"))
+#: rule steps in total: 400 in the regular suite, FUZZ_STEPS in a fuzzing campaign
+TOTAL_STEPS = int(os.environ.get("FUZZ_STEPS") or 400)
+#: steps of a run (a sequence of steps from a fresh deployment)
+STEPS_PER_RUN = 100 if CAMPAIGN else 50
+#: runs hypothesis keeps short at the start of every batch (its ``small_example_cap``: at least
+#: 10, and a tenth of the batch): batches are made large so that most runs are full length
+SMALL_RUNS = 10
+#: one draw in this many names a task, subtask or commitment that does not exist
+OUT_OF_RANGE_EVERY = 12
+#: users: 0 admin, 1 registrar, 2 releaser, 3.. receivers
+RECEIVERS = range(3, 7)
+#: outcomes a campaign must reach in at least 1 % of its steps
+REQUIRED_OUTCOMES = (
+    "claim_succeeded", "claim_rejected_level", "claim_rejected_claimed", "claim_rejected_holds",
+    "claim_rejected_closed", "submit_succeeded", "reveal_succeeded", "reveal_rejected",
+)
 
-STATS = {"steps": 0, "runs": 0}
+#: the short name of each custom error in the outcome counts
+REASONS = {
+    "AccessControlUnauthorizedAccount": "role",
+    "TaskRegistryUnknownTask": "unknown",
+    "TaskRegistryTaskClosed": "closed",
+    "TaskRegistryIndexOutOfRange": "index",
+    "TaskRegistryNotRegistered": "unregistered",
+    "TaskRegistryInvalidLevel": "level_range",
+    "TaskRegistryLevelMismatch": "level",
+    "TaskRegistryAlreadyClaimed": "claimed",
+    "TaskRegistryAlreadyHoldsSubtask": "holds",
+    "TaskRegistryNotClaimant": "not_claimant",
+    "TaskRegistryDataAlreadySubmitted": "submitted",
+    "TaskRegistryNotReleaser": "not_releaser",
+    "CommitmentVerifierAlreadyCommitted": "committed",
+    "CommitmentVerifierNotFound": "unknown",
+    "CommitmentVerifierNotCommitter": "not_committer",
+    "CommitmentVerifierAlreadyRevealed": "revealed",
+    "CommitmentVerifierOpeningMismatch": "mismatch",
+}
+
+STATS: dict[str, Any] = {"steps": 0, "runs": 0, "run_lengths": []}
+COVERAGE: Counter = Counter()
+
+#: a custom error as (name, *arguments), or None for a call that must succeed
+Expected = tuple | None
 
 
 class Model:
@@ -52,20 +108,92 @@ class Model:
         self.bits = {}  # commitment -> dict(opening, committer, revealed)
         self.blindings = {}
 
+    def task_error(self, task_id: int) -> Expected:
+        """Why task ``task_id`` is not open, or None."""
+        if task_id >= len(self.tasks):
+            return ("TaskRegistryUnknownTask", task_id)
+        if self.tasks[task_id]["closed"]:
+            return ("TaskRegistryTaskClosed", task_id)
+        return None
+
+    def subtask_error(self, task_id: int, index: int) -> Expected:
+        """Why subtask ``index`` of task ``task_id`` is not an open subtask, or None."""
+        error = self.task_error(task_id)
+        count = len(self.tasks[task_id]["levels"]) if error is None else 0
+        if error is None and index >= count:
+            return ("TaskRegistryIndexOutOfRange", task_id, index, count)
+        return error
+
+    def claim_error(self, task_id: int, index: int, user) -> Expected:
+        """The contract's checks of ``claimSubtask``, in its order."""
+        return self.subtask_error(task_id, index) or self._claimant_level_error(task_id, index, user)
+
+    def _claimant_level_error(self, task_id: int, index: int, user) -> Expected:
+        t = self.tasks[task_id]
+        level, required, claimant = self.levels.get(user, 0), t["levels"][index], t["claimants"][index]
+        if level == 0:
+            return ("TaskRegistryNotRegistered", user)
+        if level != required:
+            return ("TaskRegistryLevelMismatch", user, required, level)
+        if claimant is not None:
+            return ("TaskRegistryAlreadyClaimed", task_id, index, claimant)
+        if user in t["claimants"]:
+            return ("TaskRegistryAlreadyHoldsSubtask", task_id, user, t["claimants"].index(user))
+        return None
+
+    def submit_error(self, task_id: int, index: int, user) -> Expected:
+        """The contract's checks of ``submitData``, in its order (the data hash is never zero)."""
+        return self.subtask_error(task_id, index) or self._submitter_error(task_id, index, user)
+
+    def _submitter_error(self, task_id: int, index: int, user) -> Expected:
+        t = self.tasks[task_id]
+        if t["claimants"][index] != user:
+            return ("TaskRegistryNotClaimant", task_id, index, user)
+        if t["data"][index] is not None:
+            return ("TaskRegistryDataAlreadySubmitted", task_id, index)
+        return None
+
+    def open_error(self, book: dict, commitment: bytes, user, computed: bytes) -> Expected:
+        """The verifier's checks of a reveal, in its order (no ageing: the window is one day);
+        ``computed`` is the commitment the given opening hashes to."""
+        rec = book.get(commitment)
+        if rec is None:
+            return ("CommitmentVerifierNotFound", commitment)
+        if rec["committer"] != user:
+            return ("CommitmentVerifierNotCommitter", commitment, user)
+        if rec["revealed"]:
+            return ("CommitmentVerifierAlreadyRevealed", commitment)
+        if computed != commitment:
+            return ("CommitmentVerifierOpeningMismatch", commitment, computed)
+        return None
+
 
 st_user = strategy("uint8", max_value=6)
 st_level = strategy("uint8", max_value=LEVELS + 1)
-st_task = strategy("uint8", max_value=7)
-st_index = strategy("uint8", max_value=5)
 st_levels = strategy("uint8[]", min_length=1, max_length=5, min_value=1, max_value=LEVELS)
+st_receiver_levels = strategy("uint8[4]", min_value=1, max_value=LEVELS)
 st_bool = strategy("bool")
 st_pick = strategy("uint16")
+#: one draw packing a task pick, an index pick, a user and a flag (see ``unpack``)
+st_draw = strategy("uint64")
+
+
+def unpack(draw: int) -> tuple[int, int, int, bool]:
+    """``(task_pick, index_pick, st_user, st_bool)``, uniform, seeded by one uint64 draw.
+
+    Hypothesis draws rules with few arguments several times as often as rules with four (it
+    orders rules by argument count and favours the first): the rules that need the most
+    steps to reach their checks (claims, submissions, reveals) take one draw instead of four. The fields come from a generator seeded with it, not from its bits,
+    because hypothesis favours small integers (high bits mostly 0)."""
+    rng = random.Random(draw)
+    return rng.getrandbits(16), rng.getrandbits(16), rng.randrange(7), rng.random() < 0.5
 
 
 class StateMachine(RuleBasedStateMachine):
     registry = None  # set by the test
     verifier = None
     users: list = []  # 0 admin, 1 registrar, 2 releaser, 3.. receivers
+    roles: dict = {}  # role getter name -> role id as bytes
 
     def __init__(self):
         chain.revert()  # back to the snapshot taken right after deployment
@@ -74,12 +202,57 @@ class StateMachine(RuleBasedStateMachine):
         self.touched_users = set()
         self.touched_tasks = set()
         self.touched_commitments = set()
+        self.steps = 0
         STATS["runs"] += 1
 
     def _step(self):
         STATS["steps"] += 1
+        self.steps += 1
+
+    def _expect(self, action: str, expected: Expected, call: Callable[[], Any]) -> Any:
+        """Make ``call``; it must succeed when ``expected`` is None, else revert with exactly
+        that error. Counts the outcome and returns the transaction (None after a revert)."""
+        if expected is None:
+            COVERAGE[f"{action}_succeeded"] += 1
+            return call()
+        name, *args = expected
+        COVERAGE[f"{action}_rejected"] += 1
+        COVERAGE[f"{action}_rejected_{REASONS[name]}"] += 1
+        with brownie.reverts(err(name, *args)):
+            call()
+        return None
+
+    def _role_error(self, caller, role: str, holder) -> Expected:
+        if caller == holder:
+            return None
+        return ("AccessControlUnauthorizedAccount", caller, self.roles[role])
+
+    # ------------------------------------------------------------------ draws from what exists
+
+    def _task_id(self, pick: int) -> int:
+        """An existing task, except one pick in OUT_OF_RANGE_EVERY (or when there is none)."""
+        count = len(self.model.tasks)
+        if count == 0 or pick % OUT_OF_RANGE_EVERY == 0:
+            return count + pick % 3
+        return pick % count
+
+    def _index(self, task_id: int, pick: int) -> int:
+        """A subtask of ``task_id``, except one pick in OUT_OF_RANGE_EVERY."""
+        count = len(self.model.tasks[task_id]["levels"]) if task_id < len(self.model.tasks) else 1
+        if pick % OUT_OF_RANGE_EVERY == 1:
+            return count + pick % 2
+        return pick % count
 
     # -------------------------------------------------------------- registry rules
+
+    @initialize(levels=st_receiver_levels, st_levels=st_levels)
+    def init_receivers_and_task(self, levels, st_levels):
+        """Every run starts with the receivers registered and one task released."""
+        receivers = [self.users[i] for i in RECEIVERS]
+        self.registry.setLevels(receivers, list(levels), {"from": self.users[1]})
+        self.model.levels.update(zip(receivers, levels))
+        self.touched_users.update(receivers)
+        self._release(st_levels, self.users[2])
 
     @rule(st_user=st_user, st_level=st_level, st_bool=st_bool)
     def rule_set_level(self, st_user, st_level, st_bool):
@@ -87,13 +260,12 @@ class StateMachine(RuleBasedStateMachine):
         user = self.users[st_user]
         self.touched_users.add(user)
         caller = self.users[1] if st_bool else self.users[(st_user + 2) % 7]
-        ok = caller == self.users[1] and 1 <= st_level <= LEVELS
-        if ok:
-            self.registry.setLevels([user], [st_level], {"from": caller})
+        expected = self._role_error(caller, "REGISTRAR_ROLE", self.users[1])
+        if expected is None and not 1 <= st_level <= LEVELS:
+            expected = ("TaskRegistryInvalidLevel", st_level, LEVELS)
+        self._expect("set_level", expected, lambda: self.registry.setLevels([user], [st_level], {"from": caller}))
+        if expected is None:
             self.model.levels[user] = st_level
-        else:
-            with brownie.reverts():
-                self.registry.setLevels([user], [st_level], {"from": caller})
 
     @rule(st_user=st_user, st_bool=st_bool)
     def rule_clear_level(self, st_user, st_bool):
@@ -101,90 +273,106 @@ class StateMachine(RuleBasedStateMachine):
         user = self.users[st_user]
         self.touched_users.add(user)
         caller = self.users[1] if st_bool else self.users[0]
-        if caller == self.users[1]:
-            self.registry.clearLevels([user], {"from": caller})
+        expected = self._role_error(caller, "REGISTRAR_ROLE", self.users[1])
+        self._expect("clear_level", expected, lambda: self.registry.clearLevels([user], {"from": caller}))
+        if expected is None:
             self.model.levels[user] = 0
-        else:
-            with brownie.reverts():
-                self.registry.clearLevels([user], {"from": caller})
 
-    @rule(st_levels=st_levels, st_bool=st_bool)
-    def rule_release(self, st_levels, st_bool):
-        self._step()
-        caller = self.users[2] if st_bool else self.users[3]
+    def _release(self, st_levels, caller) -> None:
         hashes = [secrets.token_bytes(32) for _ in st_levels]
-        if caller == self.users[2]:
-            tx = self.registry.releaseTask(hashes, list(st_levels), {"from": caller})
-            self.touched_tasks.add(len(self.model.tasks))
+        expected = self._role_error(caller, "RELEASER_ROLE", self.users[2])
+        tx = self._expect("release", expected,
+                          lambda: self.registry.releaseTask(hashes, list(st_levels), {"from": caller}))
+        if expected is None:
             assert tx.return_value == len(self.model.tasks)
+            self.touched_tasks.add(len(self.model.tasks))
             self.model.tasks.append(
                 {"levels": list(st_levels), "claimants": [None] * len(st_levels), "data": [None] * len(st_levels),
                  "closed": False, "releaser": caller}
             )
-        else:
-            with brownie.reverts():
-                self.registry.releaseTask(hashes, list(st_levels), {"from": caller})
 
-    @rule(st_task=st_task, st_index=st_index, st_user=st_user)
-    def rule_claim(self, st_task, st_index, st_user):
+    @rule(st_levels=st_levels, st_bool=st_bool)
+    def rule_release(self, st_levels, st_bool):
         self._step()
-        user = self.users[st_user]
-        tasks = self.model.tasks
-        self.touched_tasks.add(st_task)
-        ok = False
-        if st_task < len(tasks):
-            t = tasks[st_task]
-            level = self.model.levels.get(user, 0)
-            ok = (
-                not t["closed"]
-                and st_index < len(t["levels"])
-                and level != 0
-                and t["levels"][st_index] == level
-                and t["claimants"][st_index] is None
-                and user not in t["claimants"]
-            )
-        if ok:
-            tx = self.registry.claimSubtask(st_task, st_index, {"from": user})
+        self._release(st_levels, self.users[2] if st_bool else self.users[3])
+
+    def _claim(self, task_id: int, index: int, user) -> None:
+        self.touched_tasks.add(task_id)
+        expected = self.model.claim_error(task_id, index, user)
+        tx = self._expect("claim", expected, lambda: self.registry.claimSubtask(task_id, index, {"from": user}))
+        if expected is None:
             assert tx.events["SubtaskClaimed"]["level"] == self.model.levels[user]
-            tasks[st_task]["claimants"][st_index] = user
-        else:
-            with brownie.reverts():
-                self.registry.claimSubtask(st_task, st_index, {"from": user})
+            self.model.tasks[task_id]["claimants"][index] = user
 
-    @rule(st_task=st_task, st_index=st_index, st_user=st_user)
-    def rule_submit(self, st_task, st_index, st_user):
+    @rule(draw=st_draw)
+    def rule_claim(self, draw):
+        """Any user claims any subtask."""
         self._step()
-        user = self.users[st_user]
+        task_pick, index_pick, st_user, _ = unpack(draw)
+        task_id = self._task_id(task_pick)
+        self._claim(task_id, self._index(task_id, index_pick), self.users[st_user])
+
+    @rule(draw=st_draw)
+    def rule_claim_at_own_level(self, draw):
+        """A receiver claims a subtask of its own level, mostly an unclaimed one: the claims
+        that pass the level check, and then succeed or meet a claimed subtask. With ``st_bool``, a receiver that holds a
+        subtask tries a second unclaimed one of its level in the same task (if some task
+        allows that): the one-subtask-per-task rule."""
+        self._step()
+        task_pick, index_pick, st_user, st_bool = unpack(draw)
         tasks = self.model.tasks
-        self.touched_tasks.add(st_task)
-        ok = (
-            st_task < len(tasks)
-            and not tasks[st_task]["closed"]
-            and st_index < len(tasks[st_task]["levels"])
-            and tasks[st_task]["claimants"][st_index] == user
-            and tasks[st_task]["data"][st_index] is None
-        )
+        seconds = [(task_id, i, user) for task_id, t in enumerate(tasks) for user in t["claimants"] if user
+                   for i, level in enumerate(t["levels"]) if t["claimants"][i] is None
+                   and level == self.model.levels.get(user)]
+        if st_bool and seconds:
+            self._claim(*seconds[task_pick % len(seconds)])
+            return
+        task_id = self._task_id(task_pick)
+        index = self._index(task_id, index_pick)
+        user = self.users[RECEIVERS[st_user % len(RECEIVERS)]]
+        if task_id < len(tasks) and index < len(tasks[task_id]["levels"]):
+            t = tasks[task_id]
+            own = [i for i, level in enumerate(t["levels"]) if level == self.model.levels.get(user)]
+            if index_pick % 3:  # mostly an unclaimed one (if any)
+                own = [i for i in own if t["claimants"][i] is None] or own
+            index = own[index_pick % len(own)] if own else index
+        self._claim(task_id, index, user)
+
+    @rule(draw=st_draw)
+    def rule_submit(self, draw):
+        """Any user submits for any subtask; with ``st_bool``, the claimant of a claimed
+        subtask (if any), mostly one of an open task without data yet."""
+        self._step()
+        task_pick, index_pick, st_user, st_bool = unpack(draw)
+        claimed = [(task_id, i, user) for task_id, t in enumerate(self.model.tasks)
+                   for i, user in enumerate(t["claimants"])
+                   if user and (index_pick % 4 == 0 or not t["closed"] and t["data"][i] is None)]
+        if st_bool and claimed:
+            task_id, index, user = claimed[task_pick % len(claimed)]
+        else:
+            task_id = self._task_id(task_pick)
+            index, user = self._index(task_id, index_pick), self.users[st_user]
+        self.touched_tasks.add(task_id)
         data = secrets.token_bytes(32)
-        if ok:
-            self.registry.submitData(st_task, st_index, data, {"from": user})
-            tasks[st_task]["data"][st_index] = data
-        else:
-            with brownie.reverts():
-                self.registry.submitData(st_task, st_index, data, {"from": user})
+        expected = self.model.submit_error(task_id, index, user)
+        self._expect("submit", expected, lambda: self.registry.submitData(task_id, index, data, {"from": user}))
+        if expected is None:
+            self.model.tasks[task_id]["data"][index] = data
 
-    @rule(st_task=st_task, st_bool=st_bool)
-    def rule_close(self, st_task, st_bool):
+    @rule(task_pick=st_pick, st_bool=st_bool)
+    def rule_close(self, task_pick, st_bool):
+        """The releaser (one call in four) or the admin closes a task: tasks stay open long
+        enough for their subtasks to be claimed and submitted."""
         self._step()
-        caller = self.users[2] if st_bool else self.users[0]
-        tasks = self.model.tasks
-        self.touched_tasks.add(st_task)
-        ok = st_task < len(tasks) and not tasks[st_task]["closed"] and caller == tasks[st_task]["releaser"]
-        if ok:
-            self.registry.closeTask(st_task, {"from": caller})
-            tasks[st_task]["closed"] = True
-        else:
-            with brownie.reverts():
-                self.registry.closeTask(st_task, {"from": caller})
+        caller = self.users[2] if st_bool and task_pick % 2 else self.users[0]
+        task_id = self._task_id(task_pick)
+        self.touched_tasks.add(task_id)
+        expected = self.model.task_error(task_id)
+        if expected is None and caller != self.model.tasks[task_id]["releaser"]:
+            expected = ("TaskRegistryNotReleaser", task_id, caller)
+        self._expect("close", expected, lambda: self.registry.closeTask(task_id, {"from": caller}))
+        if expected is None:
+            self.model.tasks[task_id]["closed"] = True
 
     # -------------------------------------------------------------- commitment rules
 
@@ -194,10 +382,11 @@ class StateMachine(RuleBasedStateMachine):
         book[opening.commitment] = {"opening": opening, "committer": user, "revealed": False}
 
     def _pick(self, book: dict, st_pick, st_user, st_bool):
-        """A recorded commitment of ``book``, its record, and the caller to try: its committer
-        when ``st_bool``, else any user. None when ``book`` is empty."""
-        if not book:
-            return None
+        """A commitment of ``book`` (one pick in OUT_OF_RANGE_EVERY, or when the book is empty,
+        a fresh one that was never made), and the caller to try: its committer when
+        ``st_bool``, else any user."""
+        if not book or st_pick % OUT_OF_RANGE_EVERY == 0:
+            return secrets.token_bytes(32), None, self.users[st_user]
         c = sorted(book)[st_pick % len(book)]
         self.touched_commitments.add(c)
         rec = book[c]
@@ -208,25 +397,20 @@ class StateMachine(RuleBasedStateMachine):
         self._step()
         opening = new_bit_opening(secrets.token_bytes(1 + st_user * 7))
         user = self.users[st_user]
-        self.verifier.commitBit(opening.commitment, opening.r1, {"from": user})
+        self._expect("commit", None, lambda: self.verifier.commitBit(opening.commitment, opening.r1, {"from": user}))
         self._committed(self.model.bits, opening, user)
 
-    @rule(st_pick=st_pick, st_user=st_user, st_bool=st_bool)
-    def rule_reveal_bit(self, st_pick, st_user, st_bool):
+    @rule(draw=st_draw)
+    def rule_reveal_bit(self, draw):
         self._step()
-        picked = self._pick(self.model.bits, st_pick, st_user, st_bool)
-        if picked is None:
-            return
-        c, rec, user = picked
-        tamper = st_pick % 3 == 0
-        payload = rec["opening"].payload + (b"!" if tamper else b"")
-        ok = user == rec["committer"] and not rec["revealed"] and not tamper
-        if ok:
-            self.verifier.revealBit(c, rec["opening"].r2, payload, {"from": user})
+        st_pick, _, st_user, st_bool = unpack(draw)
+        c, rec, user = self._pick(self.model.bits, st_pick, st_user, st_bool)
+        opening = rec["opening"] if rec else new_bit_opening(b"never committed")
+        payload = opening.payload + (b"!" if st_pick % 3 == 0 else b"")
+        expected = self.model.open_error(self.model.bits, c, user, bit_commitment(opening.r1, opening.r2, payload))
+        self._expect("reveal", expected, lambda: self.verifier.revealBit(c, opening.r2, payload, {"from": user}))
+        if expected is None:
             rec["revealed"] = True
-        else:
-            with brownie.reverts():
-                self.verifier.revealBit(c, rec["opening"].r2, payload, {"from": user})
 
     @rule(st_pick=st_pick, st_user=st_user)
     def rule_recommit_bit(self, st_pick, st_user):
@@ -234,32 +418,29 @@ class StateMachine(RuleBasedStateMachine):
         if not self.model.bits:
             return
         c = sorted(self.model.bits)[st_pick % len(self.model.bits)]
-        with brownie.reverts():
-            self.verifier.commitBit(c, self.model.bits[c]["opening"].r1, {"from": self.users[st_user]})
+        r1 = self.model.bits[c]["opening"].r1
+        self._expect("commit", ("CommitmentVerifierAlreadyCommitted", c),
+                     lambda: self.verifier.commitBit(c, r1, {"from": self.users[st_user]}))
 
     @rule(st_user=st_user, st_pick=st_pick)
     def rule_commit_blinding(self, st_user, st_pick):
         self._step()
         opening = new_blinding_opening(st_pick)
         user = self.users[st_user]
-        self.verifier.commitBlinding(opening.commitment, {"from": user})
+        self._expect("commit", None, lambda: self.verifier.commitBlinding(opening.commitment, {"from": user}))
         self._committed(self.model.blindings, opening, user)
 
-    @rule(st_pick=st_pick, st_user=st_user, st_bool=st_bool)
-    def rule_reveal_blinding(self, st_pick, st_user, st_bool):
+    @rule(draw=st_draw)
+    def rule_reveal_blinding(self, draw):
         self._step()
-        picked = self._pick(self.model.blindings, st_pick, st_user, st_bool)
-        if picked is None:
-            return
-        c, rec, user = picked
-        r = rec["opening"].r + (1 if st_pick % 3 == 0 else 0)
-        ok = user == rec["committer"] and not rec["revealed"] and r == rec["opening"].r
-        if ok:
-            self.verifier.revealBlinding(c, r, rec["opening"].salt, {"from": user})
+        st_pick, _, st_user, st_bool = unpack(draw)
+        c, rec, user = self._pick(self.model.blindings, st_pick, st_user, st_bool)
+        opening = rec["opening"] if rec else new_blinding_opening(st_pick)
+        r = opening.r + (1 if st_pick % 3 == 0 else 0)
+        expected = self.model.open_error(self.model.blindings, c, user, blinding_commitment(r, opening.salt))
+        self._expect("reveal", expected, lambda: self.verifier.revealBlinding(c, r, opening.salt, {"from": user}))
+        if expected is None:
             rec["revealed"] = True
-        else:
-            with brownie.reverts():
-                self.verifier.revealBlinding(c, r, rec["opening"].salt, {"from": user})
 
     # -------------------------------------------------------------- invariants
     # Each invariant checks what the last step touched (a full sweep after every step would make
@@ -306,6 +487,7 @@ class StateMachine(RuleBasedStateMachine):
         self.touched_commitments.clear()
 
     def teardown(self):
+        STATS["run_lengths"].append(self.steps)
         self._check_levels(self.users)
         self._check_tasks(range(len(self.model.tasks)))
         self._check_commitments(list(self.model.bits) + list(self.model.blindings))
@@ -315,18 +497,23 @@ def test_stateful(accounts, registry, verifier):
     StateMachine.registry = registry
     StateMachine.verifier = verifier
     StateMachine.users = list(accounts[:7])
+    StateMachine.roles = {name: bytes(getattr(registry, name)()) for name in ("REGISTRAR_ROLE", "RELEASER_ROLE")}
     chain.snapshot()
     started = time.monotonic()
-    # hypothesis ends many runs after a few steps, so batches of runs are repeated until the
-    # campaign has made TOTAL_STEPS steps.
+    # One batch of enough runs for TOTAL_STEPS, repeated while steps are missing. No example
+    # database: every batch generates new sequences instead of replaying stored ones.
     while STATS["steps"] < TOTAL_STEPS:
+        full_runs = math.ceil((TOTAL_STEPS - STATS["steps"]) / STEPS_PER_RUN)
         run_state_machine_as_test(
             StateMachine,
-            settings=settings(max_examples=RUNS_PER_BATCH, stateful_step_count=STEPS_PER_RUN, deadline=None),
+            settings=settings(max_examples=SMALL_RUNS + full_runs + full_runs // 9, stateful_step_count=STEPS_PER_RUN,
+                              deadline=None, database=None, phases=(Phase.generate, Phase.shrink)),
         )
-    print(f"\nstateful campaign: {STATS['runs']} runs, {STATS['steps']} rule steps, 0 violations")
+    lengths = sorted(STATS["run_lengths"])
+    print(f"\nstateful campaign: {STATS['runs']} runs, {STATS['steps']} rule steps, 0 violations; "
+          f"run lengths {lengths}; outcomes {dict(sorted(COVERAGE.items()))}")
     assert STATS["steps"] >= TOTAL_STEPS
-    if os.environ.get("FUZZ_STEPS"):  # a campaign (`make fuzz`) records its result
+    if CAMPAIGN:  # a campaign (`make fuzz`) records its result, then must have reached every outcome
         out = Path(os.environ.get("FUZZ_OUT", Path(__file__).parents[2] / "benchmarks" / "results" / "fuzz.json"))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({
@@ -334,7 +521,15 @@ def test_stateful(accounts, registry, verifier):
             "requested_steps": TOTAL_STEPS,
             "runs": STATS["runs"],
             "steps": STATS["steps"],
+            "median_steps_per_run": statistics.median(lengths),
+            "longest_run": lengths[-1],
             "violations": 0,
+            "coverage": dict(sorted(COVERAGE.items())),
             "seconds": round(time.monotonic() - started, 1),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }, indent=2) + "\n")
+        floor = TOTAL_STEPS // 100
+        missed = {o: COVERAGE[o] for o in REQUIRED_OUTCOMES if COVERAGE[o] < floor}
+        assert not missed, f"outcomes reached fewer than {floor} times: {missed}"
+    # Even the short campaign exercises the claim checks past the task lookup.
+    assert COVERAGE["claim_succeeded"] and COVERAGE["claim_rejected_level"], dict(COVERAGE)

@@ -30,6 +30,11 @@ def test_deploy_with_fewer_than_two_levels_reverts(TaskRegistry, admin, levels):
         TaskRegistry.deploy(levels, admin, admin, admin, {"from": admin})
 
 
+@pytest.mark.parametrize("levels", [2, 255])
+def test_deploy_with_two_to_255_levels_succeeds(TaskRegistry, admin, levels):
+    assert TaskRegistry.deploy(levels, admin, admin, admin, {"from": admin}).numLevels() == levels
+
+
 @pytest.mark.parametrize("position", [0, 1, 2])
 def test_deploy_with_zero_address_reverts(TaskRegistry, admin, position):
     args = [admin, admin, admin]
@@ -87,7 +92,7 @@ def test_set_levels_batch_too_large_reverts(registry, registrar, alice):
 
 
 def test_set_levels_failure_leaves_no_partial_state(registry, registrar, alice, bob):
-    with brownie.reverts():
+    with brownie.reverts(err("TaskRegistryInvalidLevel", 0, LEVELS)):
         registry.setLevels([alice, bob], [1, 0], {"from": registrar})
     assert registry.levelOf(alice) == 0
 
@@ -180,6 +185,14 @@ def test_claim_records_claimant_and_emits(leveled, task, alice):
     assert plain(leveled.heldSubtask(task, alice)) == (True, 0)
     ev = tx.events["SubtaskClaimed"]
     assert (ev["taskId"], ev["index"], ev["claimant"], ev["level"]) == (task, 0, alice, 1)
+
+
+@pytest.mark.parametrize("level", [1, LEVELS])
+def test_levels_at_both_ends_of_1_to_t_set_release_and_claim(registry, registrar, releaser, mallory, level):
+    registry.setLevels([mallory], [level], {"from": registrar})
+    task_id = registry.releaseTask([h(1)], [level], {"from": releaser}).return_value
+    tx = registry.claimSubtask(task_id, 0, {"from": mallory})
+    assert (registry.levelOf(mallory), tx.events["SubtaskClaimed"]["level"]) == (level, level)
 
 
 def test_receivers_of_each_level_claim_their_subtasks(leveled, task, alice, bob, carol):

@@ -207,6 +207,41 @@ def test_graph_errors_are_input_errors():
     assert issubclass(GraphFileError, InputError) and issubclass(DirectedGraphError, ValueError)
 
 
+def test_byte_order_mark_is_not_part_of_the_first_node_id(tmp_path):
+    text = "0 1\n1 2\n2 0\n0 3\n"
+    plain = load_edge_list(write(tmp_path, text))
+    marked = tmp_path / "bom.txt"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    zipped = tmp_path / "bom.txt.gz"
+    zipped.write_bytes(gzip.compress(marked.read_bytes()))
+    for path in (marked, zipped):
+        g = load_edge_list(path)
+        assert g.node_ids == plain.node_ids == ("0", "1", "2", "3")
+        assert np.array_equal(g.edges, plain.edges)
+
+
+def test_gzip_expanding_past_the_limit_is_refused(tmp_path, monkeypatch):
+    from crowdsense.inputfile import ENV_MAX_INPUT_BYTES, InputTooLargeError
+
+    bomb = tmp_path / "bomb.txt.gz"
+    bomb.write_bytes(gzip.compress(b"0 1\n1 2\n" * 50_000))  # 400 kB of text, ~1 kB on disk
+    monkeypatch.setenv(ENV_MAX_INPUT_BYTES, "64K")
+    with pytest.raises(InputTooLargeError, match=r"graph file .*bomb\.txt\.gz decompresses to more than 64 KiB"):
+        load_edge_list(bomb)
+    monkeypatch.setenv(ENV_MAX_INPUT_BYTES, "1M")
+    with pytest.warns(GraphInputWarning, match="duplicate"):
+        assert load_edge_list(bomb).n_edges == 2
+
+
+def test_endless_input_without_newline_is_refused(monkeypatch):
+    from crowdsense.inputfile import ENV_MAX_INPUT_BYTES, MAX_LINE_BYTES
+
+    monkeypatch.setenv(ENV_MAX_INPUT_BYTES, "1M")
+    assert MAX_LINE_BYTES < 1 << 20  # the line limit speaks first
+    with pytest.raises(GraphFileError, match=r"graph file /dev/zero has a line longer than 64 KiB \(line 1\)"):
+        load_edge_list("/dev/zero")
+
+
 # ------------------------------------------------------------------ in-memory constructors
 
 

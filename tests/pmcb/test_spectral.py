@@ -132,6 +132,39 @@ def test_disconnected_knn_graph_bridged_between_closest_points():
     assert sorted([int(i), int(j)]) == sorted([int(a), int(b)])
 
 
+def _line(values):
+    """Nodes on a line (a constant second feature, which standardizes to 0): standardizing
+    divides every distance by the same standard deviation, so ratios of distances, and with
+    the default sigma every weight, are those of the raw values."""
+    return np.column_stack([np.asarray(values, dtype=float), np.zeros(len(values))])
+
+
+def test_bridge_weight_is_the_similarity_of_its_ends():
+    # K = 1 on 0, 10, 11 | 14, 15: 0-10, 10-11 and 14-15 are the kNN edges (11's nearest is 10,
+    # at 1, not 14, at 3), so {0, 10, 11} and {14, 15} are the components, joined by the
+    # closest cross pair 11-14 at distance 3. Sigma is the longest kNN edge, 10, so the bridge
+    # weighs exp(-3**2 / (2 * 10**2)) = exp(-0.045), above the smallest kNN weight exp(-1/2).
+    with pytest.warns(DisconnectedSimilarityWarning, match="2 components"):
+        sim = similarity_graph(_line([0, 10, 11, 14, 15]), n_neighbors=1)
+    p = sim.point_of_node
+    assert sim.bridges.tolist() == [sorted([int(p[2]), int(p[3])])]
+    w = sim.weights.toarray()
+    assert w[p[2], p[3]] == w[p[3], p[2]] == pytest.approx(math.exp(-0.045), rel=1e-7)
+    assert w[p[0], p[1]] == pytest.approx(math.exp(-0.5), rel=1e-7)  # the longest kNN edge
+
+
+def test_bridge_weight_is_raised_to_the_smallest_knn_weight():
+    # K = 1 on -2, -1 | 1, 2: the kNN edges have length 1 (sigma = 1, weight exp(-1/2)); the
+    # bridge -1-1 has length 2, similarity exp(-2**2 / 2) = exp(-2), raised to exp(-1/2).
+    with pytest.warns(DisconnectedSimilarityWarning, match="2 components"):
+        sim = similarity_graph(_line([-2, -1, 1, 2]), n_neighbors=1)
+    p = sim.point_of_node
+    assert sim.bridges.tolist() == [sorted([int(p[1]), int(p[2])])]
+    w = sim.weights.toarray()
+    assert w[p[1], p[2]] == pytest.approx(math.exp(-0.5), rel=1e-7)
+    assert w[p[0], p[1]] == w[p[2], p[3]] == pytest.approx(math.exp(-0.5), rel=1e-7)
+
+
 def test_connected_knn_graph_has_no_bridge():
     x, _ = blobs([40], [[0, 0, 0, 0]], 1.0, seed=6)
     sim = similarity_graph(x, n_neighbors=8)

@@ -1,21 +1,23 @@
-"""Scan everything a chain stores for secret values: call data, deployed code, event topics and data.
+"""Scan everything a chain stores for secret values: call data, code, events and contract storage.
 
 A privacy audit asks one question of the chain: does any byte string it holds contain a value
 that must stay off chain (or must not appear *yet*)? This module answers it without trusting
 the code under test:
 
 * :func:`collect_chain` reads, from block ``from_block`` to the head, the input of every
-  transaction (creation code and constructor arguments included), the runtime code of every
-  contract created, and every log's topics and data, as :class:`Blob` records that know where
-  they come from (block, transaction, sender, recipient, selector or event topic, status).
-* :class:`Needle` is one secret in one encoding; the ``*_needles`` helpers produce the
-  encodings a value could plausibly leak in: UTF-8 and hex text for descriptions; for
-  coordinates the CTBC fixed-point integer (micrometres) as an ABI ``int256`` word and as a
-  packed ``int64``, the IEEE float64 bytes in both byte orders, and decimal strings; for
-  integers their 32-byte word, minimal big-endian bytes and decimal string.
-* :func:`scan` finds every occurrence of every needle in every blob; a needle's ``allowed``
-  predicate exempts the places where the protocol publishes it on purpose (an r value in its
-  own ``revealBlinding`` call at or after its reveal block, for example).
+  transaction (creation code and constructor arguments included), every log's topics and data,
+  and from each transaction's state diff (``debug_traceBlockByNumber`` with the
+  ``prestateTracer`` in diff mode) the code of every contract it created and every storage slot
+  it wrote, so that a value stored and later overwritten is seen too; then the storage of every
+  account at the head (``anvil_dumpState``), which also holds what no transaction of the range
+  wrote (system contracts, an earlier state). Each is a :class:`Blob` that knows where it comes
+  from (block, transaction, sender, contract, selector or event topic, status). Storage slots
+  with consecutive numbers are one blob, so that a long string or array written over several
+  slots is searched as one.
+* :class:`Needle` is one secret in one encoding (:mod:`leak_encodings` makes them);
+  :class:`Scanner` finds every occurrence of many needles in one pass over each blob; a
+  needle's ``allowed`` predicate exempts the places where the protocol publishes it on purpose
+  (an r value in its own ``revealBlinding`` call at or after its reveal block, for example).
 
 Short values (small integers: grid points, distances, metre-rounded coordinates) cannot be
 searched for in raw bytes without false alarms (ABI offsets, lengths, task ids and levels are
@@ -26,13 +28,13 @@ check them where every word is a value (the call data of ``commitBlinding`` /
 
 from __future__ import annotations
 
-import math
-import struct
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import gzip
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 
 from crowdsense.chain.deployment import load_abi
 
@@ -40,19 +42,16 @@ __all__ = [
     "Blob",
     "Needle",
     "Hit",
+    "Scanner",
     "collect_chain",
     "scan",
     "words",
     "function_selectors",
     "event_topics",
-    "int_word",
-    "distinctive",
-    "text_needles",
-    "bytes_needles",
-    "int_needles",
-    "coordinate_needles",
-    "needles_of",
 ]
+
+#: Bytes of the window a :class:`Scanner` indexes needles by (the shortest needle it takes).
+ANCHOR = 4
 
 
 def function_selectors(*contracts: str) -> dict[str, str]:
@@ -76,9 +75,11 @@ class Blob:
     """One byte string stored on chain and where it is.
 
     ``kind`` is ``"calldata"`` (a transaction's input; ``to`` None for a creation), ``"code"``
-    (runtime code of a created contract), ``"topic"`` or ``"logdata"`` (of one log).
-    ``selector`` is the 4-byte selector of call data (hex) or a log's topic0 (hex); ``ok`` is
-    the transaction's receipt status.
+    (runtime code of a created contract), ``"topic"`` or ``"logdata"`` (of one log),
+    ``"storage"`` (slots a transaction wrote, their new values) or ``"state"`` (slots at the
+    head, ``tx_hash`` empty). ``selector`` is the 4-byte selector of call data (hex; for code
+    and storage, of the transaction's call) or a log's topic0 (hex); ``ok`` is the transaction's
+    receipt status. ``position`` is the log index, the topic number or the first slot.
     """
 
     kind: str
@@ -89,12 +90,15 @@ class Blob:
     selector: str
     ok: bool
     data: bytes
-    position: int = 0  # log index or topic number
+    position: int = 0
 
     @property
     def where(self) -> str:
+        if self.kind == "state":
+            return f"storage from slot {self.position:#x} of {self.to} at block {self.block}"
         what = {"calldata": "input", "code": "runtime code", "topic": f"topic {self.position}",
-                "logdata": f"log {self.position} data"}[self.kind]
+                "logdata": f"log {self.position} data",
+                "storage": f"storage write from slot {self.position:#x}"}[self.kind]
         return f"{what} of tx {self.tx_hash} (block {self.block}, to {self.to}, selector 0x{self.selector})"
 
 
@@ -120,12 +124,70 @@ class Hit:
         return f"{self.needle.label} ({self.needle.encoding}) at byte {self.offset} of {self.blob.where}"
 
 
+# ------------------------------------------------------------------------------ collecting
+
+
 def _hex(value: Any) -> str:
     return bytes(value).hex() if not isinstance(value, str) else value.removeprefix("0x")
 
 
+def _rpc(w3: Any, method: str, params: list[Any]) -> Any:
+    """A raw JSON-RPC call; a node without the method fails the scan rather than skip a place."""
+    answer = w3.provider.make_request(method, params)
+    if "result" not in answer:
+        raise RuntimeError(f"{method} failed; the chain scan needs it (Anvil has it): "
+                           f"{answer.get('error')!r}")
+    return answer["result"]
+
+
+def _slot_runs(slots: dict[str, str]) -> Iterator[tuple[int, bytes]]:
+    """``(first slot, values)`` of each run of consecutive slot numbers, values concatenated."""
+    ordered = sorted((int(k, 16), int(v, 16).to_bytes(32, "big")) for k, v in slots.items())
+    run: list[bytes] = []
+    first = previous = -2
+    for slot, value in ordered:
+        if slot != previous + 1 and run:
+            yield first, b"".join(run)
+            run = []
+        if not run:
+            first = slot
+        run.append(value)
+        previous = slot
+    if run:
+        yield first, b"".join(run)
+
+
+def _state_diff_blobs(w3: Any, number: int, txs: dict[str, Any], receipts: dict[str, Any]) -> list[Blob]:
+    """Code created and storage written by each transaction of a block (its state diff)."""
+    blobs: list[Blob] = []
+    traces = _rpc(w3, "debug_traceBlockByNumber",
+                  [hex(number), {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}])
+    for trace in traces:
+        h = _hex(trace["txHash"])
+        tx, ok = txs[h], int(receipts[h]["status"]) == 1
+        sender, selector = str(tx["from"]), bytes(tx["input"])[:4].hex()
+        for address, account in trace["result"].get("post", {}).items():
+            contract = to_checksum_address(address)
+            code = bytes.fromhex(_hex(account.get("code", "")))
+            if code:
+                blobs.append(Blob("code", number, "0x" + h, sender, contract, selector, ok, code))
+            for first, values in _slot_runs(account.get("storage", {})):
+                blobs.append(Blob("storage", number, "0x" + h, sender, contract, selector, ok, values, first))
+    return blobs
+
+
+def _head_state_blobs(w3: Any, head: int) -> list[Blob]:
+    """The storage of every account at the head (``anvil_dumpState``: gzip'd JSON, as hex)."""
+    dump = bytes.fromhex(_hex(_rpc(w3, "anvil_dumpState", [])))
+    state = json.loads(gzip.decompress(dump) if dump[:2] == b"\x1f\x8b" else dump)
+    return [Blob("state", head, "", "", to_checksum_address(address), "", True, values, first)
+            for address, account in state["accounts"].items()
+            for first, values in _slot_runs(account.get("storage") or {})]
+
+
 def collect_chain(w3: Any, *, from_block: int = 0, to_block: int | None = None) -> list[Blob]:
-    """Every transaction input, created contract's code, log topic and log data in the range."""
+    """Every transaction input, log topic and data, created code and storage write in the range,
+    then the storage at the head (see the module docstring)."""
     head = int(w3.eth.block_number) if to_block is None else to_block
     blobs: list[Blob] = []
     for number in range(from_block, head + 1):
@@ -133,40 +195,80 @@ def collect_chain(w3: Any, *, from_block: int = 0, to_block: int | None = None) 
         if not block["transactions"]:
             continue
         receipts = {_hex(r["transactionHash"]): r for r in w3.eth.get_block_receipts(number)}
-        for tx in block["transactions"]:
-            h = _hex(tx["hash"])
+        txs = {_hex(tx["hash"]): tx for tx in block["transactions"]}
+        for h, tx in txs.items():
             receipt = receipts[h]
             data = bytes(tx["input"])
             sender = str(tx["from"])
             to = str(tx["to"]) if tx.get("to") else None
             ok = int(receipt["status"]) == 1
             blobs.append(Blob("calldata", number, "0x" + h, sender, to, data[:4].hex(), ok, data))
-            created = receipt.get("contractAddress")
-            if created:
-                code = bytes(w3.eth.get_code(created, number))
-                blobs.append(Blob("code", number, "0x" + h, sender, str(created), "", ok, code))
             for log in receipt["logs"]:
                 topics = [bytes(t) for t in log["topics"]]
                 topic0 = topics[0].hex() if topics else ""
                 for i, t in enumerate(topics):
-                    blobs.append(Blob("topic", number, "0x" + h, sender, str(log["address"]), topic0, ok, t, i))
+                    blobs.append(Blob("topic", number, "0x" + h, sender, str(log["address"]), topic0, ok,
+                                      t, i))
                 blobs.append(Blob("logdata", number, "0x" + h, sender, str(log["address"]), topic0, ok,
                                   bytes(log["data"]), int(log["logIndex"])))
-    return blobs
+        blobs += _state_diff_blobs(w3, number, txs, receipts)
+    return blobs + _head_state_blobs(w3, head)
+
+
+# -------------------------------------------------------------------------------- scanning
+
+
+def _anchor(data: bytes) -> int:
+    """Offset of the window the needle is indexed by: the first with four different bytes, none
+    0x00 or 0xff (rare in chain data), else the most varied of the first eight (UTF-16 text has
+    a zero byte in every window)."""
+    best, best_score = 0, (-1, -1)
+    for i in range(min(len(data) - ANCHOR + 1, 8)):
+        window = data[i : i + ANCHOR]
+        score = (len(window.translate(None, b"\x00\xff")), len(set(window)))
+        if score == (ANCHOR, ANCHOR):
+            return i
+        best, best_score = (i, score) if score > best_score else (best, best_score)
+    return best
+
+
+class Scanner:
+    """Many needles, indexed once by a window of :data:`ANCHOR` bytes, searched in one pass.
+
+    Each position of a blob costs one dictionary look-up, whatever the number of needles, so
+    hundreds of thousands of encodings scan a chain in seconds.
+    """
+
+    def __init__(self, needles: Iterable[Needle]) -> None:
+        self.needles = [n for n in needles if n.data]
+        short = [n for n in self.needles if len(n.data) < ANCHOR]
+        if short:
+            raise ValueError(f"needles must be at least {ANCHOR} bytes long, got {short[0]}")
+        self._index: dict[bytes, list[tuple[int, Needle]]] = {}
+        for needle in self.needles:
+            at = _anchor(needle.data)
+            self._index.setdefault(needle.data[at : at + ANCHOR], []).append((at, needle))
+
+    def scan(self, blobs: Iterable[Blob]) -> list[Hit]:
+        """Every occurrence of every needle in every blob, except where the needle is allowed."""
+        index, hits = self._index, []
+        for blob in blobs:
+            data = blob.data
+            for i in range(len(data) - ANCHOR + 1):
+                candidates = index.get(data[i : i + ANCHOR])
+                if candidates is None:
+                    continue
+                for at, needle in candidates:
+                    start = i - at
+                    if start >= 0 and data.startswith(needle.data, start) and (
+                            needle.allowed is None or not needle.allowed(blob)):
+                        hits.append(Hit(needle, blob, start))
+        return hits
 
 
 def scan(blobs: Iterable[Blob], needles: Iterable[Needle]) -> list[Hit]:
-    """Every occurrence of every needle in every blob, except where the needle is allowed."""
-    needles = [n for n in needles if n.data]
-    hits: list[Hit] = []
-    for blob in blobs:
-        for needle in needles:
-            start = blob.data.find(needle.data)
-            while start >= 0:
-                if needle.allowed is None or not needle.allowed(blob):
-                    hits.append(Hit(needle, blob, start))
-                start = blob.data.find(needle.data, start + 1)
-    return hits
+    """:meth:`Scanner.scan` of the needles, for a single use."""
+    return Scanner(needles).scan(blobs)
 
 
 def words(blob: Blob) -> Iterator[int]:
@@ -174,97 +276,3 @@ def words(blob: Blob) -> Iterator[int]:
     data = blob.data[4:] if blob.kind == "calldata" else blob.data
     for i in range(0, len(data) - len(data) % 32, 32):
         yield int.from_bytes(data[i : i + 32], "big")
-
-
-# ------------------------------------------------------------------------------- encodings
-
-
-def int_word(value: int) -> bytes:
-    """``abi.encode(int256 value)`` (two's complement, 32 bytes); also right for uint256 >= 0."""
-    return (value % 2**256).to_bytes(32, "big")
-
-
-def distinctive(data: bytes, minimum: int = 4) -> bool:
-    """Whether ``data`` has at least ``minimum`` bytes other than 0x00 and 0xff.
-
-    A needle below that (a small integer's word) would match ABI offsets, lengths, counters
-    and sign extensions: it is left to a semantic check instead of a raw search.
-    """
-    return sum(b not in (0, 255) for b in data) >= minimum
-
-
-def _strings(*texts: str) -> list[str]:
-    out: list[str] = []
-    for t in texts:
-        if len(t) >= 6 and t not in out:  # shorter digit strings collide with ordinary data
-            out.append(t)
-    return out
-
-
-def text_needles(label: str, text: str, *, allowed: Callable[[Blob], bool] | None = None) -> list[Needle]:
-    """A text as UTF-8 bytes and as the ASCII of its hex (lower and upper case)."""
-    raw = text.encode()
-    return [Needle(label, "utf-8", raw, allowed), Needle(label, "hex text", raw.hex().encode(), allowed),
-            Needle(label, "HEX text", raw.hex().upper().encode(), allowed)]
-
-
-def bytes_needles(label: str, value: bytes, *, allowed: Callable[[Blob], bool] | None = None) -> list[Needle]:
-    """Raw bytes and their ASCII hex."""
-    return [Needle(label, "raw bytes", bytes(value), allowed),
-            Needle(label, "hex text", bytes(value).hex().encode(), allowed)]
-
-
-def int_needles(label: str, value: int, *, allowed: Callable[[Blob], bool] | None = None,
-                raw_only_if_distinctive: bool = True) -> list[Needle]:
-    """An integer as an ABI word, as minimal big-endian bytes and as a decimal string.
-
-    Encodings that are not :func:`distinctive` are dropped (see :func:`words` for those).
-    """
-    value = int(value)
-    out = [Needle(label, "abi word", int_word(value), allowed)]
-    if value >= 0:
-        minimal = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
-        out.append(Needle(label, "packed big-endian", minimal, allowed))
-    out += [Needle(label, "decimal", s.encode(), allowed) for s in _strings(str(value))]
-    if raw_only_if_distinctive:
-        out = [n for n in out if n.encoding == "decimal" or distinctive(n.data)]
-    return out
-
-
-def coordinate_needles(label: str, value: float, *, scales: Sequence[int] = (10**6, 10**3, 10**2),
-                       allowed: Callable[[Blob], bool] | None = None) -> list[Needle]:
-    """A coordinate in every encoding it could plausibly leak in.
-
-    * fixed-point integers ``round(value * scale)`` - micrometres (the CTBC UD encoding, first
-      scale), millimetres and centimetres for metres - as an ABI ``int256`` word and as a
-      packed ``int64``;
-    * the IEEE-754 float64 bytes, big- and little-endian;
-    * decimal strings: Python's shortest repr, 1, 3 and 6 decimals, and the micrometre integer.
-
-    Encodings that are not :func:`distinctive` (a metre-rounded word, say) are dropped; a test
-    checks those with :func:`words` where every word is a value.
-    """
-    value = float(value)
-    if not math.isfinite(value):
-        return []
-    out = []
-    for scale in scales:
-        fixed = int(round(value * scale))
-        out += [Needle(label, f"fixed-point x{scale} int256 word", int_word(fixed), allowed),
-                Needle(label, f"fixed-point x{scale} packed int64", (fixed % 2**64).to_bytes(8, "big"), allowed)]
-    out += [
-        Needle(label, "float64 big-endian", struct.pack(">d", value), allowed),
-        Needle(label, "float64 little-endian", struct.pack("<d", value), allowed),
-    ]
-    micro = int(round(value * scales[0]))
-    out += [Needle(label, "decimal", s.encode(), allowed)
-            for s in _strings(repr(value), f"{value:.1f}", f"{value:.3f}", f"{value:.6f}", str(micro))]
-    return [n for n in out if n.encoding == "decimal" or distinctive(n.data)]
-
-
-def needles_of(label: str, values: Sequence[float], **kwargs: Any) -> list[Needle]:
-    """:func:`coordinate_needles` of each value of a point, labelled ``label[x]`` and ``label[y]``."""
-    out: list[Needle] = []
-    for axis, v in zip("xyz", values):
-        out += coordinate_needles(f"{label}[{axis}]", v, **kwargs)
-    return out

@@ -5,8 +5,7 @@ an oversized array, a malformed or truncated file, a deployment for another chai
 deployment file, an unreachable RPC URL, a keystore with a wrong password - and checks that
 
 * the CLI exits non-zero (2 for usage errors, 1 otherwise) with one specific line (``error:
-  ...``, or click's ``Error: ...`` for usage errors) naming what was wrong, and never prints a
-  traceback;
+  ...``, usage errors included) naming what was wrong, and never prints a traceback;
 * a library call raises a :class:`~crowdsense.errors.CrowdsenseError` (what the CLI turns into
   that one line) whose one-line message names what was wrong;
 * nothing is left half done: no new file in the row's folder (outputs such as ``--out`` are
@@ -160,6 +159,10 @@ def _gzip_truncated() -> bytes:
 
 
 WRONG_PW = {"CROWDSENSE_KEYSTORE_PASSWORD": "wrong"}
+SMALL_LIMIT = {"CROWDSENSE_MAX_INPUT_BYTES": "4K"}  # deployments and keystores fit
+#: An address in mixed case whose EIP-55 checksum is wrong (EIP-55's example, last letter's case flipped).
+MISTYPED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"
+SOME_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 DEV = ("--dev-account", 0)
 R0 = ("--retries", 0)
 
@@ -171,6 +174,13 @@ CLI_ROWS: list[Row] = [
         r"g\.txt.*line 2", files={"g.txt": "0 1\nthis is not an edge list\n"}),
     Row("classify-truncated-gzip", "classify", ("--graph", "{d}/g.txt.gz", "--levels", 2, "--out", "{d}/l.json"),
         r"g\.txt\.gz", files={"g.txt.gz": _gzip_truncated()}),
+    Row("classify-endless-graph", "classify", ("--graph", "/dev/zero", "--levels", 2, "--out", "{d}/l.json"),
+        r"graph file /dev/zero is more than 4 KiB", env=SMALL_LIMIT),
+    Row("classify-gzip-bomb", "classify", ("--graph", "{d}/g.txt.gz", "--levels", 2, "--out", "{d}/l.json"),
+        r"g\.txt\.gz decompresses to more than 4 KiB", files={"g.txt.gz": gzip.compress(b"0 1\n1 2\n" * 1000)},
+        env=SMALL_LIMIT),
+    Row("classify-limit-not-a-size", "classify", ("--graph", "{graph}", "--levels", 2, "--out", "{d}/l.json"),
+        r"CROWDSENSE_MAX_INPUT_BYTES='lots' is not a size", env={"CROWDSENSE_MAX_INPUT_BYTES": "lots"}),
     Row("classify-levels-out-of-range", "classify", ("--graph", "{graph}", "--levels", 1, "--out", "{d}/l.json"),
         r"--levels.*1 is not in the range", code=2),
     Row("classify-levels-wrong-type", "classify", ("--graph", "{graph}", "--levels", "three", "--out", "{d}/l.json"),
@@ -183,13 +193,17 @@ CLI_ROWS: list[Row] = [
     Row("deploy-levels-out-of-range", "deploy", (*DEV, "--levels", 256, "--out", "{d}/dep.json"),
         r"--levels.*256 is not in the range", code=2),
     Row("deploy-bad-admin-address", "deploy", (*DEV, "--admin", "0x1234", "--out", "{d}/dep.json"),
-        r"admin must be an address, got '0x1234'"),
+        r"admin: '0x1234' is not an address"),
+    Row("deploy-admin-wrong-checksum", "deploy", (*DEV, "--registrar", MISTYPED, "--out", "{d}/dep.json"),
+        rf"registrar: '{MISTYPED}' has an invalid EIP-55 checksum"),
     Row("deploy-ages-reversed", "deploy", (*DEV, "--min-age", 100, "--max-age", 50, "--out", "{d}/dep.json"),
         r"min_age <= max_age.*100, 50"),
     Row("deploy-keystore-wrong-password", "deploy", ("--keystore", "{ks}", "--out", "{d}/dep.json"),
         r"wrong password for keystore", env=WRONG_PW),
     # grant
     Row("grant-bad-address", "grant", (*DEV, "registrar", "not-an-address"), r"not-an-address"),
+    Row("grant-wrong-checksum", "grant", (*DEV, "registrar", MISTYPED),
+        rf"'{MISTYPED}' has an invalid EIP-55 checksum"),
     Row("grant-unknown-role", "grant", (*DEV, "superuser", "0x" + "11" * 20), r"'superuser' is not one of", code=2),
     Row("grant-missing-deployment", "grant", (*DEV, "--deployment", "{d}/none.json", "registrar", "0x" + "11" * 20),
         r"deployment file .*none\.json not found"),
@@ -217,6 +231,17 @@ CLI_ROWS: list[Row] = [
         r"node 'a' has level 'high'", files={"l.json": _levels({"a": "high"})}),
     Row("register-malformed-csv", "register", (*DEV, "{levels}", "--addresses", "{d}/a.csv"),
         r"a\.csv, line 2", files={"a.csv": "node,address\na,0xnot\n"}),
+    Row("register-csv-wrong-checksum", "register", (*DEV, "{levels}", "--addresses", "{d}/a.csv"),
+        r"a\.csv, line 2, node 'a': .* has an invalid EIP-55 checksum",
+        files={"a.csv": f"node,address\na,{MISTYPED}\n"}),
+    Row("register-one-address-two-levels", "register", (*DEV, "{levels}", "--addresses", "{d}/a.csv"),
+        r"nodes 'a' and 'b' both map to 0x\w+, with levels 1 and 2",
+        files={"a.csv": f"node,address\na,{SOME_ADDRESS}\nb,{SOME_ADDRESS.lower()}\n"}),
+    Row("register-levels-key-twice", "register", (*DEV, "{d}/l.json", "--addresses", "{addresses}"),
+        r"l\.json: key 'a' appears twice", files={"l.json": '{"levels": {"a": 1, "a": 2}}'}),
+    Row("register-levels-too-large", "register", (*DEV, "{d}/l.json", "--addresses", "{addresses}"),
+        r"levels file .*l\.json is more than 4 KiB", files={"l.json": _levels({f"n{i}": 1 for i in range(1000)})},
+        env=SMALL_LIMIT),
     Row("register-batch-too-large", "register", (*DEV, "{levels}", "--addresses", "{addresses}", "--batch-size", 501),
         r"--batch-size.*501 is not in the range", code=2),
     Row("register-not-registrar", "register", ("--dev-account", 4, "{levels}", "--addresses", "{addresses}",
@@ -228,6 +253,8 @@ CLI_ROWS: list[Row] = [
         files={"t.json": '{"title": "x", "parts": ["a", '}),
     Row("release-too-many-parts", "release", (*DEV, "{d}/t.json"), r"1\.\.32 parts, got 33",
         files={"t.json": json.dumps({"title": "x", "parts": [f"part {i}" for i in range(33)]})}),
+    Row("release-title-twice", "release", (*DEV, "{d}/t.json"), r"t\.json: key 'title' appears twice",
+        files={"t.json": '{"title": "x", "parts": ["a"], "title": "y"}'}),
     Row("release-parts-wrong-type", "release", (*DEV, "{d}/t.json"), r"'parts' must be a list",
         files={"t.json": json.dumps({"title": "x", "parts": 5})}),
     Row("release-sensitivity-wrong-type", "release", (*DEV, "{d}/t.json"), r"part 0.*sensitivity.*'high'",
@@ -273,6 +300,9 @@ CLI_ROWS: list[Row] = [
     Row("account-new-empty-password", "account new", ("{d}/k.json",), r"password must not be empty",
         env={"CROWDSENSE_KEYSTORE_PASSWORD": ""}),
     Row("account-address-wrong-password", "account address", ("--keystore", "{ks}"), r"wrong password", env=WRONG_PW),
+    Row("account-address-endless-password-file", "account address",
+        ("--keystore", "{ks}", "--password-file", "/dev/zero"), r"password file /dev/zero is more than 4 KiB",
+        env=SMALL_LIMIT),
     Row("account-address-truncated", "account address", ("--keystore", "{truncks}"), r"truncated-keystore\.json is not",
         env={"CROWDSENSE_KEYSTORE_PASSWORD": "right"}),
     Row("account-address-no-key", "account address", (), r"give --keystore FILE or set", code=2),
@@ -353,8 +383,7 @@ def test_cli_bad_input(row: Row, world: World, run_cli: Any, tmp_path: Path) -> 
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.code == row.code, (result.code, output)
-    prefix = "error: " if row.code == 1 else "Error: "
-    lines = [line for line in result.stderr.splitlines() if line.startswith(prefix)]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1, result.stderr
     assert re.search(row.fragment, lines[0]), lines[0]
     if row.code == 1:
@@ -479,6 +508,8 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m(G).load_edge_list(c.file("bad.txt", "0 1\n1\n")), r"bad\.txt.*line 2"),
     Lib("load-edge-list-truncated-gzip", f"{G}:load_edge_list",
         lambda c: _m(G).load_edge_list(c.file("t.txt.gz", _gzip_truncated())), r"t\.txt\.gz"),
+    Lib("load-edge-list-endless", f"{G}:load_edge_list", lambda c: _m(G).load_edge_list("/dev/zero"),
+        r"/dev/zero has a line longer than 64 KiB"),
     Lib("load-edge-list-bad-policy", f"{G}:load_edge_list",
         lambda c: _m(G).load_edge_list(c.world.files["graph"], directed="maybe"), r"'maybe'"),
     Lib("from-edges-not-pairs", f"{G}:from_edges", lambda c: _m(G).from_edges([(1, 2), (3,)]),
@@ -508,6 +539,10 @@ LIB_ROWS: list[Lib] = [
     Lib("dev-signer-negative", f"{CL}:dev_signer", lambda c: _m(CL).dev_signer(-1), r"index.*-1"),
     Lib("load-keystore-wrong-password", f"{CL}:load_keystore",
         lambda c: _m(CL).load_keystore(c.world.keystore, "wrong"), r"wrong password for keystore"),
+    Lib("load-keystore-foreign-address", f"{CL}:load_keystore",
+        lambda c: _m(CL).load_keystore(c.file("k.json", json.dumps({**json.loads(c.world.keystore.read_text()),
+                                                                   "address": SOME_ADDRESS})), "right"),
+        r"its 'address' 0x\w+ is not the address of its key"),
     Lib("load-keystore-truncated", f"{CL}:load_keystore",
         lambda c: _m(CL).load_keystore(c.world.truncated_keystore, "right"), r"truncated-keystore\.json is not"),
     Lib("signer-from-env-bad-key", f"{CL}:signer_from_env",
@@ -545,6 +580,14 @@ LIB_ROWS: list[Lib] = [
         r"l\.json is not valid JSON"),
     Lib("read-levels-negative", f"{REG}:read_levels",
         lambda c: _m(REG).read_levels(c.file("l.json", _levels({"a": -2}))), r"node 'a' has level -2"),
+    Lib("read-levels-node-twice", f"{REG}:read_levels",
+        lambda c: _m(REG).read_levels(c.file("l.json", json.dumps({"nodes": ["a", "a"], "levels": [1, 2]}))),
+        r"node 'a' appears twice"),
+    Lib("read-address-csv-wrong-checksum", f"{REG}:read_address_csv",
+        lambda c: _m(REG).read_address_csv(c.file("a.csv", f"node,address\na,{MISTYPED}\n")), r"EIP-55 checksum"),
+    Lib("levels-by-address-two-levels", f"{REG}:levels_by_address",
+        lambda c: _m(REG).levels_by_address({"a": 1, "b": 2}, {"a": SOME_ADDRESS, "b": SOME_ADDRESS}),
+        r"nodes 'a' and 'b' both map to"),
     Lib("read-address-csv-no-header", f"{REG}:read_address_csv",
         lambda c: _m(REG).read_address_csv(c.file("a.csv", "a,b\n")), r"needs a header 'node,address'"),
     Lib("write-address-csv-bad-address", f"{REG}:write_address_csv",
@@ -583,7 +626,9 @@ LIB_ROWS: list[Lib] = [
     Lib("registry-open-subtasks-level", f"{CL}:TaskRegistryClient.open_subtasks",
         lambda c: c.registry(5).open_subtasks(7), r"level must be in 1\.\.3, got 7"),
     Lib("registry-level-of-bad-address", f"{CL}:TaskRegistryClient.level_of",
-        lambda c: c.registry(5).level_of("0xabc"), r"address, got '0xabc'"),
+        lambda c: c.registry(5).level_of("0xabc"), r"account: '0xabc' is not an address"),
+    Lib("registry-level-of-wrong-checksum", f"{CL}:TaskRegistryClient.level_of",
+        lambda c: c.registry(5).level_of(MISTYPED), r"invalid EIP-55 checksum"),
     Lib("registry-has-role-unknown", f"{CL}:TaskRegistryClient.has_role",
         lambda c: c.registry(5).has_role("king"), r"unknown role 'king'"),
     Lib("registry-require-role-missing", f"{CL}:TaskRegistryClient.require_role",
@@ -595,9 +640,9 @@ LIB_ROWS: list[Lib] = [
     Lib("registry-subtasks-unknown", f"{CL}:TaskRegistryClient.subtasks", lambda c: c.registry().subtasks(559),
         r"unknown task 559"),
     Lib("registry-held-subtask-bad-address", f"{CL}:TaskRegistryClient.held_subtask",
-        lambda c: c.registry().held_subtask(0, "nobody"), r"address, got 'nobody'"),
+        lambda c: c.registry().held_subtask(0, "nobody"), r"account: 'nobody' is not an address"),
     Lib("registry-current-levels-bad-address", f"{CL}:TaskRegistryClient.current_levels",
-        lambda c: c.registry().current_levels(["0x1"]), r"address, got '0x1'"),
+        lambda c: c.registry().current_levels(["0x1"]), r"account: '0x1' is not an address"),
     Lib("registry-plan-batch-mismatch", f"{CL}:TaskRegistryClient.plan_level_batch_size",
         lambda c: c.registry(0).plan_level_batch_size(["0x" + "11" * 20], [1, 2]), r"1 accounts and 2 levels"),
     Lib("registry-claim-tx-unknown", f"{CL}:TaskRegistryClient.claim_transaction",
@@ -642,6 +687,9 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m(CITY).SyntheticCity.from_bus_points(p_hotspot=0.9, p_street=0.5), r"p_hotspot.*0\.9, 0\.5"),
     Lib("city-synthetic-city-missing-data", f"{CITY}:SyntheticCity",
         lambda c: _m(CITY).SyntheticCity.from_bus_points(c.tmp / "buses.csv"), r"buses\.csv"),
+    Lib("city-load-bus-points-not-numeric", f"{CITY}:load_bus_points",
+        lambda c: _m(CITY).load_bus_points(c.file("buses.csv", "latitude,longitude\n1,east\n")),
+        r"buses\.csv, line 2: a missing or non-numeric coordinate"),
     Lib("city-load-bus-points-no-columns", f"{CITY}:load_bus_points",
         lambda c: _m(CITY).load_bus_points(c.file("buses.csv", "lat,lon\n1,2\n")), r"latitude and longitude"),
     Lib("city-project-lonlat-nan", f"{CITY}:project_lonlat", lambda c: _m(CITY).project_lonlat(NAN_POINTS),

@@ -3,8 +3,10 @@
 ``crowdsense demo`` runs once (small options, faults on: an absent and a forging CTBC user, a
 lying PDC receiver) against this module's own Anvil. Its ``audit.json`` lists the run's secret
 material; :mod:`chain_scan` then reads *every* transaction input, created contract's code,
-event topic and event data from block 0 to the head and searches them for each secret in every
-plausible encoding.
+event topic and event data, storage write and the storage at the head, from block 0, and
+searches them for each secret in every encoding of :mod:`leak_encodings` (numbers at 19
+decimal scales and 4 roundings, in both byte orders, as floats, decimal and hex text; bytes
+and text raw, reversed, as hex, base64 and UTF-16; every 8-byte piece of a plaintext).
 
 What may be on chain, by design (docs/design.md sections 5-7, ``audit.json["expectedOnChain"]``):
 hashes, levels, claimants, data hashes; CTBC commitments and r1, and for a user the platform
@@ -14,14 +16,15 @@ from its reveal block on, a receiver's r (in its own ``revealBlinding`` call and
 transaction. Everything else in ``audit.json`` must appear nowhere.
 
 The encodings are proven right by positive controls (the values that *are* published by design
-are found where expected) and the scanner by a negative control (values planted on chain are
-found).
+are found where expected) and the scanner by the negative controls of ``test_chain_scan.py``
+(each encoding planted on a chain is found, and a chain without it gives no finding).
 """
 
 from __future__ import annotations
 
 import json
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,21 +34,17 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from chain_scan import (
-    Blob,
-    Needle,
+from chain_scan import Blob, Needle, Scanner, collect_chain, event_topics, function_selectors, scan, words
+from leak_encodings import (
     bytes_needles,
-    collect_chain,
     coordinate_needles,
     distinctive,
-    event_topics,
-    function_selectors,
+    fragment_needles,
     int_needles,
     int_word,
     needles_of,
-    scan,
+    plain_words,
     text_needles,
-    words,
 )
 
 SELECTOR = function_selectors("CommitmentVerifier")
@@ -100,6 +99,137 @@ def _report(hits: list[Any]) -> str:
     return "\n".join(str(h) for h in hits[:20]) + (f"\n... {len(hits) - 20} more" if len(hits) > 20 else "")
 
 
+# ------------------------------------------------------------------- the secrets of the run
+#
+# One builder per kind of secret: its needles in every encoding, with the places the protocol
+# publishes it on purpose as the allow rule.
+
+
+def _asked_groups(audit: dict[str, Any]) -> set[int]:
+    """Groups of the users the platform asked to reveal (selected, or failed by forging)."""
+    return {u["group"] for u in audit["ctbc"]["users"] if u["selected"] or u["fault"] == "tamper"}
+
+
+def _description_needles(audit: dict[str, Any]) -> list[Needle]:
+    """Titles, descriptions, plaintexts (whole and every 8-byte piece), keys, sensing data."""
+    needles: list[Needle] = []
+    for task in audit["tasks"]:
+        needles += text_needles(f"title of task {task['taskId']}", task["title"])
+        for sub in task["subtasks"]:
+            where = f"task {task['taskId']} subtask {sub['index']}"
+            needles += text_needles(f"description of {where}", sub["text"])
+            needles += text_needles(f"plaintext of {where}", sub["plaintext"])
+            needles += fragment_needles(f"plaintext of {where}", sub["plaintext"])
+            needles += bytes_needles(f"key of {where}", bytes.fromhex(sub["key"][2:]))
+            if sub["data"]:
+                needles += text_needles(f"sensing data of {where}", sub["data"])
+                needles += fragment_needles(f"sensing data of {where}", sub["data"])
+    return needles
+
+
+def _coordinate_needles(audit: dict[str, Any]) -> list[Needle]:
+    """Real and transformed positions, task centres and the transform parameters."""
+    ctbc, pdc = audit["ctbc"], audit["pdc"]
+    needles: list[Needle] = []
+    for u in ctbc["users"]:
+        needles += needles_of(f"real position of CTBC user {u['account']}", u["real"])
+        needles += needles_of(f"transformed position of CTBC user {u['account']}", u["transformed"])
+    for r in pdc["receivers"]:
+        needles += needles_of(f"real position of PDC receiver {r['account']}", r["real"])
+    needles += needles_of("real PDC task centre", pdc["centreReal"])
+    needles += needles_of("real CTBC task centre", ctbc["task"]["center"])
+    needles += needles_of("transformed CTBC task centre", ctbc["taskTransformed"]["center"])
+    for name in ("thetaFloat", "aFloat", "bFloat"):
+        needles += coordinate_needles(f"transform parameter {name}", ctbc["transform"][name])
+    return needles
+
+
+def _group_centre_needles(audit: dict[str, Any]) -> list[Needle]:
+    """A UD is a k-user mean; it is published only when a member of its group is asked to reveal."""
+    asked = _asked_groups(audit)
+
+    def in_reveal_of(group: int) -> Callable[[Blob], bool]:
+        return lambda b: group in asked and (_is(b, "calldata", SELECTOR["revealBit"])
+                                             or _is(b, "logdata", TOPIC["BitRevealed"]))
+
+    return [n for g, centre in enumerate(audit["ctbc"]["groupCentresTransformed"])
+            for n in needles_of(f"centre of group {g}", centre, allowed=in_reveal_of(g))]
+
+
+def _r2_needles(audit: dict[str, Any]) -> list[Needle]:
+    """r2 only in the reveal of its own user (a forger's in its reverted reveal)."""
+    needles: list[Needle] = []
+    for u in audit["ctbc"]["users"]:
+        commitment = bytes.fromhex(u["commitment"][2:])
+
+        def own_reveal(b: Blob, u: dict = u, c: bytes = commitment) -> bool:
+            if not (_is(b, "calldata", SELECTOR["revealBit"]) and b.sender == u["account"] and b.data[4:36] == c):
+                return False
+            return (u["selected"] and b.block >= u["revealBlock"]) or (u["fault"] == "tamper" and not b.ok)
+
+        needles += bytes_needles(f"r2 of CTBC user {u['account']}", bytes.fromhex(u["r2"][2:]), allowed=own_reveal)
+    return needles
+
+
+def _r_and_salt_needles(audit: dict[str, Any]) -> list[Needle]:
+    """r and salt only in their own reveal, from the reveal block on (a liar's salt in its forgery)."""
+    needles: list[Needle] = []
+    for rec in audit["pdc"]["receivers"]:
+        c = bytes.fromhex(rec["commitment"][2:])
+
+        def own_reveal(b: Blob, rec: dict = rec, c: bytes = c) -> bool:
+            if rec["revealBlock"] is None or b.block < rec["revealBlock"]:
+                return False
+            return ((_is(b, "calldata", SELECTOR["revealBlinding"]) and b.sender == rec["account"] and b.data[4:36] == c)
+                    or (_is(b, "logdata", TOPIC["BlindingRevealed"]) and b.sender == rec["account"]))
+
+        def own_forgery(b: Blob, rec: dict = rec, c: bytes = c) -> bool:
+            """A liar's reverted revealBlinding carries its true salt (and a false r)."""
+            return (rec["fault"] == "liar" and _is(b, "calldata", SELECTOR["revealBlinding"]) and not b.ok
+                    and b.sender == rec["account"] and b.data[4:36] == c)
+
+        needles += int_needles(f"r of PDC receiver {rec['account']}", rec["r"], allowed=own_reveal)
+        needles += bytes_needles(f"salt of PDC receiver {rec['account']}", bytes.fromhex(rec["salt"][2:]),
+                                 allowed=lambda b, a=own_reveal, f=own_forgery: a(b) or f(b))
+    return needles
+
+
+def _s_needles(audit: dict[str, Any]) -> list[Needle]:
+    """s = dist + r never reaches the chain (a liar's own forgery apart)."""
+    receivers = audit["pdc"]["receivers"]
+    liar = {r["account"] for r in receivers if r["fault"] == "liar"}
+    return [n for r in receivers
+            for n in int_needles(f"s of PDC receiver {r['account']}", r["s"],
+                                 allowed=lambda b, a=r["account"]: a in liar and not b.ok and b.sender == a
+                                 and _is(b, "calldata", SELECTOR["revealBlinding"]))]
+
+
+def _paillier_needles(audit: dict[str, Any]) -> list[Needle]:
+    """The platform's private key (its primes) decrypts every PDC query: never on chain."""
+    return [n for i, prime in enumerate(audit["pdc"]["privateKeyPrimes"])
+            for n in int_needles(f"Paillier prime {'pq'[i]}", int(prime))]
+
+
+_SECRETS: dict[str, Callable[[dict[str, Any]], list[Needle]]] = {
+    "descriptions": _description_needles,
+    "coordinates": _coordinate_needles,
+    "group centres": _group_centre_needles,
+    "r2": _r2_needles,
+    "r and salt": _r_and_salt_needles,
+    "s": _s_needles,
+    "Paillier key": _paillier_needles,
+}
+
+
+Needles = dict[str, list[Needle]]
+
+
+@pytest.fixture(scope="module")
+def needles(run: Run) -> Needles:
+    """The run's secrets in every encoding, by kind (built once: about 10^5 needles)."""
+    return {kind: build(run.audit) for kind, build in _SECRETS.items()}
+
+
 # ------------------------------------------------------------------------------ the run itself
 
 
@@ -110,8 +240,9 @@ def test_audit_file_is_private_and_lists_every_party(run: Run) -> None:
     assert [r["fault"] for r in run.audit["pdc"]["receivers"] if r["fault"]] == ["liar"]
 
 
-def test_scan_reads_every_transaction_and_log_of_the_chain(run: Run) -> None:
-    """The scanner is not vacuous: it holds every transaction of every block and every log."""
+def test_scan_reads_every_transaction_log_and_storage_slot_of_the_chain(run: Run) -> None:
+    """The scanner is not vacuous: it holds every transaction, every log, every contract's
+    storage as the node reports it slot by slot, and the storage writes of the run."""
     from crowdsense.chain.connection import connect
 
     w3 = connect(run.url, retries=1, backoff=0.05)
@@ -119,25 +250,74 @@ def test_scan_reads_every_transaction_and_log_of_the_chain(run: Run) -> None:
     logs = sum(len(r["logs"]) for b in range(run.head + 1) for r in w3.eth.get_block_receipts(b))
     assert sum(b.kind == "calldata" for b in run.blobs) == txs >= run.summary["chain"]["transactions"]
     assert sum(b.kind == "logdata" for b in run.blobs) == logs > 0
-    assert {b.to for b in run.blobs if b.kind == "code"} >= {run.summary["chain"]["taskRegistry"], run.verifier}
+    contracts = {run.summary["chain"]["taskRegistry"], run.verifier}
+    assert {b.to for b in run.blobs if b.kind == "code"} >= contracts
+    state = [b for b in run.blobs if b.kind == "state"]
+    assert {b.to for b in state} >= contracts
+    for b in state:  # every slot of the head state, as eth_getStorageAt reads it
+        for i in range(len(b.data) // 32):
+            slot = bytes(w3.eth.get_storage_at(b.to, b.position + i, run.head))
+            assert slot == b.data[32 * i : 32 * i + 32]
+    # every write of a transaction is read too: the r1 of each CTBC commitment, for example
+    writes = [b for b in run.blobs if b.kind == "storage" and b.to == run.verifier]
+    committed = [b for b in run.blobs if _is(b, "calldata", SELECTOR["commitBit"]) and b.ok]
+    assert committed and all(any(w.tx_hash == c.tx_hash and c.data[36:68] in w.data for w in writes)
+                             for c in committed)
+
+
+_NUMBER = ("x10^18", "big-endian", "little-endian", "decimal", "hex text", "base64", "UTF-16LE",
+           "UTF-16BE")
+#: Secrets by the start of their label, and the encodings each of them must be searched in.
+_FAMILIES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("real", "transformed", "centre", "transform parameter"):
+        (*_NUMBER, "float64 big-endian", "float64 little-endian", "decimal with point", "float.hex"),
+    ("r of", "s of", "Paillier"): _NUMBER,
+    ("key", "r2", "salt"):
+        ("raw bytes", "reversed bytes", "hex text", "HEX text", "base64", "UTF-16LE", "decimal"),
+    ("title", "description", "plaintext", "sensing"):
+        ("UTF-8", "reversed", "hex text", "HEX text", "base64", "UTF-16LE", "UTF-16BE"),
+}
+
+
+def _secret_count(audit: dict[str, Any]) -> int:
+    """How many secrets audit.json holds (a point counts as two)."""
+    ctbc, pdc = audit["ctbc"], audit["pdc"]
+    points = 2 * len(ctbc["users"]) + len(pdc["receivers"]) + 3 + len(ctbc["groupCentresTransformed"])
+    numbers = 3 + 2 * len(pdc["receivers"]) + len(pdc["privateKeyPrimes"])
+    subtasks = [sub for task in audit["tasks"] for sub in task["subtasks"]]
+    texts = len(audit["tasks"]) + 2 * len(subtasks) + sum(1 for sub in subtasks if sub["data"])
+    keys = len(subtasks) + len(ctbc["users"]) + len(pdc["receivers"])
+    return 2 * points + numbers + texts + keys
+
+
+def test_every_secret_is_searched_in_every_encoding(run: Run, needles: Needles) -> None:
+    """Each secret of audit.json has needles in each family of encodings, plaintexts and
+    readings also every 8-byte piece; all of them at once find nothing. Prints the size of the
+    search and its time."""
+    everything = [n for kind in needles.values() for n in kind]
+    encodings: dict[str, set[str]] = {}
+    for n in everything:
+        encodings.setdefault(n.label, set()).add(n.encoding)
+    secrets = [label for label in encodings if not label.endswith(" (fragment)")]
+    assert len(secrets) == _secret_count(run.audit)
+    for label in secrets:
+        [families] = [f for starts, f in _FAMILIES.items() if label.startswith(starts)]
+        assert [f for f in families if not any(f in e for e in encodings[label])] == [], label
+    pieces = [label for label in secrets if label.startswith(("plaintext", "sensing"))]
+    assert pieces and all(f"{label} (fragment)" in encodings for label in pieces)
+    started = time.perf_counter()
+    hits = Scanner(everything).scan(run.blobs)
+    seconds = time.perf_counter() - started
+    assert hits == [], _report(hits)
+    print(f"\nprivacy scan: {len(secrets)} secrets, {len(everything)} (secret, encoding) needles, "
+          f"{len(run.blobs)} places of {sum(len(b.data) for b in run.blobs)} bytes, {seconds:.1f} s")
 
 
 # ----------------------------------------------------------------------------- PMCB: descriptions
 
 
-def test_no_subtask_description_title_key_or_data_on_chain(run: Run) -> None:
-    needles: list[Needle] = []
-    for task in run.audit["tasks"]:
-        needles += text_needles(f"title of task {task['taskId']}", task["title"])
-        for sub in task["subtasks"]:
-            where = f"task {task['taskId']} subtask {sub['index']}"
-            needles += text_needles(f"description of {where}", sub["text"])
-            needles += text_needles(f"plaintext of {where}", sub["plaintext"])
-            needles += bytes_needles(f"key of {where}", bytes.fromhex(sub["key"][2:]))
-            if sub["data"]:
-                needles += text_needles(f"sensing data of {where}", sub["data"])
-    assert len(needles) > 50
-    hits = scan(run.blobs, needles)
+def test_no_subtask_description_title_key_or_data_on_chain(needles: Needles, run: Run) -> None:
+    hits = scan(run.blobs, needles["descriptions"])
     assert hits == [], _report(hits)
 
 
@@ -146,62 +326,50 @@ def test_subtask_hashes_are_on_chain_as_designed(run: Run) -> None:
     hashes = [sub["subtaskHash"] for task in run.audit["tasks"] for sub in task["subtasks"]]
     found = scan(run.blobs, [n for h in hashes for n in bytes_needles(h, bytes.fromhex(h[2:]))[:1]])
     assert {h.needle.label for h in found} == set(hashes)
+    assert {h.blob.kind for h in found} >= {"calldata", "storage", "state"}
 
 
 # ------------------------------------------------------------------------------ CTBC: coordinates
 
 
-def _asked_groups(audit: dict[str, Any]) -> set[int]:
-    """Groups of the users the platform asked to reveal (selected, or failed by forging)."""
-    return {u["group"] for u in audit["ctbc"]["users"] if u["selected"] or u["fault"] == "tamper"}
-
-
-def test_no_individual_coordinate_real_or_transformed_on_chain(run: Run) -> None:
+def test_no_individual_coordinate_real_or_transformed_on_chain(needles: Needles, run: Run) -> None:
     ctbc, pdc = run.audit["ctbc"], run.audit["pdc"]
-    needles: list[Needle] = []
+    # the needles hold what a UD payload would hold: each micrometre word, unless too plain to
+    # search for (a coordinate near zero), contains a needle of its coordinate
     for u in ctbc["users"]:
-        needles += needles_of(f"real position of CTBC user {u['account']}", u["real"])
-        needles += needles_of(f"transformed position of CTBC user {u['account']}", u["transformed"])
-        # the needles encode exactly what a UD payload holds (a coordinate whose word is too
-        # plain to search for, one near zero, has no needle in that encoding)
-        assert [n.data for n in needles_of("t", u["transformed"]) if n.encoding == "fixed-point x1000000 int256 word"] \
-            == [int_word(v) for v in u["transformedFixed"] if distinctive(int_word(v))]
-    for r in pdc["receivers"]:
-        needles += needles_of(f"real position of PDC receiver {r['account']}", r["real"])
-    needles += needles_of("real PDC task centre", pdc["centreReal"])
-    needles += needles_of("real CTBC task centre", ctbc["task"]["center"])
-    needles += needles_of("transformed CTBC task centre", ctbc["taskTransformed"]["center"])
-    for name in ("aFloat", "bFloat"):
-        needles += coordinate_needles(f"transform parameter {name}", ctbc["transform"][name])
-    needles += [n for n in coordinate_needles("transform angle theta", ctbc["transform"]["thetaFloat"])
-                if n.encoding.startswith(("float64", "decimal"))]
-    for name in ("theta", "a", "b"):  # the parameters as exact hexadecimal float text
-        needles += text_needles(f"transform parameter {name} (hex float)", ctbc["transform"][name])
-    assert len(needles) > 300
-    hits = scan(run.blobs, needles)
+        for axis, value, fixed in zip("xy", u["transformed"], u["transformedFixed"]):
+            axis_needles = [n.data for n in needles_of("t", [value])]
+            word = int_word(fixed)
+            assert not distinctive(word) or any(d in word for d in axis_needles), (u, axis)
+    hits = scan(run.blobs, needles["coordinates"])
     assert hits == [], _report(hits)
-    # metre-rounded coordinates are small words: look for them where every word is a value, the
-    # commitment calls and events (their only small words are the UD's epoch and group, and the
-    # offset and length of revealBit's payload, all below 256)
-    metres = {round(v) for u in ctbc["users"] for v in (*u["real"], *u["transformed"])}
-    metres |= {round(v) for r in pdc["receivers"] for v in r["real"]}
-    metres = {m % 2**256 for m in metres if abs(m) >= 256}
-    verifier_blobs = [b for b in run.blobs if b.to == run.verifier and b.kind in ("calldata", "topic", "logdata")]
-    assert verifier_blobs and [(b.where, w) for b in verifier_blobs for w in words(b) if w in metres] == []
+    # coordinates too plain for a raw needle (metres, decimetres, ... below 2^24 in magnitude)
+    # are looked for word by word where every word is a value: from 2^16 in the input of every
+    # call, every event and all storage; from 256 in the verifier's calls, events and storage
+    # (their only smaller words are the UD's epoch and group, revealBit's payload offset and
+    # length; other calls have ABI offsets and lengths up to a few thousand)
+    plain: dict[int, int] = {}
+    for u in ctbc["users"]:
+        for v in (*u["real"], *u["transformed"]):
+            plain.update(plain_words(v))
+    for r in pdc["receivers"]:
+        for v in r["real"]:
+            plain.update(plain_words(v))
+    for v in (*pdc["centreReal"], *ctbc["task"]["center"], *ctbc["taskTransformed"]["center"]):
+        plain.update(plain_words(v))
+    values = [b for b in run.blobs if b.kind in ("topic", "logdata", "storage", "state")
+              or (b.kind == "calldata" and b.to is not None)]
+    verifier = [b for b in values if b.to == run.verifier]
+    assert verifier and len(values) > len(verifier)
+    found = [(b.where, plain[w]) for b in values for w in words(b)
+             if w in plain and (abs(plain[w]) >= 2**16 or (b.to == run.verifier and abs(plain[w]) >= 256))]
+    assert found == []
 
 
-def test_group_centres_only_in_reveals_of_asked_groups(run: Run) -> None:
-    """A UD is a k-user mean; it is published only when a member of its group is asked to reveal."""
+def test_group_centres_only_in_reveals_of_asked_groups(needles: Needles, run: Run) -> None:
     asked = _asked_groups(run.audit)
     assert asked and len(asked) < len(run.audit["ctbc"]["groupCentresFixed"])  # some groups stay hidden
-
-    def in_reveal_of(group: int) -> Callable[[Blob], bool]:
-        return lambda b: group in asked and (_is(b, "calldata", SELECTOR["revealBit"])
-                                             or _is(b, "logdata", TOPIC["BitRevealed"]))
-
-    needles = [n for g, centre in enumerate(run.audit["ctbc"]["groupCentresTransformed"])
-               for n in needles_of(f"centre of group {g}", centre, allowed=in_reveal_of(g))]
-    hits = scan(run.blobs, needles)
+    hits = scan(run.blobs, needles["group centres"])
     assert hits == [], _report(hits)
     # positive control: each selected user's group centre is in a BitRevealed event, as encoded
     selected_groups = {u["group"] for u in run.audit["ctbc"]["users"] if u["selected"]}
@@ -211,22 +379,12 @@ def test_group_centres_only_in_reveals_of_asked_groups(run: Run) -> None:
         assert any(int_word(x) + int_word(y) in b.data for b in events), f"group {g} centre not found"
 
 
-def test_r2_only_in_the_reveal_of_its_own_user(run: Run) -> None:
+def test_r2_only_in_the_reveal_of_its_own_user(needles: Needles, run: Run) -> None:
     users = run.audit["ctbc"]["users"]
-    needles: list[Needle] = []
-    for u in users:
-        commitment = bytes.fromhex(u["commitment"][2:])
-
-        def own_reveal(b: Blob, u: dict = u, c: bytes = commitment) -> bool:
-            if not (_is(b, "calldata", SELECTOR["revealBit"]) and b.sender == u["account"] and b.data[4:36] == c):
-                return False
-            return (u["selected"] and b.block >= u["revealBlock"]) or (u["fault"] == "tamper" and not b.ok)
-
-        needles += bytes_needles(f"r2 of CTBC user {u['account']}", bytes.fromhex(u["r2"][2:]), allowed=own_reveal)
-    hits = scan(run.blobs, needles)
+    hits = scan(run.blobs, needles["r2"])
     assert hits == [], _report(hits)
     selected = [u for u in users if u["selected"]]
-    published = [Needle(n.label, n.encoding, n.data) for n in needles if n.encoding == "raw bytes"]
+    published = [Needle(n.label, n.encoding, n.data) for n in needles["r2"] if n.encoding == "raw bytes"]
     found = {h.needle.label for h in scan(run.blobs, published)}
     assert found == {f"r2 of CTBC user {u['account']}" for u in users if u["selected"] or u["fault"] == "tamper"}
     assert len(selected) == 3
@@ -240,30 +398,14 @@ def _receivers(run: Run) -> list[dict[str, Any]]:
 
 
 def _pdc_blob(b: Blob) -> bool:
-    return (_is(b, "calldata", SELECTOR["commitBlinding"]) or _is(b, "calldata", SELECTOR["revealBlinding"])
+    """A PDC call, event, or storage written by a PDC call."""
+    calls = (SELECTOR["commitBlinding"], SELECTOR["revealBlinding"])
+    return ((b.kind in ("calldata", "storage") and b.selector in calls)
             or b.selector in (TOPIC["BlindingCommitted"], TOPIC["BlindingRevealed"]))
 
 
-def test_r_and_salt_only_in_their_own_reveal_from_the_reveal_block(run: Run) -> None:
-    needles: list[Needle] = []
-    for rec in _receivers(run):
-        c = bytes.fromhex(rec["commitment"][2:])
-
-        def own_reveal(b: Blob, rec: dict = rec, c: bytes = c) -> bool:
-            if rec["revealBlock"] is None or b.block < rec["revealBlock"]:
-                return False
-            return ((_is(b, "calldata", SELECTOR["revealBlinding"]) and b.sender == rec["account"] and b.data[4:36] == c)
-                    or (_is(b, "logdata", TOPIC["BlindingRevealed"]) and b.tx_hash and b.sender == rec["account"]))
-
-        def own_forgery(b: Blob, rec: dict = rec, c: bytes = c) -> bool:
-            """A liar's reverted revealBlinding carries its true salt (and a false r)."""
-            return (rec["fault"] == "liar" and _is(b, "calldata", SELECTOR["revealBlinding"]) and not b.ok
-                    and b.sender == rec["account"] and b.data[4:36] == c)
-
-        needles += int_needles(f"r of PDC receiver {rec['account']}", rec["r"], allowed=own_reveal)
-        needles += bytes_needles(f"salt of PDC receiver {rec['account']}", bytes.fromhex(rec["salt"][2:]),
-                                 allowed=lambda b, a=own_reveal, f=own_forgery: a(b) or f(b))
-    hits = scan(run.blobs, needles)
+def test_r_and_salt_only_in_their_own_reveal_from_the_reveal_block(needles: Needles, run: Run) -> None:
+    hits = scan(run.blobs, needles["r and salt"])
     assert hits == [], _report(hits)
     # positive control: every honest r is in its BlindingRevealed event, at its recorded block
     events = [b for b in run.blobs if _is(b, "logdata", TOPIC["BlindingRevealed"])]
@@ -272,21 +414,31 @@ def test_r_and_salt_only_in_their_own_reveal_from_the_reveal_block(run: Run) -> 
         assert at == ([] if rec["fault"] == "liar" else [rec["revealBlock"]]), rec["account"]
 
 
-def test_no_distance_location_or_s_in_any_pdc_transaction_or_event(run: Run) -> None:
+def test_allow_rule_of_r_is_what_lets_its_reveal_through(run: Run) -> None:
+    """The same r needles without their allow rule find the honest reveals."""
+    receiver = next(r for r in _receivers(run) if r["fault"] != "liar")
+    reveal = [b for b in run.blobs if _is(b, "calldata", SELECTOR["revealBlinding"]) and b.sender == receiver["account"]]
+    assert reveal and scan(reveal, int_needles("r", receiver["r"]))
+
+
+def test_no_distance_location_or_s_in_any_pdc_transaction_or_event(needles: Needles, run: Run) -> None:
     """dist, grid points and s = dist + r never reach the chain (a liar's own forgery apart)."""
     receivers = _receivers(run)
     small = {v for r in receivers for v in (r["trueDistance"], *r["location"])} | set(run.audit["pdc"]["centre"])
     small |= {r["learntDistance"] for r in receivers if r["learntDistance"] is not None}
     pdc_blobs = [b for b in run.blobs if _pdc_blob(b)]
     assert len(pdc_blobs) >= 3 * len(receivers)  # commit + its event, and reveals
+    assert any(b.kind == "storage" for b in pdc_blobs)
     found = [(b.where, w) for b in pdc_blobs for w in words(b) if w in small]
     assert found == []
-    liar = {r["account"] for r in receivers if r["fault"] == "liar"}
-    needles = [n for r in receivers
-               for n in int_needles(f"s of PDC receiver {r['account']}", r["s"],
-                                    allowed=lambda b, a=r["account"]: a in liar and not b.ok and b.sender == a
-                                    and _is(b, "calldata", SELECTOR["revealBlinding"]))]
-    hits = scan(run.blobs, needles)
+    hits = scan(run.blobs, needles["s"])
+    assert hits == [], _report(hits)
+
+
+def test_no_paillier_private_key_on_chain(needles: Needles, run: Run) -> None:
+    p, q = (int(v) for v in run.audit["pdc"]["privateKeyPrimes"])
+    assert p * q == int(run.audit["pdc"]["publicKeyN"])  # the audit holds the key of the run
+    hits = scan(run.blobs, needles["Paillier key"])
     assert hits == [], _report(hits)
 
 
@@ -312,59 +464,3 @@ def test_only_the_liar_forgery_exposes_a_distance(run: Run) -> None:
                 derived[b.sender] = d
     liars = {r["account"]: r["trueDistance"] for r in _receivers(run) if r["fault"] == "liar"}
     assert liars and derived == {a: max(d, 1) for a, d in liars.items()}  # the lie is r + max(dist, 1)
-
-
-# ------------------------------------------------------------------------------ negative control
-
-# Runtime code that emits its call data as a LOG0: CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
-# CALLDATASIZE PUSH1 0 LOG0 STOP.
-_LOGGER_RUNTIME = bytes.fromhex("366000600037366000a000")
-
-
-def _init_code(runtime: bytes) -> bytes:
-    """Creation code returning ``runtime``: PUSH2 len PUSH1 14 PUSH1 0 CODECOPY PUSH2 len PUSH1 0 RETURN."""
-    n = len(runtime).to_bytes(2, "big")
-    return b"\x61" + n + bytes.fromhex("600e600039") + b"\x61" + n + bytes.fromhex("6000f3") + runtime
-
-
-def test_scanner_finds_values_planted_on_chain(run: Run) -> None:
-    """Negative control: a description, a coordinate and an r planted on chain are all found."""
-    from crowdsense.chain.connection import connect
-
-    w3 = connect(run.url, retries=1, backoff=0.05)
-    sender = w3.eth.accounts[9]
-    description = run.audit["tasks"][0]["subtasks"][-1]["text"]
-    user = run.audit["ctbc"]["users"][0]
-    receiver = next(r for r in _receivers(run) if r["fault"] != "liar")
-    payload = description.encode() + int_word(user["transformedFixed"][0]) + int_word(receiver["r"])
-
-    def send(tx: dict[str, Any]) -> Any:
-        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": sender, **tx}))
-        assert receipt["status"] == 1
-        return receipt
-
-    first = int(w3.eth.block_number) + 1
-    in_calldata = send({"to": "0x000000000000000000000000000000000000dEaD", "data": payload})
-    logger = send({"data": _init_code(_LOGGER_RUNTIME)})["contractAddress"]
-    in_log = send({"to": logger, "data": payload})
-    in_code = send({"data": _init_code(_LOGGER_RUNTIME + description.encode())})  # dead bytes after STOP
-
-    blobs = collect_chain(w3, from_block=first)
-    needles = (text_needles("description", description)
-               + needles_of("transformed position", user["transformed"])
-               + int_needles("r", receiver["r"], allowed=lambda b: False))
-    hits = scan(blobs, needles)
-    by_place = {(h.needle.label.split("[")[0], h.blob.kind, h.blob.tx_hash) for h in hits}
-    tx = {"calldata": "0x" + bytes(in_calldata["transactionHash"]).hex(),
-          "log": "0x" + bytes(in_log["transactionHash"]).hex(),
-          "code": "0x" + bytes(in_code["transactionHash"]).hex()}
-    for label in ("description", "transformed position", "r"):
-        assert (label, "calldata", tx["calldata"]) in by_place
-        assert (label, "logdata", tx["log"]) in by_place
-    assert ("description", "calldata", tx["code"]) in by_place  # the creation input
-    assert ("description", "code", tx["code"]) in by_place  # the deployed runtime code
-    assert all(h.blob.block >= first for h in hits)
-    # and the allow rule of r is what lets the real reveal through: the same needle with it
-    # finds nothing in the reveal itself, without it finds the reveal
-    reveal = [b for b in run.blobs if _is(b, "calldata", SELECTOR["revealBlinding"]) and b.sender == receiver["account"]]
-    assert reveal and scan(reveal, int_needles("r", receiver["r"]))

@@ -28,6 +28,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak
 
 from crowdsense.pmcb import sealing as crypto
+from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.errors import AccountError
 from crowdsense.errors import InputError
 from crowdsense.jsonfile import read_json_file
@@ -135,12 +136,16 @@ def load_keystore(path: str | Path, password: str) -> Signer:
     Raises
     ------
     AccountError
-        The file is missing or unreadable, is not a keystore, or the password is wrong.
+        The file is missing or unreadable, is not a keystore, or the password is wrong; or its
+        ``address`` field (optional) is not an address or not the address of its key.
     """
     path = Path(path)
     keyfile = read_json_file(path, "keystore file", error=AccountError)
     if not isinstance(keyfile, dict) or not ({"crypto", "Crypto"} & keyfile.keys()):
         raise AccountError(f"keystore file {path} is not an encrypted keystore (no 'crypto' section)")
+    listed = keyfile.get("address")
+    if listed is not None:
+        listed = parse_address(listed, f"keystore file {path}: 'address'", error=AccountError)
     try:
         key = Account.decrypt(keyfile, password)
     except ValueError as exc:
@@ -149,7 +154,11 @@ def load_keystore(path: str | Path, password: str) -> Signer:
         raise AccountError(f"keystore file {path} cannot be decrypted: {exc}") from None
     except (KeyError, TypeError) as exc:
         raise AccountError(f"keystore file {path} is malformed: missing {exc}") from None
-    return Signer(Account.from_key(key), source=f"keystore {path.name}")
+    signer = Signer(Account.from_key(key), source=f"keystore {path.name}")
+    if listed is not None and listed != signer.address:
+        raise AccountError(f"keystore file {path}: its 'address' {listed} is not the address of its key: "
+                           "expected the address the key was saved with")
+    return signer
 
 
 def create_keystore(
@@ -189,8 +198,8 @@ def require_dev_chain(chain_id: int, what: str) -> None:
     """Refuse publicly known keys anywhere but a local development chain."""
     if chain_id not in DEV_CHAIN_IDS:
         raise AccountError(
-            f"{what} use publicly known keys and are only allowed on a local development chain "
-            f"(chain id {sorted(DEV_CHAIN_IDS)}), but the node reports chain id {chain_id}"
+            f"the node reports chain id {chain_id}, not a local development chain: {what} use publicly known "
+            f"keys, so they are only allowed on chain id {' or '.join(map(str, sorted(DEV_CHAIN_IDS)))}"
         )
 
 

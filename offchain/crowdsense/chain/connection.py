@@ -9,7 +9,8 @@
   :class:`~crowdsense.errors.DeploymentError` says which and what to do.
 * :func:`deploy_contracts` deploys both contracts from the artifacts shipped in the package
   with plain web3 and writes the deployment file, so a user needs neither brownie nor a
-  compiler.
+  compiler. With a journal, its creation transactions are journaled intents like every other
+  send: a rerun after a crash finishes the deployment instead of starting another.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import requests
 from web3 import Web3
@@ -27,6 +28,7 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from crowdsense.chain.accounts import Signer
+from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.errors import NodeUnavailableError
 from crowdsense.chain.deployment import (
     CONTRACT_NAMES,
@@ -39,6 +41,10 @@ from crowdsense.chain.deployment import (
 )
 from crowdsense.errors import DeploymentError, InputError
 
+if TYPE_CHECKING:
+    from crowdsense.chain.journal import Journal
+    from crowdsense.chain.txsend import TxRecord, TxSender
+
 __all__ = [
     "DEFAULT_RPC_URL",
     "ENV_RPC_URL",
@@ -48,6 +54,7 @@ __all__ = [
     "Connection",
     "open_connection",
     "verify_deployment",
+    "DeployOutcome",
     "DeployResult",
     "deploy_contracts",
 ]
@@ -225,9 +232,7 @@ def verify_deployment(w3: Web3, deployment: Deployment, *, path: Path | None = N
         )
     for name in CONTRACT_NAMES:
         address = deployment.address(name)
-        if not Web3.is_address(address):
-            raise DeploymentError(f"{where}: {name} address {address!r} is not an address")
-        code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+        code = bytes(w3.eth.get_code(parse_address(address, f"{where}: {name} address", error=DeploymentError)))
         if not code:
             raise DeploymentError(
                 f"{where}: no contract code at {address} ({name}) on chain {chain_id}; the node was "
@@ -276,6 +281,11 @@ def open_connection(
                       registry=registry, verifier=verifier)
 
 
+#: What a :func:`deploy_contracts` call did: sent every creation transaction itself, finished a
+#: deployment interrupted earlier (some of them came from the journal), or found a finished one.
+DeployOutcome = Literal["deployed", "resumed", "existing"]
+
+
 @dataclass(frozen=True)
 class DeployResult:
     """What :func:`deploy_contracts` did: the deployment, where it was written, the tx hashes."""
@@ -283,6 +293,34 @@ class DeployResult:
     deployment: Deployment
     path: Path | None
     tx_hashes: dict[str, str]
+    outcome: DeployOutcome = "deployed"
+
+
+def _deploy_options(account: Signer, num_levels: int, min_age: int, max_age: int,
+                    role_holders: dict[str, str | None]) -> dict[str, Any]:
+    """The checked constructor options of a deployment, as a deploy round records them."""
+    if isinstance(num_levels, bool) or not isinstance(num_levels, int) or not 2 <= num_levels <= 255:
+        raise InputError(f"num_levels must be an int in [2, 255], got {num_levels!r}")
+    if not (isinstance(min_age, int) and isinstance(max_age, int) and 0 <= min_age <= max_age and max_age > 0):
+        raise InputError(f"ages must satisfy 0 <= min_age <= max_age and max_age > 0, got {min_age!r}, {max_age!r}")
+    roles = {role: parse_address(who or account.address, role) for role, who in role_holders.items()}
+    return {"numLevels": num_levels, "minAge": min_age, "maxAge": max_age, **roles}
+
+
+def _send_creations(w3: Web3, sender: "TxSender", options: dict[str, Any],
+                    round_: "_DeployRound | None") -> dict[str, "TxRecord"]:
+    """Send (or resume, within a journaled round) the two creation transactions."""
+    results = {}
+    for name, args in (
+        ("TaskRegistry", (options["numLevels"], options["admin"], options["registrar"], options["releaser"])),
+        ("CommitmentVerifier", (options["minAge"], options["maxAge"])),
+    ):
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        data = factory.constructor(*args).data_in_transaction
+        results[name] = sender.send({"to": None, "data": data}, kind=f"deploy {name}",
+                                    intent_id=round_.intent_id(name) if round_ else None)
+    return results
 
 
 def deploy_contracts(
@@ -300,8 +338,22 @@ def deploy_contracts(
     network: str | None = None,
     write: bool = True,
     receipt_timeout: float = 120.0,
+    journal: Journal | None = None,
+    new: bool = False,
 ) -> DeployResult:
     """Deploy TaskRegistry and CommitmentVerifier from the shipped artifacts.
+
+    With a ``journal`` (the CLI always gives one) a deployment is a numbered *round* of the
+    account on the chain, and each creation transaction a journaled intent of that round:
+
+    * a rerun after a crash finds the round unfinished and resumes its intents (a mined
+      creation is taken from its receipt, a journaled one not yet mined is re-broadcast as the
+      same signed bytes), sends only what is missing and then writes the deployment file;
+    * a rerun after success sends nothing (``outcome == "existing"``) and writes the file of
+      the recorded deployment; ``new=True`` starts the next round, i.e. another set of
+      contracts, and is refused while the last round is unfinished (finish it first, or its
+      pending transactions could still create contracts nobody knows of);
+    * options that differ from the round's are refused rather than mixed into it.
 
     Parameters
     ----------
@@ -322,44 +374,115 @@ def deploy_contracts(
         Name recorded in the file (default ``"chain-<id>"``).
     write : bool
         Write the deployment file (default True).
+    journal : Journal, optional
+        Makes the deployment resumable and idempotent, as above; without it every call deploys.
+    new : bool
+        Deploy another set although the journal records a finished one.
     """
     from crowdsense.chain.txsend import TxSender
 
-    if isinstance(num_levels, bool) or not isinstance(num_levels, int) or not 2 <= num_levels <= 255:
-        raise InputError(f"num_levels must be an int in [2, 255], got {num_levels!r}")
-    if not (isinstance(min_age, int) and isinstance(max_age, int) and 0 <= min_age <= max_age and max_age > 0):
-        raise InputError(f"ages must satisfy 0 <= min_age <= max_age and max_age > 0, got {min_age!r}, {max_age!r}")
-    roles = {}
-    for role, who in (("admin", admin), ("registrar", registrar), ("releaser", releaser)):
-        addr = who or account.address
-        if not Web3.is_address(addr):
-            raise InputError(f"{role} must be an address, got {addr!r}")
-        roles[role] = Web3.to_checksum_address(addr)
+    options = _deploy_options(account, num_levels, min_age, max_age,
+                              {"admin": admin, "registrar": registrar, "releaser": releaser})
     chain_id = int(w3.eth.chain_id)
-    sender = TxSender(w3, account, chain_id=chain_id, receipt_timeout=receipt_timeout)
-    results = {}
-    for name, args in (
-        ("TaskRegistry", (num_levels, roles["admin"], roles["registrar"], roles["releaser"])),
-        ("CommitmentVerifier", (min_age, max_age)),
-    ):
-        artifact = load_artifact(name)
-        factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-        data = factory.constructor(*args).data_in_transaction
-        results[name] = sender.send({"to": None, "data": data}, kind=f"deploy {name}")
-    contracts = {
-        name: ContractInfo(address=str(res.contract_address), abi_path=f"crowdsense/chain/artifacts/{name}.json")
-        for name, res in results.items()
-    }
+    sender = TxSender(w3, account, journal=journal, chain_id=chain_id, receipt_timeout=receipt_timeout)
+    round_: _DeployRound | None = None
+    if journal is not None:
+        round_ = _DeployRound.open(journal, chain_id, account.address, options, new=new)
+    if round_ is not None and round_.done:
+        outcome: DeployOutcome = "existing"
+        record = round_.record
+        addresses, block_number, tx_hashes = record["contracts"], record["blockNumber"], record["txHashes"]
+    else:
+        results = _send_creations(w3, sender, options, round_)
+        addresses = {name: str(res.contract_address) for name, res in results.items()}
+        block_number = min(r.block_number for r in results.values())
+        tx_hashes = {name: r.tx_hash for name, r in results.items()}
+        resumed = round_ is not None and (round_.inherited or any(r.resumed for r in results.values()))
+        outcome = "resumed" if resumed else "deployed"
+        if round_ is not None:
+            round_.finish(addresses, block_number, tx_hashes)
     deployment = Deployment(
         network=network or f"chain-{chain_id}",
         chain_id=chain_id,
         deployer=account.address,
-        block_number=min(r.block_number for r in results.values()),
+        block_number=block_number,
         num_levels=num_levels,
-        contracts=contracts,
+        contracts={name: ContractInfo(address=address, abi_path=f"crowdsense/chain/artifacts/{name}.json")
+                   for name, address in addresses.items()},
     )
+    if outcome == "existing":
+        try:
+            verify_deployment(w3, deployment, chain_id=chain_id)
+        except DeploymentError as exc:
+            raise DeploymentError(f"the deployment recorded in the journal does not check out ({exc}): "
+                                  "pass --new to deploy a new set") from None
     written: Path | None = None
     if write:
         target = Path(path) if path else deployment_path(chain_id, directory)
         written = deployment.save(target)
-    return DeployResult(deployment, written, {name: r.tx_hash for name, r in results.items()})
+    return DeployResult(deployment, written, tx_hashes, outcome)
+
+
+@dataclass
+class _DeployRound:
+    """One deployment of an account on a chain, as journaled: the secret
+    ``deployment/<chainId>/<deployer>/<n>`` holds its options and, once finished, its contracts;
+    its creation transactions are the intents ``deploy/<chainId>/<n>/<contract>/<deployer>``."""
+
+    journal: Journal
+    chain_id: int
+    deployer: str
+    number: int
+    record: dict[str, Any]
+    inherited: bool  # the round was started by an earlier (or a concurrent) run
+
+    @property
+    def key(self) -> str:
+        return f"deployment/{self.chain_id}/{self.deployer}/{self.number}"
+
+    @property
+    def done(self) -> bool:
+        return self.record.get("contracts") is not None
+
+    def intent_id(self, contract: str) -> str:
+        return f"deploy/{self.chain_id}/{self.number}/{contract}/{self.deployer}"
+
+    @classmethod
+    def open(cls, journal: Journal, chain_id: int, deployer: str, options: dict[str, Any], *,
+             new: bool) -> "_DeployRound":
+        """The round this call works on: the last one, or (none yet, or ``new``) the next."""
+        prefix = f"deployment/{chain_id}/{deployer}/"
+        numbers = sorted(int(k[len(prefix):]) for k in journal.keys(prefix) if k[len(prefix):].isdigit())
+        if numbers:
+            recorded = journal.get(f"{prefix}{numbers[-1]}") or {}
+            last = cls(journal, chain_id, deployer, numbers[-1], recorded, True)
+            if not last.done:
+                last.check(options, "an interrupted deployment of this account on this chain has other "
+                           "options", "run `crowdsense deploy` with those options to finish it")
+                if new:
+                    raise InputError(
+                        f"the deployment started earlier from {deployer} on chain {chain_id} is not "
+                        "finished: run `crowdsense deploy` without --new to finish it first"
+                    )
+                return last
+            if not new:
+                last.check(options, "this account has already deployed on this chain with other options",
+                           "pass --new to deploy another set")
+                return last
+        number = (numbers[-1] if numbers else 0) + 1
+        record, won = journal.put_first(f"{prefix}{number}", {"options": options, "contracts": None})
+        round_ = cls(journal, chain_id, deployer, number, record, not won)
+        round_.check(options, "a concurrent deployment of this account on this chain has other options",
+                     "wait for it and rerun")
+        return round_
+
+    def check(self, options: dict[str, Any], problem: str, remedy: str) -> None:
+        recorded = self.record.get("options")
+        if recorded != options:
+            shown = ", ".join(f"{k} {v}" for k, v in (recorded or {}).items())
+            raise InputError(f"{problem} ({shown}; journal {self.journal.path}): {remedy}")
+
+    def finish(self, contracts: dict[str, str], block_number: int, tx_hashes: dict[str, str]) -> None:
+        self.record = {**self.record, "contracts": contracts, "blockNumber": block_number,
+                       "txHashes": tx_hashes}
+        self.journal.put(self.key, self.record)

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crowdsense.chain.addresses import parse_address
 from crowdsense.errors import DeploymentError
+from crowdsense.jsonfile import read_json_file
 
 __all__ = [
     "CONTRACT_NAMES",
@@ -186,14 +188,8 @@ class Deployment:
     def load(cls, path: Path | str) -> "Deployment":
         """Read and validate a deployment file; every problem is a :class:`DeploymentError`."""
         path = Path(path)
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise DeploymentError(
-                f"deployment file {path} not found: deploy first (`crowdsense deploy`)"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise DeploymentError(f"deployment file {path} is not valid JSON: {exc}") from exc
+        raw = read_json_file(path, "deployment file", error=DeploymentError,
+                             missing_hint=": deploy first (`crowdsense deploy`)")
         try:
             if raw.get("format") != FORMAT:
                 raise DeploymentError(f"deployment file {path}: format {raw.get('format')!r}, expected {FORMAT}")
@@ -203,8 +199,7 @@ class Deployment:
                 for name in CONTRACT_NAMES
             }
             for name, info in contracts.items():
-                if not (info.address.startswith("0x") and len(info.address) == 42):
-                    raise DeploymentError(f"deployment file {path}: {name} address {info.address!r} is not an address")
+                parse_address(info.address, f"deployment file {path}: {name} address", error=DeploymentError)
             return cls(
                 network=str(raw["network"]),
                 chain_id=int(raw["chainId"]),

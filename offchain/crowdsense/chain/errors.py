@@ -38,6 +38,7 @@ __all__ = [
     "KeyNotHandedOverError",
     "DecryptionError",
     "TransactionError",
+    "FundingError",
     "ReceiptTimeoutError",
     # reverts
     "ContractRevertError",
@@ -121,6 +122,11 @@ class KeyNotHandedOverError(StoreError):
 
 class TransactionError(ClientError, RuntimeError):
     """A transaction could not be sent, or failed on chain without a decodable reason."""
+
+
+class FundingError(TransactionError):
+    """A development node offers no way to fund simulated accounts (no balance method, no
+    unlocked account holding enough ether)."""
 
 
 class ReceiptTimeoutError(TransactionError, TimeoutError):
@@ -620,27 +626,52 @@ def revert_from_exception(exc: BaseException) -> ContractRevertError | None:
     web3 raises ``ContractCustomError`` with the raw revert data for custom errors,
     ``ContractLogicError`` with ``"execution reverted: <reason>"`` for string reverts and
     ``ContractPanicError`` for panics; some nodes instead return a JSON-RPC error whose
-    ``data`` field holds the revert data. All of them end up here.
+    ``data`` field holds the revert data. All of them end up here, Ganache's forms included
+    (:func:`_revert_data`, :func:`_revert_reason`).
     """
     from web3.exceptions import ContractLogicError, ContractPanicError, Web3RPCError
 
-    data = getattr(exc, "data", None)
+    data = _revert_data(getattr(exc, "data", None))
     if isinstance(exc, ContractPanicError):
         decoded = decode_revert(data) if isinstance(data, (str, bytes)) else None
         return decoded if isinstance(decoded, PanicError) else PanicError(code=0)
     if isinstance(exc, ContractLogicError):
         if isinstance(data, (str, bytes)) and len(data) >= 8:
             return decode_revert(data)
-        message = str(getattr(exc, "message", None) or exc)
-        reason = message.removeprefix("execution reverted").lstrip(": ").strip()
+        reason = _revert_reason(str(getattr(exc, "message", None) or exc))
         return RevertStringError(reason=reason) if reason else decode_revert(None)
     if isinstance(exc, Web3RPCError):
         rpc = getattr(exc, "rpc_response", None) or {}
         error = rpc.get("error") if isinstance(rpc, dict) else None
-        if isinstance(error, dict) and isinstance(error.get("data"), str):
+        if isinstance(error, dict) and isinstance(_revert_data(error.get("data")), str):
             if "revert" in str(error.get("message", "")):
-                return decode_revert(error["data"])
+                return decode_revert(_revert_data(error["data"]))
     return None
+
+
+def _revert_data(data: Any) -> Any:
+    """The revert data of an error's ``data`` field.
+
+    Most nodes put the hex data there; Ganache's ``eth_estimateGas`` puts an object whose
+    ``result`` holds it (beside ``reason`` and ``programCounter``).
+    """
+    if isinstance(data, dict):
+        return data.get("result") if isinstance(data.get("result"), str) else None
+    return data
+
+
+def _revert_reason(message: str) -> str:
+    """The reason string of a revert message, "" when it carries none.
+
+    Anvil and geth say ``execution reverted: <reason>``; Ganache says ``VM Exception while
+    processing transaction: revert <reason>`` (plain ``revert`` when there is no reason), which
+    web3 may prefix with ``execution reverted: `` too.
+    """
+    reason = message.removeprefix("execution reverted").lstrip(": ")
+    reason = reason.removeprefix("VM Exception while processing transaction: ")
+    if reason == "revert" or reason.startswith("revert "):
+        reason = reason.removeprefix("revert")
+    return reason.strip()
 
 
 def call_decoded(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -12,7 +12,7 @@ parts:
 
   Values are JSON objects; ``bytes`` inside them are stored tagged and come back as
   ``bytes``. Overwriting a key keeps the previous value in a history table, so a secret is
-  never silently lost.
+  never silently lost; :meth:`Journal.put_first` stores a value only if its key is new.
 * **Intents** — one row per transaction the client means to send, keyed by an *intent id*
   (for example ``claim/31337/0xReg.../7/2/0xMe...``). The signed raw transaction, its hash
   and nonce are recorded *before* it is broadcast; the status then moves
@@ -21,9 +21,17 @@ parts:
   uses this to resume after a crash without ever sending an intent twice.
 
 Durability: every write is its own transaction, committed with ``synchronous=FULL`` in WAL
-mode, i.e. fsynced before :meth:`Journal.put` or :meth:`Journal.record_prepared` returns.
-The journal is safe to share between threads of one process (one lock) and between processes
-(SQLite's file locks, with a busy timeout).
+mode, i.e. fsynced before :meth:`Journal.put`, :meth:`Journal.put_first`,
+:meth:`Journal.record_prepared` or :meth:`Journal.update_intent` returns; a crash (SIGKILL,
+power cut) loses at most the write in progress, never one that returned.
+
+Concurrency: threads of one process (one lock) and processes (SQLite's write lock, waited for
+up to ``busy_timeout``) may share one journal file; their writes are serialised. Creating
+something once is atomic: :meth:`Journal.put_first` lets exactly one writer of a key win and
+hands the others the winner's value (with the secrets it wrote alongside), and
+:meth:`Journal.record_prepared` admits one standing attempt per intent id (a second one is
+refused, and the sender resumes the recorded transaction instead). A plain :meth:`Journal.put`
+is last-writer-wins, the earlier value kept in the history.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Mapping
 
 from crowdsense.chain.errors import JournalError
 from crowdsense.commitments.store import SecretStore  # what the journal implements; re-exported
@@ -48,6 +56,7 @@ __all__ = [
     "Intent",
     "OPEN_STATUSES",
     "Journal",
+    "LazyJournal",
 ]
 
 DEFAULT_JOURNAL = Path(".crowdsense/journal.sqlite")
@@ -237,26 +246,60 @@ class Journal:
 
     def put(self, key: str, value: dict) -> None:
         """Store ``value`` under ``key``, durably (fsynced) before returning."""
-        if not isinstance(key, str) or not key:
-            raise JournalError(f"a secret key must be a non-empty str, got {key!r}")
-        if not isinstance(value, dict):
-            raise JournalError(f"a secret value must be a dict, got {type(value).__name__}")
-        text = json.dumps(_encode(value), sort_keys=True)
-        now = time.time()
+        text = self._secret_text(key, value)
+        try:
+            with self._tx() as db:
+                self._write_secret(db, key, text)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"cannot write secret {key!r} to the journal {self.path}: {exc}") from None
+
+    def put_first(self, key: str, value: dict, *,
+                  with_secrets: Mapping[str, dict] | None = None) -> tuple[dict, bool]:
+        """Store ``value`` under ``key`` unless ``key`` exists; ``(stored value, stored by this call)``.
+
+        Of several threads or processes racing to create ``key`` exactly one wins: the check and
+        the writes are one SQLite transaction under the write lock. The others write nothing
+        and get the winner's value, so whatever it names (ciphertext hashes, say) is the one
+        truth every racer goes on with. ``with_secrets`` are written by the winner in the same
+        transaction, so the secrets ``value`` refers to (the keys of those ciphertexts) are
+        durable no later than ``value`` itself and a loser never replaces them.
+        """
+        text = self._secret_text(key, value)
+        extra = {k: self._secret_text(k, v) for k, v in (with_secrets or {}).items()}
         try:
             with self._tx() as db:
                 old = db.execute("SELECT value FROM secrets WHERE key=?", (key,)).fetchone()
                 if old is not None:
-                    if old[0] == text:
-                        return
-                    db.execute("INSERT INTO secret_history VALUES (?, ?, ?)", (key, old[0], now))
-                db.execute(
-                    "INSERT INTO secrets VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                    "value=excluded.value, updated_at=excluded.updated_at",
-                    (key, text, now),
-                )
+                    return _decode(json.loads(old[0])), False
+                for other, other_text in extra.items():
+                    self._write_secret(db, other, other_text)
+                self._write_secret(db, key, text)
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"cannot write secret {key!r} to the journal {self.path}: {exc}") from None
+        return _decode(json.loads(text)), True
+
+    @staticmethod
+    def _secret_text(key: str, value: dict) -> str:
+        if not isinstance(key, str) or not key:
+            raise JournalError(f"a secret key must be a non-empty str, got {key!r}")
+        if not isinstance(value, dict):
+            raise JournalError(f"a secret value must be a dict, got {type(value).__name__}")
+        return json.dumps(_encode(value), sort_keys=True)
+
+    @staticmethod
+    def _write_secret(db: sqlite3.Connection, key: str, text: str) -> None:
+        """Upsert inside an open transaction; a replaced value goes to the history."""
+        now = time.time()
+        old = db.execute("SELECT value FROM secrets WHERE key=?", (key,)).fetchone()
+        if old is not None:
+            if old[0] == text:
+                return
+            db.execute("INSERT INTO secret_history VALUES (?, ?, ?)", (key, old[0], now))
+        db.execute(
+            "INSERT INTO secrets VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "value=excluded.value, updated_at=excluded.updated_at",
+            (key, text, now),
+        )
 
     def get(self, key: str) -> dict | None:
         """The value stored under ``key``, or None."""
@@ -383,3 +426,54 @@ class Journal:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
+
+
+class LazyJournal(Journal):
+    """The journal at ``path``, opened now if the file exists, else created by its first write.
+
+    Until then it reads as an empty journal (no secrets, no intents). Creating it takes the
+    journal's own lock, so threads of one command (the LDPF rounds send from several) see one
+    journal before and after.
+
+    Why: a command opens its journal before it knows whether it will send anything (clients
+    read it first, to find a transaction an earlier run already sent), and a command refused
+    after that (an unknown task, a missing role, a wrong deployment file) must leave no empty
+    journal file behind. The file is never deleted afterwards: a journal another process may
+    already hold open must not disappear, so the cure is not to create it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        target = Path(path)
+        self._pending: Path | None = None if target.exists() else target
+        super().__init__(":memory:" if self._pending else target)
+        self.path = target  # error messages name the file, created or not
+
+    def _create(self) -> None:
+        """Open the file (creating it) and put its connection in place of the in-memory one.
+
+        Under the journal's lock, which stays the same object: threads already waiting on it
+        go on with the file's connection.
+        """
+        with self._lock:
+            if self._pending is None:
+                return
+            opened = Journal(self._pending)
+            self._db, empty = opened._db, self._db
+            empty.close()
+            self._pending = None
+
+    def put(self, key: str, value: dict) -> None:
+        self._create()
+        super().put(key, value)
+
+    def put_first(self, key: str, value: dict, *, with_secrets: Mapping[str, dict] | None = None) -> tuple[dict, bool]:
+        self._create()
+        return super().put_first(key, value, with_secrets=with_secrets)
+
+    def record_prepared(self, **fields: Any) -> Intent:
+        self._create()
+        return super().record_prepared(**fields)
+
+    def update_intent(self, intent_id: str, **fields: Any) -> None:
+        self._create()
+        super().update_intent(intent_id, **fields)

@@ -28,6 +28,8 @@ from crowdsense.errors import InputError, ToolchainError
 
 __all__ = [
     "LocalNode",
+    "NodeKind",
+    "NODE_KINDS",
     "free_port",
     "port_range",
     "ENV_TEST_PORTS",
@@ -38,15 +40,16 @@ __all__ = [
 ]
 
 NodeKind = Literal["anvil", "ganache"]
+#: The nodes :class:`LocalNode` can start.
+NODE_KINDS: tuple[NodeKind, ...] = ("anvil", "ganache")
 #: npm package that provides each node binary.
 NPM_PACKAGES: dict[str, str] = {"anvil": "@foundry-rs/anvil", "ganache": "ganache"}
 #: Environment variable with the port range ``LO-HI`` that :func:`free_port` picks from.
 ENV_TEST_PORTS = "CROWDSENSE_TEST_PORTS"
 DEFAULT_TEST_PORTS = "8600-8699"
 
-#: The well-known development keys of Anvil's default mnemonic ("test test ... junk"), also
-#: used for Ganache through the same mnemonic. Never use them on a public network.
-ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+#: The well-known development keys of Anvil's default mnemonic ("test test ... junk"). Never
+#: use them on a public network.
 ANVIL_KEYS = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
@@ -172,10 +175,12 @@ class LocalNode:
             if self.block_time:
                 cmd += ["--block-time", str(self.block_time)]
         else:
+            # Ganache's own accounts (a random mnemonic), as a user's Ganache has: whoever needs
+            # funded accounts on a development node gets them from the node itself
+            # (crowdsense.chain.registration.fund_dev_accounts), whatever its mnemonic.
             cmd = [binary, "--server.port", str(self.port), "--server.host", "127.0.0.1",
-                   "--wallet.totalAccounts", str(self.accounts), "--wallet.mnemonic", ANVIL_MNEMONIC,
-                   "--miner.blockGasLimit", str(self.gas_limit), "--chain.chainId", "1337",
-                   "--logging.quiet"]
+                   "--wallet.totalAccounts", str(self.accounts), "--miner.blockGasLimit", str(self.gas_limit),
+                   "--chain.chainId", "1337", "--logging.quiet"]
             if self.block_time:
                 cmd += ["--miner.blockTime", str(self.block_time)]
         return cmd + list(self.extra_args)

@@ -50,6 +50,7 @@ from web3.logs import DISCARD
 
 from crowdsense.chain import registry_records
 from crowdsense.chain.accounts import Signer
+from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.connection import Connection
 from crowdsense.chain.contract import ClientOptions, ContractClient, optional_account
 from crowdsense.chain.errors import (
@@ -78,7 +79,7 @@ from crowdsense.chain.registry_records import (
     TaskInfo,
 )
 from crowdsense.chain.store import SubtaskStore
-from crowdsense.chain.txsend import TxRecord, transaction_public_key
+from crowdsense.chain.txsend import TxRecord, raw_transaction, transaction_public_key
 from crowdsense.errors import InputError
 from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
 
@@ -139,8 +140,7 @@ class TaskRegistryClient(ContractClient):
 
     @staticmethod
     def _check_index(task: TaskInfo, index: int) -> None:
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise InputError(f"a subtask index must be an int >= 0, got {index!r}")
+        _check_uint(index, "subtask index")
         if index >= task.subtask_count:
             raise IndexOutOfRangeError(task.task_id, index, task.subtask_count, pre_check=True)
 
@@ -161,11 +161,11 @@ class TaskRegistryClient(ContractClient):
 
     def level_of(self, account: str | None = None) -> int:
         """Level of ``account`` (default: this client's account); 0 = unregistered."""
-        return int(self._read(self.contract.functions.levelOf(_address(account or self.me, "account"))))
+        return int(self._read(self.contract.functions.levelOf(parse_address(account or self.me, "account"))))
 
     def has_role(self, role: str, account: str | None = None) -> bool:
         role_id = _role_id(role)
-        return bool(self._read(self.contract.functions.hasRole(role_id, _address(account or self.me, "account"))))
+        return bool(self._read(self.contract.functions.hasRole(role_id, parse_address(account or self.me, "account"))))
 
     def task_count(self) -> int:
         return int(self._read(self.contract.functions.taskCount()))
@@ -194,7 +194,8 @@ class TaskRegistryClient(ContractClient):
     def held_subtask(self, task_id: int, account: str | None = None) -> int | None:
         """Index of the subtask ``account`` holds in ``task_id``, or None."""
         _check_task_id(task_id)
-        holds, index = self._read(self.contract.functions.heldSubtask(task_id, _address(account or self.me, "account")))
+        account = parse_address(account or self.me, "account")
+        holds, index = self._read(self.contract.functions.heldSubtask(task_id, account))
         return int(index) if holds else None
 
     # ------------------------------------------------------------------ admin
@@ -202,7 +203,7 @@ class TaskRegistryClient(ContractClient):
     def grant_role(self, role: str, account: str) -> TxRecord | None:
         """Grant ``role`` ("registrar", "releaser" or "admin") to ``account``; None if it has it."""
         role_id = _role_id(role)
-        account = _address(account, "account")
+        account = parse_address(account, "account")
         if self.has_role(role, account):
             return None
         if not self.has_role("admin", self.me):
@@ -223,7 +224,7 @@ class TaskRegistryClient(ContractClient):
         """``levelOf`` of many accounts, in JSON-RPC batches of ``chunk`` calls."""
         out: list[int] = []
         fn = self.contract.functions.levelOf
-        accounts = [_address(a, "account") for a in accounts]
+        accounts = [parse_address(a, "account") for a in accounts]
         for start in range(0, len(accounts), chunk):
             part = accounts[start : start + chunk]
             try:
@@ -291,7 +292,7 @@ class TaskRegistryClient(ContractClient):
         accounts: list[str] = []
         values: list[int] = []
         for account, level in levels.items():
-            address = _address(account, "account")
+            address = parse_address(account, "account")
             if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= t:
                 raise InputError(f"level of {address} must be an int in 1..{t}, got {level!r}")
             accounts.append(address)
@@ -331,12 +332,19 @@ class TaskRegistryClient(ContractClient):
     def release_task(self, plan: TaskPlan, *, release_id: str | None = None) -> ReleasedTask:
         """Encrypt, store, journal and release a decomposed task.
 
-        Order of effects (what makes it crash-safe): (1) subtask keys and blobs are journaled
-        (fsynced), (2) blobs are written to the store, (3) the ``releaseTask`` intent is
-        journaled and sent. Releasing the same plan again (same ``release_id``, by default
-        the plan's digest) reuses the journaled keys and resumes the same intent, so a crash
-        anywhere never releases the task twice nor loses a key. Pass a new ``release_id`` to
-        release an identical plan deliberately a second time.
+        Order of effects (what makes it crash-safe): (1) the release record (ciphertext hashes
+        and levels) and the subtask keys and blobs it names are journaled in one transaction
+        (fsynced), (2) blobs are written to the store from the journal, (3) the
+        ``releaseTask`` intent is journaled and sent. Releasing the same plan again (same
+        ``release_id``, by default the plan's digest) reuses the journaled record and resumes
+        the same intent, so a crash anywhere never releases the task twice nor loses a key.
+        Pass a new ``release_id`` to release an identical plan deliberately a second time.
+
+        Concurrent releases of one plan sharing a journal (threads, or processes) each encrypt,
+        but only the first to journal its record keeps it
+        (:meth:`~crowdsense.chain.journal.Journal.put_first`); the others drop their ciphertexts
+        and go on with the winner's, so the hashes sent, the blobs stored and the keys
+        journaled are always the same set.
         """
         journal, store = self._journal(), self._store()
         if plan.num_levels != self.num_levels:
@@ -350,13 +358,16 @@ class TaskRegistryClient(ContractClient):
         if record is None:
             self.require_role("releaser")
             encrypted = encrypt_plan(plan, chain_id=self.conn.chain_id, registry=self.address)
-            for sub in encrypted:
-                journal.put(f"subtask-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}",
-                            {"key": sub.key, "blob": sub.blob, "level": sub.level, "index": sub.index,
-                             "release": release_id})
-            record = {"hashes": [sub.subtask_hash for sub in encrypted], "levels": [s.level for s in encrypted],
-                      "title": plan.title, "taskId": None}
-            journal.put(record_key, record)
+            keys = {f"subtask-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}":
+                    {"key": sub.key, "blob": sub.blob, "level": sub.level, "index": sub.index,
+                     "release": release_id}
+                    for sub in encrypted}
+            record, _ = journal.put_first(
+                record_key,
+                {"hashes": [sub.subtask_hash for sub in encrypted], "levels": [s.level for s in encrypted],
+                 "title": plan.title, "taskId": None},
+                with_secrets=keys,
+            )
         elif not self._intent_stands(intent_id):
             self.require_role("releaser")
         hashes = [bytes(h) for h in record["hashes"]]
@@ -379,6 +390,7 @@ class TaskRegistryClient(ContractClient):
 
     def close_task(self, task_id: int) -> TxRecord:
         """Close a task (its releaser only): nothing more can be claimed or submitted."""
+        _check_task_id(task_id)
         intent_id = self._intent_id("close", task_id)
         if not self._intent_stands(intent_id):
             task = self.task(task_id)
@@ -395,6 +407,8 @@ class TaskRegistryClient(ContractClient):
 
     def claim_transaction(self, task_id: int, index: int) -> str:
         """Hash of the transaction that claimed subtask ``index`` of ``task_id``."""
+        _check_task_id(task_id)
+        _check_uint(index, "subtask index")
         event = self.contract.events.SubtaskClaimed()
         logs = event.get_logs(from_block=self.conn.deployment.block_number, to_block="latest",
                               argument_filters={"taskId": task_id, "index": index})
@@ -405,11 +419,7 @@ class TaskRegistryClient(ContractClient):
     def claimant_public_key(self, task_id: int, index: int, claimant: str) -> bytes:
         """The claimant's public key, recovered from the signature of its claim transaction."""
         tx_hash = self.claim_transaction(task_id, index)
-        response = self.w3.provider.make_request("eth_getRawTransactionByHash", [tx_hash])  # type: ignore[arg-type]
-        raw = response.get("result") if isinstance(response, dict) else None
-        if not raw:
-            raise TransactionError(f"the node does not serve the raw claim transaction {tx_hash}")
-        public = transaction_public_key(raw)
+        public = transaction_public_key(raw_transaction(self.w3, tx_hash))
         recovered = Web3.to_checksum_address(keccak(public[1:])[-20:])
         if recovered != Web3.to_checksum_address(claimant):
             raise TransactionError(f"claim transaction {tx_hash} was signed by {recovered}, not by claimant {claimant}")
@@ -422,6 +432,8 @@ class TaskRegistryClient(ContractClient):
         already handed over are reported with ``written=False``. Safe to run repeatedly, e.g.
         from a timer.
         """
+        if task_ids is not None:
+            task_ids = [_check_task_id(t) for t in task_ids]
         journal, store = self._journal(), self._store()
         out = []
         for task_id in (self.released_task_ids() if task_ids is None else list(task_ids)):
@@ -468,12 +480,15 @@ class TaskRegistryClient(ContractClient):
             level = self.level_of(self.me)
             if level == 0:
                 raise NotRegisteredError(self.me, pre_check=True)
-        if not 1 <= level <= self.num_levels:
-            raise InputError(f"level must be in 1..{self.num_levels}, got {level}")
-        if page_size < 1:
-            raise InputError(f"page_size must be >= 1, got {page_size}")
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= self.num_levels:
+            raise InputError(f"level must be in 1..{self.num_levels}, got {level!r}")
+        _check_uint(page_size, "page_size", bits=64, minimum=1)
+        for name, block in (("from_block", from_block), ("to_block", to_block)):
+            if block is not None:
+                _check_uint(block, name, bits=64)
         start = self.conn.deployment.block_number if from_block is None else from_block
-        end = int(self.w3.eth.block_number) if to_block is None else to_block
+        latest = int(self.w3.eth.block_number)  # a later to_block scans what exists
+        end = latest if to_block is None else min(to_block, latest)
         event = self.contract.events.SubtaskReleased()
         found: list[tuple[int, int, bytes, int]] = []
         lo, size = start, page_size
@@ -565,7 +580,9 @@ class TaskRegistryClient(ContractClient):
         this account already holds the subtask, returns ``tx=None``.
         """
         _check_task_id(task_id)
-        if index is None:
+        if index is not None:
+            _check_uint(index, "subtask index")
+        else:
             index = self.pick_subtask(task_id)
         intent_id = self._intent_id("claim", task_id, index)
         if self._intent_stands(intent_id):
@@ -613,6 +630,8 @@ class TaskRegistryClient(ContractClient):
 
         Returns None when exactly this hash is already recorded (a rerun).
         """
+        _check_task_id(task_id)
+        _check_uint(index, "subtask index")
         if (data is None) == (data_hash is None):
             raise InputError("give exactly one of data or data_hash")
         if data is not None:
@@ -637,9 +656,21 @@ class TaskRegistryClient(ContractClient):
                           intent_id=intent_id, kind="submitData")
 
 
-def _check_task_id(task_id: int) -> None:
-    if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
-        raise InputError(f"a task id must be an int >= 0, got {task_id!r}")
+def _check_uint(value: object, what: str, *, bits: int = 256, minimum: int = 0) -> int:
+    """``value``, checked to be an int from ``minimum`` that a ``uint<bits>`` argument carries.
+
+    Checked before anything is sent or read: web3's encoder would refuse a value out of the
+    ABI type's range with a dump of the ABI rather than a message about the argument.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{what} {value!r} is not an integer: expected an integer in {minimum}..2**{bits}-1")
+    if not minimum <= value < 2**bits:
+        raise InputError(f"{what} {value} is out of range: expected an integer in {minimum}..2**{bits}-1")
+    return value
+
+
+def _check_task_id(task_id: int) -> int:
+    return _check_uint(task_id, "task id")
 
 
 def _role_id(role: str) -> bytes:
@@ -647,9 +678,3 @@ def _role_id(role: str) -> bytes:
         return ROLES[role]
     except KeyError:
         raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}") from None
-
-
-def _address(value: str, what: str) -> str:
-    if not isinstance(value, str) or not Web3.is_address(value):
-        raise InputError(f"{what} must be a 0x-prefixed 20-byte address, got {value!r}")
-    return Web3.to_checksum_address(value)

@@ -28,7 +28,11 @@
   reverted / failed earlier    a new attempt is made (the earlier one had no effect)
   ===========================  ==============================================================
 
-  Hence a restarted client never sends a claim twice, whatever the point of the crash.
+  Hence a restarted client never sends a claim twice, whatever the point of the crash. Two
+  sends of one intent at once (threads, or processes sharing the journal) are settled by the
+  journal: it admits one signed transaction per intent
+  (:meth:`~crowdsense.chain.journal.Journal.record_prepared`), and the other sender resumes
+  that one instead of broadcasting its own.
 
 Transient RPC failures (connection refused or reset, timeouts, HTTP 429/5xx) are retried with
 exponential back-off by the provider (:class:`crowdsense.chain.connection.RetryingHTTPProvider`);
@@ -44,7 +48,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from eth_account._utils.legacy_transactions import Transaction, vrs_from
+from eth_account._utils.legacy_transactions import (
+    Transaction,
+    encode_transaction,
+    serializable_unsigned_transaction_from_dict,
+    vrs_from,
+)
 from eth_account._utils.signing import hash_of_signed_transaction, to_standard_v
 from eth_account.typed_transactions import TypedTransaction
 from eth_keys import keys as eth_keys
@@ -72,6 +81,7 @@ __all__ = [
     "standing_intent",
     "TxSender",
     "decode_raw_transaction",
+    "raw_transaction",
     "transaction_public_key",
 ]
 
@@ -230,6 +240,39 @@ def decode_raw_transaction(raw_tx: str | bytes) -> dict[str, Any]:
     fields["to"] = Web3.to_checksum_address(to) if to else None
     fields["data"] = HexBytes(fields.get("data", b""))
     return fields
+
+
+#: Fields of each transaction type that its signature covers, named as in ``eth_getTransactionByHash``.
+_SIGNED_FIELDS: dict[int, tuple[str, ...]] = {
+    0: ("nonce", "gasPrice", "gas", "value"),
+    1: ("chainId", "nonce", "gasPrice", "gas", "value"),
+    2: ("chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "value"),
+}
+
+
+def raw_transaction(w3: Web3, tx_hash: str) -> HexBytes:
+    """The signed bytes of the transaction ``tx_hash``.
+
+    Anvil and geth serve them (``eth_getRawTransactionByHash``); Ganache does not, so they are
+    then re-encoded from the fields of ``eth_getTransactionByHash`` and accepted only if they
+    hash to ``tx_hash``, which makes them exactly the bytes that were signed.
+    """
+    answer = w3.provider.make_request("eth_getRawTransactionByHash", [tx_hash])  # type: ignore[arg-type]
+    if answer.get("result"):
+        return HexBytes(answer["result"])
+    tx = w3.provider.make_request("eth_getTransactionByHash", [tx_hash]).get("result")  # type: ignore[arg-type]
+    kind = int(tx.get("type") or "0x0", 16) if isinstance(tx, dict) else -1
+    if kind not in _SIGNED_FIELDS:
+        raise TransactionError(f"the node serves neither the raw bytes nor the fields of transaction {tx_hash}")
+    fields: dict[str, Any] = {k: int(tx[k], 16) for k in _SIGNED_FIELDS[kind]}
+    fields.update(to=Web3.to_checksum_address(tx["to"]) if tx.get("to") else b"", data=HexBytes(tx["input"]))
+    if kind:
+        fields.update(type=kind, accessList=tx.get("accessList") or [])
+    unsigned = serializable_unsigned_transaction_from_dict(fields)  # type: ignore[arg-type]
+    raw = HexBytes(encode_transaction(unsigned, (int(tx["v"], 16), int(tx["r"], 16), int(tx["s"], 16))))
+    if Web3.keccak(raw) != HexBytes(tx_hash):
+        raise TransactionError(f"the fields the node serves for transaction {tx_hash} do not hash to it")
+    return raw
 
 
 def transaction_public_key(raw_tx: str | bytes) -> bytes:

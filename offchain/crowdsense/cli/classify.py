@@ -55,7 +55,7 @@ def _table(result: Any) -> str:
               help="Number of security levels T (>= 2, at most the number of nodes).")
 @click.option("--neighbors", "n_neighbors", default=10, show_default=True, type=click.IntRange(min=1),
               metavar="K", help="K of the symmetric K-nearest-neighbour similarity graph.")
-@click.option("--seed", default=0, show_default=True, type=int,
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Seed of pivots, eigensolver and k-means (the same seed gives the same levels).")
 @click.option("--betweenness", "pivots", default="exact", show_default=True, metavar="exact|K", callback=_betweenness,
               help="Exact betweenness, or K sampled pivot sources (faster on large graphs).")

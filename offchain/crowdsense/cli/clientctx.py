@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from crowdsense.errors import CrowdsenseError
+from crowdsense.errors import CrowdsenseError, InputError
 
 __all__ = [
     "client_command",
@@ -46,6 +46,10 @@ __all__ = [
     "emit",
     "progress_bar",
     "parse_hash",
+    "ChainInt",
+    "FiniteRange",
+    "UINT256",
+    "UINT64",
     "read_password",
     "keystore_option",
     "password_option",
@@ -53,6 +57,39 @@ __all__ = [
 ]
 
 ENV_PASSWORD = "CROWDSENSE_KEYSTORE_PASSWORD"
+
+
+class ChainInt(click.IntRange):
+    """An integer argument bound for a contract or the node: ``minimum..2**bits-1``, the range of
+    a Solidity ``uint<bits>`` (task ids and indexes are uint256, block numbers and ages uint64).
+
+    Checked while parsing, so a value the ABI encoder would refuse (with a dump of the ABI) is
+    one usage error; ``--help`` and the error write the bound as ``2**256-1``, not 78 digits.
+    """
+
+    def __init__(self, bits: int, minimum: int = 0) -> None:
+        super().__init__(min=minimum, max=2**bits - 1)
+        self.bits = bits
+
+    def _describe_range(self) -> str:
+        return f"{self.min}..2**{self.bits}-1 (uint{self.bits})"
+
+
+class FiniteRange(click.FloatRange):
+    """click's FloatRange without ``nan`` and ``inf``, which it accepts (nan passes every
+    comparison; inf any range without a maximum) and which make no timeout, amount or length."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number: expected a number in {self._describe_range()}", param, ctx)
+        return number
+
+
+#: Task ids and subtask indexes (``uint256`` in TaskRegistry).
+UINT256 = ChainInt(256)
+#: Block numbers and CommitmentVerifier's ages (``uint64``).
+UINT64 = ChainInt(64)
 
 
 #: ``--keystore``, shared by the client commands and ``account address``.
@@ -75,7 +112,7 @@ _SHARED: dict[str, Callable[[Any], Any]] = {
                                                   "$CROWDSENSE_DEPLOYMENT, $CROWDSENSE_DEPLOYMENTS)."),
     "keystore": keystore_option,
     "password_file": password_option,
-    "dev_account": click.option("--dev-account", type=click.IntRange(min=0), default=None,
+    "dev_account": click.option("--dev-account", type=click.IntRange(0, 2**31 - 1), default=None,
                                 help="Use Anvil/Hardhat test account N (local development chains only)."),
     "sim_node": click.option("--sim-node", default=None, metavar="ID",
                              help="Act as the simulated receiver of graph node ID (local development chains only)."),
@@ -88,11 +125,11 @@ _SHARED: dict[str, Callable[[Any], Any]] = {
     "store_path": click.option("--store", "store_path", envvar="CROWDSENSE_STORE", type=click.Path(file_okay=False),
                                default=".crowdsense/store", show_default=True,
                                help="Folder of subtask ciphertexts and key envelopes ($CROWDSENSE_STORE)."),
-    "timeout": click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+    "timeout": click.option("--timeout", type=FiniteRange(min=0.1), default=10.0, show_default=True,
                             help="Seconds per RPC request (transient failures are retried with back-off)."),
     "retries": click.option("--retries", type=click.IntRange(min=0, max=20), default=4, show_default=True,
                             help="Retries of a failed RPC request (exponential back-off from 0.2 s)."),
-    "receipt_timeout": click.option("--receipt-timeout", type=click.FloatRange(min=0.1), default=120.0,
+    "receipt_timeout": click.option("--receipt-timeout", type=FiniteRange(min=0.1), default=120.0,
                                     show_default=True, help="Seconds to wait for a transaction receipt."),
     "as_json": json_option,
 }
@@ -101,14 +138,39 @@ _ACCOUNT = ("keystore", "password_file", "dev_account", "sim_node")
 
 def read_password(password_file: str | None, prompt: str, *, confirm: bool = False) -> str:
     """A keystore password: the first line of ``password_file``, else ``$CROWDSENSE_KEYSTORE_PASSWORD``,
-    else a hidden prompt on the terminal (asked twice when ``confirm``, for a new keystore)."""
+    else a hidden prompt on the terminal (asked twice when ``confirm``, for a new keystore).
+
+    A password file holds at most 64 KiB (:data:`crowdsense.inputfile.PASSWORD_LIMIT`), so a
+    wrong path such as ``/dev/zero`` fails at once; a byte order mark is not part of the password."""
     if password_file:
-        lines = Path(password_file).read_text().splitlines()
-        return lines[0] if lines else ""
+        from crowdsense.inputfile import PASSWORD_LIMIT, open_input_text
+
+        with open_input_text(password_file, "password file", limit=PASSWORD_LIMIT) as fh:
+            try:
+                return fh.readline().rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise InputError(f"password file {password_file} is not UTF-8 text: expected the password "
+                                 "on its first line") from None
     env = os.environ.get(ENV_PASSWORD)
     if env is not None:
         return env
+    if not _has_terminal():
+        raise InputError(f"no keystore password and no terminal to ask for it: give --password-file FILE "
+                         f"or set ${ENV_PASSWORD}")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+
+
+def _has_terminal() -> bool:
+    """Whether a hidden prompt can reach the user: where :func:`getpass.getpass` asks (the
+    controlling terminal, else a terminal on stdin). Without one, getpass would warn and read
+    the password from stdin in clear, so :func:`read_password` refuses instead."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return True
+    try:
+        with open("/dev/tty", "rb"):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
@@ -198,9 +260,9 @@ class Session:
     @property
     def journal(self) -> Any:
         def make() -> Any:
-            from crowdsense.chain.journal import Journal
+            from crowdsense.chain.journal import LazyJournal
 
-            return Journal(self.journal_path)
+            return LazyJournal(self.journal_path)  # no file until something is written
 
         return self._cached("journal", make)
 

@@ -1,6 +1,7 @@
 """``crowdsense demo``: the main job (PMCB + LDPF end to end on a local chain); see :mod:`crowdsense.runs.demo`.
 
     crowdsense demo                      # attach to 127.0.0.1:8545 or start Anvil there
+    crowdsense demo --node ganache       # ... or start Ganache there
     crowdsense demo --rpc-url URL        # an existing local development node
     crowdsense demo --tasks 6 --receivers 60 --key-bits 3072 --out out/big --json
 
@@ -73,8 +74,10 @@ def options_from_args(argv: list[str], *, rpc_url: str | None = None) -> tuple[A
 @click.option("--rpc-url", default=None,
               help="Use this existing local development node instead of 127.0.0.1:PORT.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8545, show_default=True,
-              help="Attach to a node on 127.0.0.1:PORT, or start Anvil there.")
-@click.option("--keep-node", is_flag=True, help="Leave an Anvil started by the demo running at the end.")
+              help="Attach to a node on 127.0.0.1:PORT, or start --node there.")
+@click.option("--node", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True,
+              help="The node to start on 127.0.0.1:PORT when none answers there.")
+@click.option("--keep-node", is_flag=True, help="Leave a node started by the demo running at the end.")
 @click.option("--levels", type=click.IntRange(2, 255), default=3, show_default=True,
               help="Number of security levels T.")
 @count_option("--tasks", "Tasks to release (each decomposed into T subtasks).", default=4)

@@ -4,7 +4,7 @@
     crowdsense pdc round --receivers 10 --grid 100 --key-bits 2048 --n 3 [--liars 1] [--json]
 
 Both simulate their parties on a local development chain (Anvil or Ganache: simulated
-accounts are derived from public seeds and funded with ``anvil_setBalance``) against a deployed
+accounts are derived from public seeds and funded through the node) against a deployed
 ``CommitmentVerifier`` (``crowdsense deploy`` first, or ``crowdsense demo``): users or receivers
 in the synthetic city commit and reveal from their own accounts, openings journaled first
 (``--journal``), and the platform matches off chain. The report goes to stdout (``--json`` for
@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from crowdsense.cli.clientctx import Session, client_command, emit, progress_bar
+from crowdsense.cli.clientctx import FiniteRange, Session, client_command, emit, progress_bar
 from crowdsense.cli.runoptions import (
     count_option,
     audit_option,
@@ -84,7 +84,7 @@ def ctbc() -> None:
               default=100, minimum=2)
 @k_option
 @count_option("--n", "Users the task needs (N).", default=10, dest="n_required")
-@click.option("--task-side", type=click.FloatRange(min=1.0), default=1000.0, show_default=True,
+@click.option("--task-side", type=FiniteRange(min=1.0), default=1000.0, show_default=True,
               help="Side of the task's square region of interest, in metres (doubled until its groups hold "
                    "N users plus the failing ones).")
 @region_option("popular", "densest")

@@ -4,7 +4,8 @@ Sub-commands live in :mod:`crowdsense.cli` and are imported only when invoked, s
 ``crowdsense --help`` stays fast. Data goes to stdout (a table, or JSON with ``--json``);
 progress bars and logs go to stderr. Every error of this package becomes one line on stderr
 and a non-zero exit code (2 for usage errors, 1 for everything else), never a traceback; so does
-an unexpected exception (a bug), whose traceback ``CROWDSENSE_DEBUG=1`` shows.
+an unexpected exception (a bug), whose traceback ``CROWDSENSE_DEBUG=1`` shows. The line reads
+``error: <what was wrong>: <what is expected>``, usage errors included (no usage block).
 """
 
 from __future__ import annotations
@@ -66,6 +67,25 @@ def cli() -> None:
     """Privacy-preserving mobile crowdsensing on Ethereum (PMCB + LDPF)."""
 
 
+def _one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines included) made one space."""
+    return " ".join(text.split())
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """A usage error as one line ``what was wrong: what is expected``.
+
+    click's own messages name the bad value and the expected one (``Invalid value for
+    '--levels': 1 is not in the range 2<=x<=255``); those that do not (``Missing argument
+    'TASK_ID'``) get the command's help as what is expected, instead of click's usage block.
+    """
+    message = _one_line(exc.format_message()).rstrip(".")
+    if ": " in message:
+        return message
+    ctx = getattr(exc, "ctx", None)
+    return f"{message}: see '{ctx.command_path if ctx else 'crowdsense'} --help'"
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning package errors into one-line messages."""
     try:
@@ -73,11 +93,14 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(1)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group without a sub-command: its help, not an error
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {_usage_line(exc)}", err=True)
         sys.exit(exc.exit_code)
     except CrowdsenseError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(1)
     except Exception as exc:
         # A bug, not a user error; still one line (first line of the message), and the

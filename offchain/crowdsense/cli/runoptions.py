@@ -45,7 +45,8 @@ insecure_test_key_option = click.option("--insecure-test-key", is_flag=True, hid
 
 def seed_option(what: str) -> Decorator:
     """``--seed``: the seed of the simulation's ``what`` (secrets always come from ``secrets``)."""
-    return click.option("--seed", type=int, default=0, show_default=True, help=f"Seed of the simulation ({what}).")
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                        help=f"Seed of the simulation ({what}).")
 
 
 def workers_option(default: int, what: str) -> Decorator:

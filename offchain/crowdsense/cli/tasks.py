@@ -11,7 +11,17 @@ from typing import Any
 
 import click
 
-from crowdsense.cli.clientctx import Session, client_command, emit, parse_hash, progress_bar
+from crowdsense.cli.clientctx import (
+    UINT64,
+    UINT256,
+    ChainInt,
+    FiniteRange,
+    Session,
+    client_command,
+    emit,
+    parse_hash,
+    progress_bar,
+)
 from crowdsense.errors import InputError
 
 __all__ = ["register", "release", "handover", "list_subtasks", "claim", "fetch", "submit", "close"]
@@ -32,7 +42,7 @@ def _short(h: bytes | None) -> str:
               help="Use deterministic simulation accounts per node (local development chains only).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Register only the first N nodes of the levels file (simulations).")
-@click.option("--fund", "fund_eth", type=click.FloatRange(min=0), default=None,
+@click.option("--fund", "fund_eth", type=FiniteRange(0, 10**9), default=None,
               help="With --simulate: set each simulated account's balance to this many ETH.")
 @click.option("--write-addresses", type=click.Path(dir_okay=False), default=None,
               help="Write the node,address mapping used to this CSV.")
@@ -45,14 +55,16 @@ def register(session: Session, levels_file: str, addresses_file: str | None, sim
     """Set the levels of receivers from LEVELS_FILE (the output of `crowdsense classify`).
 
     LEVELS_FILE maps graph node ids to levels ({"levels": {node: level}, ...}). Node ids are
-    mapped to accounts with --addresses CSV (nodes without a row are skipped), or with
-    --simulate to deterministic accounts on a local chain. Levels are sent with setLevels in
+    mapped to accounts with --addresses CSV (nodes without a row are skipped; a mixed-case
+    address must have a valid EIP-55 checksum; two nodes of one address must share a level),
+    or with --simulate to deterministic accounts on a local chain. Levels are sent with setLevels in
     batches sized to the block gas limit (at most 500 per transaction); accounts already at
     their level are skipped unless --no-skip, so rerunning after an interruption only sends
     what is missing.
     """
     from crowdsense.chain.registration import (
         fund_dev_accounts,
+        levels_by_address,
         read_address_csv,
         read_levels,
         simulated_addresses,
@@ -81,21 +93,22 @@ def register(session: Session, levels_file: str, addresses_file: str | None, sim
                              f"e.g. {unknown[:3]}")
         mapping = {n: known[n] for n in nodes if n in known}
         missing = len(nodes) - len(mapping)
-        if missing:
-            click.echo(f"note: {missing} node(s) have no address in {addresses_file} and are not registered", err=True)
         if not mapping:
             raise InputError(f"none of the nodes of {levels_file} has an address in {addresses_file}")
+    by_address = levels_by_address(levels, mapping)
+    t = client.num_levels
+    bad = [(n, levels[n]) for n in mapping if levels[n] > t]
+    if bad:
+        raise InputError(f"{len(bad)} node(s) have a level above the registry's T = {t}, e.g. {bad[:3]}")
+    # Every refusal is above: a refused run writes no file and funds no account.
+    if missing:
+        click.echo(f"note: {missing} node(s) have no address in {addresses_file} and are not registered", err=True)
     if write_addresses:
         write_address_csv(write_addresses, mapping)
     funded = 0
     if fund_eth is not None:
         funded = fund_dev_accounts(session.conn.w3, mapping.values(), wei=int(fund_eth * 10**18),
                                    chain_id=session.conn.chain_id)
-    by_address = {mapping[n]: levels[n] for n in mapping}
-    t = client.num_levels
-    bad = [(n, levels[n]) for n in mapping if levels[n] > t]
-    if bad:
-        raise InputError(f"{len(bad)} node(s) have a level above the registry's T = {t}, e.g. {bad[:3]}")
     with progress_bar(len(by_address), "registering") as bar:
         report = client.register_levels(by_address, batch_size=batch_size, skip_unchanged=not no_skip,
                                         progress=bar.update)
@@ -141,7 +154,7 @@ def release(session: Session, task_file: str, release_id: str | None) -> None:
 
 
 @click.command(short_help="Hand subtask keys to their claimants (releaser).")
-@click.argument("task_ids", nargs=-1, type=click.IntRange(min=0))
+@click.argument("task_ids", nargs=-1, type=UINT256)
 @client_command()
 def handover(session: Session, task_ids: tuple[int, ...]) -> None:
     """Encrypt each claimed subtask's key to its claimant (ECIES to the public key recovered
@@ -159,7 +172,7 @@ def handover(session: Session, task_ids: tuple[int, ...]) -> None:
 
 
 @click.command(short_help="Close a task (its releaser).")
-@click.argument("task_id", type=click.IntRange(min=0))
+@click.argument("task_id", type=UINT256)
 @client_command()
 def close(session: Session, task_id: int) -> None:
     """Close TASK_ID: nothing more can be claimed or submitted."""
@@ -172,12 +185,12 @@ def close(session: Session, task_id: int) -> None:
 
 
 @click.command("list", short_help="List open subtasks of your level (receiver).")
-@click.option("--level", type=click.IntRange(min=1), default=None, help="Level to list (default: your own).")
+@click.option("--level", type=click.IntRange(1, 255), default=None, help="Level to list (default: your own).")
 @click.option("--all", "show_all", is_flag=True, help="Include claimed subtasks and closed tasks.")
-@click.option("--from-block", type=click.IntRange(min=0), default=None,
+@click.option("--from-block", type=UINT64, default=None,
               help="First block to scan (default: the deployment block).")
-@click.option("--to-block", type=click.IntRange(min=0), default=None, help="Last block to scan (default: latest).")
-@click.option("--page-size", type=click.IntRange(min=1), default=5000, show_default=True,
+@click.option("--to-block", type=UINT64, default=None, help="Last block to scan (default: latest).")
+@click.option("--page-size", type=ChainInt(64, minimum=1), default=5000, show_default=True,
               help="Blocks per log query (halved automatically if the node refuses).")
 @client_command()
 def list_subtasks(session: Session, level: int | None, show_all: bool, from_block: int | None,
@@ -215,8 +228,8 @@ def list_subtasks(session: Session, level: int | None, show_all: bool, from_bloc
 
 
 @click.command(short_help="Claim a subtask of your level (receiver).")
-@click.argument("task_id", type=click.IntRange(min=0))
-@click.argument("index", type=click.IntRange(min=0), required=False)
+@click.argument("task_id", type=UINT256)
+@click.argument("index", type=UINT256, required=False)
 @client_command()
 def claim(session: Session, task_id: int, index: int | None) -> None:
     """Claim subtask INDEX of TASK_ID (default: the first unclaimed one of your level).
@@ -235,8 +248,8 @@ def claim(session: Session, task_id: int, index: int | None) -> None:
 
 
 @click.command(short_help="Fetch and decrypt a subtask you claimed (receiver).")
-@click.argument("task_id", type=click.IntRange(min=0))
-@click.argument("index", type=click.IntRange(min=0))
+@click.argument("task_id", type=UINT256)
+@click.argument("index", type=UINT256)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write the description here.")
 @client_command()
 def fetch(session: Session, task_id: int, index: int, out: str | None) -> None:
@@ -249,22 +262,28 @@ def fetch(session: Session, task_id: int, index: int, out: str | None) -> None:
 
 
 @click.command(short_help="Submit the hash of your sensing data (receiver).")
-@click.argument("task_id", type=click.IntRange(min=0))
-@click.argument("index", type=click.IntRange(min=0))
+@click.argument("task_id", type=UINT256)
+@click.argument("index", type=UINT256)
 @click.option("--data-file", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="File whose keccak256 is submitted.")
+              help="File whose keccak256 is submitted (hashed as it is read: any size).")
 @click.option("--data", "data_text", default=None, help="Text whose keccak256 (UTF-8) is submitted.")
 @click.option("--data-hash", default=None, help="A 0x-prefixed 32-byte hash to submit as is.")
 @client_command()
 def submit(session: Session, task_id: int, index: int, data_file: str | None, data_text: str | None,
            data_hash: str | None) -> None:
-    """Record the hash of your data for subtask INDEX of TASK_ID (claimant only, once)."""
+    """Record the hash of your data for subtask INDEX of TASK_ID (claimant only, once).
+
+    Only keccak256 of the data goes on chain, so --data-file is hashed chunk by chunk and never
+    held in memory."""
     given = [x for x in (data_file, data_text, data_hash) if x is not None]
     if len(given) != 1:
         raise click.UsageError("give exactly one of --data-file, --data or --data-hash")
     kwargs: dict[str, Any]
     if data_file is not None:
-        kwargs = {"data": Path(data_file).read_bytes()}
+        from crowdsense.commitments.hashes import keccak256_chunks
+        from crowdsense.inputfile import input_chunks
+
+        kwargs = {"data_hash": keccak256_chunks(input_chunks(data_file, "data file"))}
     elif data_text is not None:
         kwargs = {"data": data_text.encode()}
     else:

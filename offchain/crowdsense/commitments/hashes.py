@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Iterable
 
 from eth_abi import encode as abi_encode
 
@@ -28,6 +29,7 @@ __all__ = [
     "bit_commitment",
     "blinding_commitment",
     "keccak256",
+    "keccak256_chunks",
     "new_bit_opening",
     "new_blinding_opening",
 ]
@@ -38,17 +40,24 @@ _UINT256_MAX = 2**256 - 1
 
 try:  # safe-pysha3 (pinned, a brownie dependency) hashes ~5x faster than pycryptodome
     from sha3 import keccak_256 as _keccak_256
-
-    def keccak256(data: bytes) -> bytes:
-        """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
-        return _keccak_256(data).digest()
-
 except ImportError:  # pragma: no cover - depends on the environment
-    from eth_utils import keccak as _eth_keccak
+    from eth_hash.auto import keccak as _eth_hash
 
-    def keccak256(data: bytes) -> bytes:
-        """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
-        return _eth_keccak(data)
+    _keccak_256 = _eth_hash.new
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
+    return _keccak_256(data).digest()
+
+
+def keccak256_chunks(chunks: Iterable[bytes]) -> bytes:
+    """Keccak-256 of the concatenation of ``chunks``, fed one at a time: a file of any size is
+    hashed in the memory of one chunk."""
+    state = _keccak_256(b"")
+    for chunk in chunks:
+        state.update(chunk)
+    return state.digest()
 
 
 def as_bytes32(value: object, name: str) -> bytes:

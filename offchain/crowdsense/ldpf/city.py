@@ -34,7 +34,6 @@ regions below 1 / km^2, far from the threshold either way.
 from __future__ import annotations
 
 import csv
-import gzip
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from crowdsense.data import sample_path
 from crowdsense.ldpf.ctbc._validation import RandomState, as_points, check_random_state
 from crowdsense.ldpf.ctbc.geometry import Region
 from crowdsense.errors import InputError
+from crowdsense.inputfile import DOCUMENT_LIMIT, open_input_text
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -68,18 +68,28 @@ DEFAULT_BUS_DATA = sample_path("rio_buses_sample.csv.gz")
 
 
 def load_bus_points(path: str | Path = DEFAULT_BUS_DATA) -> np.ndarray:
-    """(latitude, longitude) rows of the bus sample, shape (n, 2), decimal degrees."""
+    """(latitude, longitude) rows of the bus sample, shape (n, 2), decimal degrees.
+
+    The CSV may be gzip-compressed (recognised by content); it is streamed under the size
+    limit of :mod:`crowdsense.inputfile` (128 MiB of text unless ``$CROWDSENSE_MAX_INPUT_BYTES``
+    says otherwise), and a leading byte order mark is not part of the first column's name.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"bus position file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", newline="") as fh:  # type: ignore[operator]
+    with open_input_text(path, "bus position file", limit=DOCUMENT_LIMIT, gunzip=True) as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not {"latitude", "longitude"} <= set(reader.fieldnames):
-            raise InputError(
-                f"{path} must be a CSV with latitude and longitude columns, got {reader.fieldnames}"
-            )
-        rows = [(float(r["latitude"]), float(r["longitude"])) for r in reader]
+        try:
+            if reader.fieldnames is None or not {"latitude", "longitude"} <= set(reader.fieldnames):
+                raise InputError(
+                    f"{path} must be a CSV with latitude and longitude columns, got {reader.fieldnames}"
+                )
+            rows = [(float(r["latitude"]), float(r["longitude"])) for r in reader]
+        except InputError:
+            raise
+        except (ValueError, TypeError, csv.Error) as exc:
+            reason = ("not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else
+                      str(exc) if isinstance(exc, csv.Error) else "a missing or non-numeric coordinate")
+            raise InputError(f"bus position file {path}, line {reader.reader.line_num}: {reason}: expected CSV rows "
+                             "with numeric latitude and longitude") from None
     pts = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
     return as_points(pts, "bus positions")
 

@@ -9,6 +9,11 @@ place, what happens to each kind of irregularity, and reports it instead of hidi
   may be gzip-compressed (recognised by its magic bytes, not by its name). Any other line, for
   example one with a single field or with a third column (a weight or a timestamp), is an
   error that names the line: silently dropping a column could change the graph's meaning.
+  A leading UTF-8 byte order mark is dropped (it would otherwise turn node ``0`` into
+  ``"\\ufeff0"``).
+* **Size**: the file is streamed and refused past 512 MiB of (decompressed) text or a line of
+  64 KiB, before memory runs out (``/dev/zero``, a gzip bomb); ``$CROWDSENSE_MAX_INPUT_BYTES``
+  changes the size limit (see :mod:`crowdsense.inputfile`, which says why these values).
 * **Node ids are kept as given**: the text of each id is the node's name (``"007"`` and ``"7"``
   are two nodes), and levels are reported under those names. Nodes are ordered by their
   integer value when every id is an integer, otherwise by their text; the order never depends
@@ -31,10 +36,8 @@ place, what happens to each kind of irregularity, and reports it instead of hidi
 
 from __future__ import annotations
 
-import gzip
 import re
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from crowdsense.errors import InputError
+from crowdsense.inputfile import GRAPH_LIMIT, MAX_LINE_BYTES, read_input_bytes
 
 __all__ = [
     "Graph",
@@ -276,21 +280,12 @@ def _build(node_ids: Sequence[Hashable], src: np.ndarray, dst: np.ndarray, *, so
 
 
 def _read_text(path: Path) -> str:
+    """The text of the edge list: streamed under the size and line limits, gunzipped, UTF-8
+    without a byte order mark (left in, it would be part of the first node id)."""
+    raw = read_input_bytes(path, "graph file", limit=GRAPH_LIMIT, gunzip=True, max_line=MAX_LINE_BYTES,
+                           error=GraphFileError)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise GraphFileError(f"graph file {path} not found") from None
-    except IsADirectoryError:
-        raise GraphFileError(f"graph file {path} is a directory, expected an edge-list file") from None
-    except OSError as exc:
-        raise GraphFileError(f"graph file {path} cannot be read: {exc.strerror or exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise GraphFileError(f"graph file {path} looks gzip-compressed but cannot be decompressed: {exc}") from None
-    try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise GraphFileError(f"graph file {path} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
                              "expected an edge list, optionally gzip-compressed") from None
@@ -419,7 +414,9 @@ def _integer_pairs(body: str) -> np.ndarray | None:
         return np.empty(0, dtype=np.int64)
     if (ends - starts).max() >= 18 or np.any((raw[starts] == 48) & (ends > starts)):
         return None
-    per_line = np.bincount(np.cumsum(newline)[starts])
+    # the line of each number: newlines before its first digit (not a cumulative sum over
+    # every byte, which would take 8 bytes of memory per byte of text)
+    per_line = np.bincount(np.searchsorted(np.flatnonzero(newline), starts))
     if np.any((per_line != 0) & (per_line != 2)):
         return None
     with warnings.catch_warnings():

@@ -2,9 +2,11 @@
 
 Steps, every one real (a real node, the real contracts, the real classifier, real Paillier):
 
-1. **Node**: attach to a node answering on 127.0.0.1:``port`` (8545) or start Anvil there
-   (stopped at the end unless ``keep_node``), or use ``rpc_url``. Local development chains only:
-   the simulated parties use publicly known keys.
+1. **Node**: attach to a node answering on 127.0.0.1:``port`` (8545) or start one there (Anvil,
+   or Ganache with ``node="ganache"``; stopped at the end unless ``keep_node``), or use
+   ``rpc_url``. Local development chains only: the simulated parties use publicly known keys.
+   Every party, the three roles included, is funded through the node itself (its balance
+   method, else its unlocked accounts), so Anvil and Ganache with their defaults both do.
 2. **Deploy** TaskRegistry (T levels) and CommitmentVerifier with plain web3, writing
    ``deployments/<chainId>.json``; admin, registrar and releaser are three dev accounts.
 3. **Classify** the bundled ego-Facebook graph into T security levels (PMCB) and write
@@ -61,7 +63,7 @@ from crowdsense.chain.accounts import Signer, dev_signer, require_dev_chain, sim
 from crowdsense.chain.connection import Connection, DeployResult, connect, deploy_contracts, open_connection
 from crowdsense.chain.deployment import deployments_dir
 from crowdsense.chain.journal import Journal
-from crowdsense.chain.node import LocalNode
+from crowdsense.chain.node import NODE_KINDS, LocalNode, NodeKind
 from crowdsense.chain.registration import fund_dev_accounts
 from crowdsense.chain.registry import Handover, RegistrationReport, ReleasedTask, TaskRegistryClient
 from crowdsense.chain.store import SubtaskStore
@@ -84,6 +86,8 @@ __all__ = ["DEFAULT_GRAPH", "DemoOptions", "DemoResult", "DemoRun", "run_demo", 
 DEFAULT_GRAPH = sample_path("facebook_combined.txt.gz")
 #: Balance of every simulated account (1 ETH pays for thousands of transactions).
 _SIM_BALANCE = 10**18
+#: Balance the admin, registrar and releaser are topped up to (they send the most transactions).
+_ROLE_BALANCE = 10 * 10**18
 #: Dev accounts (by index) of the three roles of the deployment.
 _ADMIN, _REGISTRAR, _RELEASER = 0, 1, 2
 
@@ -113,6 +117,7 @@ class DemoOptions:
 
     rpc_url: str | None = None
     port: int = 8545
+    node: NodeKind = "anvil"
     keep_node: bool = False
     levels: int = 3
     tasks: int = 4
@@ -151,6 +156,8 @@ class DemoOptions:
                              f"got {self.receivers}")
         if self.k > self.ctbc_users:
             raise InputError(f"k = {self.k} exceeds ctbc_users = {self.ctbc_users}")
+        if self.node not in NODE_KINDS:
+            raise InputError(f"node must be one of {', '.join(NODE_KINDS)}, got {self.node!r}")
         if self.rpc_url is not None and not self.rpc_url.startswith(("http://", "https://")):
             raise InputError(f"rpc_url must start with http:// or https://, got {self.rpc_url!r}")
         if not Path(self.graph).is_file():
@@ -211,6 +218,7 @@ class DemoRun:
     url: str = field(init=False)
     w3: Web3 = field(init=False)
     chain_id: int = field(init=False)
+    client: str = field(init=False)
     # deploy
     deployed: DeployResult = field(init=False)
     conn: Connection = field(init=False)
@@ -251,13 +259,8 @@ class DemoRun:
 
     @classmethod
     def start(cls, opts: DemoOptions, echo: Callable[[str], None] | None) -> DemoRun:
-        """A new run writing into ``opts.out``, with an empty ``state/`` folder."""
-        run = cls(opts, _StepClock(echo), np.random.default_rng(opts.seed))
-        run.out.mkdir(parents=True, exist_ok=True)
-        if run.state.exists():
-            shutil.rmtree(run.state)  # a run's journals belong to its chain; the secrets are in audit.json
-        run.state.mkdir(mode=0o700)
-        return run
+        """A new run writing into ``opts.out`` (created by :func:`_make_folders`, once the node is accepted)."""
+        return cls(opts, _StepClock(echo), np.random.default_rng(opts.seed))
 
     @property
     def out(self) -> Path:
@@ -343,18 +346,30 @@ def _raise_first_failure(results: list[Any]) -> None:
 
 
 def _start_node(run: DemoRun) -> None:
-    """1. Attach to the node (or start Anvil); local development chains only."""
+    """1. Attach to the node (or start one) and fund the three roles; local development chains only."""
     opts = run.opts
     with run.clock("node", "node ready"):
         if opts.rpc_url:
             run.url = opts.rpc_url
         else:
-            run.node = LocalNode(port=opts.port, attach=True).start()
+            run.node = LocalNode(opts.node, port=opts.port, attach=True).start()
             run.url = run.node.url
         run.w3 = connect(run.url)
         run.chain_id = int(run.w3.eth.chain_id)
         require_dev_chain(run.chain_id, "the demo's simulated accounts")
-    run.clock.note(f"{run.url} (chain id {run.chain_id}, {'started Anvil' if run.owned else 'attached'})")
+        run.client = str(run.w3.client_version)
+        fund_dev_accounts(run.w3, [dev_signer(i).address for i in (_ADMIN, _REGISTRAR, _RELEASER)],
+                          wei=_ROLE_BALANCE, chain_id=run.chain_id)
+    run.clock.note(f"{run.url} ({run.client}, chain id {run.chain_id}, "
+                   f"{'started ' + opts.node if run.owned else 'attached'})")
+
+
+def _make_folders(run: DemoRun) -> None:
+    """``out`` with an empty ``state/``, made only after the node is accepted: a refused run leaves no file."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    if run.state.exists():
+        shutil.rmtree(run.state)  # a run's journals belong to its chain; the secrets are in audit.json
+    run.state.mkdir(mode=0o700)
 
 
 def _deploy(run: DemoRun) -> None:
@@ -521,8 +536,8 @@ def _read_gas(run: DemoRun) -> None:
 
 #: The steps of :func:`run_demo`, in order (module docstring).
 _STEPS: tuple[Callable[[DemoRun], None], ...] = (
-    _start_node, _deploy, _classify, _register, _release, _claim, _submit, _refuse, _ctbc_round, _pdc_round,
-    _read_gas,
+    _start_node, _make_folders, _deploy, _classify, _register, _release, _claim, _submit, _refuse, _ctbc_round,
+    _pdc_round, _read_gas,
 )
 
 
@@ -556,7 +571,7 @@ def _summary(run: DemoRun) -> dict[str, Any]:
     node_pid = run.node.process.pid if run.owned and run.node is not None and run.node.process else None
     jobs = len(run.jobs)
     return {
-        "chain": {"rpcUrl": run.url, "chainId": run.chain_id, "startedNode": run.owned,
+        "chain": {"rpcUrl": run.url, "chainId": run.chain_id, "client": run.client, "startedNode": run.owned,
                   "nodeKeptRunning": bool(run.owned and opts.keep_node), "nodePid": node_pid,
                   "deployment": str(run.deployed.path), "taskRegistry": run.conn.registry_address,
                   "commitmentVerifier": run.conn.verifier_address, "fromBlock": run.first_block,

@@ -100,6 +100,7 @@ class PDCRoundResult:
     positions: np.ndarray | None = field(repr=False, default=None)
     centre_position: tuple[float, float] | None = field(repr=False, default=None)
     public_key_n: int = field(repr=False, default=0)
+    private_key_primes: tuple[int, int] = field(repr=False, default=(0, 0))
 
     @property
     def distances(self) -> dict[str, int]:
@@ -129,7 +130,8 @@ class PDCRoundResult:
         }
 
     def audit(self) -> dict[str, Any]:
-        """SECRET test material: locations, true and learnt distances, r, salt, s, blocks."""
+        """SECRET test material: locations, true and learnt distances, r, salt, s, blocks, and the
+        platform's Paillier primes (its private key)."""
         reveals = {r.subject: r.block_number for r in self.transactions if r.kind == "revealBlinding" and r.ok}
         commits = {r.subject: r.block_number for r in self.transactions if r.kind == "commitBlinding" and r.ok}
         out = []
@@ -159,6 +161,7 @@ class PDCRoundResult:
             "centre": list(self.centre),
             "centreReal": None if self.centre_position is None else list(self.centre_position),
             "publicKeyN": str(self.public_key_n),
+            "privateKeyPrimes": [str(v) for v in self.private_key_primes],
             "receivers": out,
         }
 
@@ -427,4 +430,5 @@ def run_pdc_round(
         selected=tuple(selected), faults=faults, transactions=own_transactions(log, accounts),
         timings=clock.with_total(), message_bytes=state.sizes, warnings=tuple(caught), secrets=state.secrets(),
         positions=positions, centre_position=centre_position, public_key_n=int(private_key.public_key.n),
+        private_key_primes=(int(private_key.p), int(private_key.q)),
     )

@@ -99,14 +99,15 @@ def format_summary(summary: dict[str, Any]) -> str:
     """The summary table printed by ``crowdsense demo``."""
     c = summary["chain"]
     cl = summary["classification"]
+    node = str(c.get("client") or "node").split("/")[0]  # "anvil/v1.2.3" or "Ganache/v7.9.2/EthereumJS ..."
     lines = [
         "=" * 100,
         "crowdsense main job: PMCB security levels + LDPF location privacy on a local chain",
         "=" * 100,
         f"chain        {c['rpcUrl']} (chain id {c['chainId']}, "
-        + ("Anvil started by the demo" + (f", left running as pid {c['nodePid']}" if c["nodeKeptRunning"]
-                                          else ", stopped at the end")
-           if c["startedNode"] else "existing node") + ")",
+        + (f"{node} started by the demo" + (f", left running as pid {c['nodePid']}" if c["nodeKeptRunning"]
+                                            else ", stopped at the end")
+           if c["startedNode"] else f"existing {node}") + ")",
         f"contracts    TaskRegistry {c['taskRegistry']}, CommitmentVerifier {c['commitmentVerifier']}",
         f"             deployment file {c['deployment']}; blocks {c['fromBlock']}..{c['toBlock']}, "
         f"{c['transactions']} transactions",

@@ -31,6 +31,30 @@ def test_bus_sample_has_the_documented_rows_and_ranges():
     assert -43.3803 <= ll[:, 1].min() and ll[:, 1].max() <= -43.1603
 
 
+def test_bus_csv_with_a_byte_order_mark_reads_its_first_column(tmp_path):
+    import gzip
+
+    text = "latitude,longitude\n-22.9,-43.2\n-22.8,-43.1\n"
+    marked = tmp_path / "buses.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    zipped = tmp_path / "buses-csv"  # gzip recognised by content, not by the name
+    zipped.write_bytes(gzip.compress(marked.read_bytes()))
+    for path in (marked, zipped):
+        assert load_bus_points(path).tolist() == [[-22.9, -43.2], [-22.8, -43.1]]
+
+
+def test_bus_csv_over_the_limit_or_not_numeric_is_one_error(tmp_path, monkeypatch):
+    from crowdsense.inputfile import ENV_MAX_INPUT_BYTES, InputTooLargeError
+
+    path = tmp_path / "buses.csv"
+    path.write_text("latitude,longitude\n-22.9,-43.2\n-22.8,north\n")
+    with pytest.raises(InputError, match=r"buses\.csv, line 3: a missing or non-numeric coordinate"):
+        load_bus_points(path)
+    monkeypatch.setenv(ENV_MAX_INPUT_BYTES, "16")
+    with pytest.raises(InputTooLargeError, match=r"buses\.csv is more than 16 bytes"):
+        load_bus_points(path)
+
+
 def test_projection_by_hand():
     # 0.01 degree north is R * 0.01 * pi / 180 metres; 0.01 degree east at latitude 60 is half that
     got = project_lonlat(np.array([[60.01, 10.0], [60.0, 10.01]]), origin=(60.0, 10.0))

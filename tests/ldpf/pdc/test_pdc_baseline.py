@@ -63,3 +63,27 @@ def test_encode1_only_refuses_second_answer(keypair, grid):
     platform.handle(encode1_only_query(task, (0, 0), receiver="bob"))
     with pytest.raises(ProtocolStateError):
         platform.handle(encode1_only_query(task, (0, 0), receiver="bob"))
+
+
+# The 9 x 7 grid's largest Manhattan distance: (9 - 1) + (7 - 1) = 14, from (0, 0) to (8, 6).
+
+
+def test_straightforward_round_accepts_the_largest_distance(keypair, grid):
+    board = MemoryCommitmentBoard("platform")
+    got = straightforward_round(keypair[1], grid, (0, 0), {"bob": (8, 6)}, board=board, allow_insecure=True)
+    assert got == {"bob": 14}
+
+
+@pytest.mark.parametrize("claimed, accepted", [(14, True), (15, False)])
+def test_encode1_only_range_check_is_inclusive_at_the_largest_distance(keypair, grid, claimed, accepted):
+    platform = Encode1OnlyPlatform(keypair[1], grid, allow_insecure=True)
+    task = platform.open_task("t", CENTRE)
+    honest = encode1_only_query(task, (0, 0), receiver="bob")
+    claim = type(honest)(task.task_id, task.digest, "bob", int(PublicEngine(keypair[0]).encrypt(claimed)))
+    if accepted:
+        assert platform.handle(claim) == claimed
+        return
+    with pytest.raises(CheatingDetected) as caught:
+        platform.handle(claim)
+    assert (caught.value.party, caught.value.reason) == ("receiver", f"decrypted distance {claimed} outside [0, 14]")
+    assert platform.distances("t") == {}

@@ -194,6 +194,72 @@ def test_platform_with_malformed_task_ciphertexts_is_detected(keypair, grid, boa
     assert err.value.party == "platform"
 
 
+# ------------------------------------------------------------------- acceptance range boundaries
+# On the 9 x 7 grid the largest Manhattan distance is (9 - 1) + (7 - 1) = 14, between the
+# opposite corners (0, 0) and (8, 6). Both sides accept s - r in [0, 14], both ends included.
+
+GRID_MAX_DISTANCE = 14
+
+
+def _stored_opening(receiver, task_id="t1"):
+    entry = receiver.secret_store.get(f"ldpf-pdc/{task_id}/{receiver.account}")
+    return int(entry["r"]), bytes.fromhex(entry["salt"][2:])
+
+
+def test_receiver_at_the_largest_distance_is_accepted_by_both_sides(platform, make_receiver, grid):
+    assert grid.max_distance == GRID_MAX_DISTANCE
+    alice = make_receiver("alice", (8, 6))
+    _, query = _query(platform, alice, centre=(0, 0))
+    reveal = alice.finish(platform.handle_query(query))  # the receiver's range check
+    assert alice.distance("t1") == GRID_MAX_DISTANCE
+    assert platform.handle_reveal(reveal) == GRID_MAX_DISTANCE  # the platform's range check
+    assert platform.rejected("t1") == {}
+
+
+@pytest.mark.parametrize("location, claimed", [((7, 6), 14), ((8, 6), 15)])
+def test_platform_accepts_up_to_the_largest_distance_and_no_further(platform, make_receiver, keypair, location,
+                                                                    claimed):
+    """A receiver adds 1 to its Z: from (7, 6) it claims 13 + 1 = 14 (at the edge: accepted),
+    from (8, 6) it claims 14 + 1 = 15 (one beyond: rejected)."""
+    alice = make_receiver("alice", location)
+    _, query = _query(platform, alice, centre=(0, 0))
+    shifted = dataclasses.replace(query, z=int(PublicEngine(keypair[0]).add_plain(query.z, 1)))
+    platform.handle_query(shifted)
+    r, salt = _stored_opening(alice)
+    reveal = RevealMessage("t1", "alice", query.commitment, r, salt)
+    if claimed <= GRID_MAX_DISTANCE:
+        assert platform.handle_reveal(reveal) == claimed
+        return
+    with pytest.raises(CheatingDetected) as caught:
+        platform.handle_reveal(reveal)
+    assert caught.value.party == "receiver"
+    assert caught.value.reason.startswith(f"s - r = {claimed} is outside [0, {GRID_MAX_DISTANCE}]: ")
+    assert list(platform.rejected("t1")) == ["alice"] and platform.distances("t1") == {}
+
+
+@pytest.mark.parametrize("location, claimed", [((1, 1), 14), ((1, 0), 15), ((0, 1), 15)])
+def test_receiver_accepts_up_to_the_largest_distance_and_no_further(keypair, grid, board, make_receiver, location,
+                                                                    claimed):
+    """A platform encrypts 0 for every bit of the centre's code. By Proposition 2 the receiver
+    then computes sum_i a_i (1 - 0) + (1 - a_i) 0 = |A| = (9 - x) + (7 - y): 14 from (1, 1)
+    (at the edge: accepted), 15 from (1, 0) and (0, 1) (one beyond: rejected)."""
+    platform = Platform(keypair[1], grid, board=board, allow_insecure=True)
+    zeros = tuple(int(platform.engine.encrypt(0)) for _ in range(grid.code_length))
+    task = TaskMessage("t1", grid, keypair[0].n, zeros)
+    platform._tasks["t1"] = _Task(task)  # a malicious platform registers its own ciphertexts
+    alice = make_receiver("alice", location)
+    decryption = platform.handle_query(alice.respond(task))
+    if claimed <= GRID_MAX_DISTANCE:
+        alice.finish(decryption)
+        assert alice.distance("t1") == claimed
+        return
+    with pytest.raises(CheatingDetected) as caught:
+        alice.finish(decryption)
+    assert caught.value.party == "platform"
+    assert caught.value.reason.startswith(f"s - r = {claimed} is outside [0, {GRID_MAX_DISTANCE}]: ")
+    assert alice.state("t1") == "committed"  # nothing revealed
+
+
 # ---------------------------------------------------------------- secrets stored before commit
 
 

@@ -1,0 +1,46 @@
+"""The CLI's journal: no file until the first write, then the ordinary journal."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from crowdsense.chain.journal import Journal
+from crowdsense.chain.journal import LazyJournal
+
+
+def test_reads_of_a_missing_journal_create_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "journal.sqlite"
+    journal = LazyJournal(path)
+    assert journal.get("k") is None and journal.keys() == [] and journal.open_intents() == []
+    assert journal.intent("claim/1") is None
+    journal.close()
+    assert not path.parent.exists()
+
+
+def test_first_write_creates_the_file_and_keeps_the_value(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "journal.sqlite"
+    journal = LazyJournal(path)
+    journal.put("secret", {"r": 7})
+    journal.close()
+    with Journal(path) as reopened:
+        assert reopened.get("secret") == {"r": 7}
+
+
+def test_an_existing_journal_is_read_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    with Journal(path) as journal:
+        journal.put("secret", {"r": 1})
+    lazy = LazyJournal(path)
+    assert lazy.get("secret") == {"r": 1}
+    lazy.close()
+
+
+def test_threads_racing_to_write_first_share_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    journal = LazyJournal(path)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: journal.put(f"key-{i}", {"i": i}), range(32)))
+    journal.close()
+    with Journal(path) as reopened:
+        assert reopened.keys() == sorted(f"key-{i}" for i in range(32))
