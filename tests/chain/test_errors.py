@@ -144,3 +144,11 @@ def test_decryption_error_belongs_to_the_package_root_so_ciphers_need_no_client(
 
     assert errors.DecryptionError is root.DecryptionError
     assert issubclass(root.DecryptionError, (root.CrowdsenseError, ValueError))
+
+
+def test_receipt_timeout_promises_a_resume_only_for_a_journaled_transaction():
+    from crowdsense.chain.errors import ReceiptTimeoutError
+
+    journaled, bare = ReceiptTimeoutError("0xab", 2.5), ReceiptTimeoutError("0xab", 2.5, journaled=False)
+    assert "crowdsense resume" in str(journaled) and "after 2.5 s" in str(journaled)
+    assert "resume" not in str(bare) and "journaled" not in str(bare) and "may still be mined" in str(bare)

@@ -321,3 +321,67 @@ def test_concurrent_clients_of_one_account_share_nonces(env):
     start = _nonce(env, env.roles.registrar)
     hashes = _register_in_threads(clients, "own", 2)
     assert _nonces_of(env, hashes) == list(range(start, start + 6))
+
+
+def test_a_node_restarted_from_scratch_on_the_same_url_is_sent_its_own_next_nonce():
+    """A long-lived process (a service, a test session) outlives its node: the fresh node on the
+    same URL counts from zero, and a nonce remembered from the old one would leave every later
+    transaction waiting behind a gap."""
+    from crowdsense.chain.connection import connect
+    from crowdsense.chain.node import LocalNode, free_port
+
+    port, signer, to = free_port(), dev_signer(4), dev_signer(5).address
+    first = LocalNode("anvil", port=port).start()
+    try:
+        sender = TxSender(connect(first.url, retries=1, backoff=0.05), signer, receipt_timeout=10)
+        for _ in range(3):
+            sender.send({"to": to, "value": 1})
+    finally:
+        first.stop()
+    second = LocalNode("anvil", port=port).start()
+    try:
+        w3 = connect(second.url, retries=1, backoff=0.05)
+        record = TxSender(w3, signer, receipt_timeout=10).send({"to": to, "value": 1})
+        assert w3.eth.get_transaction(record.tx_hash)["nonce"] == 0
+    finally:
+        second.stop()
+
+
+class _CountingEth:
+    """Stands in for ``w3.eth``: a pending count the test sets."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+
+    def get_transaction_count(self, address: str, block: str) -> int:
+        assert block == "pending"
+        return self.pending
+
+
+def _manager():
+    from types import SimpleNamespace
+
+    from crowdsense.chain.txsend import NonceManager
+
+    eth = _CountingEth()
+    return NonceManager(SimpleNamespace(eth=eth), dev_signer(1).address), eth
+
+
+def test_nonce_manager_counts_past_broadcasts_in_flight_only():
+    manager, eth = _manager()
+    eth.pending = 7
+    assert [manager.allocate(), manager.allocate(), manager.allocate()] == [7, 8, 9]  # none broadcast yet
+    for nonce in (7, 8, 9):
+        manager.settle(nonce)
+    eth.pending = 2  # the node forgot them (restarted): its count wins once nothing is in flight
+    assert manager.allocate() == 2
+
+
+def test_nonce_manager_hands_an_unused_nonce_out_again():
+    manager, eth = _manager()
+    eth.pending = 3
+    first, second = manager.allocate(), manager.allocate()
+    manager.settle(second, unused=True)  # refused outright: 4 is free again while 3 is in flight
+    assert manager.allocate() == second
+    manager.settle(first, unused=True)  # not the last one handed out: no rewind past the one in flight
+    assert manager.allocate() == second + 1

@@ -130,15 +130,16 @@ class FundingError(TransactionError):
 
 
 class ReceiptTimeoutError(TransactionError, TimeoutError):
-    """No receipt within the timeout. The transaction stays in the journal; resume later."""
+    """No receipt within the timeout. A journaled transaction stays in the journal; resume later."""
 
-    def __init__(self, tx_hash: str, timeout: float) -> None:
+    def __init__(self, tx_hash: str, timeout: float, *, journaled: bool = True) -> None:
         self.tx_hash = tx_hash
         self.timeout = timeout
-        super().__init__(
-            f"no receipt for transaction {tx_hash} after {timeout:g} s; it is journaled and "
-            "`crowdsense resume` (or repeating the command) will pick it up without sending it twice"
-        )
+        self.journaled = journaled
+        then = ("it is journaled and `crowdsense resume` (or repeating the command) will pick it up "
+                "without sending it twice" if journaled else
+                "it may still be mined: look it up before sending the same thing again")
+        super().__init__(f"no receipt for transaction {tx_hash} after {timeout:g} s; {then}")
 
 
 # ---------------------------------------------------------------------------- reverts

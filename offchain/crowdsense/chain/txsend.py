@@ -6,9 +6,10 @@
 * **Pre-flight decoding.** Gas is estimated first; a call that would revert raises its typed
   error (:mod:`crowdsense.chain.errors`) before anything is signed, journaled or paid for.
 * **Nonces** from one :class:`NonceManager` per account and node in the process (shared by
-  every sender of that account): ``max(local counter, node's pending count)`` under a lock,
-  so concurrent sends from threads of one process never collide and transactions sent by
-  other processes are taken into account.
+  every sender of that account): the node's pending count, raised under a lock past the
+  nonces of this process's broadcasts still in flight, so concurrent sends from threads of
+  one process never collide, transactions sent by other processes are taken into account,
+  and a restarted node is never handed a nonce beyond its own count.
 * **Receipts** awaited with a timeout (polling with exponential back-off); a transaction
   that fails on chain is replayed with ``eth_call`` to recover its typed revert.
 * **Idempotent intents.** With a :class:`~crowdsense.chain.journal.Journal` and an
@@ -171,33 +172,43 @@ class _Rejected(Exception):
 class NonceManager:
     """Hands out nonces for one account: safe for concurrent threads, aware of other senders.
 
-    ``allocate`` returns ``max(next local nonce, node's pending transaction count)`` and
-    increments the local counter, all under a lock. A nonce whose transaction never reached
-    the node is handed back with :meth:`release` so no gap blocks later transactions.
+    The node's pending transaction count is the truth; the local counter only covers nonces
+    this process has handed out whose broadcast has not finished yet (the node cannot count
+    them). So ``allocate`` returns the pending count when nothing is in flight, and
+    ``max(next local nonce, pending count)`` otherwise. A counter kept past that point would
+    outlive the node's view: a node restarted with fresh state (or a new node on the same
+    URL) would be handed a nonce far above its own count, and the transaction would wait in
+    its pool behind a gap forever.
+
+    Every ``allocate`` is paired with one :meth:`settle` once the broadcast is over.
     """
 
     def __init__(self, w3: Web3, address: str) -> None:
         self._w3 = w3
         self._address = address
         self._lock = threading.Lock()
-        self._next: int | None = None
+        self._next = 0
+        self._in_flight = 0
 
     def allocate(self) -> int:
         with self._lock:
             pending = self._w3.eth.get_transaction_count(self._address, "pending")
-            nonce = pending if self._next is None else max(self._next, pending)
+            nonce = pending if self._in_flight == 0 else max(self._next, pending)
             self._next = nonce + 1
+            self._in_flight += 1
             return nonce
 
-    def release(self, nonce: int) -> None:
-        """Give back ``nonce`` (its transaction was not accepted by the node)."""
-        with self._lock:
-            # The last one handed out: rewind. Otherwise resynchronise from the node next time.
-            self._next = nonce if self._next == nonce + 1 else None
+    def settle(self, nonce: int, *, unused: bool = False) -> None:
+        """The broadcast of ``nonce`` is over; ``unused``: the node certainly never took it.
 
-    def reset(self) -> None:
+        An unused nonce that was the last one handed out is handed out again next, so no gap
+        blocks the transactions after it. Every other case resynchronises from the node once
+        nothing is in flight.
+        """
         with self._lock:
-            self._next = None
+            self._in_flight = max(0, self._in_flight - 1)
+            if unused and self._next == nonce + 1:
+                self._next = nonce
 
 
 _SHARED_NONCES: dict[tuple[str, str], NonceManager] = {}
@@ -463,8 +474,12 @@ class TxSender:
                 outcomes.append(ResumeOutcome(intent.intent_id, intent.kind, None, exc))
         return outcomes
 
-    def wait_for_receipt(self, tx_hash: str, *, timeout: float | None = None) -> Mapping[str, Any]:
-        """Poll for the receipt of ``tx_hash`` with exponential back-off."""
+    def wait_for_receipt(self, tx_hash: str, *, timeout: float | None = None,
+                         journaled: bool = True) -> Mapping[str, Any]:
+        """Poll for the receipt of ``tx_hash`` with exponential back-off.
+
+        ``journaled`` only words the :class:`ReceiptTimeoutError` (whether a resume can find it).
+        """
         timeout = self.receipt_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         delay = self.poll_interval
@@ -473,7 +488,7 @@ class TxSender:
             if receipt is not None:
                 return receipt
             if time.monotonic() >= deadline:
-                raise ReceiptTimeoutError(tx_hash, timeout)
+                raise ReceiptTimeoutError(tx_hash, timeout, journaled=journaled)
             self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, self.max_poll_interval)
 
@@ -482,55 +497,51 @@ class TxSender:
     def _send_new(self, tx: Mapping[str, Any], *, intent_id: str | None, kind: str) -> TxRecord:
         built = self._build(tx)
         nonce = self.nonces.allocate()
+        unused = True  # until the signed bytes may have reached the node
         try:
             built["nonce"] = nonce
             signed = self.signer.sign_transaction(built)
             tx_hash = Web3.to_hex(signed.hash)
             raw_tx = Web3.to_hex(signed.raw_transaction)
-        except BaseException:
-            self.nonces.release(nonce)
-            raise
-        if intent_id is not None:
-            assert self.journal is not None
-            try:
-                self.journal.record_prepared(
-                    intent_id=intent_id, chain_id=self.chain_id, sender=self.address, kind=kind,
-                    to=built.get("to"), nonce=nonce, tx_hash=tx_hash, raw_tx=raw_tx,
-                )
-            except JournalError:
-                # Another thread or process journaled this intent first: resume theirs.
-                self.nonces.release(nonce)
-                existing = self.journal.intent(intent_id)
-                if existing is None:
-                    raise
-                resumed = self._resume(existing)
-                if resumed is None:
-                    raise _Rejected("concurrent attempt was dropped", nonce_too_low=True) from None
-                return resumed
-            except BaseException:
-                self.nonces.release(nonce)
-                raise
-        try:
-            self._broadcast(raw_tx, tx_hash)
-        except _Rejected as exc:
-            if exc.nonce_too_low:
-                self.nonces.reset()  # the nonce is used: resynchronise from the node
-            else:
-                self.nonces.release(nonce)
             if intent_id is not None:
                 assert self.journal is not None
-                self.journal.update_intent(intent_id, status="dropped" if exc.nonce_too_low else "failed",
-                                           error=str(exc))
-            raise
-        except BaseException:
-            # Node down, interrupted...: unknown whether the node got it. Resynchronise from
-            # the node next time; a journaled intent stays open for a resume.
-            self.nonces.reset()
-            raise
+                try:
+                    self.journal.record_prepared(
+                        intent_id=intent_id, chain_id=self.chain_id, sender=self.address, kind=kind,
+                        to=built.get("to"), nonce=nonce, tx_hash=tx_hash, raw_tx=raw_tx,
+                    )
+                except JournalError:
+                    existing = self.journal.intent(intent_id)
+                    if existing is None:
+                        raise
+                    # Another thread or process journaled this intent first: resume theirs.
+                    self.nonces.settle(nonce, unused=True)
+                    nonce = -1
+                    resumed = self._resume(existing)
+                    if resumed is None:
+                        raise _Rejected("concurrent attempt was dropped", nonce_too_low=True) from None
+                    return resumed
+            unused = False
+            try:
+                self._broadcast(raw_tx, tx_hash)
+            except _Rejected as exc:
+                # Refused outright: the nonce is free again, unless it was refused as used.
+                unused = not exc.nonce_too_low
+                if intent_id is not None:
+                    assert self.journal is not None
+                    self.journal.update_intent(intent_id, status="dropped" if exc.nonce_too_low else "failed",
+                                               error=str(exc))
+                raise
+            # Any other exception (node down, interrupted...): unknown whether the node got
+            # it. A journaled intent stays open for a resume; the next nonce comes from the
+            # node again.
+        finally:
+            if nonce >= 0:
+                self.nonces.settle(nonce, unused=unused)
         if intent_id is not None:
             assert self.journal is not None
             self.journal.update_intent(intent_id, status="sent")
-        receipt = self.wait_for_receipt(tx_hash)
+        receipt = self.wait_for_receipt(tx_hash, journaled=intent_id is not None)
         return self._finish(intent_id, tx_hash, receipt, kind=kind, resumed=False)
 
     def _resume(self, intent: Intent) -> TxRecord | None:
