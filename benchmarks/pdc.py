@@ -6,8 +6,16 @@
 Methods, all measured in the same run, all with JSON messages between the parties, the
 in-memory commitment board and secret stores, and every party's work on one core:
 
-* ``pdc``: :mod:`crowdsense.ldpf.pdc.protocol`, everything on the clock (task encryption, every
-  receiver's query, decryptions with proofs, verifications, commitments, reveals, checks).
+* ``pdc``: :mod:`crowdsense.ldpf.pdc.protocol` as published (Protocol 2 without well-formedness
+  proofs), everything on the clock (task encryption, every receiver's query, decryptions with
+  proofs of correct decryption, verifications, commitments, reveals, checks).
+* ``pdc_proof``: the same round with the well-formedness proofs of
+  :mod:`crowdsense.ldpf.pdc.proofs` (each receiver proves, the platform verifies before it
+  decrypts, the reveal opens the masks), everything on the clock except each receiver's offline
+  proof precomputation (random n-th powers, drawn before the task arrives; timed separately as
+  ``proof_prove_offline_ms_per_receiver``). Measured at the target point only. Per receiver it
+  also records the receiver's online query time (``respond``: distance tables, W_x, W_y, the
+  OR-proofs, the commitment) and the platform's verification of that receiver's proofs.
 * ``pdc_online``: the same round after the data-independent obfuscators were precomputed
   (platform: one per task ciphertext; receivers: one each), as a platform and phones can do
   while idle. The precomputation time is reported separately.
@@ -23,8 +31,9 @@ one after the other, so the time after k of them is the time of a k-receiver run
 
 Sweeps (full mode): receivers 5..25 (2048-bit key, 100 x 100 grid, r = 64 bits); grid side
 10..200 (5 receivers); key length 1024 / 2048 / 3072 (5 receivers); r bits 16..128
-(5 receivers). Target (issue 5): 25 receivers, 2048-bit key, 100 x 100 grid: ``pdc`` median
-<= 1.5 s and >= 10x faster than ``straightforward``.
+(5 receivers). Target: 25 receivers, 2048-bit key, 100 x 100 grid: ``pdc`` median <= 1.5 s and
+>= 10x faster than ``straightforward``; with proofs, verification <= 50 ms and online proving
+<= 250 ms per receiver, and ``pdc_proof`` >= 10x faster than ``straightforward``.
 
 Every measurement records wall time (the target's measure) and the process's CPU time: on a
 shared machine other jobs stretch wall time, CPU time shows the work itself.
@@ -55,16 +64,20 @@ from crowdsense.ldpf.pdc.encoding import Grid
 from crowdsense.ldpf.pdc.errors import WeakKeyWarning
 from crowdsense.ldpf.pdc.keys import generate_keypair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
+from crowdsense.ldpf.pdc.proofs import proof_context, task_tables, verify_query_batched
 from crowdsense.ldpf.pdc.protocol import Platform, Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 
 TIME_TARGET_S = 1.5
 RATIO_TARGET = 10.0
+VERIFY_TARGET_MS = 50.0
+PROVE_ONLINE_TARGET_MS = 250.0
 TARGET = {"receivers": 25, "key_bits": 2048, "grid": 100, "r_bits": 64}
-METHODS = ["pdc", "pdc_online", "encode1_only", "straightforward"]
+METHODS = ["pdc", "pdc_online", "pdc_proof", "encode1_only", "straightforward"]
 LABELS = {
-    "pdc": "PDC (this work, all work on the clock)",
+    "pdc": "PDC without proofs (all work on the clock)",
+    "pdc_proof": "PDC with well-formedness proofs (offline precomputation off the clock)",
     "pdc_online": "PDC, obfuscators precomputed",
     "encode1_only": "Encode 1 only (no cheating prevention)",
     "straightforward": "straightforward (paper's operation count, phe)",
@@ -96,7 +109,7 @@ class Bench:
         self.rows = out_rows
         self.keys: dict[int, Any] = {}
         self.setup: dict[str, dict[str, float]] = {}
-        self.platforms: dict[tuple[int, int], tuple[Platform, MemoryCommitmentBoard]] = {}
+        self.platforms: dict[tuple[int, int, bool], tuple[Platform, MemoryCommitmentBoard]] = {}
         self.enc1: dict[tuple[int, int], Encode1OnlyPlatform] = {}
         self.task_no = 0
 
@@ -110,15 +123,15 @@ class Bench:
             print(f"  key {bits} bits generated in {seconds:.2f} s", file=sys.stderr)
         return self.keys[bits]
 
-    def platform(self, bits: int, side: int) -> tuple[Platform, MemoryCommitmentBoard]:
-        if (bits, side) not in self.platforms:
+    def platform(self, bits: int, side: int, proofs: bool = False) -> tuple[Platform, MemoryCommitmentBoard]:
+        if (bits, side, proofs) not in self.platforms:
             board = MemoryCommitmentBoard("platform")
-            platform = Platform(self.key(bits)[1], Grid(side), board=board)
+            platform = Platform(self.key(bits)[1], Grid(side), board=board, require_proofs=proofs)
             seconds, _, method = _timed(lambda: platform.engine.obfuscator_method)  # builds the tables
             self.setup[str(bits)].setdefault("tables_s", seconds)
             self.setup[str(bits)]["obfuscator_method"] = method  # type: ignore[assignment]
-            self.platforms[(bits, side)] = (platform, board)
-        return self.platforms[(bits, side)]
+            self.platforms[(bits, side, proofs)] = (platform, board)
+        return self.platforms[(bits, side, proofs)]
 
     def encode1(self, bits: int, side: int) -> Encode1OnlyPlatform:
         if (bits, side) not in self.enc1:
@@ -139,20 +152,33 @@ class Bench:
     # -------------------------------------------------------------- one round
 
     def pdc_round(
-        self, bits: int, side: int, n_receivers: int, r_bits: int, *, online: bool
+        self, bits: int, side: int, n_receivers: int, r_bits: int, *, online: bool, proofs: bool = False,
+        per_receiver: dict[str, list[float]] | None = None,
     ) -> tuple[float, float, dict[str, float], float]:
-        """One PDC round; returns (seconds, CPU seconds, phase seconds, precomputation seconds)."""
-        platform, board = self.platform(bits, side)
+        """One PDC round; returns (seconds, CPU seconds, phase seconds, precomputation seconds).
+
+        With ``proofs`` each receiver's offline proof precomputation runs first (off the clock,
+        per receiver into ``per_receiver["offline_ms"]``); the online query time of each receiver
+        and the platform's verification of its proofs go to ``per_receiver`` too.
+        """
+        platform, board = self.platform(bits, side, proofs)
         grid = platform.grid
         centre, locations = self.scenario(side, n_receivers)
         task_id = f"task-{self.task_no}"
         receivers = [
             Receiver(
-                loc, grid, board=board.as_account(name), secret_store=MemorySecretStore(), r_bits=r_bits
+                loc, grid, board=board.as_account(name), secret_store=MemorySecretStore(), r_bits=r_bits,
+                prove=proofs,
             )
             for name, loc in locations.items()
         ]
         pre = 0.0
+        if proofs:
+            assert per_receiver is not None
+            for receiver in receivers:
+                seconds, cpu, _ = _timed(lambda: receiver.precompute_proofs(platform.public_key, 1))
+                per_receiver["offline_ms"].append(seconds * 1e3)
+                per_receiver["offline_cpu_ms"].append(cpu * 1e3)
         if online:
             pre, _, _ = _timed(
                 lambda: (
@@ -161,12 +187,19 @@ class Bench:
                 )
             )
         phases: dict[str, float] = {}
+        sent: list[str] = []
 
         def run() -> dict[str, int]:
             t0 = time.perf_counter()
             task_text = platform.open_task(task_id, centre).to_json()
             t1 = time.perf_counter()
-            queries = [r.respond(TaskMessage.from_json(task_text)).to_json() for r in receivers]
+            queries = sent
+            for r in receivers:
+                start, cpu_start = time.perf_counter(), time.process_time()
+                queries.append(r.respond(TaskMessage.from_json(task_text)).to_json())
+                if per_receiver is not None:
+                    per_receiver["online_ms"].append((time.perf_counter() - start) * 1e3)
+                    per_receiver["online_cpu_ms"].append((time.process_time() - cpu_start) * 1e3)
             t2 = time.perf_counter()
             decryptions = [platform.handle_query(QueryMessage.from_json(q)).to_json() for q in queries]
             t3 = time.perf_counter()
@@ -182,7 +215,37 @@ class Bench:
 
         seconds, cpu, got = _timed(run)
         _check(got, locations, centre)
+        if proofs:
+            assert per_receiver is not None
+            for wall_ms, cpu_ms in self.verify_times(platform, task_id, centre, sent):
+                per_receiver["verify_ms"].append(wall_ms)
+                per_receiver["verify_cpu_ms"].append(cpu_ms)
         return seconds, cpu, phases, pre
+
+    def verify_times(
+        self, platform: Platform, task_id: str, centre: tuple[int, int], queries: list[str]
+    ) -> list[tuple[float, float]]:
+        """(wall, CPU) ms of the platform's verification of each receiver's proofs, timed alone
+        (the check is stateless; the batch weights are drawn afresh).
+
+        The distance tables are made once per task and shared by all receivers, so they are
+        not counted per receiver.
+        """
+        task = platform.task_message(task_id)
+        grid = platform.grid
+        tables = task_tables(task.public_key_n, task.ciphertexts, grid.width)
+        distances = ([abs(p - centre[0]) for p in range(grid.width)], [abs(p - centre[1]) for p in range(grid.height)])
+        out = []
+        for text in queries:
+            query = QueryMessage.from_json(text)
+            context = proof_context(task.digest, query.receiver, query.commitment)
+            seconds, cpu, reason = _timed(
+                lambda: verify_query_batched(platform.engine.private_key, query.proof, tables, distances, context)
+            )
+            if reason is not None:
+                raise AssertionError(f"an honest proof failed: {reason}")
+            out.append((seconds * 1e3, cpu * 1e3))
+        return out
 
     def encode1_round(self, bits: int, side: int, n_receivers: int) -> tuple[float, float]:
         platform = self.encode1(bits, side)
@@ -240,8 +303,9 @@ def _median(values: list[float]) -> float:
 
 
 def _speedups(medians: dict[str, float]) -> dict[str, float]:
-    """``straightforward / method`` for every fast method."""
-    return {m: medians["straightforward"] / medians[m] for m in ("pdc", "pdc_online", "encode1_only")}
+    """``straightforward / method`` for every fast method measured."""
+    return {m: medians["straightforward"] / medians[m] for m in ("pdc", "pdc_online", "pdc_proof", "encode1_only")
+            if m in medians}
 
 
 def run_point(
@@ -252,20 +316,31 @@ def run_point(
     baseline_repeats: int,
     *,
     baseline: bool = True,
+    proof_repeats: int = 0,
 ) -> dict[str, Any]:
-    """Measure every method at one configuration; returns medians and raw samples."""
+    """Measure every method at one configuration; returns medians and raw samples.
+
+    ``pdc_proof`` runs ``proof_repeats`` times (its offline precomputation is the slow part).
+    """
     bits, side, k, r_bits = cfg["key_bits"], cfg["grid"], cfg["receivers"], cfg["r_bits"]
     samples: dict[str, list[float]] = {m: [] for m in METHODS}
     cpu_samples: dict[str, list[float]] = {m: [] for m in METHODS}
     phases: list[dict[str, float]] = []
     precompute: list[float] = []
-    for rep in range(repeats):
+    per_receiver: dict[str, list[float]] = {
+        k: [] for k in ("offline_ms", "offline_cpu_ms", "online_ms", "online_cpu_ms", "verify_ms", "verify_cpu_ms")
+    }
+    for rep in range(max(repeats, proof_repeats)):
         # Alternate the order so slow drifts of the shared machine hit every method alike.
-        order = ["pdc", "pdc_online", "encode1_only"]
+        order = [m for m, runs in (("pdc", repeats), ("pdc_online", repeats), ("pdc_proof", proof_repeats),
+                                    ("encode1_only", repeats)) if rep < runs]
         if rep % 2:
             order.reverse()
         for method in order:
-            if method == "encode1_only":
+            if method == "pdc_proof":
+                seconds, cpu, _, _ = bench.pdc_round(bits, side, k, r_bits, online=False, proofs=True,
+                                                     per_receiver=per_receiver)
+            elif method == "encode1_only":
                 seconds, cpu = bench.encode1_round(bits, side, k)
             else:
                 seconds, cpu, ph, pre = bench.pdc_round(bits, side, k, r_bits, online=method == "pdc_online")
@@ -289,6 +364,9 @@ def run_point(
         point["pdc_phase_median_s"] = {p: _median([ph[p] for ph in phases]) for p in PHASES}
     if precompute:
         point["pdc_online_precompute_median_s"] = _median(precompute)
+    if per_receiver["verify_ms"]:
+        point["proof_per_receiver_ms"] = per_receiver
+        point["proof_median_ms"] = {k: _median(v) for k, v in per_receiver.items()}
     med = point["median_s"]
     if "straightforward" in med:
         point["speedup_vs_straightforward"] = _speedups(med)
@@ -318,7 +396,7 @@ def plot(results: dict[str, Any], out_dir: Path, stem: str) -> list[str]:
         xs = [p["config"][field] for p in points]
         panels = ((axes[0], "median_s", "wall time"), (axes[1], "median_cpu_s", "process CPU time"))
         for ax, key, what in panels:
-            for method, marker in zip(METHODS, "osd^"):
+            for method, marker in zip(METHODS, "osxd^"):
                 ys = [p.get(key, {}).get(method) for p in points]
                 pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
                 if pts:
@@ -368,6 +446,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--target-only", action="store_true", help="measure only the target point (writes <stem>_target.*)"
     )
+    parser.add_argument("--proof-repeats", type=int, default=None,
+                        help="repeats of the round with proofs at the target point (default 3; 2 with --quick)")
     parser.add_argument("--replot", type=Path, default=None, help="redraw the figures of a results JSON")
     args = parser.parse_args(argv)
     if args.replot is not None:
@@ -394,6 +474,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "rbits": [16, 32, 64, 128],
         }
         sweep_receivers, repeats, baseline_repeats = 5, args.repeats or 5, args.baseline_repeats or 1
+    proof_repeats = args.proof_repeats or (2 if args.quick else 3)
     stem = benchkit.output_stem(args.out_dir, "pdc", quick=args.quick)
     if args.target_only:
         stem += "_target"
@@ -408,7 +489,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"PDC benchmark ({'quick' if args.quick else 'full'}), target {target}", file=sys.stderr)
 
     # Target point: every method; the straightforward run's checkpoints give the receivers sweep.
-    target_point = run_point(bench, "target", target, repeats, 0, baseline=False)
+    target_point = run_point(bench, "target", target, repeats, 0, baseline=False, proof_repeats=proof_repeats)
     base_marks: list[list[tuple[float, float]]] = []
     for _ in range(baseline_repeats):
         base_marks.append(
@@ -455,7 +536,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     pdc_med = target_point["median_s"]["pdc"]
     ratio = target_point["speedup_vs_straightforward"]["pdc"]
+    proof_ms = target_point["proof_median_ms"]
+    proof_ratio = target_point["speedup_vs_straightforward"]["pdc_proof"]
     results["summary"] = {
+        "proof_verify_ms_per_receiver": proof_ms["verify_ms"],
+        "proof_prove_online_ms_per_receiver": proof_ms["online_ms"],
+        "proof_prove_offline_ms_per_receiver": proof_ms["offline_ms"],
+        "proof_verify_cpu_ms_per_receiver": proof_ms["verify_cpu_ms"],
+        "proof_prove_online_cpu_ms_per_receiver": proof_ms["online_cpu_ms"],
+        "proof_prove_offline_cpu_ms_per_receiver": proof_ms["offline_cpu_ms"],
+        "pdc_proof_median_s": target_point["median_s"]["pdc_proof"],
+        "pdc_proof_median_cpu_s": target_point["median_cpu_s"]["pdc_proof"],
+        "speedup_proof_vs_straightforward": proof_ratio,
+        "proof_verify_target_ms": VERIFY_TARGET_MS,
+        "proof_prove_online_target_ms": PROVE_ONLINE_TARGET_MS,
+        "meets_proof_verify_target": proof_ms["verify_ms"] <= VERIFY_TARGET_MS,
+        "meets_proof_prove_online_target": proof_ms["online_ms"] <= PROVE_ONLINE_TARGET_MS,
+        "meets_proof_ratio_target": proof_ratio >= RATIO_TARGET,
         "config": target,
         "is_issue_target_config": not args.quick,
         "pdc_median_s": pdc_med,
@@ -481,6 +578,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "quick": args.quick,
         "seed": args.seed,
         "repeats": repeats,
+        "proof_repeats": proof_repeats,
         "baseline_repeats": baseline_repeats,
         "sweep_receivers": sweep_receivers,
         "sweeps": sweeps,
@@ -514,7 +612,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"target {target}: pdc {s['pdc_median_s']:.3f} s (online {s['pdc_online_median_s']:.3f} s), "
         f"encode1-only {s['encode1_only_median_s']:.3f} s, straightforward {s['straightforward_s']:.2f} s, "
         f"speed-up {s['speedup_pdc_vs_straightforward']:.1f}x; CPU time: pdc {s['pdc_median_cpu_s']:.3f} s, "
-        f"speed-up {s['cpu_speedup_pdc_vs_straightforward']:.1f}x; wall {results['wall_s']:.0f} s",
+        f"speed-up {s['cpu_speedup_pdc_vs_straightforward']:.1f}x; with proofs {s['pdc_proof_median_s']:.3f} s "
+        f"({s['speedup_proof_vs_straightforward']:.1f}x), per receiver: verify {s['proof_verify_ms_per_receiver']:.1f} ms, "
+        f"prove online {s['proof_prove_online_ms_per_receiver']:.1f} ms, "
+        f"offline {s['proof_prove_offline_ms_per_receiver']:.0f} ms; wall {results['wall_s']:.0f} s",
         file=sys.stderr,
     )
     return results

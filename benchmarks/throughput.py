@@ -277,8 +277,12 @@ TOPIC = {item["name"]: "0x" + event_abi_to_log_topic(item).hex() for item in loa
 
 
 def claim_data(task_id: int, index: int) -> bytes:
-    """ABI call data of ``claimSubtask(taskId, index)`` (two static words, encoded by hand)."""
-    return SELECTOR["claimSubtask"] + task_id.to_bytes(32, "big") + index.to_bytes(32, "big")
+    """ABI call data of ``claimSubtask(taskId, index, encryptionKey)`` (three static words, by hand).
+
+    Every claim carries the same valid key (the x-coordinate of the secp256k1 generator):
+    the contract checks only that it is a point of the curve.
+    """
+    return SELECTOR["claimSubtask"] + task_id.to_bytes(32, "big") + index.to_bytes(32, "big") + benchkit.CLAIM_KEY
 
 
 def receiver_keys(seed: int, count: int) -> list[bytes]:

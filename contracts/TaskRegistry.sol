@@ -2,12 +2,16 @@
 pragma solidity 0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 
 /// @title TaskRegistry
 /// @notice PMCB's on-chain access control: subtask hashes and levels, level-gated claims, at most
 /// one subtask of a task per receiver.
-/// @dev Roles: DEFAULT_ADMIN_ROLE grants and revokes roles; REGISTRAR_ROLE sets levels;
+/// @dev Levels are registered either publicly, one receiver at a time (`setLevels`), or
+/// privately as one Merkle root per epoch (`setLevelsRoot`) that a claim proves its level
+/// against (`claimSubtaskWithProof`); both lead to the same claim rules.
+/// Roles: DEFAULT_ADMIN_ROLE grants and revokes roles; REGISTRAR_ROLE sets levels;
 /// RELEASER_ROLE releases tasks. Closing a task and submitting data are bound to the task's own
 /// releaser and the subtask's own claimant, not to a role.
 /// Storage is packed so that a claim writes one fresh slot (the receiver's holding in the task)
@@ -27,10 +31,17 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     /// @notice Largest number of accounts in one setLevels call (bounds its loop).
     uint256 public constant MAX_LEVEL_BATCH = 500;
 
+    /// @notice Longest level proof accepted (bounds its loop): 2^32 receivers per root.
+    uint256 public constant MAX_PROOF_DEPTH = 32;
+
+    /// @dev The field prime of secp256k1, for the claimant's encryption key.
+    uint256 private constant _SECP256K1_P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
+
     struct Task {
         address releaser; // zero <=> the task does not exist
         uint16 subtaskCount;
         bool closed;
+        uint32 levelsEpoch; // the levels root its claims by proof use (0: none was published)
     }
 
     struct Subtask {
@@ -43,7 +54,16 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     /// @inheritdoc ITaskRegistry
     uint8 public immutable override numLevels;
 
+    /// @dev The levels leaves' domain, keccak256(abi.encode(chainid, this)), computed once for the
+    /// chain of deployment (and again on any other chain, as after a fork).
+    uint256 private immutable _domainChainId;
+    bytes32 private immutable _levelsDomain;
+
     uint256 private _taskCount;
+    /// @dev The epoch the next levels root gets; 1 from deployment on (not 0), so that
+    /// publishing the first root costs what every later one does.
+    uint32 private _nextLevelsEpoch = 1;
+    mapping(uint32 epoch => bytes32 root) private _levelsRoots;
     mapping(address user => uint8 level) private _levels;
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 taskId => mapping(uint256 index => Subtask)) private _subtasks;
@@ -62,6 +82,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         if (registrar == address(0)) revert TaskRegistryZeroAddress(1);
         if (releaser == address(0)) revert TaskRegistryZeroAddress(2);
         numLevels = numLevels_;
+        _domainChainId = block.chainid;
+        _levelsDomain = keccak256(abi.encode(block.chainid, address(this)));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(REGISTRAR_ROLE, registrar);
         _grantRole(RELEASER_ROLE, releaser);
@@ -99,6 +121,14 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     }
 
     /// @inheritdoc ITaskRegistry
+    function setLevelsRoot(bytes32 root) external onlyRole(REGISTRAR_ROLE) returns (uint32 epoch) {
+        if (root == bytes32(0)) revert TaskRegistryZeroHash(0);
+        epoch = _nextLevelsEpoch++;
+        _levelsRoots[epoch] = root;
+        emit LevelsRootSet(epoch, root, msg.sender);
+    }
+
+    /// @inheritdoc ITaskRegistry
     function releaseTask(bytes32[] calldata subtaskHashes, uint8[] calldata levels)
         external
         onlyRole(RELEASER_ROLE)
@@ -110,7 +140,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         if (n > MAX_SUBTASKS) revert TaskRegistryBatchTooLarge(n, MAX_SUBTASKS);
         uint8 t = numLevels;
         taskId = _taskCount++;
-        _tasks[taskId] = Task({releaser: msg.sender, subtaskCount: uint16(n), closed: false});
+        _tasks[taskId] = Task({releaser: msg.sender, subtaskCount: uint16(n), closed: false, levelsEpoch: _nextLevelsEpoch - 1});
         emit TaskReleased(taskId, msg.sender, n);
         mapping(uint256 => Subtask) storage subtasks = _subtasks[taskId];
         for (uint256 i; i < n; ++i) {
@@ -126,22 +156,31 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     }
 
     /// @inheritdoc ITaskRegistry
-    function claimSubtask(uint256 taskId, uint256 index) external {
-        Task storage task = _openTask(taskId);
-        if (index >= task.subtaskCount) revert TaskRegistryIndexOutOfRange(taskId, index, task.subtaskCount);
+    function claimSubtask(uint256 taskId, uint256 index, bytes32 encryptionKey) external {
+        _checkIndex(_openTask(taskId), taskId, index);
         uint8 level = _levels[msg.sender];
         if (level == 0) revert TaskRegistryNotRegistered(msg.sender);
-        Subtask storage s = _subtasks[taskId][index];
-        uint8 required = s.level;
-        if (level != required) revert TaskRegistryLevelMismatch(msg.sender, required, level);
-        address claimant = s.claimant;
-        if (claimant != address(0)) revert TaskRegistryAlreadyClaimed(taskId, index, claimant);
-        uint256 held = _held[taskId][msg.sender];
-        if (held != 0) revert TaskRegistryAlreadyHoldsSubtask(taskId, msg.sender, held - 1);
+        _claim(taskId, index, level, encryptionKey);
+    }
 
-        s.claimant = msg.sender;
-        _held[taskId][msg.sender] = index + 1;
-        emit SubtaskClaimed(taskId, index, msg.sender, level);
+    /// @inheritdoc ITaskRegistry
+    function claimSubtaskWithProof(
+        uint256 taskId,
+        uint256 index,
+        bytes32 encryptionKey,
+        uint8 level,
+        bytes32 salt,
+        bytes32[] calldata proof
+    ) external {
+        Task storage task = _openTask(taskId);
+        _checkIndex(task, taskId, index);
+        uint32 epoch = task.levelsEpoch;
+        if (epoch == 0) revert TaskRegistryNoLevelsRoot(taskId);
+        if (proof.length > MAX_PROOF_DEPTH) revert TaskRegistryBatchTooLarge(proof.length, MAX_PROOF_DEPTH);
+        if (!MerkleProof.verifyCalldata(proof, _levelsRoots[epoch], _levelLeaf(msg.sender, level, salt))) {
+            revert TaskRegistryInvalidLevelProof(taskId, epoch, msg.sender, level);
+        }
+        _claim(taskId, index, level, encryptionKey);
     }
 
     /// @inheritdoc ITaskRegistry
@@ -206,7 +245,74 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         return held == 0 ? (false, 0) : (true, held - 1);
     }
 
+    /// @inheritdoc ITaskRegistry
+    function levelsEpoch() external view returns (uint32) {
+        return _nextLevelsEpoch - 1;
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function levelsRoot(uint32 epoch) external view returns (bytes32) {
+        return _levelsRoots[epoch];
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function taskLevelsEpoch(uint256 taskId) external view returns (uint32) {
+        return _existingTask(taskId).levelsEpoch;
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function levelLeaf(address receiver, uint8 level, bytes32 salt) external view returns (bytes32) {
+        return _levelLeaf(receiver, level, salt);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function verifyLevel(uint32 epoch, address receiver, uint8 level, bytes32 salt, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        bytes32 root = _levelsRoots[epoch];
+        return root != bytes32(0) && proof.length <= MAX_PROOF_DEPTH
+            && MerkleProof.verifyCalldata(proof, root, _levelLeaf(receiver, level, salt));
+    }
+
     // ---------------------------------------------------------------- internal
+
+    /// @dev The rules every claim obeys, whichever way its level was established: the level of the
+    /// subtask, no claimant yet, nothing else held in the task, a usable key. Then the effects.
+    function _claim(uint256 taskId, uint256 index, uint8 level, bytes32 encryptionKey) private {
+        Subtask storage s = _subtasks[taskId][index];
+        uint8 required = s.level;
+        if (level != required) revert TaskRegistryLevelMismatch(msg.sender, required, level);
+        address claimant = s.claimant;
+        if (claimant != address(0)) revert TaskRegistryAlreadyClaimed(taskId, index, claimant);
+        uint256 held = _held[taskId][msg.sender];
+        if (held != 0) revert TaskRegistryAlreadyHoldsSubtask(taskId, msg.sender, held - 1);
+        // A field element, not zero. Whether it is on the curve is the releaser's client's check
+        // (an exponentiation here would cost every claim some 6,000 gas; a claimant publishing
+        // a key that is no point only keeps its own subtask key from itself).
+        if (encryptionKey == bytes32(0) || uint256(encryptionKey) >= _SECP256K1_P) {
+            revert TaskRegistryInvalidEncryptionKey(encryptionKey);
+        }
+
+        s.claimant = msg.sender;
+        _held[taskId][msg.sender] = index + 1;
+        emit SubtaskClaimed(taskId, index, msg.sender, level, encryptionKey);
+    }
+
+    /// @dev Double-hashed (a leaf is never the 64-byte preimage of an inner node), bound to this
+    /// chain and registry (a proof for another deployment proves nothing here), and salted: the
+    /// proof a claim publishes holds other receivers' leaves, and without a secret salt anyone
+    /// knowing such a receiver's address would find its level by trying the few levels.
+    function _levelLeaf(address receiver, uint8 level, bytes32 salt) private view returns (bytes32) {
+        bytes32 domain =
+            block.chainid == _domainChainId ? _levelsDomain : keccak256(abi.encode(block.chainid, address(this)));
+        return keccak256(bytes.concat(keccak256(abi.encode(domain, receiver, level, salt))));
+    }
+
+    function _checkIndex(Task storage task, uint256 taskId, uint256 index) private view {
+        if (index >= task.subtaskCount) revert TaskRegistryIndexOutOfRange(taskId, index, task.subtaskCount);
+    }
 
     function _existingTask(uint256 taskId) private view returns (Task storage task) {
         task = _tasks[taskId];

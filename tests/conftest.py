@@ -144,6 +144,12 @@ def env(node_url: str, roles: Roles, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture()
+def fresh_env(node_url: str, roles: Roles, tmp_path: Path) -> Env:
+    """Like ``env``, but a deployment of the test's own (for state no other test may touch)."""
+    return make_env(node_url, roles, tmp_path)
+
+
+@pytest.fixture()
 def release_task(env: Env) -> Callable[..., Any]:
     """Release a task of three parts (levels 1, 2, 3) and return the ReleasedTask."""
     from crowdsense.pmcb.tasks import decompose

@@ -61,9 +61,13 @@ def registry(anvil_url):
     return receipt["contractAddress"]
 
 
+#: x of the secp256k1 generator: an encryption key the registry accepts.
+ENCRYPTION_KEY = bytes.fromhex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+
+
 def _claim(task_id: int, index: int) -> bytes:
-    selector = keccak256(b"claimSubtask(uint256,uint256)")[:4]
-    return selector + abi_encode(["uint256", "uint256"], [task_id, index])
+    selector = keccak256(b"claimSubtask(uint256,uint256,bytes32)")[:4]
+    return selector + abi_encode(["uint256", "uint256", "bytes32"], [task_id, index, ENCRYPTION_KEY])
 
 
 def _tx(url: str, tx_hash: str) -> dict:

@@ -60,6 +60,16 @@ interface ITaskRegistry {
     /// @notice Thrown when someone other than the task's releaser closes it.
     error TaskRegistryNotReleaser(uint256 taskId, address caller);
 
+    /// @notice Thrown when a claim's encryption key is zero or not below the secp256k1 field prime.
+    error TaskRegistryInvalidEncryptionKey(bytes32 encryptionKey);
+
+    /// @notice Thrown when a claim by proof targets a task released before any levels root.
+    error TaskRegistryNoLevelsRoot(uint256 taskId);
+
+    /// @notice Thrown when a level proof does not lead from the caller's (account, level) leaf to
+    /// the levels root of the task's epoch.
+    error TaskRegistryInvalidLevelProof(uint256 taskId, uint32 epoch, address receiver, uint8 level);
+
     // ------------------------------------------------------------------ events
 
     /// @notice Emitted for each account whose level is set or cleared (level 0 = unregistered).
@@ -68,12 +78,19 @@ interface ITaskRegistry {
     /// @notice Emitted once per released task.
     event TaskReleased(uint256 indexed taskId, address indexed releaser, uint256 subtaskCount);
 
+    /// @notice Emitted when the registrar publishes the levels root of a new epoch.
+    event LevelsRootSet(uint32 indexed epoch, bytes32 root, address indexed registrar);
+
     /// @notice Emitted for each subtask of a released task; `level` is indexed so a receiver
     /// can list the subtasks of its own level with one log filter.
     event SubtaskReleased(uint256 indexed taskId, uint8 indexed level, uint256 index, bytes32 subtaskHash);
 
     /// @notice Emitted when a receiver claims a subtask.
-    event SubtaskClaimed(uint256 indexed taskId, uint256 indexed index, address indexed claimant, uint8 level);
+    /// @param encryptionKey the claimant's encryption key (x-coordinate of a secp256k1 point with
+    /// even y): the releaser encrypts the subtask's key to it.
+    event SubtaskClaimed(
+        uint256 indexed taskId, uint256 indexed index, address indexed claimant, uint8 level, bytes32 encryptionKey
+    );
 
     /// @notice Emitted when the claimant submits the hash of its sensing data.
     event DataSubmitted(uint256 indexed taskId, uint256 indexed index, address indexed claimant, bytes32 dataHash);
@@ -96,11 +113,44 @@ interface ITaskRegistry {
     /// hold stay theirs.
     function clearLevels(address[] calldata users) external;
 
+    /// @notice Publish the Merkle root of the (receiver, level) leaves of a new epoch (registrar
+    /// only) and return the epoch (1, 2, ...). Tasks released from now on are claimed with proofs
+    /// against this root; tasks released earlier keep the root of their own epoch, so a
+    /// re-classification never breaks a task in progress. A receiver left out of the new root
+    /// can no longer claim subtasks of new tasks by proof.
+    /// @dev Leaves are `keccak256(bytes.concat(keccak256(abi.encode(domain, receiver, level, salt))))`
+    /// with `domain = keccak256(abi.encode(block.chainid, address(this)))`: double-hashed, bound to
+    /// this chain and registry, and salted with a secret per receiver (a claim's proof shows other
+    /// receivers' leaves, which must not be testable against guessed levels). Inner nodes hash
+    /// their two children in ascending order (OpenZeppelin `MerkleProof`). Nothing on chain names
+    /// a receiver or its level until the receiver claims.
+    function setLevelsRoot(bytes32 root) external returns (uint32 epoch);
+
     /// @notice Release a task (releaser role only). Returns the new task id.
     function releaseTask(bytes32[] calldata subtaskHashes, uint8[] calldata levels) external returns (uint256 taskId);
 
-    /// @notice Claim subtask `index` of `taskId` for the caller.
-    function claimSubtask(uint256 taskId, uint256 index) external;
+    /// @notice Claim subtask `index` of `taskId` for the caller, publishing the key the subtask's
+    /// key is to be encrypted to.
+    /// @dev The key travels in the claim, not in the signature of the claim transaction, so that
+    /// claimants of every account type (contract wallets, relayed or delegated accounts) receive
+    /// their keys. The contract checks that it is a non-zero field element; the releaser's client
+    /// checks that it is a point of the curve and reports a claim whose key is not.
+    /// @param encryptionKey x-coordinate of the claimant's secp256k1 encryption key (even y).
+    function claimSubtask(uint256 taskId, uint256 index, bytes32 encryptionKey) external;
+
+    /// @notice Claim subtask `index` of `taskId` with a proof of the caller's `level` in the
+    /// levels root of the task's epoch (see `setLevelsRoot`); otherwise as `claimSubtask`, and the
+    /// same rules apply (the proven level must equal the subtask's, one subtask per task, open task).
+    /// @param salt the caller's secret leaf salt (published by this claim, its own only).
+    /// @param proof sibling hashes from the caller's leaf up to the root, at most MAX_PROOF_DEPTH.
+    function claimSubtaskWithProof(
+        uint256 taskId,
+        uint256 index,
+        bytes32 encryptionKey,
+        uint8 level,
+        bytes32 salt,
+        bytes32[] calldata proof
+    ) external;
 
     /// @notice Record the hash of the sensing data for a claimed subtask (claimant only).
     function submitData(uint256 taskId, uint256 index, bytes32 dataHash) external;
@@ -122,6 +172,24 @@ interface ITaskRegistry {
 
     /// @notice Number of tasks released so far; task ids are 0..taskCount()-1.
     function taskCount() external view returns (uint256);
+
+    /// @notice The current levels epoch (0 before the first root).
+    function levelsEpoch() external view returns (uint32);
+
+    /// @notice The levels root of `epoch` (zero for an epoch that does not exist).
+    function levelsRoot(uint32 epoch) external view returns (bytes32);
+
+    /// @notice The levels epoch a task was released in, whose root its claims by proof use.
+    function taskLevelsEpoch(uint256 taskId) external view returns (uint32);
+
+    /// @notice The Merkle leaf of (`receiver`, `level`, `salt`) in this registry (see `setLevelsRoot`).
+    function levelLeaf(address receiver, uint8 level, bytes32 salt) external view returns (bytes32);
+
+    /// @notice Whether `receiver`, at `level` with `salt`, is under the levels root of `epoch` with `proof`.
+    function verifyLevel(uint32 epoch, address receiver, uint8 level, bytes32 salt, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
 
     /// @notice Whether `receiver` holds a subtask of `taskId`, and which.
     function heldSubtask(uint256 taskId, address receiver) external view returns (bool holds, uint256 index);

@@ -24,7 +24,7 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     "submit-index": lambda c: c.submit_data(0, TOO_BIG, data=b"x"),
     "fetch-index": lambda c: c.fetch_subtask(0, TOO_BIG),
     "hand-over": lambda c: c.hand_over_keys([0, TOO_BIG]),
-    "claim-transaction": lambda c: c.claim_transaction(TOO_BIG, 0),
+    "claim-keys": lambda c: c.claim_keys(TOO_BIG),
 }
 
 

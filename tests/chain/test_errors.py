@@ -36,7 +36,7 @@ def test_every_abi_error_has_a_class():
 @pytest.mark.parametrize("name", sorted(_abi_errors()))
 def test_decode_revert_returns_the_class_of_each_selector(name):
     inputs = _abi_errors()[name]
-    samples = {"uint256": 7, "uint8": 2, "uint64": 5, "address": ALICE, "bytes32": b"\x11" * 32}
+    samples = {"uint256": 7, "uint8": 2, "uint32": 4, "uint64": 5, "address": ALICE, "bytes32": b"\x11" * 32}
     args = [samples[i["type"]] for i in inputs]
     data = _selector(name, inputs) + abi_encode([i["type"] for i in inputs], args)
     decoded = errors.decode_revert("0x" + data.hex())

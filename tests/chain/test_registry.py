@@ -7,9 +7,11 @@ import math
 
 import pytest
 from eth_utils import keccak
+from web3 import Web3
 
 from crowdsense.chain import errors as E
 from crowdsense.chain.registry import NoSubtaskForLevelError, TaskRegistryClient
+from crowdsense.chain.txsend import TxSender
 from crowdsense.pmcb.tasks import decompose
 from crowdsense.errors import InputError
 
@@ -240,7 +242,7 @@ def test_claim_revert_from_chain_is_decoded(env, release_task):
     """Skip the pre-checks: the node's revert (at gas estimation) comes back typed."""
     released = release_task()
     bob = env.client(env.roles.bob, "bob")
-    data = env.conn.registry.functions.claimSubtask(released.task_id, 0)._encode_transaction_data()
+    data = env.conn.registry.functions.claimSubtask(released.task_id, 0, env.roles.alice.encryption_key)._encode_transaction_data()
     with pytest.raises(E.LevelMismatchError) as info:
         bob.sender.send({"to": env.conn.registry.address, "data": data})
     assert not info.value.pre_check and info.value.required == 1
@@ -251,7 +253,7 @@ def test_claim_reverted_in_block_is_decoded(env, release_task):
     released = release_task()
     env.client(env.roles.alice, "alice").claim(released.task_id, 0)
     erin = env.client(env.roles.erin, "erin")
-    data = env.conn.registry.functions.claimSubtask(released.task_id, 0)._encode_transaction_data()
+    data = env.conn.registry.functions.claimSubtask(released.task_id, 0, env.roles.alice.encryption_key)._encode_transaction_data()
     with pytest.raises(E.AlreadyClaimedError) as info:
         erin.sender.send({"to": env.conn.registry.address, "data": data, "gas": 200_000}, intent_id="raw-claim")
     assert not info.value.pre_check
@@ -295,11 +297,74 @@ def test_non_claimant_cannot_decrypt(env, release_task):
         env.roles.carol.ecies_decrypt(envelope, aad=h + bytes.fromhex(env.roles.bob.address[2:]))
 
 
-def test_handover_uses_public_key_of_claim_signature(env, release_task):
+def test_handover_uses_the_key_the_claim_carries(env, release_task):
     released = release_task()
-    env.client(env.roles.dave, "dave").claim(released.task_id, 2)
-    releaser = env.client(env.roles.releaser, "releaser")
-    assert releaser.claimant_public_key(released.task_id, 2, env.roles.dave.address) == env.roles.dave.public_key
+    dave = env.roles.dave
+    env.client(dave, "dave").claim(released.task_id, 2)
+    keys = env.client(env.roles.releaser, "releaser").claim_keys(released.task_id)
+    assert keys == {2: (dave.address, dave.encryption_key)}
+    # a key of its own, not the account's signing key
+    assert dave.encryption_key not in (dave.public_key[1:33], dave.public_key[33:])
+
+
+def _forwarder_initcode(target: str) -> bytes:
+    """Creation code of a contract that relays any call to ``target`` (the caller's calldata, no
+    value) and reverts when ``target`` does: the shape of a contract wallet or a forwarder."""
+    runtime = (bytes.fromhex("365f5f37" "5f5f365f5f" "73") + bytes.fromhex(target[2:])  # copy calldata; CALL args
+               + bytes.fromhex("5af1" "602657" "5f5ffd" "5b00"))  # CALL; JUMPI ok; REVERT; JUMPDEST STOP
+    assert len(runtime) == 0x28 and runtime[0x26] == 0x5B
+    return bytes.fromhex("6028" "80" "6009" "5f" "39" "5f" "f3") + runtime  # CODECOPY runtime, RETURN it
+
+
+def test_keys_reach_a_claimant_whose_claim_a_contract_relays(env, release_task):
+    """The claimant is the forwarder contract (it has no key; no signature recovers one); the
+    operator behind it publishes its own key in the claim and opens the envelope."""
+    from crowdsense.pmcb.tasks import decrypt_subtask, open_key
+
+    operator = env.roles.mallory
+    deployed = TxSender(env.conn.w3, operator).send({"to": None, "data": _forwarder_initcode(env.conn.registry.address)})
+    forwarder = Web3.to_checksum_address(deployed.receipt["contractAddress"])
+    env.client(env.roles.registrar, "registrar").register_levels({forwarder: 3})
+    released = release_task()
+    call = env.conn.registry.functions.claimSubtask(released.task_id, 2, operator.encryption_key)
+    TxSender(env.conn.w3, operator).send({"to": forwarder, "data": call._encode_transaction_data()})
+    reader = env.client(env.roles.releaser, "releaser")
+    assert reader.subtask(released.task_id, 2).claimant == forwarder
+
+    (handed,) = reader.hand_over_keys([released.task_id])
+    assert (handed.claimant, handed.written, handed.error) == (forwarder, True, None)
+    h = released.subtask_hashes[2]
+    key = open_key(operator, env.store.get_envelope(h, forwarder), subtask_hash=h, claimant=forwarder)
+    content = decrypt_subtask(env.store.get_blob(h), key, chain_id=env.conn.chain_id, registry=env.conn.registry.address,
+                              level=3, index=2)
+    assert content["part"] == "bedroom noise"
+
+
+#: An x-coordinate in the field with no point of secp256k1 above it (5^3 + 7 is no square mod p).
+NOT_A_POINT = (5).to_bytes(32, "big")
+
+
+def test_a_subtask_without_a_usable_key_does_not_block_the_others(env, release_task):
+    released, other = release_task(), release_task()
+    data = env.conn.registry.functions.claimSubtask(released.task_id, 0, NOT_A_POINT)._encode_transaction_data()
+    env.client(env.roles.alice, "alice").sender.send({"to": env.conn.registry.address, "data": data})
+    env.client(env.roles.bob, "bob").claim(released.task_id, 1)
+    env.client(env.roles.dave, "dave").claim(other.task_id, 2)
+
+    done = env.client(env.roles.releaser, "releaser").hand_over_keys([released.task_id, other.task_id])
+    outcome = {(d.task_id, d.index): (d.written, d.error) for d in done}
+    assert outcome[(released.task_id, 1)] == (True, None) and outcome[(other.task_id, 2)] == (True, None)
+    written, error = outcome[(released.task_id, 0)]
+    assert not written and "no usable encryption key" in error and NOT_A_POINT.hex() in error
+    assert env.client(env.roles.dave, "dave").fetch_subtask(other.task_id, 2).text == "bedroom noise"
+
+
+def test_a_task_released_from_another_journal_is_reported_and_skipped(env, release_task):
+    released = release_task()
+    env.client(env.roles.alice, "alice").claim(released.task_id, 0)
+    stranger = env.client(env.roles.releaser, "releaser-elsewhere")  # same account, another journal
+    (skipped,) = stranger.hand_over_keys([released.task_id])
+    assert not skipped.written and "is not in the journal" in skipped.error
 
 
 def test_submit_data_records_keccak_of_data(env, release_task):

@@ -138,6 +138,25 @@ def test_install_replaces_wrapper_of_a_moved_checkout(tmp_path):
     assert str(shim_script()) in path.read_text()
 
 
+def test_wrapper_of_another_checkout_whose_path_ends_in_ours_is_replaced(tmp_path):
+    other = Path("/elsewhere" + str(shim_script()))  # e.g. a clean clone at /elsewhere/<this path>
+    stale = tmp_path / f"solc-v{SOLC_VERSION}"
+    stale.write_text(render_wrapper(NODE, other, f"{SOLC_VERSION}+commit.x"))
+    stale.chmod(0o755)
+    path, kind = install_solc(folder=tmp_path, prefer_native=False)
+    assert kind == "shim" and f"'{shim_script()}'" in path.read_text() and str(other) not in path.read_text()
+
+
+def test_wrapper_of_a_deleted_checkout_says_so_in_one_line(tmp_path):
+    gone = tmp_path / "gone" / "tools" / "solc-shim.js"
+    wrapper = tmp_path / f"solc-v{SOLC_VERSION}"
+    wrapper.write_text(render_wrapper(NODE, gone, f"{SOLC_VERSION}+commit.x"))
+    wrapper.chmod(0o755)
+    out = subprocess.run([str(wrapper), "--standard-json"], input="{}", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert out.stderr.startswith(f"error: the solc shim {gone} is gone") and "make setup" in out.stderr
+
+
 def test_install_prefers_native_solc_on_path(tmp_path, monkeypatch):
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()

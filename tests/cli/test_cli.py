@@ -199,6 +199,54 @@ def test_claim_unknown_task_refused(cli):
     assert_refused(cli.as_(ALICE, "claim", 9999, 0), "unknown task 9999")
 
 
+def test_handover_serves_every_other_subtask_and_exits_non_zero_naming_the_one_it_cannot(cli):
+    from crowdsense.chain.connection import open_connection
+    from crowdsense.chain.txsend import TxSender
+
+    task = _release(cli, ["p", "q", "r"], "unservable")["taskId"]
+    conn = open_connection(cli.url, cli.deployment, retries=1, backoff=0.05)
+    no_point = (5).to_bytes(32, "big")  # in the field, but no point of the curve lies above it
+    data = conn.registry.functions.claimSubtask(task, 0, no_point)._encode_transaction_data()
+    TxSender(conn.w3, dev_signer(ALICE)).send({"to": conn.registry.address, "data": data})
+    assert cli.as_(BOB, "claim", task, 1).code == 0
+
+    result = cli.as_(RELEASER, "handover", task)
+    assert_refused(result, rf"1 claimed subtask\(s\) got no key \(task {task} subtask 0: the claim carries no usable "
+                           r"encryption key .*\): fix what is named and run `crowdsense handover` again")
+    assert [(h["index"], h["written"], h["error"] is None) for h in result.json()] == [(0, False, False), (1, True, True)]
+    assert cli.as_(BOB, "fetch", task, 1).json()["part"] == "q"
+
+
+def test_levels_published_as_a_root_and_claimed_with_a_proof(cli, run_cli):
+    """mallory has no stored level: the tree is all the chain knows of it, and only as a root."""
+    addresses = cli.tmp / "mallory.csv"
+    addresses.write_text(f"node,address\nx,{dev_signer(MALLORY).address}\n")
+    tree = cli.tmp / "levels.tree"
+    publish = ("levels", "publish", cli.tmp / "levels.json", "--addresses", addresses, "--tree", tree)
+    first = cli.as_(REGISTRAR, *publish)
+    assert first.code == 0, first.stderr
+    assert first.json()["receivers"] == 1 and first.json()["alreadyPublished"] is False and tree.exists()
+    again = cli.as_(REGISTRAR, *publish).json()
+    assert again["alreadyPublished"] is True and again["epoch"] == first.json()["epoch"]
+
+    printed = run_cli("levels", "proof", dev_signer(MALLORY).address, "--tree", tree)
+    assert printed.code == 0, printed.stderr
+    proof = cli.tmp / "mallory-proof.json"
+    proof.write_text(printed.stdout)
+    assert json.loads(printed.stdout)["level"] == 1
+
+    task = _release(cli, ["p", "q", "r"], "private levels")["taskId"]
+    listed = cli.as_(MALLORY, "list", "--proof", proof).json()
+    assert [(s["taskId"], s["index"]) for s in listed if s["taskId"] == task] == [(task, 0)]
+    claimed = cli.as_(MALLORY, "claim", task, "--proof", proof)
+    assert claimed.code == 0 and claimed.json()["index"] == 0, claimed.stderr
+    later = _release(cli, ["s", "t", "u"], "private levels later")["taskId"]
+    assert cli.as_(MALLORY, "claim", later).json()["index"] == 0  # the journal kept the proof
+
+    assert_refused(cli.as_(BOB, "claim", later, "--proof", proof), "not of your account")
+    assert_refused(run_cli("levels", "proof", dev_signer(BOB).address, "--tree", tree), "not in the tree")
+
+
 def test_close_not_releaser_refused(cli):
     task = _release(cli, ["p", "q", "r"], "not-releaser")["taskId"]
     assert_refused(cli.as_(BOB, "close", task), f"is not the releaser of task {task}")

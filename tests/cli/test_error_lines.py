@@ -196,6 +196,12 @@ def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
     files["levels"].write_text(json.dumps({"levels": {"a": 1, "b": 2}}))
     files["task"].write_text(json.dumps({"title": "t", "parts": ["a", "b", "c"]}))
     files["graph"].write_text("0 1\n1 2\n2 0\n2 3\n")
+    from crowdsense.pmcb.levels_tree import LevelsTree, write_proof_json
+
+    registry = json.loads(deployment.read_text())["contracts"]["TaskRegistry"]["address"]
+    tree = LevelsTree.build({dev_signer(0).address: 1, dev_signer(5).address: 2}, chain_id=31337, registry=registry)
+    files["tree"] = tree.save(tmp / "levels.tree")
+    files["proof"] = write_proof_json(tree.proof_of(dev_signer(0).address), tmp / "proof.json")
     return Chain(node_url, tmp, deployment, files)
 
 
@@ -222,11 +228,13 @@ VALID_ARGS: dict[str, list[str]] = {
     "status": [],
     "resume": [],
     "register": ["{levels}", "--addresses", "{addresses}"],
+    "levels publish": ["{levels}", "--addresses", "{addresses}", "--tree", "{d}/levels.tree"],
+    "levels proof": [dev_signer(5).address, "--tree", "{tree}"],
     "release": ["{task}"],
     "handover": [],
     "close": ["0"],
-    "list": ["--level", "1"],
-    "claim": ["0", "0"],
+    "list": ["--level", "1", "--proof", "{proof}"],
+    "claim": ["0", "0", "--proof", "{proof}"],
     "fetch": ["0", "0", "--out", "{d}/subtask.txt"],
     "submit": ["0", "0", "--data", "x"],
     "account new": ["{d}/new-keystore.json"],
@@ -238,9 +246,10 @@ VALID_ARGS: dict[str, list[str]] = {
 #: File parameters each command reads (by parameter name), and the options that make it read them.
 INPUTS: dict[str, dict[str, str]] = {"graph": {}, "levels_file": {}, "addresses_file": {}, "task_file": {},
                                      "deployment": {}, "journal_path": {},
-                                     "keystore": {"CROWDSENSE_KEYSTORE_PASSWORD": "pw"}, "password_file": {}}
+                                     "keystore": {"CROWDSENSE_KEYSTORE_PASSWORD": "pw"}, "password_file": {},
+                                     "tree_path": {}, "proof_file": {}}
 #: File parameters a command writes (or a folder it writes into): never read as input.
-OUTPUTS = {"out", "out_path", "features_path", "write_addresses", "audit_path", "store_path", "deployments_dir",
+OUTPUTS = {"out", "out_path", "features_path", "write_addresses", "audit_path", "store_path", "deployments_dir", "out_dir",
            "data_file"}  # submit hashes the raw bytes of --data-file: any content is valid data
 #: Parameters named like an input that a command writes instead.
 WRITTEN = {("account new", "keystore")}

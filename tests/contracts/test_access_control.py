@@ -17,6 +17,8 @@ def _call(fn, registry, caller, bob):
         return registry.setLevels([bob], [2], {"from": caller})
     if fn == "clearLevels":
         return registry.clearLevels([bob], {"from": caller})
+    if fn == "setLevelsRoot":
+        return registry.setLevelsRoot(b"\x07" * 32, {"from": caller})
     if fn == "releaseTask":
         return registry.releaseTask([b"\x01" * 32], [1], {"from": caller})
     if fn == "grantRole":
@@ -32,6 +34,7 @@ def _call(fn, registry, caller, bob):
 MATRIX = {
     "setLevels": ("REGISTRAR_ROLE", {"registrar"}),
     "clearLevels": ("REGISTRAR_ROLE", {"registrar"}),
+    "setLevelsRoot": ("REGISTRAR_ROLE", {"registrar"}),
     "releaseTask": ("RELEASER_ROLE", {"releaser"}),
     "grantRole": ("DEFAULT_ADMIN_ROLE", {"admin"}),
     "revokeRole": ("DEFAULT_ADMIN_ROLE", {"admin"}),

@@ -1,12 +1,15 @@
 """Stateful property test of both contracts against a Python model.
 
-Random sequences of level changes, releases, claims, submissions, closes, commits and reveals,
+Random sequences of level changes, levels roots of new epochs, releases, claims (by registered
+level and by Merkle proof, forged proofs included), submissions, closes, commits and reveals,
 from random callers, are applied to the chain and to the model. The model predicts the outcome
 of every call: success, or the exact custom error with its arguments, which the chain must
 raise. The invariants below must hold after every step:
 
 * no receiver holds two subtasks of one task;
-* every claimed subtask's level equals its claimant's level at claim time;
+* every claimed subtask's level equals its claimant's level at claim time (registered, or
+  proven under the levels root of the task's epoch);
+* every task keeps the levels epoch it was released in;
 * a claimed subtask never changes hands;
 * only the registrar changes levels;
 * a commitment opens only with its exact opening, and only once.
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import brownie
+import level_trees
 from brownie import chain
 from brownie.test import strategy
 from hypothesis import Phase, settings
@@ -53,6 +57,8 @@ from revert_strings import err
 from crowdsense.commitments import bit_commitment, blinding_commitment, new_bit_opening, new_blinding_opening
 
 LEVELS = 3
+#: A claim's encryption key: the x-coordinate of the secp256k1 generator, a point of the curve.
+KEY = "0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
 CAMPAIGN = bool(os.environ.get("FUZZ_STEPS"))
 #: rule steps in total: 400 in the regular suite, FUZZ_STEPS in a fuzzing campaign
 TOTAL_STEPS = int(os.environ.get("FUZZ_STEPS") or 400)
@@ -69,6 +75,7 @@ RECEIVERS = range(3, 7)
 REQUIRED_OUTCOMES = (
     "claim_succeeded", "claim_rejected_level", "claim_rejected_claimed", "claim_rejected_holds",
     "claim_rejected_closed", "submit_succeeded", "reveal_succeeded", "reveal_rejected",
+    "set_root_succeeded", "proof_claim_succeeded", "proof_claim_rejected_proof",
 )
 
 #: the short name of each custom error in the outcome counts
@@ -85,6 +92,8 @@ REASONS = {
     "TaskRegistryNotClaimant": "not_claimant",
     "TaskRegistryDataAlreadySubmitted": "submitted",
     "TaskRegistryNotReleaser": "not_releaser",
+    "TaskRegistryNoLevelsRoot": "no_root",
+    "TaskRegistryInvalidLevelProof": "proof",
     "CommitmentVerifierAlreadyCommitted": "committed",
     "CommitmentVerifierNotFound": "unknown",
     "CommitmentVerifierNotCommitter": "not_committer",
@@ -104,7 +113,8 @@ class Model:
 
     def __init__(self):
         self.levels = {}  # address -> level
-        self.tasks = []  # list of dict(releaser, levels, claimants, data, closed)
+        self.roots = []  # per epoch 1, 2, ...: dict(levels: address -> level, proofs: address -> proof)
+        self.tasks = []  # list of dict(releaser, levels, claimants, data, closed, epoch)
         self.bits = {}  # commitment -> dict(opening, committer, revealed)
         self.blindings = {}
 
@@ -128,11 +138,28 @@ class Model:
         """The contract's checks of ``claimSubtask``, in its order."""
         return self.subtask_error(task_id, index) or self._claimant_level_error(task_id, index, user)
 
+    def proof_claim_error(self, task_id: int, index: int, user, level: int, valid: bool) -> Expected:
+        """The contract's checks of ``claimSubtaskWithProof``, in its order; ``valid``: the proof
+        leads from (user, level) to the root of the task's epoch."""
+        error = self.subtask_error(task_id, index)
+        if error is not None:
+            return error
+        epoch = self.tasks[task_id]["epoch"]
+        if epoch == 0:
+            return ("TaskRegistryNoLevelsRoot", task_id)
+        if not valid:
+            return ("TaskRegistryInvalidLevelProof", task_id, epoch, user, level)
+        return self._claim_rules_error(task_id, index, user, level)
+
     def _claimant_level_error(self, task_id: int, index: int, user) -> Expected:
-        t = self.tasks[task_id]
-        level, required, claimant = self.levels.get(user, 0), t["levels"][index], t["claimants"][index]
+        level = self.levels.get(user, 0)
         if level == 0:
             return ("TaskRegistryNotRegistered", user)
+        return self._claim_rules_error(task_id, index, user, level)
+
+    def _claim_rules_error(self, task_id: int, index: int, user, level: int) -> Expected:
+        t = self.tasks[task_id]
+        required, claimant = t["levels"][index], t["claimants"][index]
         if level != required:
             return ("TaskRegistryLevelMismatch", user, required, level)
         if claimant is not None:
@@ -247,10 +274,15 @@ class StateMachine(RuleBasedStateMachine):
 
     @initialize(levels=st_receiver_levels, st_levels=st_levels)
     def init_receivers_and_task(self, levels, st_levels):
-        """Every run starts with the receivers registered and one task released."""
+        """Every run starts with the receivers registered (in the mapping and under the levels
+        root of epoch 1, at the same levels) and one task released."""
         receivers = [self.users[i] for i in RECEIVERS]
         self.registry.setLevels(receivers, list(levels), {"from": self.users[1]})
         self.model.levels.update(zip(receivers, levels))
+        members = dict(zip(receivers, levels))
+        root, proofs, salts = level_trees.tree(chain.id, self.registry.address, members)
+        self.registry.setLevelsRoot(root, {"from": self.users[1]})
+        self.model.roots.append({"levels": members, "proofs": proofs, "salts": salts})
         self.touched_users.update(receivers)
         self._release(st_levels, self.users[2])
 
@@ -288,7 +320,7 @@ class StateMachine(RuleBasedStateMachine):
             self.touched_tasks.add(len(self.model.tasks))
             self.model.tasks.append(
                 {"levels": list(st_levels), "claimants": [None] * len(st_levels), "data": [None] * len(st_levels),
-                 "closed": False, "releaser": caller}
+                 "closed": False, "releaser": caller, "epoch": len(self.model.roots)}
             )
 
     @rule(st_levels=st_levels, st_bool=st_bool)
@@ -299,7 +331,7 @@ class StateMachine(RuleBasedStateMachine):
     def _claim(self, task_id: int, index: int, user) -> None:
         self.touched_tasks.add(task_id)
         expected = self.model.claim_error(task_id, index, user)
-        tx = self._expect("claim", expected, lambda: self.registry.claimSubtask(task_id, index, {"from": user}))
+        tx = self._expect("claim", expected, lambda: self.registry.claimSubtask(task_id, index, KEY, {"from": user}))
         if expected is None:
             assert tx.events["SubtaskClaimed"]["level"] == self.model.levels[user]
             self.model.tasks[task_id]["claimants"][index] = user
@@ -314,8 +346,9 @@ class StateMachine(RuleBasedStateMachine):
 
     @rule(draw=st_draw)
     def rule_claim_at_own_level(self, draw):
-        """A receiver claims a subtask of its own level, mostly an unclaimed one: the claims
-        that pass the level check, and then succeed or meet a claimed subtask. With ``st_bool``, a receiver that holds a
+        """A receiver claims a subtask of its own level (one draw in three, one it can win; one in
+        six, in a closed task): the claims that pass the level check, and then succeed or meet a
+        claimed subtask or a closed task. With ``st_bool``, a receiver that holds a
         subtask tries a second unclaimed one of its level in the same task (if some task
         allows that): the one-subtask-per-task rule."""
         self._step()
@@ -327,7 +360,14 @@ class StateMachine(RuleBasedStateMachine):
         if st_bool and seconds:
             self._claim(*seconds[task_pick % len(seconds)])
             return
+        winnable = self._winnable() if index_pick % 3 == 1 else []
+        if winnable:
+            self._claim(*winnable[task_pick % len(winnable)])
+            return
         task_id = self._task_id(task_pick)
+        closed = [i for i, t in enumerate(tasks) if t["closed"]]
+        if index_pick % 3 == 2 and closed and task_pick % 2:  # a task its releaser closed already
+            task_id = closed[task_pick % len(closed)]
         index = self._index(task_id, index_pick)
         user = self.users[RECEIVERS[st_user % len(RECEIVERS)]]
         if task_id < len(tasks) and index < len(tasks[task_id]["levels"]):
@@ -337,6 +377,122 @@ class StateMachine(RuleBasedStateMachine):
                 own = [i for i in own if t["claimants"][i] is None] or own
             index = own[index_pick % len(own)] if own else index
         self._claim(task_id, index, user)
+
+    def _submit(self, task_id: int, index: int, user) -> None:
+        self.touched_tasks.add(task_id)
+        data = secrets.token_bytes(32)
+        expected = self.model.submit_error(task_id, index, user)
+        self._expect("submit", expected, lambda: self.registry.submitData(task_id, index, data, {"from": user}))
+        if expected is None:
+            self.model.tasks[task_id]["data"][index] = data
+
+    def _winnable(self) -> list:
+        """(task, index, receiver) of every claim that should succeed now: an open task, an
+        unclaimed subtask, a registered receiver of its level holding nothing in the task.
+        Levels are cleared and tasks closed often, so blind picks rarely find one, and every
+        successful submission needs one."""
+        receivers = [self.users[r] for r in RECEIVERS]
+        return [(task_id, i, user) for task_id, t in enumerate(self.model.tasks) if not t["closed"]
+                for user in receivers if user not in t["claimants"]
+                for i, level in enumerate(t["levels"])
+                if t["claimants"][i] is None and level == self.model.levels.get(user)]
+
+    def _winnable_by_proof(self) -> list:
+        """(task, index, receiver) of every claim by proof that should succeed now: a member of
+        the root of an open task's epoch, an unclaimed subtask of its proven level there."""
+        out = []
+        for task_id, t in enumerate(self.model.tasks):
+            if t["closed"] or not t["epoch"]:
+                continue
+            for user, level in self.model.roots[t["epoch"] - 1]["levels"].items():
+                if user not in t["claimants"]:
+                    out.extend((task_id, i, user) for i, lvl in enumerate(t["levels"])
+                               if lvl == level and t["claimants"][i] is None)
+        return out
+
+    def _claim_by_proof(self, task_id: int, index: int, user) -> None:
+        """A claim with ``user``'s own proof under the root of the task's epoch (it must win)."""
+        root = self.model.roots[self.model.tasks[task_id]["epoch"] - 1]
+        level, salt, proof = root["levels"][user], root["salts"][str(user)], root["proofs"][str(user)]
+        self.touched_tasks.add(task_id)
+        expected = self.model.proof_claim_error(task_id, index, user, level, True)
+        tx = self._expect("proof_claim", expected, lambda: self.registry.claimSubtaskWithProof(
+            task_id, index, KEY, level, salt, proof, {"from": user}))
+        if expected is None:
+            assert tx.events["SubtaskClaimed"]["level"] == level
+            self.model.tasks[task_id]["claimants"][index] = user
+
+    @rule(draw=st_draw)
+    def rule_claim_then_submit(self, draw):
+        """The honest flow of one receiver: it claims a subtask it can win (by its registered
+        level, or with ``st_bool`` by its proof) and submits its data. When nothing can be won,
+        the releaser releases a task of every level instead."""
+        self._step()
+        task_pick, _, _, st_bool = unpack(draw)
+        winnable = self._winnable_by_proof() if st_bool else self._winnable()
+        if not winnable:
+            self._release(list(range(1, LEVELS + 1)), self.users[2])
+            return
+        task_id, index, user = winnable[task_pick % len(winnable)]
+        (self._claim_by_proof if st_bool else self._claim)(task_id, index, user)
+        self._submit(task_id, index, user)
+
+    @rule(st_receiver_levels=st_receiver_levels, draw=st_draw)
+    def rule_set_levels_root(self, st_receiver_levels, draw):
+        """The registrar (or, one draw in six, another user) publishes the root of a new epoch
+        over some of the receivers (those left out are removed from it)."""
+        self._step()
+        pick, _, st_user, st_bool = unpack(draw)
+        members = {self.users[r]: level for bit, (r, level) in enumerate(zip(RECEIVERS, st_receiver_levels))
+                   if pick >> bit & 1 or bit == pick % len(RECEIVERS)}
+        root, proofs, salts = level_trees.tree(chain.id, self.registry.address, members)
+        caller = self.users[st_user] if st_bool and pick % 3 == 0 else self.users[1]
+        expected = self._role_error(caller, "REGISTRAR_ROLE", self.users[1])
+        tx = self._expect("set_root", expected, lambda: self.registry.setLevelsRoot(root, {"from": caller}))
+        if expected is None:
+            self.model.roots.append({"levels": members, "proofs": proofs, "salts": salts})
+            assert tx.return_value == len(self.model.roots) == self.registry.levelsEpoch()
+
+    @rule(draw=st_draw)
+    def rule_claim_with_proof(self, draw):
+        """A receiver claims by proof, mostly with its own proof of the task's epoch for a subtask
+        of its proven level; with ``st_bool``, a forged one: another level, a guessed salt, or
+        another member's salt and proof (of a receiver left out of the epoch, any proof is one)."""
+        self._step()
+        task_pick, index_pick, st_user, st_bool = unpack(draw)
+        tasks = self.model.tasks
+        task_id = self._task_id(task_pick)
+        user = self.users[RECEIVERS[st_user % len(RECEIVERS)]]
+        winnable = self._winnable_by_proof()
+        if index_pick % 3 and winnable:  # mostly where its own proof would win (forged or not)
+            task_id, _, user = winnable[task_pick % len(winnable)]
+        epoch = tasks[task_id]["epoch"] if task_id < len(tasks) else len(self.model.roots)
+        root = self.model.roots[epoch - 1] if epoch else {"levels": {}, "proofs": {}, "salts": {}}
+        level, salt, proof, valid = 1 + index_pick % LEVELS, bytes(32), [], False
+        if user in root["levels"]:
+            level, salt, proof, valid = root["levels"][user], root["salts"][str(user)], root["proofs"][str(user)], True
+        if st_bool:
+            others = [a for a in root["levels"] if a != user]
+            forge = index_pick % 3 if others else 2
+            if forge == 0:  # another member's salt and proof
+                other = str(others[task_pick % len(others)])
+                salt, proof, valid = root["salts"][other], root["proofs"][other], False
+            elif forge == 1:  # its own proof with a guessed salt
+                salt, valid = secrets.token_bytes(32), False
+            else:  # its own salt and proof, another level
+                level, valid = level % LEVELS + 1, False
+        index = self._index(task_id, index_pick)
+        if task_id < len(tasks) and index < len(tasks[task_id]["levels"]) and index_pick % 3:
+            t = tasks[task_id]  # mostly an unclaimed subtask of the level claimed
+            fitting = [i for i, lvl in enumerate(t["levels"]) if lvl == level and t["claimants"][i] is None]
+            index = fitting[index_pick % len(fitting)] if fitting else index
+        self.touched_tasks.add(task_id)
+        expected = self.model.proof_claim_error(task_id, index, user, level, valid)
+        tx = self._expect("proof_claim", expected, lambda: self.registry.claimSubtaskWithProof(
+            task_id, index, KEY, level, salt, proof, {"from": user}))
+        if expected is None:
+            assert tx.events["SubtaskClaimed"]["level"] == level
+            tasks[task_id]["claimants"][index] = user
 
     @rule(draw=st_draw)
     def rule_submit(self, draw):
@@ -352,12 +508,7 @@ class StateMachine(RuleBasedStateMachine):
         else:
             task_id = self._task_id(task_pick)
             index, user = self._index(task_id, index_pick), self.users[st_user]
-        self.touched_tasks.add(task_id)
-        data = secrets.token_bytes(32)
-        expected = self.model.submit_error(task_id, index, user)
-        self._expect("submit", expected, lambda: self.registry.submitData(task_id, index, data, {"from": user}))
-        if expected is None:
-            self.model.tasks[task_id]["data"][index] = data
+        self._submit(task_id, index, user)
 
     @rule(task_pick=st_pick, st_bool=st_bool)
     def rule_close(self, task_pick, st_bool):
@@ -459,6 +610,7 @@ class StateMachine(RuleBasedStateMachine):
             holders = [c for c in t["claimants"] if c is not None]
             assert len(holders) == len(set(holders)), "a receiver holds two subtasks of one task"
             assert self.registry.getTask(task_id)[2] == t["closed"]
+            assert self.registry.taskLevelsEpoch(task_id) == t["epoch"]
             for index, claimant in enumerate(t["claimants"]):
                 _, level, onchain, data = self.registry.getSubtask(task_id, index)
                 assert level == t["levels"][index]

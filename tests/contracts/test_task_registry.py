@@ -6,6 +6,8 @@ from brownie import ZERO_ADDRESS
 from revert_strings import err, plain
 
 LEVELS = 3
+#: A claim's encryption key: the x-coordinate of the secp256k1 generator, a point of the curve.
+KEY = "0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
 
 
 def h(i: int) -> bytes:
@@ -180,25 +182,50 @@ def test_release_zero_hash_reverts(registry, releaser):
 
 
 def test_claim_records_claimant_and_emits(leveled, task, alice):
-    tx = leveled.claimSubtask(task, 0, {"from": alice})
+    tx = leveled.claimSubtask(task, 0, KEY, {"from": alice})
     assert leveled.getSubtask(task, 0)[2] == alice
     assert plain(leveled.heldSubtask(task, alice)) == (True, 0)
     ev = tx.events["SubtaskClaimed"]
     assert (ev["taskId"], ev["index"], ev["claimant"], ev["level"]) == (task, 0, alice, 1)
+    assert ev["encryptionKey"] == KEY
+
+
+#: secp256k1's field prime: keys from it up are no field elements.
+FIELD_PRIME = 2**256 - 2**32 - 977
+
+
+@pytest.mark.parametrize("key", [0, FIELD_PRIME, 2**256 - 1], ids=["zero", "prime", "max"])
+def test_claim_with_an_encryption_key_outside_the_field_reverts(leveled, task, alice, key):
+    word = "0x" + key.to_bytes(32, "big").hex()
+    with brownie.reverts(err("TaskRegistryInvalidEncryptionKey", key.to_bytes(32, "big"))):
+        leveled.claimSubtask(task, 0, word, {"from": alice})
+    assert plain(leveled.heldSubtask(task, alice)) == (False, 0)
+
+
+def test_claim_with_the_largest_field_element_as_key_is_accepted(leveled, task, alice):
+    """The contract checks the range only; whether the key is a point is the releaser's check."""
+    word = "0x" + (FIELD_PRIME - 1).to_bytes(32, "big").hex()
+    assert leveled.claimSubtask(task, 0, word, {"from": alice}).events["SubtaskClaimed"]["encryptionKey"] == word
+
+
+def test_key_is_checked_after_every_rule_of_the_claim(leveled, task, alice):
+    """A doomed claim reports why it is doomed, not the key it carries."""
+    with brownie.reverts(err("TaskRegistryLevelMismatch", alice, 2, 1)):
+        leveled.claimSubtask(task, 1, "0x" + "00" * 32, {"from": alice})
 
 
 @pytest.mark.parametrize("level", [1, LEVELS])
 def test_levels_at_both_ends_of_1_to_t_set_release_and_claim(registry, registrar, releaser, mallory, level):
     registry.setLevels([mallory], [level], {"from": registrar})
     task_id = registry.releaseTask([h(1)], [level], {"from": releaser}).return_value
-    tx = registry.claimSubtask(task_id, 0, {"from": mallory})
+    tx = registry.claimSubtask(task_id, 0, KEY, {"from": mallory})
     assert (registry.levelOf(mallory), tx.events["SubtaskClaimed"]["level"]) == (level, level)
 
 
 def test_receivers_of_each_level_claim_their_subtasks(leveled, task, alice, bob, carol):
-    leveled.claimSubtask(task, 0, {"from": alice})
-    leveled.claimSubtask(task, 1, {"from": bob})
-    leveled.claimSubtask(task, 2, {"from": carol})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
+    leveled.claimSubtask(task, 1, KEY, {"from": bob})
+    leveled.claimSubtask(task, 2, KEY, {"from": carol})
     assert [leveled.getSubtask(task, i)[2] for i in range(3)] == [alice, bob, carol]
 
 
@@ -208,61 +235,61 @@ def test_held_subtask_of_non_holder_is_false(leveled, task, bob):
 
 def test_claim_unknown_task_reverts(leveled, task, alice):
     with brownie.reverts(err("TaskRegistryUnknownTask", 7)):
-        leveled.claimSubtask(7, 0, {"from": alice})
+        leveled.claimSubtask(7, 0, KEY, {"from": alice})
 
 
 def test_claim_index_out_of_range_reverts(leveled, task, alice):
     with brownie.reverts(err("TaskRegistryIndexOutOfRange", task, 4, 4)):
-        leveled.claimSubtask(task, 4, {"from": alice})
+        leveled.claimSubtask(task, 4, KEY, {"from": alice})
 
 
 def test_claim_by_unregistered_reverts(leveled, task, mallory):
     with brownie.reverts(err("TaskRegistryNotRegistered", mallory)):
-        leveled.claimSubtask(task, 0, {"from": mallory})
+        leveled.claimSubtask(task, 0, KEY, {"from": mallory})
 
 
 def test_claim_at_wrong_level_reverts(leveled, task, alice):
     with brownie.reverts(err("TaskRegistryLevelMismatch", alice, 2, 1)):
-        leveled.claimSubtask(task, 1, {"from": alice})
+        leveled.claimSubtask(task, 1, KEY, {"from": alice})
 
 
 def test_claim_on_closed_task_reverts(leveled, task, releaser, alice):
     leveled.closeTask(task, {"from": releaser})
     with brownie.reverts(err("TaskRegistryTaskClosed", task)):
-        leveled.claimSubtask(task, 0, {"from": alice})
+        leveled.claimSubtask(task, 0, KEY, {"from": alice})
 
 
 def test_claim_of_claimed_subtask_reverts(leveled, task, registrar, alice, mallory):
     leveled.setLevels([mallory], [1], {"from": registrar})
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     with brownie.reverts(err("TaskRegistryAlreadyClaimed", task, 0, alice)):
-        leveled.claimSubtask(task, 0, {"from": mallory})
+        leveled.claimSubtask(task, 0, KEY, {"from": mallory})
 
 
 def test_second_subtask_of_same_task_reverts(leveled, task, alice):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     with brownie.reverts(err("TaskRegistryAlreadyHoldsSubtask", task, alice, 0)):
-        leveled.claimSubtask(task, 3, {"from": alice})
+        leveled.claimSubtask(task, 3, KEY, {"from": alice})
 
 
 def test_claim_in_another_task_is_allowed(leveled, task, releaser, alice):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     other = leveled.releaseTask([h(9)], [1], {"from": releaser}).return_value
-    leveled.claimSubtask(other, 0, {"from": alice})
+    leveled.claimSubtask(other, 0, KEY, {"from": alice})
     assert plain(leveled.heldSubtask(other, alice)) == (True, 0)
 
 
 def test_claim_after_level_cleared_reverts(leveled, task, registrar, alice):
     leveled.clearLevels([alice], {"from": registrar})
     with brownie.reverts(err("TaskRegistryNotRegistered", alice)):
-        leveled.claimSubtask(task, 0, {"from": alice})
+        leveled.claimSubtask(task, 0, KEY, {"from": alice})
 
 
 # ------------------------------------------------------------------ submitData
 
 
 def test_submit_data_records_and_emits(leveled, task, alice):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     tx = leveled.submitData(task, 0, h(0xAA), {"from": alice})
     assert leveled.getSubtask(task, 0)[3] == "0x" + h(0xAA).hex()
     ev = tx.events["DataSubmitted"]
@@ -270,7 +297,7 @@ def test_submit_data_records_and_emits(leveled, task, alice):
 
 
 def test_submit_data_by_non_claimant_reverts(leveled, task, alice, bob):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     with brownie.reverts(err("TaskRegistryNotClaimant", task, 0, bob)):
         leveled.submitData(task, 0, h(1), {"from": bob})
 
@@ -281,20 +308,20 @@ def test_submit_data_on_unclaimed_subtask_reverts(leveled, task, alice):
 
 
 def test_submit_zero_data_hash_reverts(leveled, task, alice):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     with brownie.reverts(err("TaskRegistryZeroHash", 0)):
         leveled.submitData(task, 0, bytes(32), {"from": alice})
 
 
 def test_submit_data_twice_reverts(leveled, task, alice):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     leveled.submitData(task, 0, h(1), {"from": alice})
     with brownie.reverts(err("TaskRegistryDataAlreadySubmitted", task, 0)):
         leveled.submitData(task, 0, h(2), {"from": alice})
 
 
 def test_submit_data_on_closed_task_reverts(leveled, task, releaser, alice):
-    leveled.claimSubtask(task, 0, {"from": alice})
+    leveled.claimSubtask(task, 0, KEY, {"from": alice})
     leveled.closeTask(task, {"from": releaser})
     with brownie.reverts(err("TaskRegistryTaskClosed", task)):
         leveled.submitData(task, 0, h(1), {"from": alice})

@@ -141,7 +141,7 @@ def test_demo_claims_every_subtask_at_its_level(library_run: Any, chain_at: Any)
             assert "0x" + bytes(h).hex() == sub["subtaskHash"]
             assert level == sub["level"]
             assert claimant == sub["claimant"]
-            assert registry.levelOf(claimant).call() == level
+            assert registry.levelOf(claimant).call() == 0  # levels are published as a root, not stored
             assert bytes(data_hash) == keccak(sub["data"].encode())
     assert result.summary["claims"]["claimed"] == 2 * 3
 
@@ -210,8 +210,23 @@ def test_demo_gas_table_counts_the_chain_transactions(library_run: Any, chain_at
     chain = result.summary["chain"]
     assert sum(r["count"] for r in gas.values()) == chain["transactions"]
     assert gas["CommitmentVerifier.commitBit"]["count"] == 16
-    assert gas["TaskRegistry.claimSubtask (reverted)"]["count"] == 3
-    assert gas["TaskRegistry.claimSubtask"]["count"] == 2 * 3 + 1  # the tasks' subtasks and the probe's first
+    assert gas["TaskRegistry.claimSubtaskWithProof (reverted)"]["count"] == 3
+    assert gas["TaskRegistry.claimSubtaskWithProof"]["count"] == 2 * 3 + 1  # the tasks' subtasks and the probe's first
+    assert gas["TaskRegistry.setLevelsRoot"]["count"] == 1 and "TaskRegistry.setLevels" not in gas
+
+
+def test_demo_states_no_level_of_a_receiver_that_never_claimed(library_run: Any, chain_at: Any) -> None:
+    """Levels go out as one root: no LevelSet event, and the levels on chain are those of claims."""
+    result, _ = library_run
+    conn = chain_at(result)
+    registry = conn.registry
+    start = result.summary["chain"]["fromBlock"]
+    assert registry.events.LevelSet().get_logs(from_block=start) == []
+    claimed = {log["args"]["claimant"] for log in registry.events.SubtaskClaimed().get_logs(from_block=start)}
+    receivers = {a["address"] for a in result.audit["receivers"]}
+    assert claimed and all(registry.functions.levelOf(a).call() == 0 for a in claimed | receivers)
+    (root_set,) = registry.events.LevelsRootSet().get_logs(from_block=start)
+    assert "0x" + bytes(root_set["args"]["root"]).hex() == result.summary["registration"]["root"]
 
 
 def test_demo_writes_plots_summary_and_a_private_audit(library_run: Any) -> None:

@@ -3,8 +3,7 @@ cannot fund the demo's parties.
 
 A default Ganache draws a random mnemonic: the demo's admin, registrar and releaser (Anvil's
 public dev accounts) start with nothing there, so the demo must fund every party through the
-node itself. Ganache also lacks ``eth_getRawTransactionByHash`` (the releaser recovers each
-claimant's key from its claim) and words its reverts its own way; a full run covers both.
+node itself. Ganache also words its reverts its own way; a full run covers it.
 """
 
 from __future__ import annotations
@@ -94,7 +93,7 @@ def test_gas_estimate_reverts_are_typed_on_every_node(demo_run: Any, chain_at: A
     result, _, w3 = demo_run
     registry = chain_at(result).registry
     tx = {"from": w3.eth.accounts[0], "to": registry.address,
-          "data": registry.functions.claimSubtask(10**6, 0)._encode_transaction_data()}
+          "data": registry.functions.claimSubtask(10**6, 0, b"\x01" * 32)._encode_transaction_data()}
     for request in (w3.eth.estimate_gas, w3.eth.call):
         with pytest.raises(UnknownTaskError) as err:
             call_decoded(request, tx)

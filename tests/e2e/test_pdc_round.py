@@ -64,7 +64,9 @@ def test_round_receivers_learn_their_own_distance(honest: Any) -> None:
 
 def test_round_messages_are_json_and_the_task_is_sent_once(honest: Any) -> None:
     sizes = honest.message_bytes
-    assert sizes["task"] > sizes["queries"] / len(LOCATIONS)  # 2n ciphertexts versus one per query
+    # The task (2n ciphertexts) is sent once; each query carries a proof with one branch per axis
+    # position (2n branches of several ciphertexts each), so it outweighs the task.
+    assert sizes["queries"] / len(LOCATIONS) > sizes["task"]
     assert all(sizes[k] > 0 for k in ("queries", "decryptions", "reveals"))
 
 
@@ -140,3 +142,22 @@ def test_restarted_receiver_commits_once_and_finishes(deployed: Any, small_paill
     decryption = platform.handle_query(QueryMessage.from_json(query.to_json()))
     reveal = restarted.finish(DecryptionMessage.from_json(decryption.to_json()))
     assert platform.handle_reveal(RevealMessage.from_json(reveal.to_json())) == manhattan((1, 2), CENTRE)
+
+
+def test_spent_answer_budget_fails_the_query_and_nothing_goes_on_chain(deployed: Any, small_paillier_key: Any,
+                                                                       tmp_path: Any) -> None:
+    from crowdsense.ldpf.pdc.budget import AnswerBudget, platform_key_id
+    from crowdsense.runs import run_pdc_round
+
+    signers = deployed.signers("pdc-budget", 2)
+    budgets = [AnswerBudget(tmp_path / f"receiver-{i}", limit=1) for i in range(2)]
+    budgets[1].charge(platform_key_id(small_paillier_key.public_key.n), "an-earlier-task")
+    before = deployed.nonce(signers[1].address)
+    result = run_pdc_round(deployed.conn, LOCATIONS[:2], CENTRE, grid=GRID, n_select=1, signers=signers,
+                           journal=deployed.journal("pdc-budget"), private_key=small_paillier_key,
+                           allow_insecure=True, budgets=budgets, workers=2)
+    outcome = {o.account: o for o in result.outcomes}
+    assert outcome[signers[0].address].status == "accepted"
+    spent = outcome[signers[1].address]
+    assert spent.status == "failed" and "answer budget exhausted" in spent.reason
+    assert deployed.nonce(signers[1].address) == before  # no commitment was sent

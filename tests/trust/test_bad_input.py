@@ -154,6 +154,35 @@ def _levels(mapping: dict[str, Any]) -> str:
     return json.dumps({"levels": mapping})
 
 
+def _dev(i: int) -> str:
+    from crowdsense.chain.accounts import dev_signer
+
+    return dev_signer(i).address
+
+
+#: A registry of no deployment here: a tree or proof for it is another deployment's.
+FOREIGN_REGISTRY = "0x" + "22" * 20
+
+
+def _foreign_tree() -> bytes:
+    """A valid levels tree file, for a registry that is not this world's."""
+    import tempfile
+
+    from crowdsense.pmcb.levels_tree import LevelsTree
+
+    with tempfile.TemporaryDirectory() as d:
+        path = LevelsTree.build({SOME_ADDRESS: 1}, chain_id=31337, registry=FOREIGN_REGISTRY).save(Path(d) / "t")
+        return path.read_bytes()
+
+
+def _foreign_proof(account: str) -> str:
+    """A valid proof file of ``account`` at level 2, under a tree of another registry."""
+    from crowdsense.pmcb.levels_tree import LevelsTree
+
+    tree = LevelsTree.build({account: 2}, chain_id=31337, registry=FOREIGN_REGISTRY)
+    return json.dumps(tree.proof_json(account))
+
+
 def _gzip_truncated() -> bytes:
     return gzip.compress(b"".join(f"{i} {i + 1}\n".encode() for i in range(2000)))[:300]
 
@@ -223,6 +252,35 @@ CLI_ROWS: list[Row] = [
         files={"j.sqlite": b"this is not a database" * 50}),
     Row("resume-unreachable-rpc", "resume", (*DEV, *R0, "--rpc-url", "{down}"), r"is unavailable"),
     # register
+    # levels (private registration)
+    Row("levels-unknown-subcommand", "levels", ("forget",), r"No such command 'forget'", code=2),
+    Row("levels-publish-not-registrar", "levels publish", ("--dev-account", 4, "{levels}", "--addresses",
+                                                           "{addresses}", "--tree", "{d}/t.tree"),
+        r"does not have REGISTRAR_ROLE"),
+    Row("levels-publish-level-above-t", "levels publish", (*DEV, "{d}/l.json", "--addresses", "{addresses}",
+                                                           "--tree", "{d}/t.tree"),
+        r"level above the registry's T = 3", files={"l.json": _levels({"a": 7})}),
+    Row("levels-publish-no-tree-option", "levels publish", (*DEV, "{levels}", "--addresses", "{addresses}"),
+        r"Missing option '--tree'", code=2),
+    Row("levels-publish-over-another-tree", "levels publish", (*DEV, "{levels}", "--addresses", "{addresses}",
+                                                               "--tree", "{d}/t.tree"),
+        r"t\.tree holds another levels tree .*expected a new --tree path", files={"t.tree": _foreign_tree()}),
+    Row("levels-publish-truncated-tree", "levels publish", (*DEV, "{levels}", "--addresses", "{addresses}",
+                                                            "--tree", "{d}/t.tree"),
+        r"t\.tree", files={"t.tree": _foreign_tree()[:150]}),
+    Row("levels-proof-missing-tree", "levels proof", (SOME_ADDRESS, "--tree", "{d}/none.tree"), r"none\.tree"),
+    Row("levels-proof-bad-address", "levels proof", ("0x12", "--tree", "{d}/t.tree"), r"'0x12' is not an address",
+        files={"t.tree": _foreign_tree()}),
+    Row("levels-proof-not-in-tree", "levels proof", ("0x" + "33" * 20, "--tree", "{d}/t.tree"),
+        r"1 address\(es\) are not in the tree", files={"t.tree": _foreign_tree()}),
+    Row("claim-proof-of-another-registry", "claim", ("--dev-account", 5, "0", "--proof", "{d}/p.json"),
+        rf"p\.json is a level proof for registry {FOREIGN_REGISTRY}", files={"p.json": _foreign_proof(_dev(5))}),
+    Row("claim-proof-of-another-account", "claim", ("--dev-account", 5, "0", "--proof", "{d}/p.json"),
+        r"p\.json is the level proof of .*not of your account", files={"p.json": _foreign_proof(SOME_ADDRESS)}),
+    Row("claim-truncated-proof", "claim", ("--dev-account", 5, "0", "--proof", "{d}/p.json"), r"p\.json",
+        files={"p.json": '{"chainId": 31337, "reg'}),
+    Row("list-proof-edited", "list", ("--dev-account", 5, "--proof", "{d}/p.json"), r"does not lead from the leaf",
+        files={"p.json": _foreign_proof(_dev(5)).replace('"level": 2', '"level": 3')}),
     Row("register-truncated-levels", "register", (*DEV, "{d}/l.json", "--addresses", "{addresses}"),
         r"l\.json is not valid JSON", files={"l.json": '{"levels": {"a": 1, "b"'}),
     Row("register-level-above-t", "register", (*DEV, "{d}/l.json", "--addresses", "{addresses}"),
@@ -598,9 +656,19 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m(REG).fund_dev_accounts(c.conn.w3, ["0x" + "11" * 20], wei=-1), r"-1"),
     Lib("txsender-call-reverts", f"{CL}:TxSender",
         lambda c: _m(CL).TxSender(c.conn.w3, _m(CL).dev_signer(5)).send(
-            {"to": c.conn.registry.address, "data": c.conn.registry.functions.claimSubtask(8888, 0)
+            {"to": c.conn.registry.address, "data": c.conn.registry.functions.claimSubtask(8888, 0, _m(CL).dev_signer(5).encryption_key)
              ._encode_transaction_data()}), r"unknown task 8888"),
     # client: registry methods
+    Lib("registry-levels-root-negative-epoch", f"{CL}:TaskRegistryClient.levels_root",
+        lambda c: c.registry().levels_root(-1), r"-1"),
+    Lib("registry-task-levels-epoch-unknown", f"{CL}:TaskRegistryClient.task_levels_epoch",
+        lambda c: c.registry().task_levels_epoch(9999), r"unknown task 9999"),
+    Lib("registry-publish-zero-root", f"{CL}:TaskRegistryClient.publish_levels_root",
+        lambda c: c.registry(0).publish_levels_root(b"\x00" * 32), r"32 non-zero bytes"),
+    Lib("registry-remembered-proof-unknown-task", f"{CL}:TaskRegistryClient.remembered_proof",
+        lambda c: c.registry().remembered_proof(9999), r"unknown task 9999"),
+    Lib("registry-remember-proof-not-a-proof", f"{CL}:TaskRegistryClient.remember_proof",
+        lambda c: c.registry().remember_proof("not a proof"), r"not a level proof"),
     Lib("registry-claim-unknown-task", f"{CL}:TaskRegistryClient.claim", lambda c: c.registry().claim(9999, 0),
         r"unknown task 9999"),
     Lib("registry-claim-negative-task", f"{CL}:TaskRegistryClient.claim", lambda c: c.registry().claim(-3, 0),
@@ -645,10 +713,8 @@ LIB_ROWS: list[Lib] = [
         lambda c: c.registry().current_levels(["0x1"]), r"account: '0x1' is not an address"),
     Lib("registry-plan-batch-mismatch", f"{CL}:TaskRegistryClient.plan_level_batch_size",
         lambda c: c.registry(0).plan_level_batch_size(["0x" + "11" * 20], [1, 2]), r"1 accounts and 2 levels"),
-    Lib("registry-claim-tx-unknown", f"{CL}:TaskRegistryClient.claim_transaction",
-        lambda c: c.registry().claim_transaction(0, 2), r"subtask 2 of task 0"),
-    Lib("registry-public-key-unclaimed", f"{CL}:TaskRegistryClient.claimant_public_key",
-        lambda c: c.registry().claimant_public_key(0, 2, "0x" + "11" * 20), r"subtask 2 of task 0"),
+    Lib("registry-claim-keys-negative-task", f"{CL}:TaskRegistryClient.claim_keys",
+        lambda c: c.registry().claim_keys(-1), r"-1"),
     Lib("registry-check-claim-out-of-range", f"{CL}:TaskRegistryClient.check_claim",
         lambda c: c.registry(5).check_claim(0, 12), r"12"),
     Lib("registry-pick-unknown", f"{CL}:TaskRegistryClient.pick_subtask", lambda c: c.registry(5).pick_subtask(560),

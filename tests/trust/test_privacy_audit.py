@@ -49,6 +49,8 @@ from leak_encodings import (
 
 SELECTOR = function_selectors("CommitmentVerifier")
 TOPIC = event_topics("CommitmentVerifier")
+REGISTRY_SELECTOR = function_selectors("TaskRegistry")
+REGISTRY_TOPIC = event_topics("TaskRegistry")
 
 
 @dataclass
@@ -76,7 +78,7 @@ def run(run_cli: Any, start_anvil: Any, tmp_path_factory: pytest.TempPathFactory
     out = tmp / "demo"
     node = start_anvil()
     try:
-        res = run_cli("demo", "--rpc-url", node.url, "--graph", graph, "--levels", 3, "--tasks", 2, "--receivers", 6,
+        res = run_cli("demo", "--rpc-url", node.url, "--graph", graph, "--levels", 3, "--tasks", 2, "--receivers", 9,
                       "--ctbc-users", 12, "--k", 3, "--n", 3, "--pdc-receivers", 4, "--pdc-n", 2, "--grid", 20,
                       "--key-bits", 512, "--insecure-test-key", "--workers", 4, "--seed", 3, "--no-plots",
                       "--out", out, "--deployments-dir", out / "deployments", "--json")
@@ -204,6 +206,17 @@ def _s_needles(audit: dict[str, Any]) -> list[Needle]:
                                  and _is(b, "calldata", SELECTOR["revealBlinding"]))]
 
 
+def _level_salt_needles(audit: dict[str, Any]) -> list[Needle]:
+    """A receiver's level salt only in its own claims by proof (the salt keeps its leaf, which
+    other receivers' proofs carry, from naming its level)."""
+    def own_claim(b: Blob, account: str) -> bool:
+        return _is(b, "calldata", REGISTRY_SELECTOR["claimSubtaskWithProof"]) and b.sender == account
+
+    return [n for r in audit["receivers"]
+            for n in bytes_needles(f"level salt of receiver {r['address']}", bytes.fromhex(r["levelSalt"][2:]),
+                                   allowed=lambda b, a=r["address"]: own_claim(b, a))]
+
+
 def _paillier_needles(audit: dict[str, Any]) -> list[Needle]:
     """The platform's private key (its primes) decrypts every PDC query: never on chain."""
     return [n for i, prime in enumerate(audit["pdc"]["privateKeyPrimes"])
@@ -218,6 +231,7 @@ _SECRETS: dict[str, Callable[[dict[str, Any]], list[Needle]]] = {
     "r and salt": _r_and_salt_needles,
     "s": _s_needles,
     "Paillier key": _paillier_needles,
+    "level salts": _level_salt_needles,
 }
 
 
@@ -272,7 +286,7 @@ _FAMILIES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("real", "transformed", "centre", "transform parameter"):
         (*_NUMBER, "float64 big-endian", "float64 little-endian", "decimal with point", "float.hex"),
     ("r of", "s of", "Paillier"): _NUMBER,
-    ("key", "r2", "salt"):
+    ("key", "r2", "salt", "level salt"):
         ("raw bytes", "reversed bytes", "hex text", "HEX text", "base64", "UTF-16LE", "decimal"),
     ("title", "description", "plaintext", "sensing"):
         ("UTF-8", "reversed", "hex text", "HEX text", "base64", "UTF-16LE", "UTF-16BE"),
@@ -286,7 +300,7 @@ def _secret_count(audit: dict[str, Any]) -> int:
     numbers = 3 + 2 * len(pdc["receivers"]) + len(pdc["privateKeyPrimes"])
     subtasks = [sub for task in audit["tasks"] for sub in task["subtasks"]]
     texts = len(audit["tasks"]) + 2 * len(subtasks) + sum(1 for sub in subtasks if sub["data"])
-    keys = len(subtasks) + len(ctbc["users"]) + len(pdc["receivers"])
+    keys = len(subtasks) + len(ctbc["users"]) + len(pdc["receivers"]) + len(audit["receivers"])
     return 2 * points + numbers + texts + keys
 
 
@@ -311,6 +325,37 @@ def test_every_secret_is_searched_in_every_encoding(run: Run, needles: Needles) 
     assert hits == [], _report(hits)
     print(f"\nprivacy scan: {len(secrets)} secrets, {len(everything)} (secret, encoding) needles, "
           f"{len(run.blobs)} places of {sum(len(b.data) for b in run.blobs)} bytes, {seconds:.1f} s")
+
+
+# ----------------------------------------------------------------------------- PMCB: levels
+
+
+def test_no_level_of_a_receiver_that_did_not_claim_is_on_chain(run: Run, needles: Needles) -> None:
+    """Levels go out as one Merkle root: no LevelSet event, no level in the registry's storage
+    for any receiver, and the salt that would let anyone test a leaf against the few levels
+    appears only in its owner's own claims; a receiver that never claimed leaves none."""
+    from crowdsense.chain.connection import connect
+
+    idle = [r for r in run.audit["receivers"] if not r["claimed"]]
+    assert idle and len(idle) < len(run.audit["receivers"])  # both kinds of receiver exist
+    assert not [b for b in run.blobs if b.kind == "logdata" and b.selector == REGISTRY_TOPIC["LevelSet"]]
+    assert [b for b in run.blobs if b.kind == "logdata" and b.selector == REGISTRY_TOPIC["LevelsRootSet"]]
+    registry = connect(run.url, retries=1, backoff=0.05).eth.contract(
+        address=run.summary["chain"]["taskRegistry"], abi=_registry_abi())
+    assert all(registry.functions.levelOf(r["address"]).call() == 0 for r in run.audit["receivers"])
+    hits = scan(run.blobs, needles["level salts"])
+    assert hits == [], _report(hits)
+    # positive control: the salts of receivers that claimed are found, in their claims only
+    found = scan(run.blobs, [n for r in run.audit["receivers"] if r["claimed"]
+                             for n in bytes_needles(r["address"], bytes.fromhex(r["levelSalt"][2:]))[:1]])
+    assert {h.needle.label for h in found} == {r["address"] for r in run.audit["receivers"] if r["claimed"]}
+    assert all(_is(h.blob, "calldata", REGISTRY_SELECTOR["claimSubtaskWithProof"]) for h in found)
+
+
+def _registry_abi() -> list[dict[str, Any]]:
+    from crowdsense.chain.deployment import load_abi
+
+    return load_abi("TaskRegistry")
 
 
 # ----------------------------------------------------------------------------- PMCB: descriptions

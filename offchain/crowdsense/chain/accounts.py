@@ -92,13 +92,18 @@ class Signer:
         """Uncompressed 65-byte secp256k1 public key (``0x04 || X || Y``)."""
         return crypto.public_key_of(self._account.key)
 
+    @property
+    def encryption_key(self) -> bytes:
+        """The 32-byte encryption key a claim carries (derived from this account's key)."""
+        return crypto.encryption_key_of(crypto.encryption_secret(self._account.key))
+
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
         """Sign a complete transaction dict (nonce, gas, fees and chainId filled in)."""
         return self._account.sign_transaction(dict(tx))
 
     def ecies_decrypt(self, envelope: bytes, *, aad: bytes) -> bytes:
-        """Open a key envelope encrypted to this account's public key."""
-        return crypto.ecies_decrypt(self._account.key, envelope, aad=aad)
+        """Open a key envelope encrypted to this account's :attr:`encryption_key`."""
+        return crypto.ecies_decrypt(crypto.encryption_secret(self._account.key), envelope, aad=aad)
 
 
 def _key_bytes(text: str, *, where: str) -> bytes:

@@ -62,6 +62,9 @@ __all__ = [
     "NotClaimantError",
     "DataAlreadySubmittedError",
     "NotReleaserError",
+    "InvalidEncryptionKeyError",
+    "NoLevelsRootError",
+    "InvalidLevelProofError",
     "UnauthorizedAccountError",
     "BadConfirmationError",
     "InvalidAgesError",
@@ -358,6 +361,27 @@ class NotReleaserError(TaskRegistryRevert):
     caller: str
 
 
+class InvalidEncryptionKeyError(TaskRegistryRevert):
+    """A claim's encryption key is zero or not below the secp256k1 field prime."""
+
+    encryptionKey: bytes
+
+
+class NoLevelsRootError(TaskRegistryRevert):
+    """A claim by proof targets a task released before any levels root was published."""
+
+    taskId: int
+
+
+class InvalidLevelProofError(TaskRegistryRevert):
+    """A level proof does not lead to the levels root of the task's epoch."""
+
+    taskId: int
+    epoch: int
+    receiver: str
+    level: int
+
+
 # -- AccessControl
 
 
@@ -520,6 +544,15 @@ _CONTRACT_ERRORS: dict[type[ContractRevertError], tuple[str, str]] = {
                                 "data for subtask {index} of task {taskId} was already submitted"),
     NotReleaserError: ("TaskRegistryNotReleaser",
                        "{caller} is not the releaser of task {taskId}"),
+    InvalidEncryptionKeyError: ("TaskRegistryInvalidEncryptionKey",
+                                "invalid encryption key {encryptionKey} in the claim: "
+                                "expected the x-coordinate of a secp256k1 point (non-zero, below the field prime)"),
+    NoLevelsRootError: ("TaskRegistryNoLevelsRoot",
+                        "task {taskId} was released before any levels root: "
+                        "claim it with a level registered by setLevels"),
+    InvalidLevelProofError: ("TaskRegistryInvalidLevelProof",
+                             "the level proof of {receiver} at level {level} does not lead to the levels root "
+                             "of epoch {epoch} (task {taskId}): expected the proof of that epoch from the registrar"),
     UnauthorizedAccountError: ("AccessControlUnauthorizedAccount",
                                "not authorized: {account} does not have {role_name}"),
     BadConfirmationError: ("AccessControlBadConfirmation",

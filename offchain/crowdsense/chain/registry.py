@@ -4,7 +4,9 @@ One class, three roles (an account may hold several):
 
 =============  =================================================================================
 registrar      :meth:`~TaskRegistryClient.register_levels` - levels from the classifier, in
-               batches sized to the block gas limit (at most ``MAX_LEVEL_BATCH`` = 500)
+               batches sized to the block gas limit (at most ``MAX_LEVEL_BATCH`` = 500);
+               or privately, :meth:`~TaskRegistryClient.publish_levels_root` - one Merkle
+               root per epoch, each receiver claiming with its :class:`LevelProof`
 releaser       :meth:`~TaskRegistryClient.release_task`, :meth:`~TaskRegistryClient.hand_over_keys`,
                :meth:`~TaskRegistryClient.close_task`
 receiver       :meth:`~TaskRegistryClient.open_subtasks` (from ``SubtaskReleased`` events, paged),
@@ -27,6 +29,7 @@ Intent ids (stable across runs)::
     close/<chainId>/<registry>/<taskId>/<releaser>
     release/<chainId>/<registry>/<release id>/<releaser>
     levels/<chainId>/<registry>/<batch digest>/<registrar>
+    levels-root/<chainId>/<registry>/<epoch>/<root>/<registrar>
     grant/<chainId>/<registry>/<role>/<account>/<admin>
 
 Journal secret keys::
@@ -35,6 +38,7 @@ Journal secret keys::
     subtask-key/<chainId>/<registry>/<subtask hash>        key, blob, level, index  (releaser)
     task/<chainId>/<registry>/<taskId>                     release id, hashes, levels (releaser)
     received-key/<chainId>/<registry>/<subtask hash>       key (receiver, after fetch)
+    level-proof/<chainId>/<registry>/<root>/<receiver>     level and Merkle proof (receiver)
 """
 
 from __future__ import annotations
@@ -59,7 +63,9 @@ from crowdsense.chain.errors import (
     ClientError,
     DataAlreadySubmittedError,
     IndexOutOfRangeError,
+    InvalidLevelProofError,
     LevelMismatchError,
+    NoLevelsRootError,
     NotClaimantError,
     NotRegisteredError,
     NotReleaserError,
@@ -79,8 +85,10 @@ from crowdsense.chain.registry_records import (
     TaskInfo,
 )
 from crowdsense.chain.store import SubtaskStore
-from crowdsense.chain.txsend import TxRecord, raw_transaction, transaction_public_key
+from crowdsense.chain.txsend import TxRecord
 from crowdsense.errors import InputError
+from crowdsense.pmcb.levels_tree import LevelProof, level_proof_from_json
+from crowdsense.pmcb.sealing import is_encryption_key
 from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
 
 # The records the client returns are defined in crowdsense.chain.registry_records and
@@ -162,6 +170,20 @@ class TaskRegistryClient(ContractClient):
     def level_of(self, account: str | None = None) -> int:
         """Level of ``account`` (default: this client's account); 0 = unregistered."""
         return int(self._read(self.contract.functions.levelOf(parse_address(account or self.me, "account"))))
+
+    def levels_epoch(self) -> int:
+        """The current levels epoch (0 before the first root was published)."""
+        return int(self._read(self.contract.functions.levelsEpoch()))
+
+    def levels_root(self, epoch: int) -> bytes | None:
+        """The levels root of ``epoch``, or None for an epoch that does not exist."""
+        _check_uint(epoch, "levels epoch", bits=32)
+        root = bytes(self._read(self.contract.functions.levelsRoot(epoch)))
+        return None if root == _ZERO_HASH else root
+
+    def task_levels_epoch(self, task_id: int) -> int:
+        """The levels epoch ``task_id`` was released in (its claims by proof use that root)."""
+        return int(self._read(self.contract.functions.taskLevelsEpoch(_check_task_id(task_id))))
 
     def has_role(self, role: str, account: str | None = None) -> bool:
         role_id = _role_id(role)
@@ -329,6 +351,30 @@ class TaskRegistryClient(ContractClient):
 
     # ------------------------------------------------------------------ releaser
 
+    def publish_levels_root(self, root: bytes) -> tuple[int, TxRecord | None]:
+        """Publish ``root`` as the levels root of a new epoch (registrar); return (epoch, tx).
+
+        Repeating it after a crash resumes the same transaction; when ``root`` is already the
+        current epoch's root nothing is sent (``tx`` None): re-publishing a root would only
+        start an epoch identical to the last.
+        """
+        root = bytes(root)
+        if len(root) != 32 or root == _ZERO_HASH:
+            raise InputError(f"a levels root must be 32 non-zero bytes, got 0x{root.hex()}")
+        current = self.levels_epoch()
+        if current and self.levels_root(current) == root:
+            return current, None
+        # One intent per (epoch it is to start, root): a rerun before it is mined resumes it, while
+        # publishing an older root again later (back to an earlier classification) is a new epoch.
+        intent_id = self._intent_id("levels-root", current + 1, "0x" + root.hex())
+        if not self._intent_stands(intent_id):
+            self.require_role("registrar")
+        tx = self._send(self.contract.functions.setLevelsRoot(root), intent_id=intent_id, kind="setLevelsRoot")
+        events = self.contract.events.LevelsRootSet().process_receipt(tx.receipt, errors=DISCARD)
+        if not events:
+            raise TransactionError(f"levels root transaction {tx.tx_hash} emitted no LevelsRootSet event")
+        return int(events[0]["args"]["epoch"]), tx
+
     def release_task(self, plan: TaskPlan, *, release_id: str | None = None) -> ReleasedTask:
         """Encrypt, store, journal and release a decomposed task.
 
@@ -405,54 +451,54 @@ class TaskRegistryClient(ContractClient):
         prefix = f"task/{self.prefix}/"
         return sorted(int(k[len(prefix):]) for k in self._journal().keys(prefix))
 
-    def claim_transaction(self, task_id: int, index: int) -> str:
-        """Hash of the transaction that claimed subtask ``index`` of ``task_id``."""
+    def claim_keys(self, task_id: int) -> dict[int, tuple[str, bytes]]:
+        """Subtask index -> (claimant, encryption key) of every claim of ``task_id``.
+
+        Read from the ``SubtaskClaimed`` events: the key is what the claim itself carried, so it
+        is the same for every account type (an EOA, a contract wallet, a relayed claim).
+        """
         _check_task_id(task_id)
-        _check_uint(index, "subtask index")
         event = self.contract.events.SubtaskClaimed()
         logs = event.get_logs(from_block=self.conn.deployment.block_number, to_block="latest",
-                              argument_filters={"taskId": task_id, "index": index})
-        if not logs:
-            raise TransactionError(f"no SubtaskClaimed event for subtask {index} of task {task_id}")
-        return Web3.to_hex(logs[-1]["transactionHash"])
-
-    def claimant_public_key(self, task_id: int, index: int, claimant: str) -> bytes:
-        """The claimant's public key, recovered from the signature of its claim transaction."""
-        tx_hash = self.claim_transaction(task_id, index)
-        public = transaction_public_key(raw_transaction(self.w3, tx_hash))
-        recovered = Web3.to_checksum_address(keccak(public[1:])[-20:])
-        if recovered != Web3.to_checksum_address(claimant):
-            raise TransactionError(f"claim transaction {tx_hash} was signed by {recovered}, not by claimant {claimant}")
-        return public
+                              argument_filters={"taskId": task_id})
+        return {int(log["args"]["index"]): (Web3.to_checksum_address(log["args"]["claimant"]),
+                                             bytes(log["args"]["encryptionKey"])) for log in logs}
 
     def hand_over_keys(self, task_ids: Iterable[int] | None = None) -> list[Handover]:
         """Encrypt each claimed subtask's key to its claimant and put the envelope in the store.
 
         Covers ``task_ids`` (default: every task released from this journal); subtasks
-        already handed over are reported with ``written=False``. Safe to run repeatedly, e.g.
-        from a timer.
+        already handed over are reported with ``written=False``. A subtask whose key cannot be
+        handed over (its key is in another journal, its claim event is missing) is reported
+        with its ``error`` and the others go on: one bad subtask never blocks the rest. Safe
+        to run repeatedly, e.g. from a timer.
         """
         if task_ids is not None:
             task_ids = [_check_task_id(t) for t in task_ids]
         journal, store = self._journal(), self._store()
         out = []
         for task_id in (self.released_task_ids() if task_ids is None else list(task_ids)):
-            for sub in self.subtasks(task_id):
-                if sub.claimant is None:
-                    continue
+            claimed = [sub for sub in self.subtasks(task_id) if sub.claimant is not None]
+            keys = self.claim_keys(task_id) if claimed else {}
+            for sub in claimed:
+                assert sub.claimant is not None
                 if store.has_envelope(sub.subtask_hash, sub.claimant):
                     out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, False))
                     continue
                 secret = journal.get(f"subtask-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}")
+                claimant, key = keys.get(sub.index, (None, b""))
                 if secret is None:
-                    raise StoreError(
-                        f"no key for subtask {sub.index} of task {task_id} in the journal {journal.path}: "
-                        "it was released from another journal"
-                    )
-                public = self.claimant_public_key(task_id, sub.index, sub.claimant)
-                envelope = seal_key(public, secret["key"], subtask_hash=sub.subtask_hash, claimant=sub.claimant)
-                store.put_envelope(sub.subtask_hash, sub.claimant, envelope)
-                out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, True))
+                    error = f"its key is not in the journal {journal.path} (the task was released from another journal)"
+                elif claimant != sub.claimant:
+                    error = f"no SubtaskClaimed event of claimant {sub.claimant} (the node serves incomplete logs)"
+                elif not is_encryption_key(key):
+                    error = f"the claim carries no usable encryption key (0x{key.hex()})"
+                else:
+                    envelope = seal_key(key, secret["key"], subtask_hash=sub.subtask_hash, claimant=sub.claimant)
+                    store.put_envelope(sub.subtask_hash, sub.claimant, envelope)
+                    out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, True))
+                    continue
+                out.append(Handover(task_id, sub.index, sub.claimant, sub.subtask_hash, False, error))
         return out
 
     # ------------------------------------------------------------------ receiver
@@ -466,6 +512,7 @@ class TaskRegistryClient(ContractClient):
         page_size: int = 5000,
         claimable_only: bool = True,
         progress: Callable[[int, int], None] | None = None,
+        proof: LevelProof | None = None,
     ) -> list[SubtaskInfo]:
         """Subtasks of ``level`` (default: this account's level) from ``SubtaskReleased`` events.
 
@@ -473,9 +520,13 @@ class TaskRegistryClient(ContractClient):
         blocks (halved automatically when the node refuses a range as too large). Each hit is
         then checked against the current state: with ``claimable_only`` (default) only
         unclaimed subtasks of open tasks in which this account holds nothing are returned.
+        With ``proof``, the level is the proven one and, with ``claimable_only``, only tasks
+        released under the proof's root (the ones it can claim) are kept.
 
         ``progress(blocks_done, blocks_total)`` is called after each page.
         """
+        if level is None and proof is not None:
+            level = proof.level
         if level is None:
             level = self.level_of(self.me)
             if level == 0:
@@ -508,6 +559,7 @@ class TaskRegistryClient(ContractClient):
             lo = hi + 1
         tasks: dict[int, TaskInfo] = {}
         held: dict[int, bool] = {}
+        roots: dict[int, bytes | None] = {}
         out = []
         for task_id, index, h, block in found:
             task = tasks.get(task_id) or tasks.setdefault(task_id, self.task(task_id))
@@ -518,6 +570,8 @@ class TaskRegistryClient(ContractClient):
                     held[task_id] = self.held_subtask(task_id, self.me) is not None
                 if held[task_id]:
                     continue
+            if claimable_only and proof is not None and not self._under_root(task_id, proof.root, roots):
+                continue
             sub = self.subtask(task_id, index, task=task)
             if claimable_only and not sub.claimable:
                 continue
@@ -525,20 +579,49 @@ class TaskRegistryClient(ContractClient):
                                    sub.data_hash, sub.task_closed, block))
         return out
 
-    def check_claim(self, task_id: int, index: int) -> SubtaskInfo:
+    def _under_root(self, task_id: int, root: bytes, cache: dict[int, bytes | None]) -> bool:
+        """Whether ``task_id`` was released under the levels root ``root``."""
+        if task_id not in cache:
+            epoch = self.task_levels_epoch(task_id)
+            cache[task_id] = self.levels_root(epoch) if epoch else None
+        return cache[task_id] == bytes(root)
+
+    def remember_proof(self, proof: LevelProof) -> None:
+        """Keep ``proof`` in the journal: later claims of tasks under its root find it there."""
+        if not isinstance(proof, LevelProof):
+            raise InputError(f"{proof!r} is not a level proof: expected a LevelProof (crowdsense.pmcb.levels_tree)")
+        self._journal().put(f"level-proof/{self.prefix}/0x{bytes(proof.root).hex()}/{self.me}", proof.to_json())
+
+    def remembered_proof(self, task_id: int) -> LevelProof | None:
+        """The journaled proof of this account under the levels root of ``task_id``'s epoch, if any."""
+        if self.journal is None:
+            return None
+        epoch = self.task_levels_epoch(task_id)
+        root = self.levels_root(epoch) if epoch else None
+        if root is None:
+            return None
+        record = self.journal.get(f"level-proof/{self.prefix}/0x{root.hex()}/{self.me}")
+        return None if record is None else level_proof_from_json(record, what=f"journal {self.journal.path}")
+
+    def check_claim(self, task_id: int, index: int, *, proof: LevelProof | None = None) -> SubtaskInfo:
         """Run the contract's claim checks against the current state, in the contract's order.
 
-        Returns the subtask when a claim would succeed (or when this account already holds
-        it: ``claimant == me``); raises the typed error the contract would revert with.
+        With ``proof``, the level is the proven one (checked against the levels root of the
+        task's epoch); without, the level registered by ``setLevels``. Returns the subtask when
+        a claim would succeed (or when this account already holds it: ``claimant == me``);
+        raises the typed error the contract would revert with.
         """
         me = self.me
         task = self.task(task_id)
         if task.closed:
             raise TaskClosedError(task_id, pre_check=True)
         self._check_index(task, index)
-        level = self.level_of(me)
-        if level == 0:
-            raise NotRegisteredError(me, pre_check=True)
+        if proof is None:
+            level = self.level_of(me)
+            if level == 0:
+                raise NotRegisteredError(me, pre_check=True)
+        else:
+            level = self._check_proof(task_id, proof)
         sub = self.subtask(task_id, index, task=task)
         if level != sub.level:
             raise LevelMismatchError(me, sub.level, level, pre_check=True)
@@ -551,11 +634,38 @@ class TaskRegistryClient(ContractClient):
             raise AlreadyHoldsSubtaskError(task_id, me, held, pre_check=True)
         return sub
 
-    def pick_subtask(self, task_id: int) -> int:
-        """Index of the first unclaimed subtask of this account's level in ``task_id``."""
-        level = self.level_of(self.me)
-        if level == 0:
-            raise NotRegisteredError(self.me, pre_check=True)
+    def _check_proof(self, task_id: int, proof: LevelProof) -> int:
+        """The proven level, after the contract's checks of ``proof`` for ``task_id``."""
+        me = self.me
+        if parse_address(proof.account, "level proof account") != me:
+            raise InputError(f"the level proof is for {proof.account}, not for this account {me}: "
+                             "expected the proof of the claiming account")
+        if proof.chain_id != self.conn.chain_id or parse_address(proof.registry, "level proof registry") != self.address:
+            raise InputError(f"the level proof is for registry {proof.registry} on chain {proof.chain_id}: expected "
+                             f"a proof for registry {self.address} on chain {self.conn.chain_id}")
+        epoch = self.task_levels_epoch(task_id)
+        if epoch == 0:
+            raise NoLevelsRootError(task_id, pre_check=True)
+        valid = bool(self._read(self.contract.functions.verifyLevel(epoch, me, proof.level, proof.salt,
+                                                                    list(proof.proof))))
+        if not valid:
+            root = self.levels_root(epoch)
+            if root is not None and root != bytes(proof.root):
+                raise InputError(f"the level proof is for root 0x{bytes(proof.root).hex()}, but task {task_id} was "
+                                 f"released in levels epoch {epoch} (root 0x{root.hex()}): expected the proof "
+                                 "of that epoch from the registrar")
+            raise InvalidLevelProofError(task_id, epoch, me, proof.level, pre_check=True)
+        return proof.level
+
+    def pick_subtask(self, task_id: int, *, proof: LevelProof | None = None) -> int:
+        """Index of the first unclaimed subtask of this account's level in ``task_id``
+        (the level of ``proof`` when given)."""
+        if proof is not None:
+            level = proof.level
+        else:
+            level = self.level_of(self.me)
+            if level == 0:
+                raise NotRegisteredError(self.me, pre_check=True)
         subs = self.subtasks(task_id)
         if subs and subs[0].task_closed:
             raise TaskClosedError(task_id, pre_check=True)
@@ -572,26 +682,43 @@ class TaskRegistryClient(ContractClient):
                f"(its levels are {sorted({s.level for s in subs})})")
         )
 
-    def claim(self, task_id: int, index: int | None = None) -> ClaimResult:
+    def _encryption_key(self) -> bytes:
+        if self.signer is None:
+            raise InputError("claiming needs the claimant's account")
+        return self.signer.encryption_key
+
+    def claim(self, task_id: int, index: int | None = None, *, proof: LevelProof | None = None) -> ClaimResult:
         """Claim subtask ``index`` (default: :meth:`pick_subtask`) of ``task_id``.
 
-        Checks first (:meth:`check_claim`), then sends a journaled intent. Calling it again
-        for a claim already sent or mined sends nothing: it resumes (``tx.resumed``) or, when
-        this account already holds the subtask, returns ``tx=None``.
+        With ``proof`` the claim proves the account's level against the levels root of the
+        task's epoch (``claimSubtaskWithProof``); without, it uses the level registered by
+        ``setLevels``, or, for an account with none, the proof an earlier claim journaled for that
+        root (a proof that passes the checks is journaled). Checks first (:meth:`check_claim`),
+        then sends a journaled intent.
+        Calling it again for a claim already sent or mined sends nothing: it resumes
+        (``tx.resumed``) or, when this account already holds the subtask, returns ``tx=None``.
         """
         _check_task_id(task_id)
+        if proof is None and self.level_of(self.me) == 0:
+            proof = self.remembered_proof(task_id)
         if index is not None:
             _check_uint(index, "subtask index")
         else:
-            index = self.pick_subtask(task_id)
+            index = self.pick_subtask(task_id, proof=proof)
         intent_id = self._intent_id("claim", task_id, index)
+        key = self._encryption_key()
+        fn = (self.contract.functions.claimSubtask(task_id, index, key) if proof is None else
+              self.contract.functions.claimSubtaskWithProof(task_id, index, key, proof.level, proof.salt,
+                                                            list(proof.proof)))
         if self._intent_stands(intent_id):
-            tx = self._send(self.contract.functions.claimSubtask(task_id, index), intent_id=intent_id, kind="claim")
+            tx = self._send(fn, intent_id=intent_id, kind="claim")
             return ClaimResult(task_id, index, self.subtask(task_id, index).level, tx)
-        sub = self.check_claim(task_id, index)
+        sub = self.check_claim(task_id, index, proof=proof)
+        if proof is not None:
+            self.remember_proof(proof)  # checked against the chain: later claims under its root find it
         if sub.claimant == self.me:
             return ClaimResult(task_id, index, sub.level, None)
-        tx = self._send(self.contract.functions.claimSubtask(task_id, index), intent_id=intent_id, kind="claim")
+        tx = self._send(fn, intent_id=intent_id, kind="claim")
         return ClaimResult(task_id, index, sub.level, tx)
 
     def fetch_subtask(self, task_id: int, index: int) -> FetchedSubtask:

@@ -118,11 +118,12 @@ class Handover:
     index: int
     claimant: str
     subtask_hash: bytes
-    written: bool  # False when the envelope already existed
+    written: bool  # False when the envelope already existed (or none could be written)
+    error: str | None = None  # why no envelope could be written for this subtask
 
     def to_json(self) -> dict[str, Any]:
         return {"taskId": self.task_id, "index": self.index, "claimant": self.claimant,
-                "subtaskHash": _hex(self.subtask_hash), "written": self.written}
+                "subtaskHash": _hex(self.subtask_hash), "written": self.written, "error": self.error}
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,11 @@ by authenticated decryption. Writes are atomic (temporary file + rename) and saf
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from eth_utils import keccak
 
+from crowdsense.atomicfile import write_atomic
 from crowdsense.chain.errors import KeyNotHandedOverError, StoreError
 from crowdsense.errors import InputError
 
@@ -54,30 +53,10 @@ class SubtaskStore:
         return f"SubtaskStore({self.root})"
 
     def _write(self, path: Path, data: bytes) -> None:
-        """Write ``path`` atomically and durably.
-
-        The temporary file is unique to this call (not only to the process), so concurrent
-        writers of the same object - threads or processes releasing or handing over at once -
-        never write into one another's file; the last rename wins with complete content. The
-        folder is fsynced after the rename so the object survives a power cut.
-        """
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            tmp.replace(path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        """Write ``path`` atomically and durably (:func:`~crowdsense.atomicfile.write_atomic`):
+        concurrent writers of one object - threads or processes releasing or handing over at
+        once - never write into one another's file; the last rename wins with complete content."""
+        write_atomic(path, data)
 
     def blob_path(self, subtask_hash: bytes) -> Path:
         return self.root / "subtasks" / f"{_hash_hex(subtask_hash)}.bin"

@@ -91,6 +91,11 @@ def render_wrapper(node: str, script: Path, full_version: str) -> str:
         f"  echo 'Version: {full_version}'\n"
         "  exit 0\n"
         "fi\n"
+        f"if [ ! -f '{script}' ]; then\n"
+        f"  echo \"error: the solc shim {script} is gone (its checkout was moved or deleted): "
+        "run 'make setup' in the project's checkout\" >&2\n"
+        "  exit 1\n"
+        "fi\n"
         f"exec '{node}' '{script}' \"$@\"\n"
     )
 
@@ -133,7 +138,8 @@ def install_solc(
         except OSError:
             current = ""
         is_ours = _MARKER in current
-        if not is_ours or str(script) in current:
+        # ours: only if it runs this checkout's script (quoted: another checkout's path may end in ours)
+        if not is_ours or f"'{script}'" in current:
             try:
                 if _run_version([str(target)]).startswith(version):
                     return target, "present"

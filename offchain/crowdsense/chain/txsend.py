@@ -49,15 +49,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from eth_account._utils.legacy_transactions import (
-    Transaction,
-    encode_transaction,
-    serializable_unsigned_transaction_from_dict,
-    vrs_from,
-)
-from eth_account._utils.signing import hash_of_signed_transaction, to_standard_v
+from eth_account._utils.legacy_transactions import Transaction
 from eth_account.typed_transactions import TypedTransaction
-from eth_keys import keys as eth_keys
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
@@ -82,8 +75,6 @@ __all__ = [
     "standing_intent",
     "TxSender",
     "decode_raw_transaction",
-    "raw_transaction",
-    "transaction_public_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -251,57 +242,6 @@ def decode_raw_transaction(raw_tx: str | bytes) -> dict[str, Any]:
     fields["to"] = Web3.to_checksum_address(to) if to else None
     fields["data"] = HexBytes(fields.get("data", b""))
     return fields
-
-
-#: Fields of each transaction type that its signature covers, named as in ``eth_getTransactionByHash``.
-_SIGNED_FIELDS: dict[int, tuple[str, ...]] = {
-    0: ("nonce", "gasPrice", "gas", "value"),
-    1: ("chainId", "nonce", "gasPrice", "gas", "value"),
-    2: ("chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "value"),
-}
-
-
-def raw_transaction(w3: Web3, tx_hash: str) -> HexBytes:
-    """The signed bytes of the transaction ``tx_hash``.
-
-    Anvil and geth serve them (``eth_getRawTransactionByHash``); Ganache does not, so they are
-    then re-encoded from the fields of ``eth_getTransactionByHash`` and accepted only if they
-    hash to ``tx_hash``, which makes them exactly the bytes that were signed.
-    """
-    answer = w3.provider.make_request("eth_getRawTransactionByHash", [tx_hash])  # type: ignore[arg-type]
-    if answer.get("result"):
-        return HexBytes(answer["result"])
-    tx = w3.provider.make_request("eth_getTransactionByHash", [tx_hash]).get("result")  # type: ignore[arg-type]
-    kind = int(tx.get("type") or "0x0", 16) if isinstance(tx, dict) else -1
-    if kind not in _SIGNED_FIELDS:
-        raise TransactionError(f"the node serves neither the raw bytes nor the fields of transaction {tx_hash}")
-    fields: dict[str, Any] = {k: int(tx[k], 16) for k in _SIGNED_FIELDS[kind]}
-    fields.update(to=Web3.to_checksum_address(tx["to"]) if tx.get("to") else b"", data=HexBytes(tx["input"]))
-    if kind:
-        fields.update(type=kind, accessList=tx.get("accessList") or [])
-    unsigned = serializable_unsigned_transaction_from_dict(fields)  # type: ignore[arg-type]
-    raw = HexBytes(encode_transaction(unsigned, (int(tx["v"], 16), int(tx["r"], 16), int(tx["s"], 16))))
-    if Web3.keccak(raw) != HexBytes(tx_hash):
-        raise TransactionError(f"the fields the node serves for transaction {tx_hash} do not hash to it")
-    return raw
-
-
-def transaction_public_key(raw_tx: str | bytes) -> bytes:
-    """Uncompressed (65-byte) public key of the account that signed ``raw_tx``.
-
-    The signature of every Ethereum transaction lets anyone recover the sender's public key;
-    this is how a releaser learns the key to encrypt a subtask key to, from the claim itself.
-    """
-    raw = HexBytes(raw_tx)
-    if raw and raw[0] <= 0x7F:
-        typed = TypedTransaction.from_bytes(raw)
-        msg_hash, (v, r, s) = typed.hash(), typed.vrs()
-    else:
-        legacy = Transaction.from_bytes(raw)
-        msg_hash, (v, r, s) = hash_of_signed_transaction(legacy), vrs_from(legacy)
-        v = to_standard_v(v)
-    public = eth_keys.Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(msg_hash)
-    return b"\x04" + public.to_bytes()
 
 
 def _rpc_message(exc: Exception) -> str:

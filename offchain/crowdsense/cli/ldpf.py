@@ -145,8 +145,8 @@ def pdc() -> None:
 @grid_option
 @key_bits_option
 @insecure_test_key_option
-@click.option("--r-bits", type=click.IntRange(16, 256), default=64, show_default=True,
-              help="Bits of each receiver's blinding value r.")
+@click.option("--r-bits", type=click.IntRange(16, 128), default=64, show_default=True,
+              help="Bits of each receiver's blinding value r (at most 128 with well-formedness proofs).")
 @count_option("--n", "Receivers the task needs (N nearest).", default=3, dest="n_select")
 @click.option("--max-distance", type=click.IntRange(min=0), default=None,
               help="Radius of the region of interest in grid steps (default: the whole grid).")

@@ -30,6 +30,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "resume": ("crowdsense.cli.chain", "resume", "Finish transactions left pending by an interrupted run."),
     "account": ("crowdsense.cli.chain", "account", "Create a keystore or show an account's address."),
     "register": ("crowdsense.cli.tasks", "register", "Register receivers' levels on chain (registrar)."),
+    "levels": ("crowdsense.cli.levels", "levels", "Register levels privately: a Merkle root per epoch (registrar)."),
     "release": ("crowdsense.cli.tasks", "release", "Decompose, encrypt and release a task (releaser)."),
     "handover": ("crowdsense.cli.tasks", "handover", "Hand subtask keys to their claimants (releaser)."),
     "close": ("crowdsense.cli.tasks", "close", "Close a task (its releaser)."),

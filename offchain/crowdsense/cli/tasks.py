@@ -6,6 +6,7 @@ by all client commands are described in :mod:`crowdsense.cli.clientctx`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from crowdsense.cli.clientctx import (
 )
 from crowdsense.errors import InputError
 
-__all__ = ["register", "release", "handover", "list_subtasks", "claim", "fetch", "submit", "close"]
+__all__ = ["Enrolled", "announce_enrollment", "enrolled_receivers", "enrollment_options", "require_one_source", "register", "release", "handover", "list_subtasks", "claim", "fetch", "submit", "close"]
 
 
 def _short(h: bytes | None) -> str:
@@ -34,49 +35,32 @@ def _short(h: bytes | None) -> str:
 # ---------------------------------------------------------------------------- registrar
 
 
-@click.command(short_help="Register receivers' levels on chain (registrar).")
-@click.argument("levels_file", type=click.Path(dir_okay=False))
-@click.option("--addresses", "addresses_file", type=click.Path(dir_okay=False), default=None,
-              help="CSV with header 'node,address': the enrolled receivers' accounts.")
-@click.option("--simulate", is_flag=True,
-              help="Use deterministic simulation accounts per node (local development chains only).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Register only the first N nodes of the levels file (simulations).")
-@click.option("--fund", "fund_eth", type=FiniteRange(0, 10**9), default=None,
-              help="With --simulate: set each simulated account's balance to this many ETH.")
-@click.option("--write-addresses", type=click.Path(dir_okay=False), default=None,
-              help="Write the node,address mapping used to this CSV.")
-@click.option("--batch-size", type=click.IntRange(min=1, max=500), default=None,
-              help="Accounts per transaction (default: sized from gas estimates to half a block).")
-@click.option("--no-skip", is_flag=True, help="Also send accounts already registered at their level.")
-@client_command()
-def register(session: Session, levels_file: str, addresses_file: str | None, simulate: bool, limit: int | None,
-             fund_eth: float | None, write_addresses: str | None, batch_size: int | None, no_skip: bool) -> None:
-    """Set the levels of receivers from LEVELS_FILE (the output of `crowdsense classify`).
+def require_one_source(addresses_file: str | None, simulate: bool) -> None:
+    if bool(addresses_file) == simulate:
+        raise click.UsageError("give exactly one of --addresses CSV or --simulate")
 
-    LEVELS_FILE maps graph node ids to levels ({"levels": {node: level}, ...}). Node ids are
-    mapped to accounts with --addresses CSV (nodes without a row are skipped; a mixed-case
-    address must have a valid EIP-55 checksum; two nodes of one address must share a level),
-    or with --simulate to deterministic accounts on a local chain. Levels are sent with setLevels in
-    batches sized to the block gas limit (at most 500 per transaction); accounts already at
-    their level are skipped unless --no-skip, so rerunning after an interruption only sends
-    what is missing.
-    """
+
+@dataclass(frozen=True)
+class Enrolled:
+    """The receivers a levels file and an address mapping name."""
+
+    mapping: dict[str, str]  # node -> address
+    levels: dict[str, int]  # address -> level
+    unmapped: int  # nodes of the levels file without an address
+
+
+def enrolled_receivers(session: Session, levels_file: str, addresses_file: str | None, *, simulate: bool,
+                       limit: int | None) -> Enrolled:
+    """Read LEVELS_FILE and map its nodes to accounts (--addresses CSV or --simulate, exactly one:
+    see :func:`require_one_source`), refusing every inconsistency. Nothing is written or printed:
+    the caller runs its own checks, then :func:`announce_enrollment`."""
     from crowdsense.chain.registration import (
-        fund_dev_accounts,
         levels_by_address,
         read_address_csv,
         read_levels,
         simulated_addresses,
-        write_address_csv,
     )
 
-    if bool(addresses_file) == simulate:
-        raise click.UsageError("give exactly one of --addresses CSV or --simulate")
-    if fund_eth is not None and not simulate:
-        raise click.UsageError("--fund only applies to --simulate accounts")
-    client = session.registry()
-    client.require_role("registrar")  # before any other output: a refusal is one line
     levels = read_levels(levels_file)
     nodes = list(levels)[:limit] if limit else list(levels)
     if simulate:
@@ -96,15 +80,72 @@ def register(session: Session, levels_file: str, addresses_file: str | None, sim
         if not mapping:
             raise InputError(f"none of the nodes of {levels_file} has an address in {addresses_file}")
     by_address = levels_by_address(levels, mapping)
-    t = client.num_levels
+    t = session.registry(account=False).num_levels
     bad = [(n, levels[n]) for n in mapping if levels[n] > t]
     if bad:
         raise InputError(f"{len(bad)} node(s) have a level above the registry's T = {t}, e.g. {bad[:3]}")
-    # Every refusal is above: a refused run writes no file and funds no account.
-    if missing:
-        click.echo(f"note: {missing} node(s) have no address in {addresses_file} and are not registered", err=True)
+    return Enrolled(mapping, by_address, missing)
+
+
+def announce_enrollment(enrolled: Enrolled, addresses_file: str | None, write_addresses: str | None) -> None:
+    """Once every refusal is behind (a refused run writes no file and prints one line): note the
+    nodes without an address and write --write-addresses."""
+    from crowdsense.chain.registration import write_address_csv
+
+    if enrolled.unmapped:
+        click.echo(f"note: {enrolled.unmapped} node(s) have no address in {addresses_file} and are not registered",
+                   err=True)
     if write_addresses:
-        write_address_csv(write_addresses, mapping)
+        write_address_csv(write_addresses, enrolled.mapping)
+
+
+def enrollment_options(fn: Any) -> Any:
+    """LEVELS_FILE and the options that map its nodes to accounts (see :func:`enrolled_receivers`)."""
+    for option in reversed((
+        click.argument("levels_file", type=click.Path(dir_okay=False)),
+        click.option("--addresses", "addresses_file", type=click.Path(dir_okay=False), default=None,
+                     help="CSV with header 'node,address': the enrolled receivers' accounts."),
+        click.option("--simulate", is_flag=True,
+                     help="Use deterministic simulation accounts per node (local development chains only)."),
+        click.option("--limit", type=click.IntRange(min=1), default=None,
+                     help="Only the first N nodes of the levels file (simulations)."),
+        click.option("--write-addresses", type=click.Path(dir_okay=False), default=None,
+                     help="Write the node,address mapping used to this CSV."),
+    )):
+        fn = option(fn)
+    return fn
+
+
+@click.command(short_help="Register receivers' levels on chain (registrar).")
+@enrollment_options
+@click.option("--fund", "fund_eth", type=FiniteRange(0, 10**9), default=None,
+              help="With --simulate: set each simulated account's balance to this many ETH.")
+@click.option("--batch-size", type=click.IntRange(min=1, max=500), default=None,
+              help="Accounts per transaction (default: sized from gas estimates to half a block).")
+@click.option("--no-skip", is_flag=True, help="Also send accounts already registered at their level.")
+@client_command()
+def register(session: Session, levels_file: str, addresses_file: str | None, simulate: bool, limit: int | None,
+             fund_eth: float | None, write_addresses: str | None, batch_size: int | None, no_skip: bool) -> None:
+    """Set the levels of receivers from LEVELS_FILE (the output of `crowdsense classify`).
+
+    LEVELS_FILE maps graph node ids to levels ({"levels": {node: level}, ...}). Node ids are
+    mapped to accounts with --addresses CSV (nodes without a row are skipped; a mixed-case
+    address must have a valid EIP-55 checksum; two nodes of one address must share a level),
+    or with --simulate to deterministic accounts on a local chain. Levels are sent with setLevels in
+    batches sized to the block gas limit (at most 500 per transaction); accounts already at
+    their level are skipped unless --no-skip, so rerunning after an interruption only sends
+    what is missing.
+    """
+    from crowdsense.chain.registration import fund_dev_accounts
+
+    require_one_source(addresses_file, simulate)
+    if fund_eth is not None and not simulate:
+        raise click.UsageError("--fund only applies to --simulate accounts")
+    client = session.registry()
+    client.require_role("registrar")  # before any other output: a refusal is one line
+    enrolled = enrolled_receivers(session, levels_file, addresses_file, simulate=simulate, limit=limit)
+    announce_enrollment(enrolled, addresses_file, write_addresses)
+    mapping, by_address, missing = enrolled.mapping, enrolled.levels, enrolled.unmapped
     funded = 0
     if fund_eth is not None:
         funded = fund_dev_accounts(session.conn.w3, mapping.values(), wei=int(fund_eth * 10**18),
@@ -157,18 +198,25 @@ def release(session: Session, task_file: str, release_id: str | None) -> None:
 @click.argument("task_ids", nargs=-1, type=UINT256)
 @client_command()
 def handover(session: Session, task_ids: tuple[int, ...]) -> None:
-    """Encrypt each claimed subtask's key to its claimant (ECIES to the public key recovered
-    from the claim transaction) and put the envelope in the --store folder.
+    """Encrypt each claimed subtask's key to its claimant (ECIES to the encryption key its
+    claim carried) and put the envelope in the --store folder.
 
-    Covers TASK_IDS, or every task released from this journal. Safe to repeat.
+    Covers TASK_IDS, or every task released from this journal. Safe to repeat. A subtask that
+    cannot be handed over does not stop the others: it is reported, and the command exits
+    non-zero at the end naming it.
     """
     client = session.registry()
     done = client.hand_over_keys(list(task_ids) or None)
     written = [h for h in done if h.written]
+    failed = [h for h in done if h.error]
     emit(session, done, lambda: "\n".join(
-        [f"handed over {len(written)} key(s); {len(done) - len(written)} already handed over"]
+        [f"handed over {len(written)} key(s); {len(done) - len(written) - len(failed)} already handed over"]
         + [f"  task {h.task_id} subtask {h.index} -> {h.claimant}" for h in written]
     ))
+    if failed:
+        skipped = "; ".join(f"task {h.task_id} subtask {h.index}: {h.error}" for h in failed)
+        raise InputError(f"{len(failed)} claimed subtask(s) got no key ({skipped}): "
+                         "fix what is named and run `crowdsense handover` again (the others are handed over)")
 
 
 @click.command(short_help="Close a task (its releaser).")
@@ -184,6 +232,30 @@ def close(session: Session, task_id: int) -> None:
 # ---------------------------------------------------------------------------- receiver
 
 
+def _level_proof(session: Session, proof_file: str | None) -> Any:
+    """The proof of --proof FILE, checked to be this account's for this registry; or None.
+    (A claim journals it once the chain accepts it: later claims under its root find it.)"""
+    if proof_file is None:
+        return None
+    from crowdsense.pmcb.levels_tree import read_proof_json
+
+    proof = read_proof_json(proof_file)
+    client = session.registry()
+    if proof.account != client.me:
+        raise InputError(f"{proof_file} is the level proof of {proof.account}, not of your account {client.me}: "
+                         "expected your own proof")
+    if (proof.chain_id, proof.registry) != (session.conn.chain_id, client.address):
+        raise InputError(f"{proof_file} is a level proof for registry {proof.registry} on chain {proof.chain_id}: "
+                         f"expected one for registry {client.address} on chain {session.conn.chain_id}")
+    return proof
+
+
+PROOF_OPTION = click.option(
+    "--proof", "proof_file", envvar="CROWDSENSE_LEVEL_PROOF", type=click.Path(dir_okay=False), default=None,
+    help="Your level proof (`crowdsense levels proof`) when levels are registered by Merkle root; "
+         "a claim keeps it in the journal, so later claims under the same root find it.")
+
+
 @click.command("list", short_help="List open subtasks of your level (receiver).")
 @click.option("--level", type=click.IntRange(1, 255), default=None, help="Level to list (default: your own).")
 @click.option("--all", "show_all", is_flag=True, help="Include claimed subtasks and closed tasks.")
@@ -192,16 +264,19 @@ def close(session: Session, task_id: int) -> None:
 @click.option("--to-block", type=UINT64, default=None, help="Last block to scan (default: latest).")
 @click.option("--page-size", type=ChainInt(64, minimum=1), default=5000, show_default=True,
               help="Blocks per log query (halved automatically if the node refuses).")
+@PROOF_OPTION
 @client_command()
 def list_subtasks(session: Session, level: int | None, show_all: bool, from_block: int | None,
-                  to_block: int | None, page_size: int) -> None:
+                  to_block: int | None, page_size: int, proof_file: str | None) -> None:
     """List subtasks released at your level (or --level) that you can claim now.
 
     Found from SubtaskReleased events filtered on the indexed level, then checked against the
     current state: unclaimed, task open, and you hold nothing else in the task (--all lifts
-    these filters).
+    these filters). With --proof, your level is the proven one and only tasks released under
+    the proof's root are listed.
     """
-    client = session.registry(account=level is None)
+    proof = _level_proof(session, proof_file)
+    client = session.registry(account=level is None or proof is not None)
     bar = progress_bar(0, "scanning blocks")
 
     def progress(done: int, total: int) -> None:
@@ -211,7 +286,7 @@ def list_subtasks(session: Session, level: int | None, show_all: bool, from_bloc
 
     try:
         subs = client.open_subtasks(level, from_block=from_block, to_block=to_block, page_size=page_size,
-                                    claimable_only=not show_all, progress=progress)
+                                    claimable_only=not show_all, progress=progress, proof=proof)
     finally:
         bar.close()
 
@@ -230,15 +305,17 @@ def list_subtasks(session: Session, level: int | None, show_all: bool, from_bloc
 @click.command(short_help="Claim a subtask of your level (receiver).")
 @click.argument("task_id", type=UINT256)
 @click.argument("index", type=UINT256, required=False)
+@PROOF_OPTION
 @client_command()
-def claim(session: Session, task_id: int, index: int | None) -> None:
+def claim(session: Session, task_id: int, index: int | None, proof_file: str | None) -> None:
     """Claim subtask INDEX of TASK_ID (default: the first unclaimed one of your level).
 
-    The level, claimed, closed and one-per-task rules are checked before sending; a refused
-    claim costs no gas. Repeating the command never claims twice: it resumes the journaled
-    transaction.
+    Your level is the one registered on chain, or the one your level proof shows (--proof, or
+    the proof of the task's levels root kept in your journal). The level, claimed, closed and
+    one-per-task rules are checked before sending; a refused claim costs no gas. Repeating the
+    command never claims twice: it resumes the journaled transaction.
     """
-    result = session.registry().claim(task_id, index)
+    result = session.registry().claim(task_id, index, proof=_level_proof(session, proof_file))
     if result.tx is None:
         human = f"you already hold subtask {result.index} of task {task_id}"
     else:

@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,7 @@ from typing import Any, Callable, Hashable, Literal
 
 import numpy as np
 
+from crowdsense.atomicfile import write_atomic
 from crowdsense.errors import InputError
 from crowdsense.pmcb.features import FEATURE_NAMES, NodeFeatures, as_feature_matrix, node_features
 from crowdsense.pmcb.graph_io import Graph, as_graph
@@ -244,23 +243,10 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
 # ---------------------------------------------------------------------------------- files
 
 
-def _atomic_write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_levels_json(result: Classification, path: str | Path) -> Path:
     """Write levels.json (layout in the module docstring); atomic (a reader never sees half a file)."""
     try:
-        return _atomic_write(Path(path), json.dumps(result.to_dict(), indent=1) + "\n")
+        return write_atomic(Path(path), json.dumps(result.to_dict(), indent=1) + "\n")
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -288,7 +274,7 @@ def write_features_csv(result: Classification, path: str | Path) -> Path:
     writer.writerow(header)
     writer.writerows(lines)
     try:
-        return _atomic_write(Path(path), buffer.getvalue())
+        return write_atomic(Path(path), buffer.getvalue())
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 

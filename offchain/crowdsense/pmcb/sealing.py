@@ -10,15 +10,19 @@ Scheme (see also :mod:`crowdsense.pmcb.tasks`):
 
    The AAD binds the blob to its chain, registry and place in the task, so a blob cannot be
    passed off as another subtask. The on-chain subtask hash is ``keccak256(blob)``.
-2. **Key hand-over.** After a claim, the releaser encrypts ``k`` to the claimant's secp256k1
-   public key with ECIES::
+2. **Key hand-over.** The claim carries the claimant's *encryption key* ``P``: the
+   x-coordinate (32 bytes, even y) of a secp256k1 key that the client derives from the
+   account's key (:func:`encryption_secret`), so nothing new has to be stored or can be lost,
+   and so a key reaches claimants whose claims are not signed by themselves (contract wallets,
+   relayed or delegated accounts), who publish any key they hold. After the claim, the
+   releaser encrypts ``k`` to ``P`` with ECIES::
 
        shared = SHA256(compressed(e * P))            (coincurve ECDH, e ephemeral)
        key    = HKDF-SHA256(shared, salt = E || P, info = "crowdsense/ecies/v1")
        env    = 0x01 || E(33, compressed) || nonce(12) || AES-256-GCM(key, k, AAD) || tag(16)
        AAD    = subtask hash(32) || claimant address(20)
 
-   Only the holder of the claimant's private key can derive ``key``; anybody else gets a
+   Only the holder of the encryption secret can derive ``key``; anybody else gets a
    GCM tag failure (:class:`~crowdsense.errors.DecryptionError`).
 
 GCM is not key-committing; the claimant trusts the releaser's key anyway (the releaser wrote
@@ -46,6 +50,9 @@ __all__ = [
     "ecies_encrypt",
     "ecies_decrypt",
     "public_key_of",
+    "encryption_secret",
+    "encryption_key_of",
+    "is_encryption_key",
 ]
 
 KEY_SIZE = 32
@@ -54,6 +61,8 @@ _NONCE = 12
 _TAG = 16
 _SUBTASK_DOMAIN = b"crowdsense/subtask/v1"
 _ECIES_INFO = b"crowdsense/ecies/v1"
+_ENCRYPTION_KEY_DOMAIN = b"crowdsense/encryption-key/v1"
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def new_key() -> bytes:
@@ -113,6 +122,36 @@ def public_key_of(private_key: bytes) -> bytes:
     return coincurve.PrivateKey(bytes(private_key)).public_key.format(compressed=False)
 
 
+def encryption_secret(account_key: bytes) -> bytes:
+    """The claimant's encryption secret, derived from its account key (deterministic).
+
+    A key of its own rather than the account key itself: the account key only ever signs,
+    and the published encryption key says nothing about it. The secret is negated when its
+    point has an odd y, so the 32-byte x-coordinate alone names the point (as in BIP 340).
+    """
+    d = int.from_bytes(HKDF(bytes(account_key), KEY_SIZE, salt=b"", hashmod=SHA256,
+                            context=_ENCRYPTION_KEY_DOMAIN), "big") % _SECP256K1_N or 1
+    if coincurve.PrivateKey(d.to_bytes(32, "big")).public_key.format(compressed=True)[0] == 3:
+        d = _SECP256K1_N - d
+    return d.to_bytes(32, "big")
+
+
+def encryption_key_of(secret: bytes) -> bytes:
+    """The 32-byte x-only encryption key of an :func:`encryption_secret` (what a claim carries)."""
+    return coincurve.PrivateKey(bytes(secret)).public_key.format(compressed=True)[1:]
+
+
+def is_encryption_key(key: bytes) -> bool:
+    """True when ``key`` is 32 bytes naming a secp256k1 point (the contract's own check)."""
+    if len(key) != 32:
+        return False
+    try:
+        coincurve.PublicKey(b"\x02" + bytes(key))
+    except ValueError:
+        return False
+    return True
+
+
 def _ephemeral() -> coincurve.PrivateKey:
     while True:  # a uniformly random 32-byte string is a valid scalar except with prob. ~2^-128
         try:
@@ -126,9 +165,11 @@ def _kdf(shared: bytes, eph_pub: bytes, recipient: bytes) -> bytes:
 
 
 def ecies_encrypt(public_key: bytes, plaintext: bytes, *, aad: bytes) -> bytes:
-    """Encrypt ``plaintext`` to a secp256k1 public key (33, 64 or 65 bytes)."""
+    """Encrypt ``plaintext`` to a secp256k1 public key (32 x-only, 33, 64 or 65 bytes)."""
     raw = bytes(public_key)
-    if len(raw) == 64:  # eth_keys form, without the 0x04 prefix
+    if len(raw) == 32:  # x-only, even y (an encryption key from a claim)
+        raw = b"\x02" + raw
+    elif len(raw) == 64:  # eth_keys form, without the 0x04 prefix
         raw = b"\x04" + raw
     try:
         recipient = coincurve.PublicKey(raw)

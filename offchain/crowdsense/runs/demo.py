@@ -65,11 +65,12 @@ from crowdsense.chain.deployment import deployments_dir
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.node import NODE_KINDS, LocalNode, NodeKind
 from crowdsense.chain.registration import fund_dev_accounts
-from crowdsense.chain.registry import Handover, RegistrationReport, ReleasedTask, TaskRegistryClient
+from crowdsense.chain.registry import Handover, ReleasedTask, TaskRegistryClient
 from crowdsense.chain.store import SubtaskStore
 from crowdsense.data import sample_path
 from crowdsense.errors import CrowdsenseError, InputError
 from crowdsense.pmcb.classify import Classification, classify_graph, write_levels_json
+from crowdsense.pmcb.levels_tree import LevelsTree
 from crowdsense.pmcb.tasks import TaskPlan, decompose, subtask_plaintext
 from crowdsense.runs._parallel import thread_map
 from crowdsense.runs.chain_gas import chain_gas
@@ -231,7 +232,8 @@ class DemoRun:
     signers: dict[str, Signer] = field(init=False)
     by_level: dict[int, list[str]] = field(init=False)
     store: SubtaskStore = field(init=False)
-    registration: RegistrationReport = field(init=False)
+    registration: dict[str, Any] = field(init=False)  # the levels root published, its tree
+    level_salts: dict[str, bytes] = field(init=False)  # node id -> the secret salt of its leaf
     clients: dict[str, TaskRegistryClient] = field(init=False)
     # release
     releaser: TaskRegistryClient = field(init=False)
@@ -400,22 +402,35 @@ def _classify(run: DemoRun) -> None:
 
 
 def _register(run: DemoRun) -> None:
-    """4. Draw receivers from every level, fund them and register their levels."""
+    """4. Draw receivers from every level, fund them and publish their levels as a Merkle root:
+    nothing on chain names a receiver's level until it claims; each receiver's client keeps its
+    own proof in its journal."""
     opts = run.opts
-    with run.clock("register", f"registered {opts.receivers} receivers' levels on chain"):
+    with run.clock("register", f"published the levels root of {opts.receivers} receivers"):
         run.picked = _pick_receivers(run.classification.levels_by_node(), opts.levels, opts.receivers, run.rng)
         run.signers = {node_id: simulation_signer(node_id) for node_id in run.picked}
         fund_dev_accounts(run.w3, [s.address for s in run.signers.values()], wei=_SIM_BALANCE,
                           chain_id=run.chain_id)
         run.store = SubtaskStore(run.state / "store")
         registrar = TaskRegistryClient(run.conn, dev_signer(_REGISTRAR), journal=run.journal("registrar"))
-        run.registration = registrar.register_levels({run.signers[n].address: lvl for n, lvl in run.picked.items()})
+        tree = LevelsTree.build({run.signers[n].address: lvl for n, lvl in run.picked.items()},
+                                chain_id=run.chain_id, registry=run.conn.registry_address)
+        tree_path = tree.save(run.state / "levels.tree")
+        epoch, tx = registrar.publish_levels_root(tree.root)
+        run.registration = {"mode": "levels root", "epoch": epoch, "root": "0x" + tree.root.hex(),
+                            "receivers": tree.count, "depth": tree.depth, "tree": str(tree_path),
+                            "treeBytes": tree_path.stat().st_size, "tx": None if tx is None else tx.tx_hash}
     run.by_level = {lvl: [] for lvl in range(1, opts.levels + 1)}
     for node_id, lvl in run.picked.items():
         run.by_level[lvl].append(node_id)
     journal = run.journal("receivers")
     run.clients = {node_id: TaskRegistryClient(run.conn, run.signers[node_id], journal=journal, store=run.store)
                    for node_id in run.picked}
+    run.level_salts = {}
+    for node_id, client in run.clients.items():
+        proof = tree.proof_of(client.me)
+        client.remember_proof(proof)
+        run.level_salts[node_id] = proof.salt
 
 
 def _release(run: DemoRun) -> None:
@@ -443,6 +458,10 @@ def _claim(run: DemoRun) -> None:
         _raise_first_failure(thread_map(lambda job: run.clients[job[3]].claim(run.released[job[0]].task_id, job[1]),
                                         run.jobs, workers=run.opts.workers))
         run.handovers = run.releaser.hand_over_keys([t.task_id for t in run.released])
+        failed = [h for h in run.handovers if h.error]
+        if failed:
+            raise CrowdsenseError(f"the hand-over skipped {len(failed)} subtask(s), e.g. task "
+                                   f"{failed[0].task_id} subtask {failed[0].index}: {failed[0].error}")
     run.readings = {}
     for ti, index, _, node_id in run.jobs:
         run.readings[(ti, index)] = json.dumps(
@@ -580,7 +599,7 @@ def _summary(run: DemoRun) -> dict[str, Any]:
                            "levels": [{**x.as_dict(), "receivers": len(run.by_level[x.level])} for x in c.clusters],
                            "betweenness": c.parameters["betweenness"],
                            "seconds": round(c.timings.get("total", 0.0), 2), "warnings": run.classify_warnings},
-        "registration": run.registration.to_json(),
+        "registration": run.registration,
         "tasks": [{"taskId": t.task_id, "title": p.title, "levels": list(t.levels)}
                   for t, p in zip(run.released, run.plans)],
         "claims": {"subtasks": jobs, "claimed": jobs, "keysHandedOver": sum(h.written for h in run.handovers),
@@ -602,6 +621,9 @@ def _audit(run: DemoRun) -> dict[str, Any]:
     probe_holder = conn.registry.functions.getSubtask(run.probe.task_id, 0).call()[2]
     claimant[(len(run.released), 0)] = Web3.to_checksum_address(probe_holder)
     prefix = f"{conn.chain_id}/{conn.registry_address}"
+    # every receiver that sent a claim (mined or refused): its claims carry its level salt
+    senders = set(claimant.values()) | {r["account"] for r in run.refusals if r["tx"] is not None}
+    claimants = {n for n, signer in run.signers.items() if signer.address in senders}
     tasks = []
     for ti, (task, plan) in enumerate(list(zip(run.released, run.plans)) + [(run.probe, run.probe_plan)]):
         subtasks = []
@@ -633,9 +655,12 @@ def _audit(run: DemoRun) -> dict[str, Any]:
             "and for selected users r2 and their payload (group centre, transformed); PDC commitments and, once "
             "each receiver knows its distance, r. Faulty simulated parties publish forged openings in reverted "
             "transactions: the CTBC 'tamper' user's payload with its last byte flipped, and the PDC 'liar' value "
-            "r + max(dist, 1) (its s when dist > 0). Nothing else of this file may appear on chain."
+            "r + max(dist, 1) (its s when dist > 0). A receiver's level salt appears only in its own claims. "
+            "Nothing else of this file may appear on chain."
         ),
-        "receivers": [{"node": n, "address": run.signers[n].address, "level": lvl} for n, lvl in run.picked.items()],
+        "receivers": [{"node": n, "address": run.signers[n].address, "level": lvl,
+                       "levelSalt": "0x" + run.level_salts[n].hex(), "claimed": n in claimants}
+                      for n, lvl in run.picked.items()],
         "tasks": tasks,
         "ctbcUsers": [s.address for s in run.ctbc_users],
         "pdcReceivers": [s.address for s in run.pdc_signers],

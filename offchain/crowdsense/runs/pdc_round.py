@@ -8,13 +8,15 @@ as between separate processes:
 1. *Task.* The platform encrypts Encode 1 of the task centre once (Paillier, ``key_bits``) and
    broadcasts the same task message to every candidate receiver.
 2. *Query.* Each receiver computes ``Z = Enc(dist + r)`` homomorphically with a fresh blinding
-   r (``r_bits`` bits from :mod:`secrets`), journals r and the opening, then sends
+   r (``r_bits`` bits from :mod:`secrets`) and the proof that Z was formed from the task
+   (:mod:`crowdsense.ldpf.pdc.proofs`), journals r and the opening, then sends
    ``commitBlinding(keccak256(abi.encode(r, salt)))`` from its own account, and sends
-   ``(c, Z)`` to the platform. Receivers work concurrently (``workers`` threads).
-3. *Decryption.* The platform checks on chain that c is recorded by that receiver and not yet
-   opened, decrypts ``s = dist + r`` and returns s with its proof of correct decryption.
+   ``(c, Z, proof)`` to the platform. Receivers work concurrently (``workers`` threads).
+3. *Decryption.* The platform verifies the proof, checks on chain that c is recorded by that
+   receiver and not yet opened, decrypts ``s = dist + r`` and returns s with its proof of
+   correct decryption.
 4. *Reveal.* The receiver checks the proof, learns ``dist = s - r`` and opens c on chain with
-   ``revealBlinding(c, r, salt)``, then sends ``(r, salt)``.
+   ``revealBlinding(c, r, salt)``, then sends ``(r, salt)`` and the opening of its masks.
 5. *Acceptance.* The platform checks the opening against the on-chain commitment
    (``checkBlindingOpening``) and that the chain records it as opened, and accepts
    ``dist = s - r``; the N nearest accepted receivers within ``max_distance`` are selected.
@@ -45,6 +47,7 @@ from crowdsense.chain.journal import Journal
 from crowdsense.errors import CrowdsenseError, InputError
 from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore, blinding_opening_key
 from crowdsense.chain.txlog import TxLog, TxRecord
+from crowdsense.ldpf.pdc.budget import AnswerBudget
 from crowdsense.ldpf.pdc.encoding import Grid, manhattan
 from crowdsense.ldpf.pdc.errors import CheatingDetected, SelectionWarning
 from crowdsense.ldpf.pdc.keys import RECOMMENDED_KEY_BITS, generate_keypair
@@ -357,6 +360,7 @@ def run_pdc_round(
     positions: np.ndarray | None = None,
     centre_position: tuple[float, float] | None = None,
     progress: Progress | None = None,
+    budgets: Sequence[AnswerBudget | None] | None = None,
 ) -> PDCRoundResult:
     """Run one PDC round on the chain of ``conn`` (steps in the module docstring).
 
@@ -395,11 +399,16 @@ def run_pdc_round(
         Real coordinates behind the grid points, recorded in :meth:`PDCRoundResult.audit` only.
     progress : callable(stage, done, total), optional
         Stages ``"query"`` and ``"reveal"``.
+    budgets : sequence of AnswerBudget or None, optional
+        Each receiver's answer budget (:mod:`crowdsense.ldpf.pdc.budget`); a receiver whose
+        budget is spent fails its query with a one-line reason.
     """
     grid, locs, centre_pt = _check_inputs(locations, centre, grid, n_select, max_distance)
     signers = check_signers(signers, len(locs), "receiver")
     faults = check_faults(faults, len(locs), PDC_FAULTS, "receiver")
     workers = check_workers(workers)
+    if budgets is not None and len(budgets) != len(locs):
+        raise InputError(f"budgets must give one entry per receiver ({len(locs)}), got {len(budgets)}")
     clock = StageClock()
     if private_key is None:
         _, private_key = generate_keypair(key_bits, allow_insecure=allow_insecure)
@@ -414,8 +423,12 @@ def run_pdc_round(
 
     store = JournalSecretStore(journal, conn)
     boards = [board.as_account(s, journal) for s in signers]
-    receivers = [Receiver(loc, grid, board=b, secret_store=store, r_bits=r_bits, allow_insecure=allow_insecure)
-                 for loc, b in zip(locs, boards)]
+    receivers = [Receiver(loc, grid, board=b, secret_store=store, r_bits=r_bits, allow_insecure=allow_insecure,
+                          budget=None if budgets is None else budgets[i])
+                 for i, (loc, b) in enumerate(zip(locs, boards))]
+    for receiver in receivers:  # what each receiver draws while idle, before the task arrives
+        receiver.precompute_proofs(private_key.public_key, 1)
+    clock.lap("precompute proofs (offline)")
     state = _PDCRound(conn, locs, faults, journal, workers, progress, clock, board, platform, task_id, task_text,
                       boards, receivers,
                       sizes={"task": len(task_text), "queries": 0, "decryptions": 0, "reveals": 0})

@@ -7,10 +7,11 @@ a coordinate, a blinding value or a distance of a receiver that was not selected
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
+
+from crowdsense.atomicfile import write_atomic
 
 __all__ = ["SECRET_BANNER", "short_address", "gas_table", "format_ctbc", "format_pdc", "format_gas",
            "format_summary", "write_secret_json"]
@@ -121,8 +122,8 @@ def format_summary(summary: dict[str, Any]) -> str:
                      f"{r['AIF']:>7.3f} {r['I']:>9.2f} {r['receivers']:>10}")
     reg, cm = summary["registration"], summary["claims"]
     lines += [
-        f"registration {reg['registered']} receivers registered in {len(reg['transactions'])} setLevels "
-        f"transaction(s) (batch size {reg['batchSize']})",
+        f"registration {reg['receivers']} receivers' levels published as the Merkle root of epoch {reg['epoch']} "
+        f"(one setLevelsRoot transaction; proofs of depth <= {reg['depth']}, tree {reg['treeBytes']:,} bytes)",
         f"tasks        {len(summary['tasks'])} released: "
         + "; ".join(f"#{t['taskId']} {t['title']} (levels {t['levels']})" for t in summary["tasks"]),
         f"claims       {cm['claimed']} of {cm['subtasks']} subtasks claimed at their level, {cm['keysHandedOver']} keys "
@@ -163,18 +164,7 @@ def write_secret_json(path: str | Path, data: Any, *, banner: str = SECRET_BANNE
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {"_warning": banner, **data} if isinstance(data, dict) else {"_warning": banner, "data": data}
     text = json.dumps(body, indent=1, sort_keys=False, default=_default) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o600)
     return path
 
 

@@ -118,7 +118,7 @@ def test_from_json_rejects_duplicate_field(others):
         RevealMessage.from_json(text)
 
 
-@pytest.mark.parametrize("version", [2, "1", True, 0])
+@pytest.mark.parametrize("version", [1, 3, "2", True, 0])
 def test_from_json_rejects_other_versions(others, version):
     with pytest.raises(MessageError, match="version"):
         QueryMessage.from_json(_tamper(others[0], version=version))
@@ -132,9 +132,9 @@ def test_decimal_fields_are_strict(others, value):
 
 def test_floats_and_nan_are_rejected(others):
     with pytest.raises(MessageError, match="not allowed"):
-        QueryMessage.from_json(others[0].to_json().replace('"version":1', '"version":1.0'))
+        QueryMessage.from_json(others[0].to_json().replace('"version":2', '"version":2.0'))
     with pytest.raises(MessageError, match="not allowed"):
-        QueryMessage.from_json(others[0].to_json().replace('"version":1', '"version":NaN'))
+        QueryMessage.from_json(others[0].to_json().replace('"version":2', '"version":NaN'))
 
 
 @pytest.mark.parametrize("value", ["0x1234", "abcd" * 16, "0x" + "zz" * 32, 5])
@@ -222,3 +222,34 @@ def test_message_errors_are_input_errors(others):
 def test_constructor_validates_fields():
     with pytest.raises(MessageError, match="commitment"):
         QueryMessage(task_id="t", task_digest=H32, receiver="a", commitment=b"short", z=1)
+
+
+@pytest.fixture
+def proven_query(keypair, task):
+    from crowdsense.ldpf.pdc.proofs import precompute_query, proof_context, prove_query, task_tables
+
+    pre = precompute_query(keypair[0].n, task.grid.shape, (2, 1), r_bits=32)
+    tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width)
+    proof = prove_query(pre, tables, proof_context(task.digest, "alice", H32))
+    return QueryMessage(task_id="task-1", task_digest=task.digest, receiver="alice", commitment=H32,
+                        z=proof.x.w * proof.y.w % keypair[0].n ** 2, proof=proof)
+
+
+def test_query_with_proof_and_reveal_with_mask_opening_round_trip(proven_query):
+    assert QueryMessage.from_json(proven_query.to_json()) == proven_query
+    reveal = RevealMessage(task_id="t", receiver="a", commitment=H32, r=5, salt=H32, mask_opening=2**200)
+    assert parse_message(reveal.to_json()) == reveal
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda p: p.pop("y"), "proof must be an object"),
+    (lambda p: p["x"].update(w="xyz"), r"proof.x.w must be a hex string"),
+    (lambda p: p["x"]["d"].__setitem__(0, "02" * 10), r"proof.x.d\[0\]"),
+    (lambda p: p["y"].update(e=p["y"]["e"][:-1]), "same non-zero number"),
+    (lambda p: p["x"].update(z_m=["-1"] * len(p["x"]["z_m"])), "hex string"),
+])
+def test_malformed_proofs_are_rejected_naming_the_field(proven_query, mutate, field):
+    obj = json.loads(proven_query.to_json())
+    mutate(obj["proof"])
+    with pytest.raises(MessageError, match=field):
+        QueryMessage.from_json(json.dumps(obj))

@@ -130,16 +130,37 @@ def test_receiver_committing_after_decryption_is_refused(platform, make_receiver
         platform.handle_query(query)
 
 
-def test_commitment_recorded_by_another_account_is_refused(platform, make_receiver, board):
-    alice = make_receiver("alice", (2, 2))
+def test_commitment_recorded_by_another_account_is_refused(keypair, grid, board, make_receiver):
+    platform = Platform(keypair[1], grid, board=board, allow_insecure=True, require_proofs=False)
+    alice = make_receiver("alice", (2, 2), prove=False)
     _, query = _query(platform, alice)
     stolen = dataclasses.replace(query, receiver="mallory")
     with pytest.raises(ProtocolStateError, match="recorded by 'alice'"):
         platform.handle_query(stolen)
 
 
-def test_receiver_with_malformed_z_is_rejected_after_reveal(platform, make_receiver, keypair):
+def test_proven_query_replayed_under_another_account_is_refused_before_decryption(platform, make_receiver):
+    # The proof's challenge binds the receiver's account: mallory cannot reuse alice's query.
     alice = make_receiver("alice", (2, 2))
+    _, query = _query(platform, alice)
+    with pytest.raises(CheatingDetected, match="proof fails"):
+        platform.handle_query(dataclasses.replace(query, receiver="mallory"))
+    assert "mallory" in platform.rejected("t1")
+
+
+def test_receiver_with_malformed_z_is_rejected_before_decryption(platform, make_receiver, keypair):
+    alice = make_receiver("alice", (2, 2))
+    _, query = _query(platform, alice)
+    bad = dataclasses.replace(query, z=int(PublicEngine(keypair[0]).add_plain(query.z, 10**6)))
+    with pytest.raises(CheatingDetected, match="not the product") as err:
+        platform.handle_query(bad)
+    assert err.value.party == "receiver" and "alice" in platform.rejected("t1")
+
+
+def test_unproven_receiver_with_malformed_z_is_rejected_after_reveal(keypair, grid, board, make_receiver):
+    # Protocol 2 as published (no proofs): only the range check at the reveal is left.
+    platform = Platform(keypair[1], grid, board=board, allow_insecure=True, require_proofs=False)
+    alice = make_receiver("alice", (2, 2), prove=False)
     _, query = _query(platform, alice)
     engine = PublicEngine(keypair[0])
     bad = dataclasses.replace(query, z=int(engine.add_plain(query.z, 10**6)))  # Enc(dist + r + 10^6)
@@ -182,11 +203,11 @@ def test_receiver_accepts_honest_decryption_after_rejecting_forged_one(platform,
 
 def test_platform_with_malformed_task_ciphertexts_is_detected(keypair, grid, board, make_receiver):
     # Every "bit" encrypts 5: the receiver's distance falls outside [0, max_distance].
-    platform = Platform(keypair[1], grid, board=board, allow_insecure=True)
+    platform = Platform(keypair[1], grid, board=board, allow_insecure=True, require_proofs=False)
     engine = platform.engine
     fives = tuple(int(engine.encrypt(5)) for _ in range(grid.code_length))
     task = TaskMessage("t1", grid, keypair[0].n, fives)
-    platform._tasks["t1"] = _Task(task)  # a malicious platform registers its own ciphertexts
+    platform._tasks["t1"] = _Task(task, (0, 0))  # a malicious platform registers its own ciphertexts
     alice = make_receiver("alice", (0, 0))
     query = alice.respond(task)
     with pytest.raises(CheatingDetected, match="not a valid Encode 1") as err:
@@ -217,11 +238,12 @@ def test_receiver_at_the_largest_distance_is_accepted_by_both_sides(platform, ma
 
 
 @pytest.mark.parametrize("location, claimed", [((7, 6), 14), ((8, 6), 15)])
-def test_platform_accepts_up_to_the_largest_distance_and_no_further(platform, make_receiver, keypair, location,
+def test_platform_accepts_up_to_the_largest_distance_and_no_further(keypair, grid, board, make_receiver, location,
                                                                     claimed):
-    """A receiver adds 1 to its Z: from (7, 6) it claims 13 + 1 = 14 (at the edge: accepted),
-    from (8, 6) it claims 14 + 1 = 15 (one beyond: rejected)."""
-    alice = make_receiver("alice", location)
+    """Without proofs, a receiver adds 1 to its Z: from (7, 6) it claims 13 + 1 = 14 (at the
+    edge: accepted), from (8, 6) it claims 14 + 1 = 15 (one beyond: rejected)."""
+    platform = Platform(keypair[1], grid, board=board, allow_insecure=True, require_proofs=False)
+    alice = make_receiver("alice", location, prove=False)
     _, query = _query(platform, alice, centre=(0, 0))
     shifted = dataclasses.replace(query, z=int(PublicEngine(keypair[0]).add_plain(query.z, 1)))
     platform.handle_query(shifted)
@@ -243,10 +265,10 @@ def test_receiver_accepts_up_to_the_largest_distance_and_no_further(keypair, gri
     """A platform encrypts 0 for every bit of the centre's code. By Proposition 2 the receiver
     then computes sum_i a_i (1 - 0) + (1 - a_i) 0 = |A| = (9 - x) + (7 - y): 14 from (1, 1)
     (at the edge: accepted), 15 from (1, 0) and (0, 1) (one beyond: rejected)."""
-    platform = Platform(keypair[1], grid, board=board, allow_insecure=True)
+    platform = Platform(keypair[1], grid, board=board, allow_insecure=True, require_proofs=False)
     zeros = tuple(int(platform.engine.encrypt(0)) for _ in range(grid.code_length))
     task = TaskMessage("t1", grid, keypair[0].n, zeros)
-    platform._tasks["t1"] = _Task(task)  # a malicious platform registers its own ciphertexts
+    platform._tasks["t1"] = _Task(task, (0, 0))  # a malicious platform registers its own ciphertexts
     alice = make_receiver("alice", location)
     decryption = platform.handle_query(alice.respond(task))
     if claimed <= GRID_MAX_DISTANCE:
@@ -427,8 +449,14 @@ def test_receiver_rejects_short_task_key_without_override(platform, grid, board)
     assert store.keys() == []  # no partial state
 
 
+def test_receiver_rejects_r_bits_too_long_for_proofs(grid, board):
+    with pytest.raises(BlindingBitsError, match="at most 128 with well-formedness proofs"):
+        Receiver((0, 0), grid, board=board.as_account("a"), secret_store=MemorySecretStore(), r_bits=129)
+    Receiver((0, 0), grid, board=board.as_account("a"), secret_store=MemorySecretStore(), r_bits=128)
+
+
 def test_receiver_rejects_r_bits_too_long_for_key(platform, make_receiver):
-    alice = make_receiver("alice", (0, 0), r_bits=256)
+    alice = make_receiver("alice", (0, 0), r_bits=256, prove=False)
     with pytest.raises(KeyLengthError, match="r_bits=256"):
         alice.respond(platform.open_task("t1", CENTRE))
     assert alice.state("t1") is None

@@ -1,17 +1,19 @@
 """LDPF's PDC method for remote regions: Manhattan distance under Paillier encryption, cheat-proof.
 
 The platform learns each receiver's Manhattan distance to a task and nothing else; the receiver
-learns its own distance and nothing about the task centre; a receiver lying about its blinding
-value or a platform returning a wrong decryption is caught. See :mod:`crowdsense.ldpf.pdc.protocol`
-for the protocol and its security argument.
+learns its own distance and nothing about the task centre; a receiver whose Z is not formed from
+the task (proven before decryption), a receiver lying about its blinding value and a platform
+returning a wrong decryption are caught. See :mod:`crowdsense.ldpf.pdc.protocol` for the protocol
+and its security argument.
 
 Modules: :mod:`~crowdsense.ldpf.pdc.encoding` (grid, Encode 1 / Encode 2, Proposition 2),
 :mod:`~crowdsense.ldpf.pdc.keys` (key generation and length policy), :mod:`~crowdsense.ldpf.pdc.fastpaillier`
 (raw-integer Paillier with ``gmpy2``), :mod:`~crowdsense.ldpf.pdc.messages` (JSON messages),
 :mod:`~crowdsense.ldpf.pdc.protocol` (Platform, Receiver, on a commitment board and secret store of
 :mod:`crowdsense.commitments`), :mod:`~crowdsense.ldpf.pdc.selection`
-(N nearest receivers), :mod:`~crowdsense.ldpf.pdc.baseline` (straightforward and Encode-1-only
-comparison points).
+(N nearest receivers), :mod:`~crowdsense.ldpf.pdc.proofs` (the well-formedness proofs of a
+query), :mod:`~crowdsense.ldpf.pdc.budget` (the receiver's answer budget),
+:mod:`~crowdsense.ldpf.pdc.baseline` (straightforward and Encode-1-only comparison points).
 
 Example
 -------

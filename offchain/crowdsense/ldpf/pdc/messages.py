@@ -11,9 +11,13 @@ exponent is always 0). Nothing is ever pickled.
 Flow (``->`` platform to receiver, ``<-`` receiver to platform)::
 
     -> task        task_id, grid, public key n, Enc(E1(C)) (width + height ciphertexts)
-    <- query       task_id, task_digest, receiver, commitment to r, Z = Enc(dist + r)
+    <- query       task_id, task_digest, receiver, commitment to r, Z = Enc(dist + r),
+                   proof (the masked axis ciphertexts W_x, W_y with Z = W_x W_y, the Pedersen
+                   commitments to their masks and the OR-proofs of crowdsense.ldpf.pdc.proofs;
+                   null only for a platform that does not ask for proofs)
     -> decryption  task_id, receiver, commitment, s = dist + r, rho (proof: Z = (1 + s n) rho^n)
-    <- reveal      task_id, receiver, commitment, r, salt
+    <- reveal      task_id, receiver, commitment, r, salt, mask_opening (tau with
+                   U + V = r G + tau H; null when the query carried no proof)
     <- encrypted-distance   (the Encode-1-only variant) task_id, task_digest, receiver, Enc(dist)
 
 ``task_digest`` is a keccak-256 hash of the task message's content (see
@@ -36,6 +40,7 @@ from phe import paillier
 from crowdsense.commitments import keccak256
 from crowdsense.ldpf.pdc.encoding import Grid
 from crowdsense.ldpf.pdc.errors import GridError, MessageError
+from crowdsense.ldpf.pdc.proofs import QueryProof
 
 __all__ = [
     "MESSAGE_VERSION",
@@ -49,7 +54,7 @@ __all__ = [
     "parse_message",
 ]
 
-MESSAGE_VERSION = 1
+MESSAGE_VERSION = 2
 #: Longest JSON text accepted (a 3072-bit key and a 1000 x 1000 grid need about 4 MB).
 MAX_MESSAGE_CHARS = 64 * 1024 * 1024
 #: Longest decimal accepted: an 8192-bit key's ciphertexts are below 2**16384 (4933 digits).
@@ -212,6 +217,28 @@ _DECIMAL_FIELD = _Field(_check_nonneg, str, _decimal)
 _UINT256_FIELD = _Field(_check_uint256, str, _decimal)
 
 
+def _check_optional_uint256(value: Any, name: str) -> None:
+    if value is not None:
+        _check_uint256(value, name)
+
+
+def _check_proof(value: Any, name: str) -> None:
+    if value is not None and not isinstance(value, QueryProof):
+        raise MessageError(f"{name} must be a QueryProof or None, got {type(value).__name__}")
+
+
+_OPTIONAL_UINT256_FIELD = _Field(
+    _check_optional_uint256,
+    lambda v: None if v is None else str(v),
+    lambda v, name: None if v is None else _decimal(v, name),
+)
+_PROOF_FIELD = _Field(
+    _check_proof,
+    lambda v: None if v is None else v.to_dict(),
+    lambda v, name: None if v is None else QueryProof.from_dict(v),
+)
+
+
 # --------------------------------------------------------------------------------- messages
 
 
@@ -363,18 +390,20 @@ class TaskMessage(_Message):
 
 @dataclass(frozen=True)
 class QueryMessage(_Message):
-    """Receiver -> platform: ``Z = Enc(dist + r)`` and the on-chain commitment to r."""
+    """Receiver -> platform: ``Z = Enc(dist + r)``, the on-chain commitment to r and the proof
+    that Z was formed from the task ciphertexts (see :mod:`crowdsense.ldpf.pdc.proofs`)."""
 
     task_id: str
     task_digest: bytes
     receiver: str
     commitment: bytes
     z: int
+    proof: QueryProof | None = None
 
     TYPE: ClassVar[str] = "ldpf-pdc/query"
     _SCHEMA: ClassVar[dict[str, _Field]] = {
         "task_id": _IDENT_FIELD, "task_digest": _HASH_FIELD, "receiver": _IDENT_FIELD,
-        "commitment": _HASH_FIELD, "z": _CIPHERTEXT_FIELD,
+        "commitment": _HASH_FIELD, "z": _CIPHERTEXT_FIELD, "proof": _PROOF_FIELD,
     }
 
 
@@ -397,18 +426,20 @@ class DecryptionMessage(_Message):
 
 @dataclass(frozen=True)
 class RevealMessage(_Message):
-    """Receiver -> platform: the opening ``(r, salt)`` of the commitment, sent after learning dist."""
+    """Receiver -> platform: the opening ``(r, salt)`` of the commitment, sent after learning dist,
+    and ``mask_opening`` (tau), which shows r is the constant term of the proven Z."""
 
     task_id: str
     receiver: str
     commitment: bytes
     r: int
     salt: bytes
+    mask_opening: int | None = None
 
     TYPE: ClassVar[str] = "ldpf-pdc/reveal"
     _SCHEMA: ClassVar[dict[str, _Field]] = {
         "task_id": _IDENT_FIELD, "receiver": _IDENT_FIELD, "commitment": _HASH_FIELD,
-        "r": _UINT256_FIELD, "salt": _HASH_FIELD,
+        "r": _UINT256_FIELD, "salt": _HASH_FIELD, "mask_opening": _OPTIONAL_UINT256_FIELD,
     }
 
 

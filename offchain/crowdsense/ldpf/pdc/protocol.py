@@ -6,18 +6,23 @@ and each **receiver** (user D, knows its own grid position). Steps, with the mes
 
 1. *Task, once per task.* The platform encrypts Encode 1 of the centre, ``Enc(E1(C)_i)`` for the
    ``width + height`` bits, and sends the same :class:`TaskMessage` to every receiver.
-2. *Query.* The receiver computes ``Z = Enc(dist + r)`` homomorphically, with a blinding ``r``
-   of ``r_bits`` random bits from :mod:`secrets` (see below), stores ``r`` and the commitment
-   opening in its :class:`~crowdsense.commitments.SecretStore`, *then* records
+2. *Query.* The receiver computes ``Z = Enc(dist + r)`` homomorphically (see below) together
+   with a proof that Z was formed from the task ciphertexts and one grid point
+   (:mod:`crowdsense.ldpf.pdc.proofs`): it sends the masked axis ciphertexts ``W_x``, ``W_y``
+   with ``Z = W_x W_y``, and ``r = u + v`` is the sum of their masks. It stores ``r`` and the
+   commitment opening in its :class:`~crowdsense.commitments.SecretStore`, *then* records
    ``c = keccak256(abi.encode(r, salt))`` on the :class:`~crowdsense.commitments.CommitmentBoard`,
-   and sends ``(c, Z)``.
-3. *Decryption.* The platform checks that c is on the board, recorded by that receiver and not
-   yet opened (so r was fixed before anything was decrypted), decrypts ``s = dist + r`` and
-   returns s together with the unique ``rho`` such that ``Z = (1 + s n) rho^n mod n^2``.
+   and sends ``(c, Z, proof)``. If the receiver has an answer budget
+   (:mod:`crowdsense.ldpf.pdc.budget`), it is charged first.
+3. *Decryption.* The platform verifies the proof (batched, with its key), checks that c is on
+   the board, recorded by that receiver and not yet opened (so r was fixed before anything was
+   decrypted), decrypts ``s = dist + r`` and returns s together with the unique ``rho`` such
+   that ``Z = (1 + s n) rho^n mod n^2``.
 4. *Reveal.* The receiver verifies that equation, derives ``dist = s - r``, checks
-   ``0 <= dist <= max_distance``, opens c on the board and sends ``(r, salt)``.
-5. *Acceptance.* The platform checks the opening against the board and
-   ``0 <= s - r <= max_distance`` and accepts ``dist = s - r``.
+   ``0 <= dist <= max_distance``, opens c on the board and sends ``(r, salt, tau)``.
+5. *Acceptance.* The platform checks the opening against the board, that ``U + V = r G + tau H``
+   (the masks' Pedersen commitments of the proof: the constant term of Z is this r), and
+   ``0 <= s - r <= max_distance``, and accepts ``dist = s - r``.
 
 The homomorphic distance (step 2). With ``a = E1(D)`` and ``b = E1(C)``, Proposition 2 gives
 ``dist = E1(D).E2(C) + E2(D).E1(C) = sum_i a_i (1 - b_i) + (1 - a_i) b_i
@@ -26,42 +31,48 @@ receiver's bits are 0/1, there is no scalar multiplication at all::
 
     Z = (1 + (|A| + r) n) * prod_{i not in A} c_i * (prod_{i in A} c_i)^(-1) * h  mod n^2
 
-with ``h`` a fresh obfuscator (re-randomisation). That is ``width + height`` modular
-multiplications, one inversion and one obfuscator per receiver, against 4n encryptions and 4n
-scalar products in the paper's operation count. Encode 2 never travels: it is the complement
-of Encode 1 and enters through ``|A|`` and the inverse.
+(:func:`encrypted_distance`, the published protocol). With proofs the same product is taken
+per axis: ``W_x = T_x(x) (1 + u n) sigma_x^n`` where ``T_x(p)`` is that product over the x
+axis for position p (:func:`crowdsense.ldpf.pdc.proofs.distance_table`), and the same for y.
+Encode 2 never travels: it is the complement of Encode 1 and enters through ``|A|`` and the
+inverse.
 
-Security argument (semi-honest location privacy, detection of the two cheats of the issue):
+Security argument (location privacy against the key owner, cheats of either side):
 
-* *Receiver's location.* The platform sees ``Z``, a ciphertext re-randomised with a fresh
-  uniform n-th residue, so even the key owner learns only its plaintext ``dist + r`` (and ``rho``
-  is uniform and independent of the receiver's selection). Without re-randomisation the key
-  owner could recover the randomness of Z and match it against the n^2 possible selections.
-  Before the reveal, ``s = dist + r`` hides dist statistically, up to ``max_distance /
-  2**r_bits``; after it the platform learns dist, which is the purpose of the protocol.
+* *Receiver's location.* Every ciphertext the receiver sends is re-randomised with a fresh
+  uniform n-th residue. Even the key owner learns only the plaintexts: ``dx + u`` for W_x,
+  ``dy + v`` for W_y, ``dist + r`` for Z. Each is masked by a uniform value of
+  ``r_bits - 1`` bits, so it leaks at most ``max_distance / 2**(r_bits - 1)`` before the reveal.
+  After the reveal the platform knows r and so dist, which is the purpose of the protocol. It
+  does not learn u: the Pedersen commitments are perfectly hiding, and the proofs are
+  statistically zero-knowledge even for the key owner (see :mod:`crowdsense.ldpf.pdc.proofs`).
 * *Task centre.* The receiver sees Paillier ciphertexts (semantically secure under DCR), then
-  ``s`` and ``rho`` for its own Z: nothing beyond its distance, for an honestly formed Z.
-* *A receiver lying about r* is caught: c is on the board before the platform decrypts, and
-  the keccak commitment is binding, so any ``r' != r`` fails ``check_blinding``
-  (:class:`CheatingDetected`, party ``"receiver"``). The 32-byte salt keeps a short r from being
-  found by trying every value against the public c.
-* *A platform returning a wrong s* is caught with certainty: for a valid key, Paillier
+  ``s`` and ``rho`` for its own Z. The platform decrypts only a Z proven to be
+  ``Enc(dist(P, C) + r)`` for a grid point P and an r the receiver knows, so the decryption
+  tells the receiver ``dist(P, C)`` and nothing else. Without the proof it would be a
+  decryption oracle: ``Z = Enc(r) prod c_i^(2^i)`` would spell out the centre.
+* *Caught: a receiver forming Z any other way* (for example ``Z = Enc(r)``, distance 0): the
+  proof fails and Z is never decrypted (:class:`CheatingDetected`, party ``"receiver"``).
+* *Caught: a receiver lying about r.* c is on the board before the platform decrypts, and
+  the keccak commitment is binding, so any ``r' != r`` fails ``check_blinding``; the Pedersen
+  opening ``U + V = r G + tau H`` ties the same r to Z's constant term. The 32-byte salt keeps
+  a short r from being found by trying every value against the public c.
+* *Caught with certainty: a platform returning a wrong s.* For a valid key, Paillier
   encryption is a bijection ``Z_n x Z_n^* -> Z_{n^2}^*``, so no ``(s', rho')`` with ``s' != s``
   satisfies ``Z = (1 + s' n) rho'^n`` (:class:`CheatingDetected`, party ``"platform"``). The
   receiver then does not reveal r, so the platform never learns dist either.
 
-Not detectable here (documented limits, each would need a zero-knowledge proof): a receiver
-computing Z for a location it is not at, or from a malformed selection (a malicious Z can ask
-for another linear function of the centre's bits; the platform only sees that ``s - r`` falls
-outside ``[0, max_distance]``, which it rejects, and answers one query per receiver and task);
-a platform encrypting something other than a valid Encode 1 (the receiver notices only when its
-distance falls outside the range; the task digest lets receivers compare that they all got the
-same ciphertexts). The key is trusted to be a valid Paillier key (the edge layer issues it in
-the paper's "Preparation" step).
+Not detectable here (documented limits): a receiver computing Z for a grid point where it is not
+(the proof shows Z is honest for *some* point it chose; where the receiver really is needs
+location attestation); a platform encrypting something other than a valid Encode 1 (the receiver
+notices only when its distance falls outside the range; the task digest lets receivers compare
+that they all got the same ciphertexts); a platform choosing task centres to locate a receiver
+from several answers (limited by the receiver's answer budget). The key is trusted to be a valid
+Paillier key (the edge layer issues it in the paper's "Preparation" step).
 
 References
 ----------
-LDPF section 4.3, Protocol 2 and Proposition 2; docs/design.md, section 7.
+LDPF section 4.3, Protocol 2 and Proposition 2; docs/design.md, section 7; docs/pdc.md.
 """
 
 from __future__ import annotations
@@ -83,6 +94,7 @@ from crowdsense.commitments import (
     new_blinding_opening,
     same_account,
 )
+from crowdsense.ldpf.pdc.budget import AnswerBudget, platform_key_id
 from crowdsense.ldpf.pdc.encoding import Grid, Point, encode_point
 from crowdsense.ldpf.pdc.errors import (
     BlindingBitsError,
@@ -95,11 +107,23 @@ from crowdsense.ldpf.pdc.errors import (
 from crowdsense.ldpf.pdc.fastpaillier import PrivateEngine, PublicEngine
 from crowdsense.ldpf.pdc.keys import check_key_bits, check_key_pair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
+from crowdsense.ldpf.pdc.proofs import (
+    MAX_MASK_BITS,
+    QueryPrecomputation,
+    QueryProof,
+    open_masks,
+    precompute_query,
+    proof_context,
+    prove_query,
+    task_tables,
+    verify_query_batched,
+)
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
 
 __all__ = [
     "MIN_R_BITS",
     "MAX_R_BITS",
+    "PROOF_MAX_R_BITS",
     "DEFAULT_R_BITS",
     "check_r_bits",
     "encrypt_task",
@@ -114,8 +138,11 @@ __all__ = [
 MIN_R_BITS = 16
 #: Most bits: r must fit the contract's ``uint256``.
 MAX_R_BITS = 256
-#: Default: 64 bits keep the pre-reveal leak below 2**-49 on any grid up to 10^4 x 10^4.
+#: Default: 64 bits keep the pre-reveal leak below 2**-48 on any grid up to 10^4 x 10^4.
 DEFAULT_R_BITS = 64
+#: Most bits with well-formedness proofs: r = u + v with masks below 2**(r_bits - 1), and the
+#: masks must stay far below the order of the Pedersen group (see crowdsense.ldpf.pdc.proofs).
+PROOF_MAX_R_BITS = MAX_MASK_BITS + 1
 
 
 def check_r_bits(r_bits: Any) -> int:
@@ -218,6 +245,15 @@ class Receiver:
         Bits of the blinding r, in ``[MIN_R_BITS, MAX_R_BITS]``.
     allow_insecure : bool, default False
         Accept task keys below :data:`crowdsense.ldpf.pdc.keys.MIN_KEY_BITS` (tests only).
+    prove : bool, default True
+        Send the well-formedness proof of :mod:`crowdsense.ldpf.pdc.proofs` with every query
+        (then ``r_bits <= PROOF_MAX_R_BITS``). ``False`` gives Protocol 2 as published, which
+        a platform that asks for proofs refuses.
+    budget : AnswerBudget, optional
+        The receiver's answer budget (:mod:`crowdsense.ldpf.pdc.budget`), charged before
+        each new answer; ``None`` answers without limit.
+    platform_id : str, optional
+        The platform's stable identity for the budget; default: a hash of the task key.
     """
 
     def __init__(
@@ -229,12 +265,23 @@ class Receiver:
         secret_store: SecretStore,
         r_bits: int = DEFAULT_R_BITS,
         allow_insecure: bool = False,
+        prove: bool = True,
+        budget: AnswerBudget | None = None,
+        platform_id: str | None = None,
     ) -> None:
         if not isinstance(grid, Grid):
             raise GridError(f"grid must be a Grid, got {type(grid).__name__}")
         self.location: Point = grid.check_point(location, name="receiver location")
         self.grid = grid
         self.r_bits = check_r_bits(r_bits)
+        if prove and self.r_bits > PROOF_MAX_R_BITS:
+            raise BlindingBitsError(
+                f"r_bits must be at most {PROOF_MAX_R_BITS} with well-formedness proofs, got {self.r_bits}"
+            )
+        if budget is not None and not isinstance(budget, AnswerBudget):
+            raise TypeError(f"budget must be an AnswerBudget or None, got {type(budget).__name__}")
+        self.prove, self.budget, self.platform_id = bool(prove), budget, platform_id
+        self._proof_pool: dict[int, list[QueryPrecomputation]] = {}
         for name, obj, methods in (
             ("board", board, ("commit_blinding", "reveal_blinding", "check_blinding", "blinding_record")),
             ("secret_store", secret_store, ("put", "get")),
@@ -265,6 +312,27 @@ class Receiver:
         n = public_key.n if isinstance(public_key, paillier.PaillierPublicKey) else public_key
         self._engine(n).precompute(count)
 
+    def precompute_proofs(self, public_key: paillier.PaillierPublicKey | int, count: int = 1) -> None:
+        """Draw the task-independent part of ``count`` query proofs for the platform's key (offline).
+
+        Each costs ``width + height + 2`` n-th powers modulo n^2 and serves one query.
+        """
+        n = public_key.n if isinstance(public_key, paillier.PaillierPublicKey) else public_key
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count must be a non-negative int, got {count!r}")
+        self._engine(n)
+        pool = self._proof_pool.setdefault(int(n), [])
+        pool.extend(precompute_query(n, self.grid.shape, self.location, r_bits=self.r_bits) for _ in range(count))
+
+    def _proof_precomputation(self, n: int) -> QueryPrecomputation:
+        pool = self._proof_pool.get(int(n))
+        if pool:
+            return pool.pop()
+        return precompute_query(n, self.grid.shape, self.location, r_bits=self.r_bits)
+
+    def _platform(self, task: TaskMessage) -> str:
+        return self.platform_id if self.platform_id is not None else platform_key_id(task.public_key_n)
+
     def _key(self, task_id: str) -> str:
         return f"ldpf-pdc/{task_id}/{self.account}"
 
@@ -279,7 +347,7 @@ class Receiver:
         return None if entry is None else entry.get("distance")
 
     def respond(self, task: TaskMessage) -> QueryMessage:
-        """Step 2: compute Z, save the opening, commit on the board, return the query.
+        """Step 2: compute Z and its proof, save the opening, commit on the board, return the query.
 
         Raises
         ------
@@ -289,6 +357,8 @@ class Receiver:
             If the task key is too short.
         ProtocolStateError
             If this receiver already answered the task (use :meth:`resume`).
+        AnswerBudgetExceeded
+            If the receiver's budget for this platform is spent (nothing is computed or sent).
         crowdsense.commitments.CommitmentError
             If the commit fails; the opening is already saved, so :meth:`resume` can retry.
         """
@@ -306,9 +376,22 @@ class Receiver:
                 f"task {task.task_id!r} was already answered; use resume({task.task_id!r})"
             )
 
-        r = secrets.randbits(self.r_bits)
-        z = encrypted_distance(engine, task, self.location, offset=r)
-        opening = new_blinding_opening(r)
+        tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if self.prove else None
+        if self.budget is not None:
+            self.budget.charge(self._platform(task), task.task_id)  # journaled before anything is computed
+
+        proof: QueryProof | None = None
+        tau: int | None = None
+        if tables is not None:
+            pre = self._proof_precomputation(task.public_key_n)
+            r, tau = pre.r, pre.tau
+            opening = new_blinding_opening(r)
+            proof = prove_query(pre, tables, proof_context(task.digest, self.account, opening.commitment))
+            z = mpz(proof.x.w) * proof.y.w % engine.nsquare
+        else:
+            r = secrets.randbits(self.r_bits)
+            z = encrypted_distance(engine, task, self.location, offset=r)
+            opening = new_blinding_opening(r)
         entry = {
             "format": 1,
             "task_id": task.task_id,
@@ -320,6 +403,8 @@ class Receiver:
             "salt": "0x" + opening.salt.hex(),
             "commitment": "0x" + opening.commitment.hex(),
             "z": str(int(z)),
+            "tau": None if tau is None else str(tau),
+            "proof": None if proof is None else proof.to_dict(),  # dropped once the query is answered
             "state": "committing",
             "distance": None,
         }
@@ -330,12 +415,14 @@ class Receiver:
         return self._query(entry)
 
     def _query(self, entry: dict[str, Any]) -> QueryMessage:
+        proof = entry.get("proof")
         return QueryMessage(
             task_id=entry["task_id"],
             task_digest=bytes.fromhex(entry["task_digest"][2:]),
             receiver=entry["receiver"],
             commitment=bytes.fromhex(entry["commitment"][2:]),
             z=int(entry["z"]),
+            proof=None if proof is None else QueryProof.from_dict(proof),
         )
 
     def resume(self, task_id: str) -> QueryMessage:
@@ -407,6 +494,7 @@ class Receiver:
                 "the task ciphertexts are not a valid Encode 1",
             )
         entry["state"], entry["distance"] = "revealing", dist
+        entry.pop("proof", None)  # the query is answered: its proof is no longer needed
         self.secret_store.put(key, entry)
         try:
             self.board.reveal_blinding(decryption.commitment, opening.r, opening.salt)
@@ -425,6 +513,7 @@ class Receiver:
             commitment=bytes.fromhex(entry["commitment"][2:]),
             r=opening.r,
             salt=opening.salt,
+            mask_opening=None if entry.get("tau") is None else int(entry["tau"]),
         )
 
 
@@ -435,11 +524,14 @@ class Receiver:
 class _Pending:
     commitment: bytes
     s: int
+    masks: tuple[bytes, bytes] | None = None  # Pedersen commitments U, V of a proven query
 
 
 @dataclass
 class _Task:
     message: TaskMessage
+    centre: Point
+    tables: tuple[list[Any], list[Any]] | None = None  # T_x, T_y (made on the first proof)
     pending: dict[str, _Pending] = field(default_factory=dict)
     accepted: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
@@ -460,6 +552,10 @@ class Platform:
         Accept keys below :data:`crowdsense.ldpf.pdc.keys.MIN_KEY_BITS` (tests only).
     fixed_base : bool, optional
         Passed to :class:`~crowdsense.ldpf.pdc.fastpaillier.PrivateEngine`.
+    require_proofs : bool, default True
+        Decrypt only queries whose well-formedness proof verifies
+        (:mod:`crowdsense.ldpf.pdc.proofs`); ``False`` is Protocol 2 as published, which decrypts
+        any Z (a receiver then chooses its distance, or reads the centre off the decryption).
     """
 
     def __init__(
@@ -470,6 +566,7 @@ class Platform:
         board: CommitmentBoard,
         allow_insecure: bool = False,
         fixed_base: bool | None = None,
+        require_proofs: bool = True,
     ) -> None:
         if not isinstance(grid, Grid):
             raise GridError(f"grid must be a Grid, got {type(grid).__name__}")
@@ -482,6 +579,7 @@ class Platform:
         self.grid = grid
         self.board = board
         self.engine = PrivateEngine(private_key, fixed_base=fixed_base)
+        self.require_proofs = bool(require_proofs)
         self._tasks: dict[str, _Task] = {}
         self._commitments: set[bytes] = set()  # every commitment ever answered, across tasks
 
@@ -504,7 +602,7 @@ class Platform:
         if task_id in self._tasks:
             raise ProtocolStateError(f"task {task_id!r} is already open")
         message = encrypt_task(self.engine, task_id, self.grid, centre)
-        self._tasks[task_id] = _Task(message)
+        self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre"))
         return message
 
     def task_message(self, task_id: str) -> TaskMessage:
@@ -538,6 +636,7 @@ class Platform:
             raise ProtocolStateError("commitment already used by another query (one commitment per query)")
         if not self.engine.is_ciphertext(query.z):
             raise MessageError("z is not a ciphertext under the platform's key (outside Z*_{n^2})")
+        masks = self._check_proof(task, query) if self.require_proofs else None
         record = self.board.blinding_record(query.commitment)
         if record is None:
             raise ProtocolStateError(
@@ -551,7 +650,7 @@ class Platform:
         if record.revealed:
             raise ProtocolStateError("commitment was opened before decryption")
         s, rho = self.engine.decrypt_with_proof(query.z)
-        task.pending[query.receiver] = _Pending(query.commitment, s)
+        task.pending[query.receiver] = _Pending(query.commitment, s, masks)
         self._commitments.add(query.commitment)
         return DecryptionMessage(
             task_id=query.task_id,
@@ -560,6 +659,35 @@ class Platform:
             plaintext=s,
             randomness=rho,
         )
+
+    def _check_proof(self, task: _Task, query: QueryMessage) -> tuple[bytes, bytes]:
+        """Verify that Z was formed from the task ciphertexts and one grid point, before decrypting.
+
+        A failure rejects the receiver for the task (:class:`CheatingDetected`); nothing is
+        decrypted. Returns the Pedersen commitments of the masks, opened at the reveal.
+        """
+        def reject(reason: str) -> CheatingDetected:
+            reason = f"{reason}; Z is not decrypted"
+            task.rejected[query.receiver] = reason
+            return CheatingDetected("receiver", reason)
+
+        proof = query.proof
+        if proof is None:
+            raise reject("the query carries no proof that Z was formed from the task ciphertexts")
+        n2 = self.engine.nsquare
+        if mpz(proof.x.w) * proof.y.w % n2 != query.z:
+            raise reject("Z is not the product of the proven axis ciphertexts W_x W_y")
+        if task.tables is None:
+            task.tables = task_tables(self.engine.n, task.message.ciphertexts, self.grid.width)
+        cx, cy = task.centre
+        distances = ([abs(p - cx) for p in range(self.grid.width)], [abs(p - cy) for p in range(self.grid.height)])
+        reason = verify_query_batched(
+            self.engine.private_key, proof, task.tables, distances,  # type: ignore[arg-type]
+            proof_context(task.message.digest, query.receiver, query.commitment),
+        )
+        if reason is not None:
+            raise reject(f"the well-formedness proof fails: {reason}")
+        return proof.x.commitment, proof.y.commitment
 
     def handle_reveal(self, reveal: RevealMessage) -> int:
         """Step 5: check the opening against the board and accept ``dist = s - r``.
@@ -588,6 +716,12 @@ class Platform:
         if not self.board.check_blinding(reveal.commitment, reveal.r, reveal.salt):
             raise CheatingDetected(
                 "receiver", "the revealed (r, salt) does not open the commitment on the board"
+            )
+        if pending.masks is not None and (
+            reveal.mask_opening is None or not open_masks(*pending.masks, reveal.r, reveal.mask_opening)
+        ):
+            raise CheatingDetected(
+                "receiver", "r is not the constant term of the proven Z: U + V != r G + tau H"
             )
         dist = pending.s - reveal.r
         del task.pending[reveal.receiver]
