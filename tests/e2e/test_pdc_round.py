@@ -161,3 +161,18 @@ def test_spent_answer_budget_fails_the_query_and_nothing_goes_on_chain(deployed:
     spent = outcome[signers[1].address]
     assert spent.status == "failed" and "answer budget exhausted" in spent.reason
     assert deployed.nonce(signers[1].address) == before  # no commitment was sent
+
+
+def test_offline_proof_parts_drawn_in_worker_processes_serve_the_round(deployed: Any) -> None:
+    """With a real key size the receivers' offline draws run in worker processes; the round is
+    as exact as when each receiver draws its own."""
+    from phe import paillier
+
+    from crowdsense.runs import run_pdc_round
+
+    _, key = paillier.generate_paillier_keypair(n_length=1024)
+    result = run_pdc_round(deployed.conn, LOCATIONS[:3], CENTRE, grid=GRID, n_select=2,
+                           signers=deployed.signers("pdc-processes", 3), journal=deployed.journal("pdc-processes"),
+                           private_key=key, random_state=0, workers=2)
+    assert sorted(s.distance for s in result.selected) == sorted(manhattan(p, CENTRE) for p in LOCATIONS[:3])[:2]
+    assert result.distances == {a: manhattan(p, CENTRE) for a, p in zip(result.accounts, LOCATIONS[:3])}

@@ -149,12 +149,23 @@ def test_normalized_influence_variant_is_recorded():
     assert result.parameters["influence"] == "normalized" and result.assignment.influence == "normalized"
 
 
-def test_disconnected_similarity_graph_reported():
+def test_forced_disconnected_similarity_graph_reported():
     g, _ = planted(4, 0)
-    with pytest.warns(DisconnectedSimilarityWarning):
-        result = classify_graph(from_networkx(g), n_levels=4, random_state=0, n_jobs=1)
+    with pytest.warns(DisconnectedSimilarityWarning, match="connect='bridge'"):
+        result = classify_graph(from_networkx(g), n_levels=4, random_state=0, n_jobs=1, connect="bridge")
     diag = result.to_dict()["diagnostics"]
     assert diag["knn_components"] > 1 and diag["bridges"] == diag["knn_components"] - 1
+
+
+def test_default_grows_k_until_the_similarity_graph_is_connected():
+    g, _ = planted(4, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DisconnectedSimilarityWarning)
+        result = classify_graph(from_networkx(g), n_levels=4, random_state=0, n_jobs=1)
+    diag = result.to_dict()["diagnostics"]
+    assert diag["knn_components_at_requested"] > 1  # the K asked for leaves it disconnected
+    assert diag["knn_components"] == 1 and diag["bridges"] == 0
+    assert diag["neighbors_used"] > diag["neighbors_requested"] == 10
 
 
 # --------------------------------------------------------------------------------- files
@@ -171,7 +182,8 @@ def test_levels_json_holds_clusters_parameters_and_graph(tmp_path, three_levels)
     data = json.loads(write_levels_json(result, tmp_path / "levels.json").read_text())
     assert data["format"] == LEVELS_FORMAT
     assert data["parameters"] == {"levels": 3, "neighbors": 10, "seed": 0, "betweenness": "exact",
-                                  "sigma": "max-knn", "influence": "paper"}
+                                  "sigma": "local", "influence": "paper", "connect": "grow", "scaling": "log",
+                                  "min_share": 0.5}
     assert data["graph"]["nodes"] == len(data["levels"]) == result.graph.n_nodes
     for c in data["clusters"]:
         assert c["I"] == pytest.approx(c["AD"] + c["ALC"] + c["ABC"] + c["AIF"], rel=1e-12)
@@ -259,7 +271,9 @@ def test_bad_number_of_neighbours_rejected(k):
 
 
 @pytest.mark.parametrize("option", [{"betweenness": "approx"}, {"betweenness": 0}, {"influence": "max"},
-                                    {"sigma": -1.0}, {"directed": "maybe"}])
+                                    {"sigma": -1.0}, {"directed": "maybe"}, {"connect": "never"},
+                                    {"scaling": "rank"}, {"min_share": 1.2}, {"min_share": -0.1},
+                                    {"min_share": "0.5"}])
 def test_bad_options_rejected(option):
     g, _ = planted(2, 0)
     with pytest.raises(InputError):

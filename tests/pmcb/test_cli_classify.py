@@ -30,7 +30,7 @@ def test_help_lists_every_option(run_cli):
     result = run_cli("classify", "--help")
     assert result.code == 0
     for option in ("--graph", "--levels", "--neighbors", "--seed", "--betweenness", "--out", "--features-out",
-                   "--json", "--directed"):
+                   "--json", "--directed", "--connect", "--min-share"):
         assert option in result.stdout
 
 
@@ -69,6 +69,27 @@ def test_sampled_betweenness_option(tmp_path, graph_file, run_cli):
     data = json.loads(out.read_text())
     assert data["parameters"]["betweenness"] == 25
     assert data["diagnostics"]["betweenness"]["pivots"] == 25
+
+
+def test_default_levels_are_balanced_and_options_recorded(tmp_path, graph_file, run_cli):
+    out = tmp_path / "levels.json"
+    assert run_cli("classify", "--graph", graph_file, "--levels", 3, "--out", out).code == 0
+    data = json.loads(out.read_text())
+    sizes = [c["size"] for c in data["clusters"]]
+    assert min(sizes) / max(sizes) >= 1 / 3 - 1e-9 and sum(sizes) == 150
+    assert data["parameters"]["min_share"] == 0.5 and data["parameters"]["connect"] == "grow"
+    assert data["diagnostics"]["knn_components"] == 1 and data["diagnostics"]["bridges"] == 0
+    even = tmp_path / "even.json"
+    assert run_cli("classify", "--graph", graph_file, "--levels", 3, "--min-share", 1, "--out", even).code == 0
+    assert [c["size"] for c in json.loads(even.read_text())["clusters"]] == [50, 50, 50]
+
+
+def test_forced_bridging_is_a_loud_warning(tmp_path, graph_file, run_cli):
+    # Three disjoint planted graphs with K = 2: the kNN graph of their node vectors falls apart.
+    result = run_cli("classify", "--graph", graph_file, "--levels", 3, "--neighbors", 2, "--connect", "bridge",
+                     "--out", tmp_path / "l.json")
+    assert result.code == 0, result.stderr
+    assert "warning:" in result.stderr and "bridge" in result.stderr and "components" in result.stderr
 
 
 def test_dropped_self_loops_reported_as_warning(tmp_path, graph_file, run_cli):
@@ -112,7 +133,11 @@ def test_bad_graph_file_is_one_line_error(tmp_path, run_cli, text, levels, expec
 
 @pytest.mark.parametrize("args, option", [(("--levels", "1"), "--levels"), (("--levels", "3", "--neighbors", "0"),
                                           "--neighbors"), (("--levels", "3", "--betweenness", "many"),
-                                                           "--betweenness")])
+                                                           "--betweenness"),
+                                          (("--levels", "3", "--min-share", "1.5"), "--min-share"),
+                                          (("--levels", "3", "--min-share", "-0.1"), "--min-share"),
+                                          (("--levels", "3", "--min-share", "half"), "--min-share"),
+                                          (("--levels", "3", "--connect", "never"), "--connect")])
 def test_bad_option_values_are_usage_errors(tmp_path, graph_file, args, option, run_cli):
     result = run_cli("classify", "--graph", graph_file, *args, "--out", tmp_path / "o.json")
     assert result.code == 2 and option in result.stderr

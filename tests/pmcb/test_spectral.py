@@ -86,9 +86,9 @@ def test_weights_are_gaussian_of_standardized_distance():
     assert w.data == pytest.approx(np.exp(-d**2 / (2 * 0.7**2)), rel=1e-12)
 
 
-def test_default_sigma_is_longest_knn_edge():
+def test_max_knn_sigma_is_longest_knn_edge():
     x, _ = blobs([30], [[0, 0, 0, 0]], 1.0, seed=3)
-    sim = similarity_graph(x, n_neighbors=3)
+    sim = similarity_graph(x, n_neighbors=3, sigma="max-knn")
     w = sim.weights.tocoo()
     d = np.linalg.norm(sim.points[w.row] - sim.points[w.col], axis=1)
     assert sim.sigma == pytest.approx(d.max(), rel=1e-12)
@@ -116,7 +116,7 @@ def test_ties_at_kth_distance_all_included():
 def test_disconnected_knn_graph_bridged_between_closest_points():
     x, _ = blobs([15, 12], [[0, 0, 0, 0], [50, 50, 50, 50]], 1.0, seed=5)
     with pytest.warns(DisconnectedSimilarityWarning, match="2 components"):
-        sim = similarity_graph(x, n_neighbors=3)
+        sim = similarity_graph(x, n_neighbors=3, connect="bridge")
     assert sim.n_components == 2
     assert connected_components(sim.weights, directed=False)[0] == 1
     assert sim.bridges.shape == (1, 2)
@@ -145,7 +145,7 @@ def test_bridge_weight_is_the_similarity_of_its_ends():
     # closest cross pair 11-14 at distance 3. Sigma is the longest kNN edge, 10, so the bridge
     # weighs exp(-3**2 / (2 * 10**2)) = exp(-0.045), above the smallest kNN weight exp(-1/2).
     with pytest.warns(DisconnectedSimilarityWarning, match="2 components"):
-        sim = similarity_graph(_line([0, 10, 11, 14, 15]), n_neighbors=1)
+        sim = similarity_graph(_line([0, 10, 11, 14, 15]), n_neighbors=1, sigma="max-knn", connect="bridge")
     p = sim.point_of_node
     assert sim.bridges.tolist() == [sorted([int(p[2]), int(p[3])])]
     w = sim.weights.toarray()
@@ -157,7 +157,7 @@ def test_bridge_weight_is_raised_to_the_smallest_knn_weight():
     # K = 1 on -2, -1 | 1, 2: the kNN edges have length 1 (sigma = 1, weight exp(-1/2)); the
     # bridge -1-1 has length 2, similarity exp(-2**2 / 2) = exp(-2), raised to exp(-1/2).
     with pytest.warns(DisconnectedSimilarityWarning, match="2 components"):
-        sim = similarity_graph(_line([-2, -1, 1, 2]), n_neighbors=1)
+        sim = similarity_graph(_line([-2, -1, 1, 2]), n_neighbors=1, sigma="max-knn", connect="bridge")
     p = sim.point_of_node
     assert sim.bridges.tolist() == [sorted([int(p[1]), int(p[2])])]
     w = sim.weights.toarray()
@@ -347,3 +347,126 @@ def test_knn_keeps_more_ties_than_fetched_neighbours():
     rows, cols, dists = spectral_module._knn(pts, 1)
     assert sorted(cols[rows == centre].tolist()) == sorted(set(range(len(pts))) - {centre})
     assert dists[rows == centre] == pytest.approx([5.0] * 12)
+
+
+# ------------------------------------------------- connectivity, scaling, local sigma, balance
+
+
+def test_k_grows_to_the_smallest_value_giving_one_component():
+    # 0, 1, 2 | 10, 11, 12 on a line. K = 1 and K = 2 keep the two triples apart (every point's
+    # two nearest are in its own triple); with K = 3, 2's third nearest is 10 (at 8): connected.
+    sim = similarity_graph(_line([0, 1, 2, 10, 11, 12]), n_neighbors=1)
+    assert sim.n_neighbors == 3 and sim.requested_neighbors == 1
+    assert sim.components_at_requested == 2 and sim.n_components == 1 and sim.bridges.shape[0] == 0
+    assert connected_components(sim.weights, directed=False)[0] == 1
+
+
+def test_connected_graph_keeps_the_requested_k():
+    x, _ = blobs([40], [[0, 0, 0, 0]], 1.0, seed=21)
+    sim = similarity_graph(x, n_neighbors=8)
+    assert sim.n_neighbors == 8 and sim.components_at_requested == 1
+
+
+def test_grown_k_is_the_brute_force_smallest_connected_k():
+    x, _ = blobs([15, 12, 9], [[0, 0, 0, 0], [9, 9, 0, 0], [0, 20, 5, 0]], 1.0, seed=22)
+    sim = similarity_graph(x, n_neighbors=2)
+    z = sim.points
+
+    def comps(k):
+        near, _ = brute_knn_sets(z, k)
+        a = np.zeros((len(z), len(z)))
+        for i, js in enumerate(near):
+            a[i, list(js)] = 1
+        return connected_components(a, directed=False)[0]
+
+    expected = next(k for k in range(2, len(z)) if comps(k) == 1)
+    assert expected > 2 and sim.n_neighbors == expected
+
+
+def test_log_scaling_of_degree_and_betweenness_by_hand():
+    e = math.e
+    # D = 0, e-1, e^2-1 -> log1p: 0, 1, 2. BC = 0, 2, 4: median positive 3 -> log1p(0, 2/3, 4/3).
+    x = np.array([[0.0, 0.0, 0.1, 1.0], [e - 1, 2.0, 0.5, 2.0], [e * e - 1, 4.0, 0.9, 3.0]])
+    scaled = spectral_module.robust_scale(x)
+    assert scaled[:, 0] == pytest.approx([0, 1, 2], abs=1e-12)
+    assert scaled[:, 1] == pytest.approx([0, math.log1p(2 / 3), math.log1p(4 / 3)], abs=1e-12)
+    assert np.array_equal(scaled[:, 2:], x[:, 2:])
+    z = standardize(x)
+    assert z[:, 0] == pytest.approx(np.array([-1, 0, 1]) / np.std([0, 1, 2]), abs=1e-8)
+    assert not np.allclose(standardize(x, scaling="none")[:, 0], z[:, 0])
+
+
+def test_log_scaling_leaves_generic_data_alone():
+    x = np.array([[-1.0, 2.0, 0.0, 1.0], [3.0, 4.0, 1.0, 0.0]])
+    assert np.array_equal(spectral_module.robust_scale(x), x)  # a negative "degree": not node vectors
+    y = np.array([[1.0, 2.0], [3.0, 5.0]])
+    assert np.array_equal(spectral_module.robust_scale(y), y)
+
+
+def test_one_hub_does_not_dominate_after_log_scaling():
+    # 99 nodes of degree 1..3 and one hub of degree 1000: z-scores put the bulk within 0.1 of
+    # each other; after log1p the bulk spreads over a real range.
+    d = np.r_[np.tile([1.0, 2.0, 3.0], 33), 1000.0]
+    x = np.column_stack([d, np.zeros(100), np.zeros(100), np.zeros(100)])
+    raw = standardize(x, scaling="none")[:99, 0]
+    logged = standardize(x)[:99, 0]
+    assert np.ptp(raw) < 0.1 < 1.0 < np.ptp(logged)
+
+
+def test_local_sigma_weights_by_hand():
+    # Line 0, 1, 3 (K = 1): sigma_0 = 1, sigma_1 = 1, sigma_3 = 2 (its nearest, 1, is at 2).
+    # Edge 0-1: width max(1, 1) = 1, weight exp(-1/2). Edge 1-3: width max(1, 2) = 2,
+    # weight exp(-4 / 8) = exp(-1/2). (Distances are in standardized units: every one is
+    # divided by the same standard deviation, so the weights are those of the raw values.)
+    sim = similarity_graph(_line([0, 1, 3]), n_neighbors=1)
+    p = sim.point_of_node
+    w = sim.weights.toarray()
+    assert w[p[0], p[1]] == pytest.approx(math.exp(-0.5), rel=1e-9)
+    assert w[p[1], p[2]] == pytest.approx(math.exp(-0.5), rel=1e-9)
+    assert w[p[0], p[2]] == 0.0
+    # Line 0, 1, 2, 10 (K = 1): 10's nearest is 2 at 8, sigma_10 = 8: the outlier keeps a
+    # weight exp(-1/2), it is not cut off for free; the others keep their own width 1.
+    sim = similarity_graph(_line([0, 1, 2, 10]), n_neighbors=1)
+    p = sim.point_of_node
+    w = sim.weights.toarray()
+    assert w[p[2], p[3]] == pytest.approx(math.exp(-0.5), rel=1e-9)
+    assert w[p[0], p[1]] == pytest.approx(math.exp(-0.5), rel=1e-9)
+
+
+def test_local_sigma_keeps_every_weight_in_range():
+    x, _ = blobs([60, 5], [[0, 0, 0, 0], [30, 0, 0, 0]], 1.0, seed=23)
+    sim = similarity_graph(x, n_neighbors=4)
+    assert sim.weights.data.min() >= math.exp(-0.5) - 1e-12 and sim.weights.data.max() <= 1.0
+
+
+def test_default_partition_is_balanced_and_min_share_zero_is_not():
+    # A big blob and a small far one: RatioCut alone cuts off the small blob (20 of 220);
+    # the default bounds [55, 165] (min_share 0.5, T = 2) keep smallest / largest >= 1/3.
+    x, truth = blobs([200, 20], [[0, 0, 0, 0], [12, 0, 0, 0]], 1.0, seed=24)
+    plain = spectral_partition(x, n_clusters=2, random_state=0, min_share=0.0)
+    assert adjusted_rand_score(truth, plain.labels) == 1.0
+    sizes = np.bincount(spectral_partition(x, n_clusters=2, random_state=0).labels)
+    assert sorted(sizes.tolist()) == [55, 165]
+
+
+def test_default_partition_is_the_same_for_every_seed():
+    x, _ = blobs([120, 40, 15], [[0, 0, 0, 0], [5, 0, 0, 0], [0, 6, 0, 0]], 1.0, seed=25)
+    runs = [spectral_partition(x, n_clusters=3, random_state=s).labels for s in range(5)]
+    assert all(adjusted_rand_score(runs[0], r) == 1.0 for r in runs[1:])
+
+
+@pytest.mark.parametrize("kw, match", [({"connect": "never"}, "connect"), ({"connect": None}, "connect"),
+                                        ({"scaling": "quantile"}, "scaling"), ({"scaling": 1}, "scaling")])
+def test_bad_connect_and_scaling_rejected(kw, match):
+    x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=26)
+    with pytest.raises(InputError, match=match):
+        similarity_graph(x, **kw)
+    with pytest.raises(InputError, match=match):
+        spectral_partition(x, n_clusters=2, **kw)
+
+
+@pytest.mark.parametrize("share", [-0.5, 1.01, float("nan"), "half"])
+def test_bad_min_share_rejected_by_partition(share):
+    x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=27)
+    with pytest.raises(InputError, match="min_share"):
+        spectral_partition(x, n_clusters=2, min_share=share)

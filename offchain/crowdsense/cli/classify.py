@@ -1,7 +1,8 @@
 """``crowdsense classify``: a social graph into T security levels (PMCB), written to levels.json.
 
     crowdsense classify --levels 3 --out levels.json [--graph edges.txt.gz] \\
-        [--neighbors 10] [--seed 0] [--betweenness exact|K] [--features-out features.csv] [--json]
+        [--neighbors 10] [--connect grow|bridge] [--min-share 0.5] [--seed 0] [--betweenness exact|K]
+        [--features-out features.csv] [--json]
 
 The summary (one row per level: size and influence terms) goes to stdout, as a table or as
 JSON with ``--json``; the progress bar and warnings (dropped self-loops, bridged similarity
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 
-from crowdsense.cli.clientctx import json_option
+from crowdsense.cli.clientctx import FiniteRange, json_option
 from crowdsense.data import sample_path
 
 __all__ = ["classify", "parse_betweenness"]
@@ -54,7 +55,13 @@ def _table(result: Any) -> str:
 @click.option("--levels", "n_levels", required=True, type=click.IntRange(min=2), metavar="T",
               help="Number of security levels T (>= 2, at most the number of nodes).")
 @click.option("--neighbors", "n_neighbors", default=10, show_default=True, type=click.IntRange(min=1),
-              metavar="K", help="K of the symmetric K-nearest-neighbour similarity graph.")
+              metavar="K", help="K of the symmetric K-nearest-neighbour similarity graph (the smallest K tried: "
+                                "it grows until the graph is connected, unless --connect bridge).")
+@click.option("--connect", type=click.Choice(["grow", "bridge"]), default="grow", show_default=True,
+              help="Raise K until the similarity graph is connected, or keep K and bridge its components "
+                   "(with a warning).")
+@click.option("--min-share", "min_share", default=0.5, show_default=True, type=FiniteRange(0, 1),
+              metavar="S", help="Each level holds between S and 2-S times nodes/T (0: sizes left to RatioCut).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Seed of pivots, eigensolver and k-means (the same seed gives the same levels).")
 @click.option("--betweenness", "pivots", default="exact", show_default=True, metavar="exact|K", callback=_betweenness,
@@ -71,7 +78,8 @@ def _table(result: Any) -> str:
               help="Also write the per-node table (node, D, BC, Lc, I_f, level) as CSV.")
 @json_option
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
-def classify(graph_path: str | None, n_levels: int, n_neighbors: int, seed: int, pivots: str | int, directed: str,
+def classify(graph_path: str | None, n_levels: int, n_neighbors: int, connect: str, min_share: float, seed: int,
+             pivots: str | int, directed: str,
              influence: str, n_jobs: int | None, out_path: str, features_path: str | None, as_json: bool,
              no_progress: bool) -> None:
     """Classify the nodes of a social graph into T security levels (PMCB).
@@ -100,7 +108,8 @@ def classify(graph_path: str | None, n_levels: int, n_neighbors: int, seed: int,
             warnings.simplefilter("always")
             result = classify_graph(graph_path, n_levels=n_levels, n_neighbors=n_neighbors, betweenness=pivots,
                                     influence=influence, random_state=seed, n_jobs=n_jobs,
-                                    directed=directed, progress=step)  # type: ignore[arg-type]
+                                    directed=directed, progress=step, connect=connect,  # type: ignore[arg-type]
+                                    min_share=min_share)
     finally:
         bar.close()
     for w in caught:

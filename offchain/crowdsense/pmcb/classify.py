@@ -19,10 +19,12 @@ writes the file the registrar reads (``crowdsense.chain.registration.read_levels
 levels.json layout (``"format": "crowdsense-levels/1"``)::
 
     {"format": ..., "graph": {source, nodes, edges, self_loops_dropped, ...},
-     "parameters": {levels, neighbors, seed, betweenness, sigma, influence},
+     "parameters": {levels, neighbors, seed, betweenness, sigma, influence, connect, scaling,
+                    min_share},
      "levels": {"<node id>": level, ...},                 # every node, ids as in the input
      "clusters": [{"level", "size", "AD", "ALC", "ABC", "AIF", "I"}, ...],   # by level
-     "diagnostics": {sigma, distinct_vectors, knn_components, bridges, eigenvalues, ...},
+     "diagnostics": {sigma, neighbors_used, knn_components_at_requested, knn_components,
+                     bridges, distinct_vectors, balance, eigenvalues, ...},
      "timings_s": {stage: seconds}}
 
 This module also holds the k-means baseline of the paper's Fig. 5 (:func:`kmeans_baseline`)
@@ -45,8 +47,11 @@ from crowdsense.errors import InputError
 from crowdsense.pmcb.features import FEATURE_NAMES, NodeFeatures, as_feature_matrix, node_features
 from crowdsense.pmcb.graph_io import Graph, as_graph
 from crowdsense.pmcb.kmeans import kmeans, silhouette_score
+from crowdsense.pmcb.balance import DEFAULT_MIN_SHARE, check_min_share
 from crowdsense.pmcb.levels import INFLUENCE_VARIANTS, ClusterInfluence, LevelAssignment, assign_levels
 from crowdsense.pmcb.spectral import (
+    CONNECT_MODES,
+    SCALINGS,
     SimilarityGraph,
     SpectralPartition,
     _check_sigma,
@@ -137,10 +142,13 @@ class Classification:
             "clusters": [c.as_dict() for c in self.clusters],
             "diagnostics": {
                 "sigma": sim.sigma,
+                "neighbors_requested": sim.requested_neighbors,
                 "neighbors_used": sim.n_neighbors,
+                "knn_components_at_requested": sim.components_at_requested,
                 "distinct_vectors": sim.n_points,
                 "knn_components": sim.n_components,
                 "bridges": int(sim.bridges.shape[0]),
+                "balance": min(c.size for c in self.clusters) / max(c.size for c in self.clusters),
                 "eigenvalues": [float(v) for v in self.partition.eigenvalues],
                 "eigengap": self.partition.eigengap,
                 "eigensolver": self.partition.solver,
@@ -159,11 +167,13 @@ def _check_levels(n_levels: Any) -> int:
 
 
 def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbors: int = 10,
-                   betweenness: Literal["exact"] | int = "exact", sigma: float | str = "max-knn",
+                   betweenness: Literal["exact"] | int = "exact", sigma: float | str = "local",
                    influence: Literal["paper", "normalized"] = "paper",
                    random_state: int | np.random.Generator | None = None, n_jobs: int | None = None,
                    directed: Literal["reject", "symmetrize"] = "reject",
-                   progress: Callable[[str], None] | None = None) -> Classification:
+                   progress: Callable[[str], None] | None = None, connect: Literal["grow", "bridge"] = "grow",
+                   scaling: Literal["log", "none"] = "log",
+                   min_share: float = DEFAULT_MIN_SHARE) -> Classification:
     """Classify the nodes of a social graph into T security levels (PMCB, Algorithms 1-3, eq. 2).
 
     Parameters
@@ -174,10 +184,11 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
         T, the number of levels, in [2, number of nodes] (and at most the number of distinct
         node vectors: nodes with equal vectors always share a level).
     n_neighbors : int
-        K of the kNN similarity graph, >= 1.
+        K of the kNN similarity graph, >= 1: the smallest K tried (``connect="grow"``) or the
+        K used (``connect="bridge"``).
     betweenness : "exact" or int
         Exact betweenness, or the number of pivots of the sampled estimate (large graphs).
-    sigma : float or {"max-knn", "median-knn"}
+    sigma : float or {"local", "max-knn", "median-knn"}
         Width of the Gaussian similarity or its heuristic (:mod:`crowdsense.pmcb.spectral`).
     influence : {"paper", "normalized"}
         Cluster influence: the paper's eq. 2 (default) or its min-max normalized variant.
@@ -189,6 +200,15 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
         What to do with a directed input (files and networkx DiGraphs).
     progress : callable, optional
         Called with each stage name of :data:`STAGES` when that stage is done.
+    connect : {"grow", "bridge"}
+        Raise K until the similarity graph is connected (default), or keep K and bridge its
+        components with a loud :class:`~crowdsense.pmcb.spectral.DisconnectedSimilarityWarning`.
+    scaling : {"log", "none"}
+        log(1 + D) and log(1 + BC / median BC) before standardizing (default), or none.
+    min_share : float in [0, 1]
+        Each level holds between ``min_share`` and ``2 - min_share`` times n / T nodes
+        (default 0.5: smallest / largest >= 1/3); 0 leaves the sizes to RatioCut alone
+        (:mod:`crowdsense.pmcb.balance`).
 
     Returns
     -------
@@ -207,6 +227,11 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
     if influence not in INFLUENCE_VARIANTS:
         raise InputError(f"influence must be one of {INFLUENCE_VARIANTS}, got {influence!r}")
     _check_sigma(sigma)
+    if connect not in CONNECT_MODES:
+        raise InputError(f"connect must be one of {CONNECT_MODES}, got {connect!r}")
+    if scaling not in SCALINGS:
+        raise InputError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
+    share = check_min_share(min_share)
     if not (betweenness == "exact" or (isinstance(betweenness, (int, np.integer))
                                        and not isinstance(betweenness, bool) and betweenness >= 1)):
         raise InputError(f"betweenness must be 'exact' or a number of pivots >= 1, got {betweenness!r}")
@@ -228,14 +253,16 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
     seed_bc, seed_sp = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2)
     feats = node_features(g, betweenness=betweenness, random_state=int(seed_bc), n_jobs=n_jobs, progress=done)
     part = spectral_partition(feats, n_clusters=t, n_neighbors=int(n_neighbors), sigma=sigma,
-                              random_state=int(seed_sp), progress=done)
+                              random_state=int(seed_sp), progress=done, connect=connect, scaling=scaling,
+                              min_share=share)
     assignment = assign_levels(feats, part.labels, influence=influence)
     done("levels")
     timings["total"] = time.perf_counter() - start
     seed = int(random_state) if isinstance(random_state, (int, np.integer)) else None
     parameters = {"levels": t, "neighbors": int(n_neighbors), "seed": seed,
                   "betweenness": betweenness if betweenness == "exact" else int(betweenness),
-                  "sigma": sigma if isinstance(sigma, str) else float(sigma), "influence": influence}
+                  "sigma": sigma if isinstance(sigma, str) else float(sigma), "influence": influence,
+                  "connect": connect, "scaling": scaling, "min_share": share}
     return Classification(graph=g, features=feats, partition=part, assignment=assignment, parameters=parameters,
                           timings=timings)
 

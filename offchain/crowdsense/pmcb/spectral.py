@@ -2,12 +2,19 @@
 
 Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
 
-1. **Standardize** each column to mean 0 and standard deviation 1 (a constant column becomes
-   0): D is in the tens or thousands, BC and Lc in [0, 1]; without it the similarity would be
-   the degree alone. Values are then rounded to 1e-9 (``DECIMALS``), far below any
-   meaningful difference but above floating-point noise, so that vectors equal up to the
-   summation order of a library count as identical (and two implementations of the same
-   definitions make the same decisions).
+1. **Scale, then standardize** (``scaling="log"``, the default): degree and betweenness are
+   heavy-tailed in social graphs (on ego-Facebook the largest BC is 41 standard deviations
+   above the mean, the largest degree 18), so a z-score alone leaves the bulk of the nodes
+   squeezed into a corner of the feature space while one hub sets every scale. D is replaced
+   by log(1 + D) and BC by log(1 + BC / m_BC), m_BC the median of the positive BC values (a
+   scale of the graph's own, so that the transform does not depend on BC's normalisation);
+   Lc and I_f are bounded and keep their values. Each column is then standardized to mean 0
+   and standard deviation 1 (a constant column becomes 0): D is in the tens or thousands, BC
+   and Lc in [0, 1]; without it the similarity would be the degree alone.
+   ``scaling="none"`` standardizes the raw values. Values are then rounded to 1e-9
+   (``DECIMALS``), far below any meaningful difference but above floating-point noise, so
+   that vectors equal up to the summation order of a library count as identical (and two
+   implementations of the same definitions make the same decisions).
 2. **Merge identical vectors.** Nodes with the same vector are the same point of the feature
    space: no similarity can tell them apart, so they always share a cluster. They are merged
    into one *point* whose weight is the number of nodes it stands for. This is also what
@@ -15,31 +22,37 @@ Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
    with identical vectors (for example, leaves), and among n separate copies every copy's K
    nearest neighbours are the other copies, which cuts each group off as a component of its
    own (16 components at K = 10) and leaves the smallest eigenvectors arbitrary. After
-   merging, 3583 distinct points remain and 6 components (handled in step 5).
-3. **Similarity**: f_sim(i, j) = exp(-||x_i - x_j||^2 / (2 sigma^2)) (paper eq. 1), one
-   global sigma. Default heuristic ``"max-knn"``: sigma = the longest kNN edge, so that every
-   kNN edge keeps a weight in [exp(-1/2), 1] ~ [0.61, 1]: the kNN graph decides who is
-   similar and the kernel only ranks a point's neighbours. Why not the usual median kNN
-   distance (``"median-knn"``, also offered): node vectors of social graphs are heavy-tailed
-   (the largest BC on ego-Facebook is 41 standard deviations above the mean), so
-   with a small sigma the edges of hubs weigh exp(-hundreds), hubs are numerically cut off,
-   and RatioCut, whose cut is then 0, returns one-node clusters (measured on ego-Facebook,
-   T = 3, K = 10: clusters of 4015, 23 and 1 nodes with the median, against 3209, 776 and 54
-   with the default; the paper chose RatioCut for balanced clusters). With such outliers
-   sigma is large (about 40 on ego-Facebook) and the weights in the bulk are close to 1:
-   the partition then follows the connectivity of the kNN graph, which is what the paper's
-   K-nearest-neighbour construction is for.
-4. **Symmetric kNN graph** (Algorithm 2): edge {i, j} when j is among the K nearest points of
-   i or i among those of j, weight f_sim; ties at the K-th distance are all included (relative
-   tolerance 1e-9) so that the graph does not depend on a search library's tie order. Sparse
-   (at most about 2 K entries per row); never an n x n matrix.
-5. **Disconnected kNN graph**, handled on purpose: with c components, 0 is an eigenvalue of
-   multiplicity c, and when c > T the T smallest eigenvectors are an arbitrary part of that
-   null space. Each component is then linked to its most similar point outside it (Boruvka
-   rounds: every component but the largest at once, repeated until one component remains),
-   with weight f_sim of that pair, raised to the smallest kNN weight if it is below it (so a
-   bridge is never numerically zero). The bridges are reported and a
-   :class:`DisconnectedSimilarityWarning` is issued.
+   merging, 3583 distinct points remain (the kNN graph's components are handled in step 3).
+3. **Symmetric kNN graph, connected by construction** (Algorithm 2): edge {i, j} when j is
+   among the K nearest points of i or i among those of j; ties at the K-th distance are all
+   included (relative tolerance 1e-9) so that the graph does not depend on a search
+   library's tie order. Sparse (about 2 K entries per row); never an n x n matrix. With
+   c components, 0 is an eigenvalue of multiplicity c and RatioCut returns the components
+   (or an arbitrary part of the null space when c > T), whatever the similarities inside them.
+   So, by default (``connect="grow"``), K is the smallest value at or above ``n_neighbors``
+   for which the graph has one component (doubling, then bisection; at most
+   ``max(16 K, 256)``): K = 11 on ego-Facebook (K = 10 leaves 2 components after scaling;
+   without it 6, and K = 23 would be needed), 10 on email-Eu-core. ``connect="bridge"`` keeps
+   the K given and, if the graph is disconnected, links each component to its most similar
+   outside point (Boruvka rounds) and says so with a :class:`DisconnectedSimilarityWarning`
+   (bridge weight: the similarity of its ends, raised to the smallest kNN weight): the bridges decide the cut, so this is for
+   studying the paper's fixed K, not for use. The same bridging, with the same warning, is
+   the last resort of ``"grow"`` when even the largest K tried leaves several components.
+4. **Similarity**: f_sim(i, j) = exp(-||x_i - x_j||^2 / (2 sigma^2)) (paper eq. 1). Default
+   (``sigma="local"``): a width per edge, sigma_ij = max(sigma_i, sigma_j) with sigma_i the
+   distance from i to its K-th neighbour (local scaling, after Zelnik-Manor and Perona). No
+   single outlier sets it (one global sigma, the longest kNN edge, was 40.3 on ego-Facebook,
+   set by one betweenness outlier, while 99 % of kNN edges are shorter than 0.54), and
+   every kNN edge keeps a weight in [exp(-1/2), 1] (an edge {i, j} comes from the list of i
+   or of j, so its length is at most sigma_ij): no node is attached by numerically vanished
+   weights, which RatioCut would cut off for free (a global sigma at the median or the
+   90th percentile of kNN distances does exactly that: ego-Facebook T = 3 gives clusters of
+   3963, 75 and 1 nodes). Inside that range the weight ranks a point's neighbours by their
+   distance relative to the local density. A global sigma is still available: a number (in
+   standardized units), ``"max-knn"`` (the longest kNN edge) or ``"median-knn"`` (the median
+   distance to the K-th neighbour).
+5. **Weights** are clamped at the smallest normal float so that an underflowed weight (a
+   small numeric sigma) keeps its kNN edge: components are those of the kNN graph.
 6. **RatioCut relaxation** (Algorithm 3): with W the weights, D_W its degree matrix and M the
    diagonal matrix of point weights, minimize tr(H^T L H) subject to H^T M H = I, where
    L = D_W - W is the **unnormalized** Laplacian (not the normalized one of scikit-learn's
@@ -47,8 +60,16 @@ Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
    exactly the paper's problem; with merged points, |A| in RatioCut counts nodes. The
    solution is given by the eigenvectors of the T smallest eigenvalues of
    M^{-1/2} L M^{-1/2} (u = M^{1/2} h).
-7. **k-means** on the rows of H (one row per point, weighted by its node count), T clusters,
-   ``n_init`` restarts, seeded (:func:`crowdsense.pmcb.kmeans.kmeans`).
+7. **Clusters of comparable size**: k-means on the rows of H (one row per point, weighted by
+   its node count), T clusters, ``n_init`` restarts, seeded
+   (:func:`crowdsense.pmcb.kmeans.kmeans`), then, when a cluster falls outside
+   [s n/T, (2 - s) n/T] (s = ``min_share``, default 0.5: smallest / largest >= 1/3), the
+   size-aware k-means of :mod:`crowdsense.pmcb.balance` started from those centres. Even on
+   the connected, locally scaled graph RatioCut's relaxation finds cheap cuts around a few
+   hundred weakly attached nodes (ego-Facebook T = 5: 1728, 1621, 379, 202 and 109 nodes);
+   the paper wants "the number of nodes in each cluster approximately the same", so the
+   clusters are kept cells of the same embedding with bounded sizes. ``min_share=0`` gives
+   the plain k-means of the embedding.
 
 The paper's step "y_i = x_i / sqrt(N_i)" is ambiguous (N_i is not defined there); the
 eigenvectors used here satisfy the constraint the paper states (Y^T Y = I for unit weights),
@@ -79,11 +100,13 @@ from scipy.spatial import cKDTree
 
 from crowdsense.errors import CrowdsenseError, InputError
 from crowdsense.pmcb.features import as_feature_matrix
-from crowdsense.pmcb.kmeans import kmeans
+from crowdsense.pmcb.balance import DEFAULT_MIN_SHARE, balanced_kmeans, check_min_share
 
 __all__ = [
     "DECIMALS",
     "SIGMA_HEURISTICS",
+    "SCALINGS",
+    "CONNECT_MODES",
     "SimilarityGraph",
     "SpectralPartition",
     "DisconnectedSimilarityWarning",
@@ -95,8 +118,12 @@ __all__ = [
     "ratiocut",
 ]
 
-#: Names of the sigma heuristics (see the module docstring, step 3).
-SIGMA_HEURISTICS = ("max-knn", "median-knn")
+#: Names of the sigma heuristics (see the module docstring, step 4).
+SIGMA_HEURISTICS = ("local", "max-knn", "median-knn")
+#: Feature scalings before standardizing (module docstring, step 1).
+SCALINGS = ("log", "none")
+#: How a disconnected kNN graph is made connected (module docstring, step 3).
+CONNECT_MODES = ("grow", "bridge")
 #: Standardized values are rounded to this many decimals before comparing vectors.
 DECIMALS = 9
 #: Relative tolerance of a tie at the K-th neighbour distance.
@@ -130,11 +157,13 @@ class SimilarityGraph:
     point_of_node : ndarray of int, shape (n,)
         Point of each node.
     sigma : float
-        Width of the Gaussian similarity.
+        Width of the Gaussian similarity (with ``sigma="local"``, the median of the per-point
+        widths sigma_i).
     n_neighbors : int
-        K actually used (at most P - 1).
+        K actually used (at most P - 1; with ``connect="grow"`` the smallest K at or above the
+        one requested that gives one component).
     n_components : int
-        Components of the kNN graph before bridging (1: connected, no bridge).
+        Components of the kNN graph at that K before bridging (1: connected, no bridge).
     bridges : ndarray of int, shape (b, 2)
         Point pairs linked to make the graph connected.
     """
@@ -147,6 +176,8 @@ class SimilarityGraph:
     n_neighbors: int
     n_components: int
     bridges: np.ndarray
+    requested_neighbors: int = 0
+    components_at_requested: int = 0
 
     @property
     def n_points(self) -> int:
@@ -221,9 +252,35 @@ def _check_sigma(sigma: Any) -> None:
 # ------------------------------------------------------------------------ similarity graph
 
 
-def standardize(features: Any) -> np.ndarray:
-    """Columns to mean 0 / std 1 (constant columns to 0), rounded to ``DECIMALS``."""
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def robust_scale(x: np.ndarray) -> np.ndarray:
+    """log(1 + D) and log(1 + BC / median positive BC) (module docstring, step 1).
+
+    Applies to the first two columns of a 4-column matrix <D, BC, Lc, I_f> when they are
+    non-negative (as degrees and betweenness are); any other data is returned unchanged
+    (generic data has no known heavy-tailed column).
+    """
+    if x.shape[1] != 4 or (x[:, :2] < 0).any():
+        return x
+    x = x.copy()
+    x[:, 0] = np.log1p(x[:, 0])
+    positive = x[:, 1][x[:, 1] > 0]
+    if positive.size:
+        x[:, 1] = np.log1p(x[:, 1] / float(np.median(positive)))
+    return x
+
+
+def standardize(features: Any, *, scaling: str = "log") -> np.ndarray:
+    """Scale (``"log"``: :func:`robust_scale`), then columns to mean 0 / std 1 (constant
+    columns to 0), rounded to ``DECIMALS``."""
     x = as_feature_matrix(features)
+    if _check_choice("scaling", scaling, SCALINGS) == "log":
+        x = robust_scale(x)
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std[std == 0] = 1.0
@@ -337,8 +394,9 @@ def _nearest_outside_by_ball(points: np.ndarray, pending: np.ndarray, inside: np
     return best
 
 
-def _bridge(points: np.ndarray, w: sp.csr_array, sigma: float) -> tuple[sp.csr_array, int, np.ndarray]:
-    """Link components until the graph is connected (see the module docstring, step 5)."""
+def _bridge(points: np.ndarray, w: sp.csr_array,
+            weight: Callable[[int, int, float], float]) -> tuple[sp.csr_array, int, np.ndarray]:
+    """Link components until the graph is connected (see the module docstring, step 3)."""
     n_comp, comp = connected_components(w, directed=False)
     first = n_comp
     if n_comp == 1:
@@ -357,7 +415,7 @@ def _bridge(points: np.ndarray, w: sp.csr_array, sigma: float) -> tuple[sp.csr_a
             members = order[starts[c]:starts[c + 1]]
             inside = comp == c
             i, j, d = _nearest_outside(points, members, inside, tree)
-            pairs.append((i, j, max(float(np.exp(-d * d / (2.0 * sigma * sigma))), floor)))
+            pairs.append((i, j, max(weight(i, j, d), floor)))
         bi = np.array([p[0] for p in pairs])
         bj = np.array([p[1] for p in pairs])
         bw = np.array([p[2] for p in pairs])
@@ -368,19 +426,54 @@ def _bridge(points: np.ndarray, w: sp.csr_array, sigma: float) -> tuple[sp.csr_a
     return sp.csr_array(merged), first, bridges
 
 
-def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str = "max-knn") -> SimilarityGraph:
+def _components(rows: np.ndarray, cols: np.ndarray, p: int) -> int:
+    adjacency = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(p, p))
+    return int(connected_components(adjacency, directed=False)[0])
+
+
+def _connected_k(points: np.ndarray, k: int) -> tuple[int, int]:
+    """Smallest K' >= k giving one component (doubling, then bisection), and the components at k.
+
+    Gives up at ``max(16 k, 256)`` (capped at P - 1): the caller then bridges, with a warning.
+    """
+    p = points.shape[0]
+    first = _components(*_knn(points, k)[:2], p)
+    if first == 1:
+        return k, 1
+    cap = min(p - 1, max(16 * k, 256))
+    low, high = k, min(2 * k, cap)
+    while _components(*_knn(points, high)[:2], p) > 1:
+        if high >= cap:
+            return cap, first
+        low, high = high, min(2 * high, cap)
+    while high - low > 1:  # components(low) > 1, components(high) == 1
+        mid = (low + high) // 2
+        if _components(*_knn(points, mid)[:2], p) == 1:
+            high = mid
+        else:
+            low = mid
+    return high, first
+
+
+def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str = "local",
+                     connect: str = "grow", scaling: str = "log") -> SimilarityGraph:
     """Build the symmetric kNN Gaussian similarity graph over the distinct node vectors.
 
     Parameters
     ----------
     features : NodeFeatures or array-like, shape (n, d)
-        Node vectors (raw: they are standardized here).
+        Node vectors (raw: they are scaled and standardized here).
     n_neighbors : int
-        K >= 1. When there are fewer than K + 1 distinct vectors, K is lowered to P - 1 (with
-        a warning).
-    sigma : float or {"max-knn", "median-knn"}
-        Gaussian width in standardized units, or the heuristic that sets it: the longest kNN
-        edge (default) or the median distance to the K-th neighbour.
+        K >= 1 (with ``connect="grow"``, the smallest K tried). When there are fewer than
+        K + 1 distinct vectors, K is lowered to P - 1 (with a warning).
+    sigma : float or {"local", "max-knn", "median-knn"}
+        Per-edge local width (default), a global width in standardized units, or the global
+        heuristic that sets it (module docstring, step 4).
+    connect : {"grow", "bridge"}
+        Raise K until the graph is connected (default), or keep K and bridge the components
+        with a :class:`DisconnectedSimilarityWarning` (module docstring, step 3).
+    scaling : {"log", "none"}
+        Feature scaling before standardizing (module docstring, step 1).
 
     Returns
     -------
@@ -389,7 +482,8 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
     x = as_feature_matrix(features)
     k = _check_int("n_neighbors", n_neighbors, 1)
     _check_sigma(sigma)
-    z = standardize(x)
+    _check_choice("connect", connect, CONNECT_MODES)
+    z = standardize(x, scaling=scaling)
     points, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
     inverse = np.asarray(inverse).reshape(-1)
     p = points.shape[0]
@@ -399,29 +493,52 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
         warnings.warn(f"n_neighbors={k} but there are only {p} distinct node vectors; using K={p - 1}",
                       UserWarning, stacklevel=2)
         k = p - 1
+    requested = k
+    if connect == "grow":
+        k, first = _connected_k(points, k)
     rows, cols, dists = _knn(points, k)
-    if isinstance(sigma, str):
+    if connect == "bridge":
+        first = _components(rows, cols, p)
+    kth = np.zeros(p)
+    np.maximum.at(kth, rows, dists)  # with ties, the K-th distance is the largest kept
+    if sigma == "local":
+        local = np.maximum(kth, np.finfo(np.float64).tiny)
+
+        def weight(i: Any, j: Any, d: Any) -> Any:
+            width = np.maximum(local[i], local[j])
+            return np.exp(-(d * d) / (2.0 * width * width))
+
+        sigma_value = float(np.median(local))
+    else:
         if sigma == "max-knn":
-            sigma = float(dists.max())
+            sigma_value = float(dists.max())
+        elif sigma == "median-knn":
+            sigma_value = float(np.median(kth))
         else:
-            kth = np.zeros(p)
-            np.maximum.at(kth, rows, dists)  # with ties, the K-th distance is the largest kept
-            sigma = float(np.median(kth))
-        if not sigma > 0:  # pragma: no cover - distinct points have positive distances
-            sigma = 1.0
+            sigma_value = float(sigma)  # type: ignore[arg-type]
+        if not sigma_value > 0:  # pragma: no cover - distinct points have positive distances
+            sigma_value = 1.0
+
+        def weight(i: Any, j: Any, d: Any) -> Any:
+            return np.exp(-(d * d) / (2.0 * sigma_value * sigma_value))
+
     # Clamped at the smallest normal float so that an underflowed weight (a small numeric
     # sigma) keeps its kNN edge: components are those of the kNN graph, not of the rounding.
-    weights = np.maximum(np.exp(-(dists * dists) / (2.0 * sigma * sigma)), np.finfo(np.float64).tiny)
+    weights = np.maximum(weight(rows, cols, dists), np.finfo(np.float64).tiny)
     directed = sp.csr_array((weights, (rows, cols)), shape=(p, p))
     w = sp.csr_array(directed.maximum(directed.T))
-    w, n_comp, bridges = _bridge(points, w, sigma)
+    w, n_comp, bridges = _bridge(points, w, lambda i, j, d: float(weight(i, j, d)))
     if n_comp > 1:
-        warnings.warn(f"the kNN similarity graph (K={k}) has {n_comp} components; linked them with "
-                      f"{bridges.shape[0]} bridge edge(s) between their most similar points",
+        why = "as asked (connect='bridge')" if connect == "bridge" else \
+            f"even at the largest K tried ({k})"
+        warnings.warn(f"the kNN similarity graph (K={k}) has {n_comp} components {why}; linked them with "
+                      f"{bridges.shape[0]} bridge edge(s) between their most similar points: these bridges, "
+                      "not the node vectors, decide where RatioCut cuts",
                       DisconnectedSimilarityWarning, stacklevel=2)
     w.sort_indices()
     return SimilarityGraph(weights=w, points=points, multiplicity=counts.astype(np.int64), point_of_node=inverse,
-                           sigma=float(sigma), n_neighbors=k, n_components=n_comp, bridges=bridges)
+                           sigma=sigma_value, n_neighbors=k, n_components=n_comp, bridges=bridges,
+                           requested_neighbors=requested, components_at_requested=first)
 
 
 # ------------------------------------------------------------------------------ RatioCut
@@ -467,9 +584,10 @@ def ratiocut_embedding(sim: SimilarityGraph, *, n_clusters: int,
     return vals, h, solver
 
 
-def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10, sigma: float | str = "max-knn",
+def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10, sigma: float | str = "local",
                        random_state: int | np.random.Generator | None = None, n_init: int = 10,
-                       progress: Callable[[str], None] | None = None) -> SpectralPartition:
+                       progress: Callable[[str], None] | None = None, connect: str = "grow",
+                       scaling: str = "log", min_share: float = DEFAULT_MIN_SHARE) -> SpectralPartition:
     """Partition nodes into T clusters by RatioCut spectral clustering (paper Algorithms 2-3).
 
     Parameters
@@ -479,8 +597,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     n_clusters : int
         T, in [2, number of distinct vectors].
     n_neighbors : int
-        K of the kNN similarity graph (>= 1).
-    sigma : float or {"max-knn", "median-knn"}
+        K of the kNN similarity graph (>= 1; the smallest K tried with ``connect="grow"``).
+    sigma : float or {"local", "max-knn", "median-knn"}
         Gaussian width (standardized units) or its heuristic (see :func:`similarity_graph`).
     random_state : int, Generator or None
         Seeds the eigensolver's start vector and k-means; an int reproduces the result.
@@ -488,6 +606,13 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
         k-means restarts (the best inertia is kept).
     progress : callable, optional
         Called with the step name after each step ("similarity", "eigenvectors", "k-means").
+    connect : {"grow", "bridge"}
+        How the kNN graph is made connected (:func:`similarity_graph`).
+    scaling : {"log", "none"}
+        Feature scaling before standardizing (:func:`similarity_graph`).
+    min_share : float in [0, 1]
+        Each cluster holds between ``min_share`` and ``2 - min_share`` times n / T nodes
+        (module docstring, step 7); 0: plain k-means of the embedding.
 
     Returns
     -------
@@ -504,6 +629,7 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     n = x.shape[0]
     t = _check_int("n_clusters", n_clusters, 2, n)
     _check_int("n_init", n_init, 1)
+    share = check_min_share(min_share)
     timings: dict[str, float] = {}
 
     def done(step: str, since: float) -> float:
@@ -514,7 +640,7 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
         return now
 
     clock = time.perf_counter()
-    sim = similarity_graph(x, n_neighbors=n_neighbors, sigma=sigma)
+    sim = similarity_graph(x, n_neighbors=n_neighbors, sigma=sigma, connect=connect, scaling=scaling)
     clock = done("similarity", clock)
     if t > sim.n_points:
         raise InputError(f"n_clusters={t} but the {n} nodes have only {sim.n_points} distinct node vectors "
@@ -522,8 +648,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2)
     vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0]))
     clock = done("eigenvectors", clock)
-    point_labels = kmeans(h, t, sample_weight=sim.multiplicity.astype(np.float64), n_init=n_init,
-                          random_state=int(seeds[1])).labels
+    point_labels = balanced_kmeans(h, t, sample_weight=sim.multiplicity.astype(np.float64), min_share=share,
+                                   n_init=n_init, random_state=int(seeds[1]))
     node_labels = point_labels[sim.point_of_node]
     done("k-means", clock)
     found = np.unique(node_labels).size

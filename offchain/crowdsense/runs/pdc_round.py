@@ -33,8 +33,11 @@ distance, s, Z, the task ciphertexts and every location stay off chain; they app
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +55,7 @@ from crowdsense.ldpf.pdc.encoding import Grid, manhattan
 from crowdsense.ldpf.pdc.errors import CheatingDetected, SelectionWarning
 from crowdsense.ldpf.pdc.keys import RECOMMENDED_KEY_BITS, generate_keypair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
+from crowdsense.ldpf.pdc.proofs import QueryPrecomputation, precompute_query
 from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, Platform, Receiver
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
 from crowdsense.runs._parallel import check_workers, thread_map
@@ -337,6 +341,31 @@ class _PDCRound:
         return out
 
 
+#: Below this key size the offline proof parts take less than starting worker processes.
+_PROCESS_POOL_MIN_KEY_BITS = 1024
+
+
+def _precompute_proofs(receivers: list[Receiver], n: int, workers: int) -> None:
+    """What each receiver draws while idle, before the task arrives: one query's offline proof
+    part (about ``width + height`` n-th powers modulo n^2, CPU-bound). Real receivers draw theirs
+    on their own devices at once; simulated in one process they share its cores, so with a real
+    key the draws go to worker processes (gmpy2 holds the interpreter lock)."""
+    jobs = [(n, r.grid.shape, r.location, r.r_bits) for r in receivers]
+    processes = min(workers, os.cpu_count() or 1, len(receivers))
+    if processes < 2 or n.bit_length() < _PROCESS_POOL_MIN_KEY_BITS:
+        drawn = [_draw(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            drawn = list(pool.map(_draw, jobs))
+    for receiver, precomputation in zip(receivers, drawn):
+        receiver.add_precomputed_proof(n, precomputation)
+
+
+def _draw(job: tuple[int, tuple[int, int], Any, int]) -> QueryPrecomputation:
+    n, shape, location, r_bits = job
+    return precompute_query(n, shape, location, r_bits=r_bits)
+
+
 def run_pdc_round(
     conn: Connection,
     locations: Sequence[Sequence[int]] | np.ndarray,
@@ -426,8 +455,7 @@ def run_pdc_round(
     receivers = [Receiver(loc, grid, board=b, secret_store=store, r_bits=r_bits, allow_insecure=allow_insecure,
                           budget=None if budgets is None else budgets[i])
                  for i, (loc, b) in enumerate(zip(locs, boards))]
-    for receiver in receivers:  # what each receiver draws while idle, before the task arrives
-        receiver.precompute_proofs(private_key.public_key, 1)
+    _precompute_proofs(receivers, private_key.public_key.n, workers)
     clock.lap("precompute proofs (offline)")
     state = _PDCRound(conn, locs, faults, journal, workers, progress, clock, board, platform, task_id, task_text,
                       boards, receivers,

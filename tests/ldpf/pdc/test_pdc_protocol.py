@@ -70,6 +70,17 @@ def test_round_works_with_precomputed_obfuscators(platform, make_receiver, grid)
     assert platform.engine.pool_size == 0
 
 
+def test_a_proof_part_drawn_elsewhere_serves_the_query_and_nothing_else_is_taken(platform, make_receiver, grid):
+    from crowdsense.ldpf.pdc.proofs import precompute_query
+
+    alice = make_receiver("alice", (2, 5))
+    n = platform.public_key.n
+    alice.add_precomputed_proof(n, precompute_query(n, grid.shape, alice.location, r_bits=alice.r_bits))
+    assert run_round(platform, [alice], task_id="t", centre=(4, 4)) == {"alice": 3}
+    with pytest.raises(ValueError, match="expected a QueryPrecomputation, got dict"):
+        alice.add_precomputed_proof(n, {"x": 1})
+
+
 @pytest.mark.parametrize("location", [(0, 0), (8, 6), (0, 6), (8, 0), (6, 2)])
 def test_encrypted_distance_decrypts_to_distance_plus_offset(platform, keypair, location):
     task = platform.open_task("t", CENTRE)

@@ -324,6 +324,15 @@ class Receiver:
         pool = self._proof_pool.setdefault(int(n), [])
         pool.extend(precompute_query(n, self.grid.shape, self.location, r_bits=self.r_bits) for _ in range(count))
 
+    def add_precomputed_proof(self, n: int, precomputation: QueryPrecomputation) -> None:
+        """Keep one query's offline proof part drawn elsewhere (another process of the same
+        party: the draw is :func:`~crowdsense.ldpf.pdc.proofs.precompute_query` of this
+        receiver's own grid point and r bits, for the platform's modulus ``n``)."""
+        if not isinstance(precomputation, QueryPrecomputation):
+            raise ValueError(f"expected a QueryPrecomputation, got {type(precomputation).__name__}")
+        self._engine(n)
+        self._proof_pool.setdefault(int(n), []).append(precomputation)
+
     def _proof_precomputation(self, n: int) -> QueryPrecomputation:
         pool = self._proof_pool.get(int(n))
         if pool:
