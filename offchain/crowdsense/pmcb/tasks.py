@@ -32,9 +32,9 @@ Encryption scheme (see :mod:`crowdsense.pmcb.sealing` for the byte formats)
 * The ciphertext lives off chain in a content-addressed store keyed by that hash
   (:class:`~crowdsense.chain.store.SubtaskStore`).
 * The subtask key is written (fsynced) to the releaser's journal before the release
-  transaction is sent; after a claim, the releaser encrypts it to the claimant's public key,
-  recovered from the signature of the claim transaction (ECIES over secp256k1), and puts the
-  envelope in the store. A receiver that did not claim has no envelope, and the claimant's
+  transaction is sent; after a claim, the releaser encrypts it to the encryption key the
+  claim carries (ECIES over secp256k1, :mod:`crowdsense.pmcb.sealing`), and puts the envelope
+  in the store. A receiver that did not claim has no envelope, and the claimant's
   envelope does not open with any other key.
 """
 
@@ -248,7 +248,7 @@ def decrypt_subtask(blob: bytes, key: bytes, *, chain_id: int, registry: str, le
 
 
 def seal_key(public_key: bytes, key: bytes, *, subtask_hash: bytes, claimant: str) -> bytes:
-    """The key envelope: ``key`` encrypted to the claimant's public key (ECIES)."""
+    """The key envelope: ``key`` encrypted to the claimant's encryption key (ECIES; 32-byte x-only or a full key)."""
     return crypto.ecies_encrypt(public_key, key, aad=crypto.envelope_aad(subtask_hash, claimant))
 
 
