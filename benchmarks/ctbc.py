@@ -23,7 +23,7 @@ Timed phases (medians over repeats, milliseconds):
   verification), and MDAV grouping + select: the paper's k n against CTBC's (k + 2) n.
 * baseline ``knn``: the trusted per-user kNN cloaking anonymizer (see crowdsense.ldpf.ctbc.baseline).
 
-Targets (issue 4): 1000 users, k = 5: CTBC selection including commitment verification
+Targets: 1000 users, k = 5: CTBC selection including commitment verification
 <= 50 ms median, and <= 2x the baseline in the same run. Writes ctbc.json, ctbc.csv and
 ctbc_*.png to the output folder (``--quick``: ctbc_quick.*, so a quick run never replaces the
 full results). Timing targets are reported, not enforced (the machine may be shared); the exit

@@ -554,7 +554,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "meets_proof_prove_online_target": proof_ms["online_ms"] <= PROVE_ONLINE_TARGET_MS,
         "meets_proof_ratio_target": proof_ratio >= RATIO_TARGET,
         "config": target,
-        "is_issue_target_config": not args.quick,
+        "is_target_config": not args.quick,
         "pdc_median_s": pdc_med,
         "pdc_median_cpu_s": target_point["median_cpu_s"]["pdc"],
         "pdc_online_median_cpu_s": target_point["median_cpu_s"]["pdc_online"],

@@ -702,7 +702,7 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                             "met": sat["claims_over_transfers"] >= TARGETS["claims_over_transfers"]}
     fast = out.get("anvil-100ms", {}).get("T3_saturation")
     if fast:
-        # Not the issue's node setting (that is automine, above): the same targets on 100 ms blocks.
+        # Not the targets' node setting (that is automine, above): the same targets on 100 ms blocks.
         targets["saturation_claims_per_s_100ms_blocks"] = {
             "measured": fast["claims_per_s_median"], "target": TARGETS["saturation_claims_per_s"],
             "met": fast["claims_per_s_median"] >= TARGETS["saturation_claims_per_s"]}
