@@ -413,9 +413,15 @@ class StateMachine(RuleBasedStateMachine):
     def _claim_by_proof(self, task_id: int, index: int, user) -> None:
         """A claim with ``user``'s own proof under the root of the task's epoch (it must win)."""
         root = self.model.roots[self.model.tasks[task_id]["epoch"] - 1]
-        level, salt, proof = root["levels"][user], root["salts"][str(user)], root["proofs"][str(user)]
+        self._proof_claim(task_id, index, user, root["levels"][user], root["salts"][str(user)],
+                          root["proofs"][str(user)], valid=True)
+
+    def _proof_claim(self, task_id: int, index: int, user, level: int, salt: bytes, proof: list, *,
+                     valid: bool) -> None:
+        """``claimSubtaskWithProof`` as the model predicts it; ``valid``: the proof leads from
+        (user, level, salt) to the root of the task's epoch."""
         self.touched_tasks.add(task_id)
-        expected = self.model.proof_claim_error(task_id, index, user, level, True)
+        expected = self.model.proof_claim_error(task_id, index, user, level, valid)
         tx = self._expect("proof_claim", expected, lambda: self.registry.claimSubtaskWithProof(
             task_id, index, KEY, level, salt, proof, {"from": user}))
         if expected is None:
@@ -486,13 +492,7 @@ class StateMachine(RuleBasedStateMachine):
             t = tasks[task_id]  # mostly an unclaimed subtask of the level claimed
             fitting = [i for i, lvl in enumerate(t["levels"]) if lvl == level and t["claimants"][i] is None]
             index = fitting[index_pick % len(fitting)] if fitting else index
-        self.touched_tasks.add(task_id)
-        expected = self.model.proof_claim_error(task_id, index, user, level, valid)
-        tx = self._expect("proof_claim", expected, lambda: self.registry.claimSubtaskWithProof(
-            task_id, index, KEY, level, salt, proof, {"from": user}))
-        if expected is None:
-            assert tx.events["SubtaskClaimed"]["level"] == level
-            tasks[task_id]["claimants"][index] = user
+        self._proof_claim(task_id, index, user, level, salt, proof, valid=valid)
 
     @rule(draw=st_draw)
     def rule_submit(self, draw):

@@ -49,6 +49,7 @@ from typing import Callable, Iterable, Mapping, Sequence, Unpack
 from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3RPCError
 from web3.logs import DISCARD
 
@@ -360,7 +361,7 @@ class TaskRegistryClient(ContractClient):
         """
         root = bytes(root)
         if len(root) != 32 or root == _ZERO_HASH:
-            raise InputError(f"a levels root must be 32 non-zero bytes, got 0x{root.hex()}")
+            raise InputError(f"levels root 0x{root.hex()}: expected 32 non-zero bytes")
         current = self.levels_epoch()
         if current and self.levels_root(current) == root:
             return current, None
@@ -682,10 +683,23 @@ class TaskRegistryClient(ContractClient):
                f"(its levels are {sorted({s.level for s in subs})})")
         )
 
-    def _encryption_key(self) -> bytes:
+    def claim_proof(self, task_id: int, proof: LevelProof | None = None) -> LevelProof | None:
+        """The proof a claim of ``task_id`` carries: ``proof`` if given; else none for an account
+        with a stored level; else the proof an earlier claim journaled for the task's root."""
+        if proof is None and self.level_of(self.me) == 0:
+            return self.remembered_proof(task_id)
+        return proof
+
+    def claim_function(self, task_id: int, index: int, proof: LevelProof | None) -> ContractFunction:
+        """The contract call claiming subtask ``index`` of ``task_id``: by stored level, or
+        with ``proof``; either way carrying this account's encryption key."""
         if self.signer is None:
-            raise InputError("claiming needs the claimant's account")
-        return self.signer.encryption_key
+            raise InputError("claiming needs the claimant's account: expected a client with a signer")
+        key = self.signer.encryption_key
+        if proof is None:
+            return self.contract.functions.claimSubtask(task_id, index, key)
+        return self.contract.functions.claimSubtaskWithProof(task_id, index, key, proof.level, proof.salt,
+                                                             list(proof.proof))
 
     def claim(self, task_id: int, index: int | None = None, *, proof: LevelProof | None = None) -> ClaimResult:
         """Claim subtask ``index`` (default: :meth:`pick_subtask`) of ``task_id``.
@@ -699,17 +713,13 @@ class TaskRegistryClient(ContractClient):
         (``tx.resumed``) or, when this account already holds the subtask, returns ``tx=None``.
         """
         _check_task_id(task_id)
-        if proof is None and self.level_of(self.me) == 0:
-            proof = self.remembered_proof(task_id)
+        proof = self.claim_proof(task_id, proof)
         if index is not None:
             _check_uint(index, "subtask index")
         else:
             index = self.pick_subtask(task_id, proof=proof)
         intent_id = self._intent_id("claim", task_id, index)
-        key = self._encryption_key()
-        fn = (self.contract.functions.claimSubtask(task_id, index, key) if proof is None else
-              self.contract.functions.claimSubtaskWithProof(task_id, index, key, proof.level, proof.salt,
-                                                            list(proof.proof)))
+        fn = self.claim_function(task_id, index, proof)
         if self._intent_stands(intent_id):
             tx = self._send(fn, intent_id=intent_id, kind="claim")
             return ClaimResult(task_id, index, self.subtask(task_id, index).level, tx)

@@ -30,20 +30,16 @@ def refused_claim(conn: Connection, client: TaskRegistryClient, task_id: int, in
     """``client`` claims subtask ``index`` of ``task_id`` on chain without the pre-check (by
     proof when its level is published as a root and its journal holds the proof)."""
     pre: Exception | None = None
-    proof = client.remembered_proof(task_id) if client.level_of() == 0 else None
+    proof = client.claim_proof(task_id)
     try:
         client.check_claim(task_id, index, proof=proof)
     except ContractRevertError as exc:
         pre = exc
     registry = conn.registry
-    assert client.signer is not None
-    key = client.signer.encryption_key
-    fn = (registry.functions.claimSubtask(task_id, index, key) if proof is None else
-          registry.functions.claimSubtaskWithProof(task_id, index, key, proof.level, proof.salt,
-                                                           list(proof.proof)))
+    fn = client.claim_function(task_id, index, proof)
     data = fn._encode_transaction_data()
     outcome = send_unchecked(
-        client.sender, registry.address, data, kind="claimSubtask" if proof is None else "claimSubtaskWithProof",  # type: ignore[arg-type]
+        client.sender, registry.address, data, kind=fn.fn_name,  # type: ignore[arg-type]
         intent_id=f"claim-unchecked/{conn.chain_id}/{registry.address}/{task_id}/{index}/{client.me}",
         subject=f"task {task_id} subtask {index}")
     err = outcome.error
