@@ -54,7 +54,8 @@ from crowdsense.ldpf.ctbc.grouping import k_anonymity_groups
 from crowdsense.ldpf.ctbc.matching import fill_selection, rank_candidates
 from crowdsense.ldpf.ctbc.metrics import drift_distances
 from crowdsense.ldpf.ctbc.payload import decode_ud, from_fixed
-from crowdsense.ldpf.ctbc.protocol import CTBCUser, Upload, select_users, ud_payloads
+from crowdsense.ldpf.ctbc.protocol import CTBCUser, select_users, ud_payloads
+from crowdsense.ldpf.ctbc.sealed import PlatformKey
 from crowdsense.ldpf.ctbc.transform import draw_transform
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,7 @@ def run_ctbc(p: np.ndarray, task: Task, k: int, epoch: int,
     clock = time.perf_counter_ns
     board = MemoryCommitmentBoard()
     transform = draw_transform(epoch)
+    platform = PlatformKey.generate()
 
     t0 = clock()
     transformed = transform.forward(p)
@@ -104,12 +106,13 @@ def run_ctbc(p: np.ndarray, task: Task, k: int, epoch: int,
     payloads = ud_payloads(grouping, epoch=epoch)
     t3 = clock()
     users = [CTBCUser(i, sender=f"user-{i}", board=board, store=MemorySecretStore()) for i in range(len(p))]
-    uploads = [Upload(i, f"user-{i}", payloads[g], users[i].commit(epoch=epoch, payload=payloads[g]))
-               for i, g in enumerate(grouping.labels.tolist())]
+    for user, g in zip(users, grouping.labels.tolist()):
+        user.commit(epoch=epoch, payload=payloads[g], platform_key=platform.encryption_key)
+    uploads = [user.upload(i, epoch=epoch) for i, user in enumerate(users)]
     t4 = clock()
     selection, _ = select_users(uploads, task_t, k=k, board=board,
-                                reveal=lambda up: users[up.user].reveal(epoch=epoch), epoch=epoch,
-                                random_state=rng)
+                                reveal=lambda up: users[up.user].reveal(epoch=epoch), opener=platform,
+                                epoch=epoch, random_state=rng)
     t5 = clock()
     # For reference only: what checking every upload's opening would cost (n hashes).
     openings = [users[i].opening(epoch=epoch) for i in range(len(p))]

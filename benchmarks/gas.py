@@ -1,6 +1,6 @@
 """Gas per transaction of every state-changing function, on a fresh Anvil.
 
-    python benchmarks/gas.py [--out-dir benchmarks/results] [--quick]
+    python benchmarks/gas.py [--out-dir benchmarks/results] [--quick] [--before OLD_GAS_JSON]
 
 Deploys from the packaged artifacts with plain web3 on an Anvil the script starts itself, and
 records ``gasUsed`` from each receipt (21,000 base included) into ``gas.json``. Gas is
@@ -9,11 +9,16 @@ script exits 1 when one is missed: ``claimSubtask <= 60,000``, ``setLevelsRoot <
 (whatever the number of receivers under the root) and ``claimSubtask (proof depth 20) <= 75,000``
 (``claimSubtaskWithProof`` with the proof of a receiver among 2^20: its 20 siblings are drawn at
 random and folded into the root, which costs the contract exactly what a built tree would).
+
+``--before`` takes the ``gas.json`` an earlier contract version wrote (for example
+``git show REV:benchmarks/results/gas.json``) and records, for every commitment function, that
+version's gas beside this one's under ``commitments_before_after``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import secrets
 import sys
@@ -25,6 +30,8 @@ import benchkit
 from crowdsense.commitments import new_bit_opening, new_blinding_opening
 from crowdsense.chain.deployment import load_artifact
 from crowdsense.chain.node import LocalNode
+from crowdsense.ldpf.ctbc.payload import encode_ud
+from crowdsense.ldpf.ctbc.sealed import SEALED_SIZE, PlatformKey, seal_ud
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,6 +118,15 @@ def measure() -> dict:
         results["revealBit (64-byte payload)"] = {
             "gas": gas(w3, verifier.functions.revealBit(bit.commitment, bit.r2, bit.payload), receivers[0])
         }
+        # a copy of another account's pending commitment is a record of the copier's own
+        results["commitBit (a copy of another account's hash)"] = {
+            "gas": gas(w3, verifier.functions.commitBit(bit.commitment, bit.r1), receivers[1])}
+        sealed = new_bit_opening(seal_ud(PlatformKey.generate().encryption_key, encode_ud(7, 1, 12345678, -87654321),
+                                         committer=receivers[2]))
+        results["commitBit (sealed UD)"] = {
+            "gas": gas(w3, verifier.functions.commitBit(sealed.commitment, sealed.r1), receivers[2])}
+        results[f"revealBit (sealed UD, {SEALED_SIZE}-byte payload)"] = {
+            "gas": gas(w3, verifier.functions.revealBit(sealed.commitment, sealed.r2, sealed.payload), receivers[2])}
         blind = new_blinding_opening(secrets.randbits(64))
         results["commitBlinding"] = {"gas": gas(w3, verifier.functions.commitBlinding(blind.commitment), receivers[1])}
         results["revealBlinding"] = {
@@ -126,12 +142,30 @@ def measure() -> dict:
     }
 
 
+#: The commitment functions compared across versions (names as both versions' results spell them).
+COMMITMENT_ROWS = ("deploy CommitmentVerifier", "commitBit", "revealBit (64-byte payload)", "commitBlinding",
+                   "revealBlinding")
+
+
+def before_after(before: dict, after: dict) -> dict:
+    """Gas of each commitment function in an earlier version's results and in this run's."""
+    rows = {}
+    for name in COMMITMENT_ROWS:
+        old, new = before["results"].get(name, {}).get("gas"), after["results"][name]["gas"]
+        rows[name] = {"before": old, "after": new, "change": None if old is None else new - old}
+    return {"before": "records keyed by the commitment hash alone (any account could take a hash first)",
+            "after": "records keyed by (committer, commitment)", "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--quick", action="store_true", help="accepted for uniformity; gas needs one run anyway")
+    parser.add_argument("--before", type=Path, help="gas.json of an earlier contract version, to compare with")
     args = parser.parse_args(argv)
     report = measure()
+    if args.before is not None:
+        report["commitments_before_after"] = before_after(json.loads(args.before.read_text()), report)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     benchkit.write_json(args.out_dir / "gas.json", report, indent=2)
     width = max(map(len, report["results"]))

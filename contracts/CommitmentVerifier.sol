@@ -6,7 +6,8 @@ import {ICommitmentVerifier} from "./interfaces/ICommitmentVerifier.sol";
 /// @title CommitmentVerifier
 /// @notice LDPF's commitments: the CTBC bit commitment and the PDC commitment to a blinding value,
 /// recorded and opened on chain (policy in ICommitmentVerifier).
-/// @dev No privileged functions: anyone may commit, only the committer may open its own.
+/// @dev No privileged functions: anyone may commit, and a commitment is recorded under its
+/// committer's address, so only the committer can open it and a copy is another account's record.
 contract CommitmentVerifier is ICommitmentVerifier {
     // ----------------------------------------------------------------- storage
 
@@ -14,9 +15,9 @@ contract CommitmentVerifier is ICommitmentVerifier {
     uint256 public constant MAX_PAYLOAD = 1024;
 
     struct Record {
-        address committer; // zero <=> no record
-        uint64 committedAt;
+        bool recorded; // false <=> no record
         bool revealed;
+        uint64 committedAt;
     }
 
     /// @notice Youngest age (seconds) at which a commitment may be opened.
@@ -25,9 +26,9 @@ contract CommitmentVerifier is ICommitmentVerifier {
     /// @notice Oldest age (seconds) at which a commitment may still be opened.
     uint64 public immutable maxAge;
 
-    mapping(bytes32 commitment => Record) private _bits;
-    mapping(bytes32 commitment => bytes32 r1) private _bitR1;
-    mapping(bytes32 commitment => Record) private _blindings;
+    mapping(address committer => mapping(bytes32 commitment => Record)) private _bits;
+    mapping(address committer => mapping(bytes32 commitment => bytes32 r1)) private _bitR1;
+    mapping(address committer => mapping(bytes32 commitment => Record)) private _blindings;
 
     // ------------------------------------------------------------- constructor
 
@@ -53,8 +54,8 @@ contract CommitmentVerifier is ICommitmentVerifier {
 
     /// @inheritdoc ICommitmentVerifier
     function commitBit(bytes32 commitment, bytes32 r1) external {
-        _record(_bits, commitment);
-        _bitR1[commitment] = r1;
+        _record(_bits[msg.sender], commitment);
+        _bitR1[msg.sender][commitment] = r1;
         emit BitCommitted(commitment, msg.sender, r1);
     }
 
@@ -63,8 +64,8 @@ contract CommitmentVerifier is ICommitmentVerifier {
         if (payload.length == 0 || payload.length > MAX_PAYLOAD) {
             revert CommitmentVerifierInvalidPayloadLength(payload.length, MAX_PAYLOAD);
         }
-        Record storage rec = _openable(_bits, commitment);
-        bytes32 computed = makeBitCommitment(_bitR1[commitment], r2, payload);
+        Record storage rec = _openable(_bits[msg.sender], commitment);
+        bytes32 computed = makeBitCommitment(_bitR1[msg.sender][commitment], r2, payload);
         if (computed != commitment) revert CommitmentVerifierOpeningMismatch(commitment, computed);
 
         rec.revealed = true;
@@ -73,13 +74,13 @@ contract CommitmentVerifier is ICommitmentVerifier {
 
     /// @inheritdoc ICommitmentVerifier
     function commitBlinding(bytes32 commitment) external {
-        _record(_blindings, commitment);
+        _record(_blindings[msg.sender], commitment);
         emit BlindingCommitted(commitment, msg.sender);
     }
 
     /// @inheritdoc ICommitmentVerifier
     function revealBlinding(bytes32 commitment, uint256 r, bytes32 salt) external {
-        Record storage rec = _openable(_blindings, commitment);
+        Record storage rec = _openable(_blindings[msg.sender], commitment);
         bytes32 computed = makeBlindingCommitment(r, salt);
         if (computed != commitment) revert CommitmentVerifierOpeningMismatch(commitment, computed);
 
@@ -88,55 +89,61 @@ contract CommitmentVerifier is ICommitmentVerifier {
     }
 
     /// @inheritdoc ICommitmentVerifier
-    function bitCommitment(bytes32 commitment)
+    function bitCommitment(address committer, bytes32 commitment)
         external
         view
-        returns (address committer, uint64 committedAt, bytes32 r1, bool revealed)
+        returns (bool recorded, uint64 committedAt, bytes32 r1, bool revealed)
     {
-        Record storage rec = _bits[commitment];
-        return (rec.committer, rec.committedAt, _bitR1[commitment], rec.revealed);
+        Record storage rec = _bits[committer][commitment];
+        return (rec.recorded, rec.committedAt, _bitR1[committer][commitment], rec.revealed);
     }
 
     /// @inheritdoc ICommitmentVerifier
-    function blindingCommitment(bytes32 commitment)
+    function blindingCommitment(address committer, bytes32 commitment)
         external
         view
-        returns (address committer, uint64 committedAt, bool revealed)
+        returns (bool recorded, uint64 committedAt, bool revealed)
     {
-        Record storage rec = _blindings[commitment];
-        return (rec.committer, rec.committedAt, rec.revealed);
+        Record storage rec = _blindings[committer][commitment];
+        return (rec.recorded, rec.committedAt, rec.revealed);
     }
 
     /// @inheritdoc ICommitmentVerifier
-    function checkBitOpening(bytes32 commitment, bytes32 r2, bytes calldata payload) external view returns (bool) {
-        return _bits[commitment].committer != address(0)
-            && makeBitCommitment(_bitR1[commitment], r2, payload) == commitment;
+    function checkBitOpening(address committer, bytes32 commitment, bytes32 r2, bytes calldata payload)
+        external
+        view
+        returns (bool)
+    {
+        return _bits[committer][commitment].recorded
+            && makeBitCommitment(_bitR1[committer][commitment], r2, payload) == commitment;
     }
 
     /// @inheritdoc ICommitmentVerifier
-    function checkBlindingOpening(bytes32 commitment, uint256 r, bytes32 salt) external view returns (bool) {
-        return _blindings[commitment].committer != address(0) && makeBlindingCommitment(r, salt) == commitment;
+    function checkBlindingOpening(address committer, bytes32 commitment, uint256 r, bytes32 salt)
+        external
+        view
+        returns (bool)
+    {
+        return _blindings[committer][commitment].recorded && makeBlindingCommitment(r, salt) == commitment;
     }
 
     // ---------------------------------------------------------------- internal
 
     function _record(mapping(bytes32 => Record) storage records, bytes32 commitment) private {
         if (commitment == bytes32(0)) revert CommitmentVerifierZeroCommitment();
-        if (records[commitment].committer != address(0)) revert CommitmentVerifierAlreadyCommitted(commitment);
-        records[commitment] = Record({committer: msg.sender, committedAt: uint64(block.timestamp), revealed: false});
+        if (records[commitment].recorded) revert CommitmentVerifierAlreadyCommitted(commitment);
+        records[commitment] = Record({recorded: true, revealed: false, committedAt: uint64(block.timestamp)});
     }
 
-    /// @dev The record under `commitment`, after checking it exists, belongs to the caller, is
-    /// unopened and is inside the age window.
+    /// @dev The caller's record under `commitment` (`records` is the caller's own table), after
+    /// checking it exists, is unopened and is inside the age window.
     function _openable(mapping(bytes32 => Record) storage records, bytes32 commitment)
         private
         view
         returns (Record storage rec)
     {
         rec = records[commitment];
-        address committer = rec.committer;
-        if (committer == address(0)) revert CommitmentVerifierNotFound(commitment);
-        if (committer != msg.sender) revert CommitmentVerifierNotCommitter(commitment, msg.sender);
+        if (!rec.recorded) revert CommitmentVerifierNotFound(commitment);
         if (rec.revealed) revert CommitmentVerifierAlreadyRevealed(commitment);
         uint256 committedAt = rec.committedAt;
         if (block.timestamp < committedAt + minAge) {

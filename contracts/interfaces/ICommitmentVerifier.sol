@@ -12,9 +12,13 @@ pragma solidity ^0.8.20;
 ///   salt keeps a short r from being found by trying every value); to open, it gives r and salt.
 ///
 /// Policy, the same for both kinds:
-/// * re-commit: a commitment hash can be recorded once, ever. A second commit of the same hash,
-///   by anyone and in any state, reverts, so an opening can never be replayed;
-/// * reveal-once: only the committer can open, once; the record then stays, marked revealed;
+/// * ownership: a commitment is recorded under (committer, hash), as ENS binds a commitment to its
+///   sender. Only the committer's own record can be opened by it, so a copied commitment (for
+///   example a pending commitBit front-run with a higher fee) is the copier's record and leaves the
+///   victim's commit and opening untouched;
+/// * re-commit: an account can record a hash once, ever. A second commit of the same hash by the
+///   same account, in any state, reverts, so an opening can never be replayed;
+/// * reveal-once: a committer opens its record once; the record then stays, marked revealed;
 /// * ageing: an opening is accepted only when minAge <= now - committedAt <= maxAge (seconds,
 ///   fixed at deployment); outside that window it reverts with TooNew / TooOld.
 interface ICommitmentVerifier {
@@ -26,16 +30,13 @@ interface ICommitmentVerifier {
     /// @notice Thrown when the commitment hash is zero.
     error CommitmentVerifierZeroCommitment();
 
-    /// @notice Thrown when the commitment hash has been recorded before.
+    /// @notice Thrown when the caller has recorded this commitment hash before.
     error CommitmentVerifierAlreadyCommitted(bytes32 commitment);
 
-    /// @notice Thrown when no commitment of that kind is recorded under the hash.
+    /// @notice Thrown when the caller has no commitment of that kind under the hash.
     error CommitmentVerifierNotFound(bytes32 commitment);
 
-    /// @notice Thrown when someone other than the committer tries to open.
-    error CommitmentVerifierNotCommitter(bytes32 commitment, address caller);
-
-    /// @notice Thrown when the commitment has already been opened.
+    /// @notice Thrown when the caller's commitment has already been opened.
     error CommitmentVerifierAlreadyRevealed(bytes32 commitment);
 
     /// @notice Thrown when the commitment is younger than minAge.
@@ -75,30 +76,36 @@ interface ICommitmentVerifier {
     /// @notice Publish a bit commitment `commitment` together with its r1.
     function commitBit(bytes32 commitment, bytes32 r1) external;
 
-    /// @notice Open the caller's bit commitment with r2 and the payload.
+    /// @notice Open the caller's own bit commitment with r2 and the payload.
     function revealBit(bytes32 commitment, bytes32 r2, bytes calldata payload) external;
 
     /// @notice Publish a commitment to a blinding value.
     function commitBlinding(bytes32 commitment) external;
 
-    /// @notice Open the caller's blinding commitment with r and the salt.
+    /// @notice Open the caller's own blinding commitment with r and the salt.
     function revealBlinding(bytes32 commitment, uint256 r, bytes32 salt) external;
 
-    /// @notice Record of a bit commitment (committer zero if none).
-    function bitCommitment(bytes32 commitment)
+    /// @notice `committer`'s record of a bit commitment (`recorded` false and zeros if none).
+    function bitCommitment(address committer, bytes32 commitment)
         external
         view
-        returns (address committer, uint64 committedAt, bytes32 r1, bool revealed);
+        returns (bool recorded, uint64 committedAt, bytes32 r1, bool revealed);
 
-    /// @notice Record of a blinding commitment (committer zero if none).
-    function blindingCommitment(bytes32 commitment)
+    /// @notice `committer`'s record of a blinding commitment (`recorded` false and zeros if none).
+    function blindingCommitment(address committer, bytes32 commitment)
         external
         view
-        returns (address committer, uint64 committedAt, bool revealed);
+        returns (bool recorded, uint64 committedAt, bool revealed);
 
-    /// @notice Whether (r2, payload) opens the recorded bit commitment, without recording anything.
-    function checkBitOpening(bytes32 commitment, bytes32 r2, bytes calldata payload) external view returns (bool);
+    /// @notice Whether (r2, payload) opens `committer`'s recorded bit commitment, without recording anything.
+    function checkBitOpening(address committer, bytes32 commitment, bytes32 r2, bytes calldata payload)
+        external
+        view
+        returns (bool);
 
-    /// @notice Whether (r, salt) opens the recorded blinding commitment, without recording anything.
-    function checkBlindingOpening(bytes32 commitment, uint256 r, bytes32 salt) external view returns (bool);
+    /// @notice Whether (r, salt) opens `committer`'s recorded blinding commitment, without recording anything.
+    function checkBlindingOpening(address committer, bytes32 commitment, uint256 r, bytes32 salt)
+        external
+        view
+        returns (bool);
 }

@@ -7,16 +7,16 @@ from crowdsense import commitments
 from crowdsense.chain import errors as chain_errors
 from crowdsense.errors import CrowdsenseError, InputError
 
-RULES = ["ZeroCommitmentError", "AlreadyCommittedError", "CommitmentNotFoundError", "NotCommitterError",
+RULES = ["ZeroCommitmentError", "AlreadyCommittedError", "CommitmentNotFoundError",
          "AlreadyRevealedError", "OpeningMismatchError", "InvalidPayloadLengthError"]
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SAMPLES = {"bytes32": b"\x11" * 32, "address": ALICE, "uint256": 1025}
 
 
 def test_rule_errors_keep_their_fields_and_name_them_in_the_message():
-    err = commitments.NotCommitterError(b"\x01" * 32, "mallory")
-    assert (err.commitment, err.caller) == (b"\x01" * 32, "mallory")
-    assert "mallory" in str(err) and "0x" + "01" * 32 in str(err)
+    err = commitments.OpeningMismatchError(b"\x01" * 32, b"\x02" * 32)
+    assert (err.commitment, err.computed) == (b"\x01" * 32, b"\x02" * 32)
+    assert "0x" + "01" * 32 in str(err) and "0x" + "02" * 32 in str(err)
     assert isinstance(err, CrowdsenseError)
 
 

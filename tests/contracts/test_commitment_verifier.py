@@ -51,14 +51,14 @@ def test_commit_and_reveal_bit(verifier, alice):
     tx = verifier.commitBit(c, opening.r1, {"from": alice})
     ev = tx.events["BitCommitted"]
     assert (ev["commitment"], ev["committer"], ev["r1"]) == (hx(c), alice, hx(opening.r1))
-    committer, committed_at, r1, revealed = verifier.bitCommitment(c)
-    assert (committer, r1, revealed) == (alice, hx(opening.r1), False)
+    recorded, committed_at, r1, revealed = verifier.bitCommitment(alice, c)
+    assert (recorded, r1, revealed) == (True, hx(opening.r1), False)
     assert committed_at == tx.timestamp
-    assert verifier.checkBitOpening(c, opening.r2, opening.payload)
+    assert verifier.checkBitOpening(alice, c, opening.r2, opening.payload)
     tx = verifier.revealBit(c, opening.r2, opening.payload, {"from": alice})
     ev = tx.events["BitRevealed"]
     assert (ev["commitment"], ev["committer"], ev["payload"]) == (hx(c), alice, hx(opening.payload))
-    assert verifier.bitCommitment(c)[3] is True
+    assert verifier.bitCommitment(alice, c)[3] is True
 
 
 def test_reveal_bit_with_wrong_payload_reverts(verifier, alice):
@@ -66,10 +66,10 @@ def test_reveal_bit_with_wrong_payload_reverts(verifier, alice):
     c = opening.commitment
     verifier.commitBit(c, opening.r1, {"from": alice})
     wrong = bit_commitment(opening.r1, opening.r2, b"fake")
-    assert not verifier.checkBitOpening(c, opening.r2, b"fake")
+    assert not verifier.checkBitOpening(alice, c, opening.r2, b"fake")
     with brownie.reverts(err("CommitmentVerifierOpeningMismatch", c, wrong)):
         verifier.revealBit(c, opening.r2, b"fake", {"from": alice})
-    assert verifier.bitCommitment(c)[3] is False
+    assert verifier.bitCommitment(alice, c)[3] is False
 
 
 def test_reveal_bit_with_wrong_r2_reverts(verifier, alice):
@@ -89,11 +89,12 @@ def test_reveal_bit_twice_reverts(verifier, alice):
         verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
 
 
-def test_reveal_bit_by_other_reverts(verifier, alice, mallory):
+def test_reveal_bit_by_other_finds_no_record_of_its_own(verifier, alice, mallory):
     opening = new_bit_opening(b"x")
     verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
-    with brownie.reverts(err("CommitmentVerifierNotCommitter", opening.commitment, mallory)):
+    with brownie.reverts(err("CommitmentVerifierNotFound", opening.commitment)):
         verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": mallory})
+    assert verifier.bitCommitment(alice, opening.commitment)[3] is False
 
 
 def test_reveal_unknown_bit_commitment_reverts(verifier, alice):
@@ -108,11 +109,25 @@ def test_reveal_bit_with_bad_payload_length_reverts(verifier, alice, length):
         verifier.revealBit(secrets.token_bytes(32), bytes(32), b"\x01" * length, {"from": alice})
 
 
-def test_commit_bit_twice_reverts(verifier, alice, mallory):
+def test_commit_bit_twice_reverts(verifier, alice):
     opening = new_bit_opening(b"x")
     verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
     with brownie.reverts(err("CommitmentVerifierAlreadyCommitted", opening.commitment)):
-        verifier.commitBit(opening.commitment, opening.r1, {"from": mallory})
+        verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+
+
+def test_front_run_copy_of_a_pending_commit_bit_is_harmless(verifier, alice, mallory):
+    """mallory's copy of alice's commit is mined first (what a higher fee buys): alice's commit
+    and opening still succeed, and mallory's copy is a record of mallory's own."""
+    opening = new_bit_opening(b"x")
+    mallory_tx = verifier.commitBit(opening.commitment, opening.r1, {"from": mallory})
+    alice_tx = verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    assert mallory_tx.status == alice_tx.status == 1
+    tx = verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
+    assert tx.events["BitRevealed"]["committer"] == alice
+    assert verifier.bitCommitment(alice, opening.commitment)[3] is True
+    copy = verifier.bitCommitment(mallory, opening.commitment)
+    assert copy[0] is True and copy[3] is False
 
 
 def test_commit_bit_after_reveal_reverts(verifier, alice):
@@ -128,27 +143,33 @@ def test_commit_zero_bit_commitment_reverts(verifier, alice):
         verifier.commitBit(bytes(32), bytes(32), {"from": alice})
 
 
-def test_unknown_bit_commitment_record_is_empty(verifier):
-    assert verifier.bitCommitment(secrets.token_bytes(32))[0] == brownie.ZERO_ADDRESS
-    assert not verifier.checkBitOpening(secrets.token_bytes(32), bytes(32), b"x")
+def test_unknown_bit_commitment_record_is_empty(verifier, alice, mallory):
+    assert tuple(verifier.bitCommitment(alice, secrets.token_bytes(32))) == (False, "0 wei", hx(bytes(32)), False)
+    assert not verifier.checkBitOpening(alice, secrets.token_bytes(32), bytes(32), b"x")
+    opening = new_bit_opening(b"x")
+    verifier.commitBit(opening.commitment, opening.r1, {"from": alice})
+    assert not verifier.checkBitOpening(mallory, opening.commitment, opening.r2, opening.payload)
+    assert tuple(verifier.bitCommitment(mallory, opening.commitment)) == (False, "0 wei", hx(bytes(32)), False)
 
 
 # ------------------------------------------------------------------ blinding commitment
 
 
-def test_commit_and_reveal_blinding(verifier, bob):
+def test_commit_and_reveal_blinding(verifier, alice, bob):
     opening = new_blinding_opening(2**64 + 5)
     c = opening.commitment
     tx = verifier.commitBlinding(c, {"from": bob})
     assert tx.events["BlindingCommitted"]["commitment"] == hx(c)
     assert tx.events["BlindingCommitted"]["committer"] == bob
-    assert verifier.checkBlindingOpening(c, opening.r, opening.salt)
-    assert not verifier.checkBlindingOpening(c, opening.r + 1, opening.salt)
+    assert verifier.checkBlindingOpening(bob, c, opening.r, opening.salt)
+    assert not verifier.checkBlindingOpening(bob, c, opening.r + 1, opening.salt)
+    assert not verifier.checkBlindingOpening(alice, c, opening.r, opening.salt)
     tx = verifier.revealBlinding(c, opening.r, opening.salt, {"from": bob})
     ev = tx.events["BlindingRevealed"]
     assert (ev["commitment"], ev["committer"], ev["r"]) == (hx(c), bob, opening.r)
-    committer, _, revealed = verifier.blindingCommitment(c)
-    assert (committer, revealed) == (bob, True)
+    recorded, _, revealed = verifier.blindingCommitment(bob, c)
+    assert (recorded, revealed) == (True, True)
+    assert tuple(verifier.blindingCommitment(alice, c)) == (False, "0 wei", False)
 
 
 def test_reveal_blinding_with_other_r_reverts(verifier, bob):
@@ -167,11 +188,20 @@ def test_reveal_blinding_twice_reverts(verifier, bob):
         verifier.revealBlinding(opening.commitment, 7, opening.salt, {"from": bob})
 
 
-def test_reveal_blinding_by_other_reverts(verifier, bob, mallory):
+def test_reveal_blinding_by_other_finds_no_record_of_its_own(verifier, bob, mallory):
     opening = new_blinding_opening(7)
     verifier.commitBlinding(opening.commitment, {"from": bob})
-    with brownie.reverts(err("CommitmentVerifierNotCommitter", opening.commitment, mallory)):
+    with brownie.reverts(err("CommitmentVerifierNotFound", opening.commitment)):
         verifier.revealBlinding(opening.commitment, 7, opening.salt, {"from": mallory})
+
+
+def test_a_copied_blinding_commitment_is_the_copiers_own_record(verifier, bob, mallory):
+    opening = new_blinding_opening(7)
+    verifier.commitBlinding(opening.commitment, {"from": mallory})
+    verifier.commitBlinding(opening.commitment, {"from": bob})
+    verifier.revealBlinding(opening.commitment, 7, opening.salt, {"from": bob})
+    assert verifier.blindingCommitment(bob, opening.commitment)[2] is True
+    assert verifier.blindingCommitment(mallory, opening.commitment)[2] is False
 
 
 def test_bit_and_blinding_records_are_separate(verifier, alice):
@@ -216,7 +246,7 @@ def test_reveal_at_either_end_of_the_age_window_succeeds(aged_verifier, alice, a
     _next_block_at(committed + age)
     tx = aged_verifier.revealBlinding(opening.commitment, 99, opening.salt, {"from": alice})
     assert tx.timestamp == committed + age
-    assert aged_verifier.blindingCommitment(opening.commitment)[2] is True
+    assert aged_verifier.blindingCommitment(alice, opening.commitment)[2] is True
 
 
 @pytest.mark.parametrize("age, error", [(59, "CommitmentVerifierTooNew"), (3601, "CommitmentVerifierTooOld")])
@@ -226,7 +256,7 @@ def test_reveal_one_second_outside_the_age_window_reverts(aged_verifier, alice, 
     _next_block_at(committed + age)
     with brownie.reverts(err(error, opening.commitment, committed, committed + age)):
         aged_verifier.revealBit(opening.commitment, opening.r2, opening.payload, {"from": alice})
-    assert aged_verifier.bitCommitment(opening.commitment)[3] is False
+    assert aged_verifier.bitCommitment(alice, opening.commitment)[3] is False
 
 
 def test_default_window_opens_in_the_commit_block(verifier, alice):

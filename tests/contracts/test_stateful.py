@@ -96,7 +96,6 @@ REASONS = {
     "TaskRegistryInvalidLevelProof": "proof",
     "CommitmentVerifierAlreadyCommitted": "committed",
     "CommitmentVerifierNotFound": "unknown",
-    "CommitmentVerifierNotCommitter": "not_committer",
     "CommitmentVerifierAlreadyRevealed": "revealed",
     "CommitmentVerifierOpeningMismatch": "mismatch",
 }
@@ -115,7 +114,9 @@ class Model:
         self.levels = {}  # address -> level
         self.roots = []  # per epoch 1, 2, ...: dict(levels: address -> level, proofs: address -> proof)
         self.tasks = []  # list of dict(releaser, levels, claimants, data, closed, epoch)
-        self.bits = {}  # commitment -> dict(opening, committer, revealed)
+        # (str(committer), commitment) -> dict(opening, committer, revealed): the verifier keys
+        # records by committer, so a copied commitment is another record
+        self.bits = {}
         self.blindings = {}
 
     def task_error(self, task_id: int) -> Expected:
@@ -183,11 +184,9 @@ class Model:
     def open_error(self, book: dict, commitment: bytes, user, computed: bytes) -> Expected:
         """The verifier's checks of a reveal, in its order (no ageing: the window is one day);
         ``computed`` is the commitment the given opening hashes to."""
-        rec = book.get(commitment)
+        rec = book.get((str(user), commitment))
         if rec is None:
             return ("CommitmentVerifierNotFound", commitment)
-        if rec["committer"] != user:
-            return ("CommitmentVerifierNotCommitter", commitment, user)
         if rec["revealed"]:
             return ("CommitmentVerifierAlreadyRevealed", commitment)
         if computed != commitment:
@@ -529,19 +528,21 @@ class StateMachine(RuleBasedStateMachine):
 
     def _committed(self, book: dict, opening, user) -> None:
         """Record a commitment ``user`` just made in the model's ``book`` (bits or blindings)."""
-        self.touched_commitments.add(opening.commitment)
-        book[opening.commitment] = {"opening": opening, "committer": user, "revealed": False}
+        key = (str(user), opening.commitment)
+        self.touched_commitments.add(key)
+        book[key] = {"opening": opening, "committer": user, "revealed": False}
 
     def _pick(self, book: dict, st_pick, st_user, st_bool):
         """A commitment of ``book`` (one pick in OUT_OF_RANGE_EVERY, or when the book is empty,
-        a fresh one that was never made), and the caller to try: its committer when
-        ``st_bool``, else any user."""
+        a fresh one that was never made), its record, and the caller to try: its committer when
+        ``st_bool``, else any user (whose own record of that hash exists only if it copied it)."""
         if not book or st_pick % OUT_OF_RANGE_EVERY == 0:
             return secrets.token_bytes(32), None, self.users[st_user]
-        c = sorted(book)[st_pick % len(book)]
-        self.touched_commitments.add(c)
-        rec = book[c]
-        return c, rec, rec["committer"] if st_bool else self.users[st_user]
+        key = sorted(book)[st_pick % len(book)]
+        rec = book[key]
+        caller = rec["committer"] if st_bool else self.users[st_user]
+        self.touched_commitments.update({key, (str(caller), key[1])} & book.keys())
+        return key[1], rec, caller
 
     @rule(st_user=st_user)
     def rule_commit_bit(self, st_user):
@@ -561,17 +562,22 @@ class StateMachine(RuleBasedStateMachine):
         expected = self.model.open_error(self.model.bits, c, user, bit_commitment(opening.r1, opening.r2, payload))
         self._expect("reveal", expected, lambda: self.verifier.revealBit(c, opening.r2, payload, {"from": user}))
         if expected is None:
-            rec["revealed"] = True
+            self.model.bits[(str(user), c)]["revealed"] = True
 
     @rule(st_pick=st_pick, st_user=st_user)
-    def rule_recommit_bit(self, st_pick, st_user):
+    def rule_recommit_or_copy_bit(self, st_pick, st_user):
+        """Commit a hash on record again: refused for its committer, a record of its own for anyone
+        else (a front-runner's copy, which leaves the first record as it was)."""
         self._step()
         if not self.model.bits:
             return
-        c = sorted(self.model.bits)[st_pick % len(self.model.bits)]
-        r1 = self.model.bits[c]["opening"].r1
-        self._expect("commit", ("CommitmentVerifierAlreadyCommitted", c),
-                     lambda: self.verifier.commitBit(c, r1, {"from": self.users[st_user]}))
+        key = sorted(self.model.bits)[st_pick % len(self.model.bits)]
+        c, opening, user = key[1], self.model.bits[key]["opening"], self.users[st_user]
+        self.touched_commitments.add(key)
+        expected = ("CommitmentVerifierAlreadyCommitted", c) if (str(user), c) in self.model.bits else None
+        self._expect("commit", expected, lambda: self.verifier.commitBit(c, opening.r1, {"from": user}))
+        if expected is None:
+            self._committed(self.model.bits, opening, user)
 
     @rule(st_user=st_user, st_pick=st_pick)
     def rule_commit_blinding(self, st_user, st_pick):
@@ -591,7 +597,7 @@ class StateMachine(RuleBasedStateMachine):
         expected = self.model.open_error(self.model.blindings, c, user, blinding_commitment(r, opening.salt))
         self._expect("reveal", expected, lambda: self.verifier.revealBlinding(c, r, opening.salt, {"from": user}))
         if expected is None:
-            rec["revealed"] = True
+            self.model.blindings[(str(user), c)]["revealed"] = True
 
     # -------------------------------------------------------------- invariants
     # Each invariant checks what the last step touched (a full sweep after every step would make
@@ -617,16 +623,17 @@ class StateMachine(RuleBasedStateMachine):
                 assert onchain == (claimant or brownie.ZERO_ADDRESS), "a claimed subtask changed hands"
                 assert data == "0x" + (t["data"][index] or bytes(32)).hex()
 
-    def _check_commitments(self, commitments):
-        for c in commitments:
-            if c in self.model.bits:
-                rec = self.model.bits[c]
-                committer, _, r1, revealed = self.verifier.bitCommitment(c)
-                assert (committer, r1) == (rec["committer"], "0x" + rec["opening"].r1.hex())
+    def _check_commitments(self, keys):
+        for key in keys:
+            c = key[1]
+            if key in self.model.bits:
+                rec = self.model.bits[key]
+                recorded, _, r1, revealed = self.verifier.bitCommitment(rec["committer"], c)
+                assert (recorded, r1) == (True, "0x" + rec["opening"].r1.hex())
             else:
-                rec = self.model.blindings[c]
-                committer, _, revealed = self.verifier.blindingCommitment(c)
-                assert committer == rec["committer"]
+                rec = self.model.blindings[key]
+                recorded, _, revealed = self.verifier.blindingCommitment(rec["committer"], c)
+                assert recorded
             assert revealed == rec["revealed"], "a commitment opened other than once with its exact opening"
 
     @invariant()

@@ -9,8 +9,11 @@ import pytest
 from eth_utils import keccak
 
 from crowdsense.ldpf.ctbc.geometry import Region, Task
+from crowdsense.ldpf.ctbc.payload import encode_ud
+from crowdsense.ldpf.ctbc.sealed import PlatformKey
 
 N_USERS = 16
+PLATFORM_KEY = PlatformKey.generate().encryption_key
 
 
 def _scene(seed: int = 0) -> tuple[np.ndarray, Task]:
@@ -31,8 +34,8 @@ def honest(deployed: Any) -> Any:
                           journal=deployed.journal("honest"), random_state=0, workers=4)
 
 
-def _bit_record(deployed: Any, commitment: bytes) -> tuple[str, int, bytes, bool]:
-    return deployed.conn.verifier.functions.bitCommitment(commitment).call()
+def _bit_record(deployed: Any, committer: str, commitment: bytes) -> tuple[bool, int, bytes, bool]:
+    return deployed.conn.verifier.functions.bitCommitment(committer, commitment).call()
 
 
 def _revealed_payloads(deployed: Any) -> dict[bytes, tuple[str, bytes]]:
@@ -48,14 +51,15 @@ def test_round_selects_n_users_who_revealed_on_chain(deployed: Any, honest: Any)
         upload = honest.uploads[int(np.flatnonzero(honest.uploaded == i)[0])]
         committer, payload = revealed[upload.commitment]
         assert committer == honest.accounts[i]
-        assert payload == upload.payload
+        assert payload == upload.sealed  # the UD sealed to the platform, never the UD itself
+        assert upload.payload not in payload and len(payload) == 190
 
 
 def test_round_leaves_unselected_commitments_unopened(deployed: Any, honest: Any) -> None:
     selected = set(honest.selected.tolist())
     for j, upload in enumerate(honest.uploads):
-        committer, _, _, revealed = _bit_record(deployed, upload.commitment)
-        assert committer == honest.accounts[int(honest.uploaded[j])]
+        recorded, _, _, revealed = _bit_record(deployed, honest.accounts[int(honest.uploaded[j])], upload.commitment)
+        assert recorded
         assert revealed == (int(honest.uploaded[j]) in selected)
 
 
@@ -65,7 +69,7 @@ def test_round_commitments_hash_the_journaled_openings(deployed: Any, honest: An
     journal = deployed.journal("honest")
     for upload in honest.uploads:
         opening = journal.get(bit_opening_key(deployed.conn, upload.commitment))
-        _, _, r1_on_chain, _ = _bit_record(deployed, upload.commitment)
+        _, _, r1_on_chain, _ = _bit_record(deployed, upload.sender, upload.commitment)
         assert bytes(opening["r1"]) == bytes(r1_on_chain)
         assert keccak(bytes(opening["r1"]) + bytes(opening["r2"]) + bytes(opening["payload"])) == upload.commitment
 
@@ -112,7 +116,7 @@ def test_round_replaces_absent_and_forging_users(deployed: Any) -> None:
     assert "OpeningMismatch" in (forged[0].error or "") or "does not match" in (forged[0].error or "")
     for i in queue[:2]:  # neither failed user's commitment was opened
         j = int(np.flatnonzero(result.uploaded == i)[0])
-        assert _bit_record(deployed, result.uploads[j].commitment)[3] is False
+        assert _bit_record(deployed, result.uploads[j].sender, result.uploads[j].commitment)[3] is False
 
 
 def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
@@ -124,10 +128,10 @@ def test_forged_reveal_is_mined_and_reverted(deployed: Any) -> None:
     journal = deployed.journal("forger")
     board = ChainCommitmentBoard(deployed.conn)
     user = CTBCUser(0, sender=board.add_party(signer, journal), board=board, store=JournalSecretStore(journal, deployed.conn))
-    user.commit(epoch=10**9, payload=b"\x01" * 128)
+    user.commit(epoch=10**9, payload=encode_ud(10**9, 0, 1, 2), platform_key=PLATFORM_KEY)
     opening = user.opening(epoch=10**9)
     with pytest.raises(OpeningMismatchError):
-        board.reveal_bit(opening.commitment, opening.r2, b"\x02" * 128, sender=signer.address)
+        board.reveal_bit(opening.commitment, opening.r2, b"\x02" * 190, sender=signer.address)
     (record,) = [r for r in board.log if r.kind == "revealBit"]
     receipt = deployed.conn.w3.eth.get_transaction_receipt(record.tx_hash)
     assert receipt["status"] == 0 and not record.ok
@@ -145,8 +149,8 @@ def test_board_refuses_a_commitment_whose_opening_is_not_journaled(deployed: Any
     assert deployed.nonce(signer.address) == before
 
 
-def test_reveal_by_another_account_is_refused(deployed: Any) -> None:
-    from crowdsense.commitments import NotCommitterError
+def test_reveal_by_another_account_finds_no_record_of_its_own(deployed: Any) -> None:
+    from crowdsense.commitments import CommitmentNotFoundError
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
     from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
 
@@ -156,10 +160,50 @@ def test_reveal_by_another_account_is_refused(deployed: Any) -> None:
     store = JournalSecretStore(journal, deployed.conn)
     user = CTBCUser("alice", sender=board.add_party(alice, journal), board=board, store=store)
     board.add_party(mallory, journal)
-    c = user.commit(epoch=7, payload=b"\x03" * 128)
+    c = user.commit(epoch=7, payload=encode_ud(7, 0, 3, 3), platform_key=PLATFORM_KEY)
     opening = user.opening(epoch=7)
-    with pytest.raises(NotCommitterError):
+    with pytest.raises(CommitmentNotFoundError):
         board.reveal_bit(c, opening.r2, opening.payload, sender=mallory.address)
+    assert _bit_record(deployed, alice.address, c)[3] is False
+
+
+def test_a_commitment_front_run_by_a_copier_is_harmless(deployed: Any) -> None:
+    """mallory sees alice's pending commitBit and sends a copy that is mined first: alice's own
+    commit, reveal and the platform's check go through; mallory's replay of the public opening
+    under its own record does not decrypt as mallory's UD."""
+    from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
+    from crowdsense.ldpf.ctbc.protocol import CTBCUser, Upload, verify_reveal
+
+    alice, mallory = deployed.signers("front-run", 2)
+    platform = PlatformKey.generate()
+    journal = deployed.journal("front-run")
+    board = ChainCommitmentBoard(deployed.conn)
+    user = CTBCUser("alice", sender=board.add_party(alice, journal), board=board,
+                    store=JournalSecretStore(journal, deployed.conn))
+    ud = encode_ud(8, 0, 5, 5)
+
+    class Copier(ChainCommitmentBoard):
+        """The network as mallory sees it: alice's commit is copied and mined first."""
+
+        def commit_bit(self, commitment: bytes, r1: bytes, *, sender: str | None = None) -> None:
+            fn = self.conn.verifier.functions.commitBit(commitment, r1)
+            copy = fn.build_transaction({"from": mallory.address, "nonce": deployed.nonce(mallory.address),
+                                         "chainId": deployed.conn.chain_id})
+            tx = deployed.conn.w3.eth.send_raw_transaction(mallory.sign_transaction(copy).raw_transaction)
+            assert deployed.conn.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+            super().commit_bit(commitment, r1, sender=sender)
+
+    copier = Copier(deployed.conn, log=board.log, _parties=board._parties)
+    user.board = copier
+    c = user.commit(epoch=8, payload=ud, platform_key=platform.encryption_key)
+    assert _bit_record(deployed, mallory.address, c)[0] and _bit_record(deployed, alice.address, c)[0]
+    opened = user.reveal(epoch=8)
+    assert verify_reveal(user.upload(0, epoch=8), opened, board, platform)
+    board.add_party(mallory, journal)
+    board.reveal_bit(c, opened.r2, opened.payload, sender=mallory.address)  # mallory replays the public opening
+    assert _bit_record(deployed, mallory.address, c)[3] is True
+    stolen = Upload(1, mallory.address, ud, opened.payload, c)
+    assert not verify_reveal(stolen, opened, board, platform)
 
 
 def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> None:
@@ -177,16 +221,16 @@ def test_restarted_user_publishes_a_journaled_commitment_once(deployed: Any) -> 
     store = JournalSecretStore(journal, deployed.conn)
     user = CTBCUser("u", sender=crashing.add_party(signer, journal), board=crashing, store=store)
     with pytest.raises(KeyboardInterrupt):
-        user.commit(epoch=11, payload=b"\x04" * 128)
+        user.commit(epoch=11, payload=encode_ud(11, 0, 4, 4), platform_key=PLATFORM_KEY)
     before = deployed.nonce(signer.address)
 
     board = ChainCommitmentBoard(deployed.conn)  # the restarted process: new objects, the same journal
     again = CTBCUser("u", sender=board.add_party(signer, journal), board=board, store=store)
     c1 = again.resume(epoch=11)
-    c2 = again.commit(epoch=11, payload=b"\x04" * 128)
+    c2 = again.commit(epoch=11, payload=encode_ud(11, 0, 4, 4), platform_key=PLATFORM_KEY)
     assert c1 == c2
     assert deployed.nonce(signer.address) == before + 1
-    assert _bit_record(deployed, c1)[0] == signer.address
+    assert _bit_record(deployed, signer.address, c1)[0] is True
 
 
 def test_secret_store_refuses_an_opening_that_does_not_hash_to_its_commitment(deployed: Any) -> None:

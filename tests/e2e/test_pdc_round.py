@@ -88,7 +88,8 @@ def test_liar_is_refused_on_chain_and_rejected_by_the_platform(deployed: Any, sm
     audit = {r["account"]: r for r in result.audit()["receivers"]}
     for account in (liar, absent):  # neither commitment was ever opened on chain
         c = bytes.fromhex(audit[account]["commitment"][2:])
-        assert deployed.conn.verifier.functions.blindingCommitment(c).call()[2] is False
+        recorded, _, revealed = deployed.conn.verifier.functions.blindingCommitment(account, c).call()
+        assert recorded and revealed is False
     assert sorted(s.distance for s in result.selected) == \
         sorted(manhattan(loc, CENTRE) for i, loc in enumerate(LOCATIONS) if i not in (1, 2))[:2]
 

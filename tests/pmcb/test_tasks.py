@@ -6,7 +6,7 @@ import coincurve
 import pytest
 from eth_utils import keccak
 
-from crowdsense.pmcb import sealing as crypto
+from crowdsense import ecies as crypto
 from crowdsense.errors import DecryptionError
 from crowdsense.chain.store import SubtaskStore
 from crowdsense.pmcb.tasks import (
@@ -154,35 +154,6 @@ def test_seal_key_bound_to_subtask_hash():
         open_key(_KeyHolder(owner), envelope, subtask_hash=keccak(b"b"), claimant=CLAIMANT)
 
 
-def test_ecies_shared_secret_matches_independent_ecdh():
-    # ECDH is symmetric: e*P == p*E; coincurve's ecdh hashes the compressed point with SHA-256.
-    import hashlib
-
-    p, e = coincurve.PrivateKey(b"\x05" * 32), coincurve.PrivateKey(b"\x07" * 32)
-    point = coincurve.PublicKey.combine_keys([p.public_key]).multiply(e.secret)
-    assert e.ecdh(p.public_key.format()) == hashlib.sha256(point.format(compressed=True)).digest()
-
-
-#: secp256k1's field prime and group order, for the checks below.
-P, N = 2**256 - 2**32 - 977, 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-@pytest.mark.parametrize("account", [b"\x01" * 32, b"\x42" * 32, (N - 1).to_bytes(32, "big")])
-def test_encryption_key_is_the_even_y_point_of_the_derived_secret(account):
-    secret = crypto.encryption_secret(account)
-    assert secret == crypto.encryption_secret(account) and secret != account  # deterministic, its own key
-    x = crypto.encryption_key_of(secret)
-    point = coincurve.PrivateKey(secret).public_key.format(compressed=False)
-    assert x == point[1:33] and int.from_bytes(point[33:], "big") % 2 == 0
-    # the point above x is on the curve: y^2 = x^3 + 7 (mod p)
-    xi, yi = int.from_bytes(x, "big"), int.from_bytes(point[33:], "big")
-    assert (yi * yi - xi**3 - 7) % P == 0 and crypto.is_encryption_key(x)
-
-
-def test_encryption_secrets_of_two_accounts_differ():
-    assert crypto.encryption_secret(b"\x01" * 32) != crypto.encryption_secret(b"\x02" * 32)
-
-
 def test_envelope_sealed_to_an_x_only_key_opens_with_its_secret_only():
     secret, other = crypto.encryption_secret(b"\x07" * 32), crypto.encryption_secret(b"\x08" * 32)
     h, key = keccak(b"blob"), crypto.new_key()
@@ -190,15 +161,6 @@ def test_envelope_sealed_to_an_x_only_key_opens_with_its_secret_only():
     assert open_key(_KeyHolder(secret), envelope, subtask_hash=h, claimant=CLAIMANT) == key
     with pytest.raises(DecryptionError):
         open_key(_KeyHolder(other), envelope, subtask_hash=h, claimant=CLAIMANT)
-
-
-@pytest.mark.parametrize("key", [(5).to_bytes(32, "big"), P.to_bytes(32, "big"), b"\x00" * 32, b"\x02" * 31, b""],
-                         ids=["no-point", "prime", "zero", "short", "empty"])
-def test_what_is_not_an_encryption_key(key):
-    assert not crypto.is_encryption_key(key)
-    if len(key) == 32:
-        with pytest.raises(InputError, match="not a secp256k1 public key"):
-            crypto.ecies_encrypt(key, b"k", aad=b"")
 
 
 # ---------------------------------------------------------------------------- store

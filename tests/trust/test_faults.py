@@ -31,6 +31,9 @@ import pytest
 from chain_scan import function_selectors
 from faultkit import Fault
 
+#: the platform's encryption-key seed: CTBC users seal their UD to its key (child processes too)
+PLATFORM_SEED = "11" * 32
+
 
 #: selectors of the calls the fault rules target, by function name
 SELECTOR = function_selectors("TaskRegistry", "CommitmentVerifier")
@@ -143,7 +146,7 @@ class Flow:
         self.fetched = {lvl: c.fetch_subtask(self.released.task_id, lvl - 1).text for lvl, c in self.claimers.items()}
         self.step = "CTBC commits"
         for user, payload in zip(self.ctbc, self.payloads):
-            user.commit(epoch=self.epoch, payload=payload)
+            user.commit(epoch=self.epoch, payload=payload, platform_key=_platform_key())
         self.step = "CTBC reveals"
         for user in (self.ctbc[0], self.ctbc[2]):
             user.reveal(epoch=self.epoch)
@@ -226,13 +229,17 @@ def tally(conn: Any, journals: list[Any], *, senders: set[str], released: Any = 
         out.commitments += 1
         c = bytes(event["args"]["commitment"])
         opening = next((o for o in (j.get(bit_opening_key(conn, c)) for j in journals) if o is not None), None)
-        if opening is None or not verifier.functions.checkBitOpening(c, opening["r2"], opening["payload"]).call():
+        committer = event["args"]["committer"]
+        if opening is None or not verifier.functions.checkBitOpening(committer, c, opening["r2"],
+                                                                     opening["payload"]).call():
             out.lost_secrets.append(f"bit commitment 0x{c.hex()}")
     for event in events(verifier, "BlindingCommitted"):
         out.commitments += 1
         c = bytes(event["args"]["commitment"])
         opening = next((o for o in (j.get(blinding_opening_key(conn, c)) for j in journals) if o is not None), None)
-        if opening is None or not verifier.functions.checkBlindingOpening(c, int(opening["r"]), opening["salt"]).call():
+        committer = event["args"]["committer"]
+        if opening is None or not verifier.functions.checkBlindingOpening(committer, c, int(opening["r"]),
+                                                                          opening["salt"]).call():
             out.lost_secrets.append(f"blinding commitment 0x{c.hex()}")
     # every subtask key of the released task is journaled and decrypts its subtask
     if released is not None:
@@ -245,6 +252,13 @@ def tally(conn: Any, journals: list[Any], *, senders: set[str], released: Any = 
             except Exception as exc:  # noqa: BLE001 - any failure is a lost key
                 out.lost_secrets.append(f"key of subtask {index}: {type(exc).__name__}")
     return out
+
+
+
+def _platform_key() -> bytes:
+    from crowdsense.ldpf.ctbc.sealed import PlatformKey
+
+    return PlatformKey(bytes.fromhex(PLATFORM_SEED)).encryption_key
 
 
 # ---------------------------------------------------------------------------- 1. node killed
@@ -334,7 +348,7 @@ def test_node_killed_at_every_step_then_restarted_loses_nothing(mode: str, resta
     assert {a: conn.registry.functions.levelOf(a).call() for a in flow.levels} == flow.levels
     assert flow.accepted == {r.account: manhattan(loc, flow.centre, flow.grid)
                              for r, loc in zip(flow.pdc, flow.locations)}
-    revealed = [flow.bit_board.bit_record(u.opening(epoch=flow.epoch).commitment).revealed for u in flow.ctbc]
+    revealed = [flow.bit_board.bit_record(u.sender, u.opening(epoch=flow.epoch).commitment).revealed for u in flow.ctbc]
     assert revealed == [True, False, True, False]
     print(f"\nnode {mode} {len(node.kills)} times, NodeUnavailableError reports: {len(reports)}, {t.as_dict()}")
 
@@ -449,7 +463,7 @@ def test_faulty_rpc_in_ctbc_and_pdc_commitments(fault: str, node_url: str, deplo
                                                                "message", "seconds")}))
         try:
             if phase == "ctbc":
-                user.commit(epoch=7, payload=payload)
+                user.commit(epoch=7, payload=payload, platform_key=_platform_key())
             else:
                 receiver.respond(task)
         except CrowdsenseError as exc:
@@ -463,7 +477,7 @@ def test_faulty_rpc_in_ctbc_and_pdc_commitments(fault: str, node_url: str, deplo
     assert any(action != "forward" for _, action in proxy.log)  # the fault did happen
 
     # the same calls again: the round finishes
-    user.commit(epoch=7, payload=payload)
+    user.commit(epoch=7, payload=payload, platform_key=_platform_key())
     user.reveal(epoch=7)
     query = receiver.resume(task.task_id) if receiver.state(task.task_id) else receiver.respond(task)
     assert _finish_pdc(platform, receiver, query) == manhattan((1, 2), (5, 5), platform.grid)
@@ -490,7 +504,7 @@ def test_http_errors_and_hangs_in_ctbc_and_pdc_flows(flaky_proxy: Any, deployed:
     flaky_proxy.stall_seconds = 0.7  # longer than the 0.5 s client timeout
 
     flaky_proxy.fail_next = 2  # fewer than the 3 attempts: nobody notices
-    user.commit(epoch=9, payload=payload)
+    user.commit(epoch=9, payload=payload, platform_key=_platform_key())
     flaky_proxy.stall_next = 1
     query = receiver.respond(task)
     assert flaky_proxy.failures == 3
@@ -507,7 +521,7 @@ def test_http_errors_and_hangs_in_ctbc_and_pdc_flows(flaky_proxy: Any, deployed:
     flaky_proxy.stall_next = 0
     reveal = receiver.finish(DecryptionMessage.from_json(decryption.to_json()))
     assert platform.handle_reveal(RevealMessage.from_json(reveal.to_json())) == manhattan((7, 3), (5, 5), platform.grid)
-    assert user.board.bit_record(user.opening(epoch=9).commitment).revealed
+    assert user.board.bit_record(user.sender, user.opening(epoch=9).commitment).revealed
     t = tally(conn, [bit_journal, pdc_journal], senders={user_signer.address, receiver_signer.address})
     assert t.commitments == 2 and t.lost_secrets == [] and t.duplicate_sends == [], t
 
@@ -552,7 +566,8 @@ if role == "ctbc":
     board = boards.ChainCommitmentBoard(conn)
     user = CTBCUser(signer.address, sender=board.add_party(signer, journal), board=board, store=store)
     if step == "commit":
-        user.commit(epoch=data["epoch"], payload=bytes.fromhex(data["payload"]))
+        user.commit(epoch=data["epoch"], payload=bytes.fromhex(data["payload"]),
+                    platform_key=bytes.fromhex(data["platform_key"]))
     else:
         user.reveal(epoch=data["epoch"])
 else:
@@ -606,7 +621,7 @@ def test_client_killed_between_storing_a_secret_and_sending_then_resumed(node_ur
             continue
         if role == "ctbc":
             user, journal, signer = _ctbc_party(conn, tmp_path, name)
-            user.commit(epoch=epoch, payload=payload)
+            user.commit(epoch=epoch, payload=payload, platform_key=_platform_key())
             journal.close()
         else:
             receiver, journal, signer = _pdc_party(conn, tmp_path, name, platform, locations[name])
@@ -615,7 +630,7 @@ def test_client_killed_between_storing_a_secret_and_sending_then_resumed(node_ur
 
     def data(role: str, name: str) -> str:
         if role == "ctbc":
-            return json.dumps({"epoch": epoch, "payload": payload.hex()})
+            return json.dumps({"epoch": epoch, "payload": payload.hex(), "platform_key": _platform_key().hex()})
         out = {"location": locations[name], "grid": GRID, "task": task.to_json()}
         if name in parties:
             out["decryption"] = parties[name].to_json()
@@ -648,10 +663,10 @@ def test_client_killed_between_storing_a_secret_and_sending_then_resumed(node_ur
             if opening is None:
                 lost.append(name)
                 continue
-            user.commit(epoch=epoch, payload=payload)  # the same call: resumes
+            user.commit(epoch=epoch, payload=payload, platform_key=_platform_key())  # the same call: resumes
             user.reveal(epoch=epoch)
-            record = user.board.bit_record(opening.commitment)
-            assert record.committer == signer.address and record.revealed and record.payload == payload
+            record = user.board.bit_record(signer.address, opening.commitment)
+            assert record.committer == signer.address and record.revealed and record.payload == opening.payload
         else:
             receiver, journal, signer = _pdc_party(conn, tmp_path, name, platform, locations[name])
             if receiver.state(task.task_id) is None:

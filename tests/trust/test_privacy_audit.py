@@ -10,7 +10,7 @@ and text raw, reversed, as hex, base64 and UTF-16; every 8-byte piece of a plain
 
 What may be on chain, by design (docs/design.md sections 5-7, ``audit.json["expectedOnChain"]``):
 hashes, levels, claimants, data hashes; CTBC commitments and r1, and for a user the platform
-asked to reveal, its r2 and UD (its k-anonymity group centre, transformed); PDC commitments and,
+asked to reveal, its r2 and its UD sealed to the platform (no coordinate); PDC commitments and,
 from its reveal block on, a receiver's r (in its own ``revealBlinding`` call and the
 ``BlindingRevealed`` event). A cheating party publishes its own forged opening in a reverted
 transaction. Everything else in ``audit.json`` must appear nowhere.
@@ -147,15 +147,9 @@ def _coordinate_needles(audit: dict[str, Any]) -> list[Needle]:
 
 
 def _group_centre_needles(audit: dict[str, Any]) -> list[Needle]:
-    """A UD is a k-user mean; it is published only when a member of its group is asked to reveal."""
-    asked = _asked_groups(audit)
-
-    def in_reveal_of(group: int) -> Callable[[Blob], bool]:
-        return lambda b: group in asked and (_is(b, "calldata", SELECTOR["revealBit"])
-                                             or _is(b, "logdata", TOPIC["BitRevealed"]))
-
+    """A UD is a k-user mean, transformed: never on chain (a reveal opens it sealed to the platform)."""
     return [n for g, centre in enumerate(audit["ctbc"]["groupCentresTransformed"])
-            for n in needles_of(f"centre of group {g}", centre, allowed=in_reveal_of(g))]
+            for n in needles_of(f"centre of group {g}", centre)]
 
 
 def _r2_needles(audit: dict[str, Any]) -> list[Needle]:
@@ -391,8 +385,8 @@ def test_no_individual_coordinate_real_or_transformed_on_chain(needles: Needles,
     # coordinates too plain for a raw needle (metres, decimetres, ... below 2^24 in magnitude)
     # are looked for word by word where every word is a value: from 2^16 in the input of every
     # call, every event and all storage; from 256 in the verifier's calls, events and storage
-    # (their only smaller words are the UD's epoch and group, revealBit's payload offset and
-    # length; other calls have ABI offsets and lengths up to a few thousand)
+    # (their only smaller words are revealBit's payload offset and length; other calls have ABI
+    # offsets and lengths up to a few thousand)
     plain: dict[int, int] = {}
     for u in ctbc["users"]:
         for v in (*u["real"], *u["transformed"]):
@@ -411,17 +405,20 @@ def test_no_individual_coordinate_real_or_transformed_on_chain(needles: Needles,
     assert found == []
 
 
-def test_group_centres_only_in_reveals_of_asked_groups(needles: Needles, run: Run) -> None:
-    asked = _asked_groups(run.audit)
-    assert asked and len(asked) < len(run.audit["ctbc"]["groupCentresFixed"])  # some groups stay hidden
+def test_no_group_centre_on_chain_not_even_of_asked_groups(needles: Needles, run: Run) -> None:
+    assert _asked_groups(run.audit)  # users were asked to reveal, and did
     hits = scan(run.blobs, needles["group centres"])
     assert hits == [], _report(hits)
-    # positive control: each selected user's group centre is in a BitRevealed event, as encoded
-    selected_groups = {u["group"] for u in run.audit["ctbc"]["users"] if u["selected"]}
+    # what a reveal publishes instead: each selected user's UD sealed to the platform is in a
+    # BitRevealed event, and its UD (as encoded) is in no call, event or storage
     events = [b for b in run.blobs if _is(b, "logdata", TOPIC["BitRevealed"])]
-    for g in selected_groups:
-        x, y = run.audit["ctbc"]["groupCentresFixed"][g]
-        assert any(int_word(x) + int_word(y) in b.data for b in events), f"group {g} centre not found"
+    selected = [u for u in run.audit["ctbc"]["users"] if u["selected"]]
+    assert selected
+    for u in selected:
+        sealed, ud = bytes.fromhex(u["sealed"][2:]), bytes.fromhex(u["payload"][2:])
+        assert any(sealed in b.data for b in events), f"sealed UD of {u['account']} not found"
+        x, y = run.audit["ctbc"]["groupCentresFixed"][u["group"]]
+        assert not any(ud in b.data or int_word(x) + int_word(y) in b.data for b in run.blobs)
 
 
 def test_r2_only_in_the_reveal_of_its_own_user(needles: Needles, run: Run) -> None:

@@ -27,7 +27,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak
 
-from crowdsense.pmcb import sealing as crypto
+from crowdsense import ecies as crypto
 from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.errors import AccountError
 from crowdsense.errors import InputError

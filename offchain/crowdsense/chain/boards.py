@@ -38,10 +38,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from web3 import Web3
 from web3.logs import DISCARD
 
 from crowdsense.chain.accounts import Signer
+from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.connection import Connection
 from crowdsense.chain.errors import call_decoded
 from crowdsense.chain.journal import Journal
@@ -234,7 +234,8 @@ class ChainCommitmentBoard:
         self._parties = _parties if _parties is not None else _Parties(conn, receipt_timeout)
         self._reader = CommitmentVerifierClient(conn)
         self._client: CommitmentVerifierClient | None = None
-        self._payloads: dict[bytes, bytes] = {}  # commitment -> payload, from BitRevealed events
+        # (committer lowercased, commitment) -> payload, from BitRevealed events
+        self._payloads: dict[tuple[str, bytes], bytes] = {}
         self._lock = threading.Lock()
         if signer is not None:
             if journal is None:
@@ -318,23 +319,24 @@ class ChainCommitmentBoard:
             receipt = self._send_other(client, client.contract.functions.revealBit(commitment, r2, payload),
                                        "revealBit", commitment, r2 + payload)
         for event in self._reader.contract.events.BitRevealed().process_receipt(receipt, errors=DISCARD):
+            key = (str(event["args"]["committer"]).lower(), bytes(event["args"]["commitment"]))
             with self._lock:
-                self._payloads[bytes(event["args"]["commitment"])] = bytes(event["args"]["payload"])
+                self._payloads[key] = bytes(event["args"]["payload"])
 
-    def bit_record(self, commitment: bytes) -> BoardRecord | None:
-        """The on-chain record; for an opened commitment, the payload of its ``BitRevealed`` event."""
-        rec = self._reader.bit_record(as_bytes32(commitment, "commitment"))
+    def bit_record(self, committer: str, commitment: bytes) -> BoardRecord | None:
+        """``committer``'s on-chain record; once opened, with the payload of its ``BitRevealed`` event."""
+        rec = self._reader.bit_record(committer, as_bytes32(commitment, "commitment"))
         if rec.committer is None:
             return None
-        payload = self._revealed_payload(rec.commitment) if rec.revealed else None
+        payload = self._revealed_payload(rec.committer, rec.commitment) if rec.revealed else None
         return BoardRecord(rec.committer, rec.revealed, r1=rec.r1 or bytes(32), payload=payload)
 
-    def check_bit_opening(self, commitment: bytes, r2: bytes, payload: bytes) -> bool:
-        """``checkBitOpening`` (a view): whether (r1 on record, r2, payload) opens ``commitment``."""
-        commitment = as_bytes32(commitment, "commitment")
+    def check_bit_opening(self, committer: str, commitment: bytes, r2: bytes, payload: bytes) -> bool:
+        """``checkBitOpening`` (a view): whether (r1 on record, r2, payload) opens ``committer``'s ``commitment``."""
+        account, commitment = parse_address(committer, "committer"), as_bytes32(commitment, "commitment")
         if not valid_bit_opening(r2, payload):
             return False
-        fn = self._reader.contract.functions.checkBitOpening(commitment, bytes(r2), bytes(payload))
+        fn = self._reader.contract.functions.checkBitOpening(account, commitment, bytes(r2), bytes(payload))
         return bool(call_decoded(fn.call))
 
     # ------------------------------------------------------------------ blinding commitments (PDC)
@@ -364,31 +366,32 @@ class ChainCommitmentBoard:
             self._send_other(client, client.contract.functions.revealBlinding(commitment, r, salt),
                              "revealBlinding", commitment, r.to_bytes(32, "big") + salt)
 
-    def blinding_record(self, commitment: bytes) -> BoardRecord | None:
-        rec = self._reader.blinding_record(as_bytes32(commitment, "commitment"))
+    def blinding_record(self, committer: str, commitment: bytes) -> BoardRecord | None:
+        rec = self._reader.blinding_record(committer, as_bytes32(commitment, "commitment"))
         if rec.committer is None:
             return None
-        return BoardRecord(Web3.to_checksum_address(rec.committer), rec.revealed)
+        return BoardRecord(rec.committer, rec.revealed)
 
-    def check_blinding(self, commitment: bytes, r: int, salt: bytes) -> bool:
-        """``checkBlindingOpening`` (a view): recorded, and ``keccak256(abi.encode(r, salt))`` matches."""
-        commitment = as_bytes32(commitment, "commitment")
+    def check_blinding(self, committer: str, commitment: bytes, r: int, salt: bytes) -> bool:
+        """``checkBlindingOpening`` (a view): ``committer`` recorded it, and ``keccak256(abi.encode(r, salt))`` matches."""
+        account, commitment = parse_address(committer, "committer"), as_bytes32(commitment, "commitment")
         if not valid_blinding(r, salt):
             return False
-        fn = self._reader.contract.functions.checkBlindingOpening(commitment, r, bytes(salt))
+        fn = self._reader.contract.functions.checkBlindingOpening(account, commitment, r, bytes(salt))
         return bool(call_decoded(fn.call))
 
-    def _revealed_payload(self, commitment: bytes) -> bytes | None:
+    def _revealed_payload(self, committer: str, commitment: bytes) -> bytes | None:
+        key = (committer.lower(), commitment)
         with self._lock:
-            cached = self._payloads.get(commitment)
+            cached = self._payloads.get(key)
         if cached is not None:
             return cached
         logs = self._reader.contract.events.BitRevealed().get_logs(
             from_block=self.conn.deployment.block_number, to_block="latest",
-            argument_filters={"commitment": commitment})
+            argument_filters={"commitment": commitment, "committer": committer})
         if not logs:
             return None
         payload = bytes(logs[-1]["args"]["payload"])
         with self._lock:
-            self._payloads[commitment] = payload
+            self._payloads[key] = payload
         return payload

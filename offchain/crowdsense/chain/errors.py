@@ -71,7 +71,6 @@ __all__ = [
     "ZeroCommitmentError",
     "AlreadyCommittedError",
     "CommitmentNotFoundError",
-    "NotCommitterError",
     "AlreadyRevealedError",
     "CommitmentTooNewError",
     "CommitmentTooOldError",
@@ -432,13 +431,6 @@ class CommitmentNotFoundError(CommitmentVerifierRevert, board_errors.CommitmentN
     commitment: bytes
 
 
-class NotCommitterError(CommitmentVerifierRevert, board_errors.NotCommitterError):
-    """Someone other than the committer tries to open."""
-
-    commitment: bytes
-    caller: str
-
-
 class AlreadyRevealedError(CommitmentVerifierRevert, board_errors.AlreadyRevealedError):
     """The commitment was opened already."""
 
@@ -563,12 +555,10 @@ _CONTRACT_ERRORS: dict[type[ContractRevertError], tuple[str, str]] = {
     ZeroCommitmentError: ("CommitmentVerifierZeroCommitment",
                           "zero commitment hash"),
     AlreadyCommittedError: ("CommitmentVerifierAlreadyCommitted",
-                            "commitment {commitment} was already recorded "
-                            "(a hash can be committed once, ever)"),
+                            "commitment {commitment} was already recorded by this account "
+                            "(an account commits a hash once, ever)"),
     CommitmentNotFoundError: ("CommitmentVerifierNotFound",
-                              "no commitment {commitment} is recorded"),
-    NotCommitterError: ("CommitmentVerifierNotCommitter",
-                        "{caller} is not the committer of {commitment}"),
+                              "no commitment {commitment} is recorded by this account"),
     AlreadyRevealedError: ("CommitmentVerifierAlreadyRevealed",
                            "commitment {commitment} was already opened"),
     CommitmentTooNewError: ("CommitmentVerifierTooNew",

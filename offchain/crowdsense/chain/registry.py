@@ -89,7 +89,7 @@ from crowdsense.chain.store import SubtaskStore
 from crowdsense.chain.txsend import TxRecord
 from crowdsense.errors import InputError
 from crowdsense.pmcb.levels_tree import LevelProof, level_proof_from_json
-from crowdsense.pmcb.sealing import is_encryption_key
+from crowdsense.ecies import is_encryption_key
 from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
 
 # The records the client returns are defined in crowdsense.chain.registry_records and

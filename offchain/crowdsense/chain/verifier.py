@@ -19,9 +19,10 @@ from typing import Any, Literal
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
+from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.connection import Connection
-from crowdsense.chain.contract import ContractClient, optional_account
-from crowdsense.chain.errors import AlreadyRevealedError, CommitmentNotFoundError, NotCommitterError
+from crowdsense.chain.contract import ContractClient
+from crowdsense.chain.errors import AlreadyRevealedError, CommitmentNotFoundError
 from crowdsense.chain.txsend import TxRecord
 from crowdsense.commitments import BitOpening, BlindingOpening
 from crowdsense.errors import InputError
@@ -46,7 +47,11 @@ def _commitment(value: Any) -> bytes:
 
 @dataclass(frozen=True)
 class CommitmentRecord:
-    """On-chain record of a commitment (``committer`` None when there is none)."""
+    """On-chain record of one account's commitment (``committer`` None when it has none).
+
+    The verifier keys records by (committer, commitment): the same hash committed by another
+    account is another record.
+    """
 
     commitment: bytes
     committer: str | None
@@ -79,15 +84,17 @@ class CommitmentVerifierClient(ContractClient):
         functions = self.contract.functions
         return int(self._read(functions.minAge())), int(self._read(functions.maxAge()))
 
-    def bit_record(self, commitment: bytes) -> CommitmentRecord:
-        commitment = _commitment(commitment)
-        committer, at, r1, revealed = self._read(self.contract.functions.bitCommitment(commitment))
-        return CommitmentRecord(commitment, optional_account(committer), int(at), bool(revealed), bytes(r1))
+    def bit_record(self, committer: str, commitment: bytes) -> CommitmentRecord:
+        """``committer``'s bit commitment ``commitment`` (``bitCommitment``)."""
+        account, commitment = parse_address(committer, "committer"), _commitment(commitment)
+        recorded, at, r1, revealed = self._read(self.contract.functions.bitCommitment(account, commitment))
+        return CommitmentRecord(commitment, account if recorded else None, int(at), bool(revealed), bytes(r1))
 
-    def blinding_record(self, commitment: bytes) -> CommitmentRecord:
-        commitment = _commitment(commitment)
-        committer, at, revealed = self._read(self.contract.functions.blindingCommitment(commitment))
-        return CommitmentRecord(commitment, optional_account(committer), int(at), bool(revealed))
+    def blinding_record(self, committer: str, commitment: bytes) -> CommitmentRecord:
+        """``committer``'s blinding commitment ``commitment`` (``blindingCommitment``)."""
+        account, commitment = parse_address(committer, "committer"), _commitment(commitment)
+        recorded, at, revealed = self._read(self.contract.functions.blindingCommitment(account, commitment))
+        return CommitmentRecord(commitment, account if recorded else None, int(at), bool(revealed))
 
     def bit_opening(self, commitment: bytes) -> BitOpening | None:
         """The journaled opening of one of this journal's bit commitments."""
@@ -152,11 +159,9 @@ class CommitmentVerifierClient(ContractClient):
         reveal = "revealBit" if kind == "bit" else "revealBlinding"
         if self._intent_stands(self._intent_id(reveal, f"0x{bytes(commitment).hex()}")):
             return opening
-        record = self.bit_record(commitment) if kind == "bit" else self.blinding_record(commitment)
+        record = self.bit_record(me, commitment) if kind == "bit" else self.blinding_record(me, commitment)
         if record.committer is None:
             raise CommitmentNotFoundError(record.commitment, pre_check=True)
-        if record.committer != me:
-            raise NotCommitterError(record.commitment, me, pre_check=True)
         if record.revealed:
             raise AlreadyRevealedError(record.commitment, pre_check=True)
         return opening

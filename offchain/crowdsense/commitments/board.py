@@ -18,13 +18,16 @@ and benchmarks; :class:`crowdsense.chain.boards.ChainCommitmentBoard` implements
 
 Rules mirrored from the contract, for either kind (errors of :mod:`crowdsense.commitments.errors`):
 
-* a commitment is a non-zero hash (:class:`ZeroCommitmentError`) recorded once, ever, by
-  anyone (:class:`AlreadyCommittedError`);
-* only its committer may open it (:class:`NotCommitterError`), once
+* a commitment is a non-zero hash (:class:`ZeroCommitmentError`) recorded under its committer:
+  the board is keyed by (committer, hash), as ENS binds a commitment to its sender. An account
+  records a hash once, ever (:class:`AlreadyCommittedError`); another account that copies the
+  hash gets its own record and changes nothing for the first;
+* a committer opens its own record (anything else is :class:`CommitmentNotFoundError`), once
   (:class:`AlreadyRevealedError`), with an opening that hashes to it
-  (:class:`OpeningMismatchError`); an unknown hash is :class:`CommitmentNotFoundError`; a bit
-  payload is 1..:data:`MAX_PAYLOAD` bytes (:class:`InvalidPayloadLengthError`);
-* the ``check_*`` methods are read-only: the record exists and the opening hashes to it.
+  (:class:`OpeningMismatchError`); a bit payload is 1..:data:`MAX_PAYLOAD` bytes
+  (:class:`InvalidPayloadLengthError`);
+* records are read per committer (``bit_record(committer, c)``); the ``check_*`` methods are
+  read-only: the committer's record exists and the opening hashes to it.
 
 Not mirrored: the contract's minimum/maximum commitment age (block timestamps); the chain board
 surfaces those as the client's own errors.
@@ -41,7 +44,6 @@ from crowdsense.commitments.errors import (
     AlreadyRevealedError,
     CommitmentNotFoundError,
     InvalidPayloadLengthError,
-    NotCommitterError,
     OpeningMismatchError,
     ZeroCommitmentError,
 )
@@ -97,12 +99,12 @@ class CommitmentBoard(Protocol):
         """Open a bit commitment with (r1 on record, ``r2``, ``payload``), publicly and once."""
         ...
 
-    def bit_record(self, commitment: bytes) -> BoardRecord | None:
-        """The bit commitment recorded under ``commitment``, or ``None``."""
+    def bit_record(self, committer: str, commitment: bytes) -> BoardRecord | None:
+        """``committer``'s bit commitment recorded under ``commitment``, or ``None``."""
         ...
 
-    def check_bit_opening(self, commitment: bytes, r2: bytes, payload: bytes) -> bool:
-        """Whether the bit commitment is recorded and (r1 on record, r2, payload) hashes to it."""
+    def check_bit_opening(self, committer: str, commitment: bytes, r2: bytes, payload: bytes) -> bool:
+        """Whether ``committer`` recorded the bit commitment and (r1 on record, r2, payload) hashes to it."""
         ...
 
     def commit_blinding(self, commitment: bytes, *, sender: str | None = None) -> None:
@@ -113,12 +115,12 @@ class CommitmentBoard(Protocol):
         """Open a blinding commitment with ``(r, salt)``, publicly and once."""
         ...
 
-    def blinding_record(self, commitment: bytes) -> BoardRecord | None:
-        """The blinding commitment recorded under ``commitment``, or ``None``."""
+    def blinding_record(self, committer: str, commitment: bytes) -> BoardRecord | None:
+        """``committer``'s blinding commitment recorded under ``commitment``, or ``None``."""
         ...
 
-    def check_blinding(self, commitment: bytes, r: int, salt: bytes) -> bool:
-        """Whether the blinding commitment is recorded and ``keccak256(abi.encode(r, salt))`` is it."""
+    def check_blinding(self, committer: str, commitment: bytes, r: int, salt: bytes) -> bool:
+        """Whether ``committer`` recorded the blinding commitment and ``keccak256(abi.encode(r, salt))`` is it."""
         ...
 
 
@@ -139,12 +141,21 @@ def valid_bit_opening(r2: object, payload: object) -> bool:
             and isinstance(payload, (bytes, bytearray)) and 1 <= len(payload) <= MAX_PAYLOAD)
 
 
+def _account_key(account: str) -> str:
+    """The key under which an account's records are kept (hex addresses without checksum casing)."""
+    return account.lower() if account.startswith("0x") else account
+
+
+_Table = dict[tuple[str, bytes], BoardRecord]
+
+
 class _Ledger:
-    """The state behind every account's view of one in-memory board: one table per kind."""
+    """The state behind every account's view of one in-memory board: one table per kind, keyed
+    by (committer, commitment)."""
 
     def __init__(self) -> None:
-        self.bits: dict[bytes, BoardRecord] = {}
-        self.blindings: dict[bytes, BoardRecord] = {}
+        self.bits: _Table = {}
+        self.blindings: _Table = {}
 
 
 class MemoryCommitmentBoard:
@@ -184,28 +195,33 @@ class MemoryCommitmentBoard:
     def _sender(self, sender: str | None) -> str:
         return self._account if sender is None else str(sender)
 
-    def _record(self, table: dict[bytes, BoardRecord], commitment: bytes, record: BoardRecord) -> None:
+    def _record(self, table: _Table, commitment: bytes, record: BoardRecord) -> None:
         if commitment == _ZERO:
             raise ZeroCommitmentError()
-        if commitment in table:
+        key = (_account_key(record.committer), commitment)
+        if key in table:
             raise AlreadyCommittedError(commitment)
-        table[commitment] = record
+        table[key] = record
 
-    def _open(self, table: dict[bytes, BoardRecord], commitment: bytes, sender: str | None,
+    def _open(self, table: _Table, commitment: bytes, sender: str | None,
               digest: Callable[[BoardRecord], bytes], payload: bytes | None = None) -> None:
-        """Mark ``commitment`` opened by ``sender`` if it is openable and ``digest(record)`` is it."""
-        record = table.get(commitment)
-        caller = self._sender(sender)
+        """Mark ``sender``'s ``commitment`` opened if it is openable and ``digest(record)`` is it."""
+        key = (_account_key(self._sender(sender)), commitment)
+        record = table.get(key)
         if record is None:
             raise CommitmentNotFoundError(commitment)
-        if not same_account(record.committer, caller):
-            raise NotCommitterError(commitment, caller)
         if record.revealed:
             raise AlreadyRevealedError(commitment)
         computed = digest(record)
         if computed != commitment:
             raise OpeningMismatchError(commitment, computed)
-        table[commitment] = replace(record, revealed=True, payload=payload)
+        table[key] = replace(record, revealed=True, payload=payload)
+
+    @staticmethod
+    def _lookup(table: _Table, committer: str, commitment: bytes) -> BoardRecord | None:
+        if not isinstance(committer, str) or not committer:
+            raise InputError(f"committer must be a non-empty str, got {committer!r}")
+        return table.get((_account_key(committer), as_bytes32(commitment, "commitment")))
 
     # ------------------------------------------------------------------ bit commitments
 
@@ -223,11 +239,11 @@ class MemoryCommitmentBoard:
         self._open(self._ledger.bits, commitment, sender,
                    lambda record: bit_commitment(cast(bytes, record.r1), r2, payload), payload)
 
-    def bit_record(self, commitment: bytes) -> BoardRecord | None:
-        return self._ledger.bits.get(as_bytes32(commitment, "commitment"))
+    def bit_record(self, committer: str, commitment: bytes) -> BoardRecord | None:
+        return self._lookup(self._ledger.bits, committer, commitment)
 
-    def check_bit_opening(self, commitment: bytes, r2: bytes, payload: bytes) -> bool:
-        record = self.bit_record(commitment)
+    def check_bit_opening(self, committer: str, commitment: bytes, r2: bytes, payload: bytes) -> bool:
+        record = self.bit_record(committer, commitment)
         if record is None or not valid_bit_opening(r2, payload):
             return False
         return bit_commitment(cast(bytes, record.r1), bytes(r2), bytes(payload)) == bytes(commitment)
@@ -242,10 +258,10 @@ class MemoryCommitmentBoard:
         commitment = as_bytes32(commitment, "commitment")
         self._open(self._ledger.blindings, commitment, sender, lambda record: blinding_commitment(r, salt))
 
-    def blinding_record(self, commitment: bytes) -> BoardRecord | None:
-        return self._ledger.blindings.get(as_bytes32(commitment, "commitment"))
+    def blinding_record(self, committer: str, commitment: bytes) -> BoardRecord | None:
+        return self._lookup(self._ledger.blindings, committer, commitment)
 
-    def check_blinding(self, commitment: bytes, r: int, salt: bytes) -> bool:
-        if self.blinding_record(commitment) is None or not valid_blinding(r, salt):
+    def check_blinding(self, committer: str, commitment: bytes, r: int, salt: bytes) -> bool:
+        if self.blinding_record(committer, commitment) is None or not valid_blinding(r, salt):
             return False
         return blinding_commitment(r, bytes(salt)) == bytes(commitment)

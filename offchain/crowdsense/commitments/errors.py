@@ -22,7 +22,6 @@ __all__ = [
     "ZeroCommitmentError",
     "AlreadyCommittedError",
     "CommitmentNotFoundError",
-    "NotCommitterError",
     "AlreadyRevealedError",
     "OpeningMismatchError",
     "InvalidPayloadLengthError",
@@ -67,18 +66,14 @@ class ZeroCommitmentError(CommitmentError, InputError,
 
 
 class AlreadyCommittedError(CommitmentError, fields=("commitment",),
-                            template="commitment {commitment} is already recorded (committed once, ever)"):
-    """``CommitmentVerifierAlreadyCommitted``: a commitment is recorded once, ever."""
+                            template="commitment {commitment} is already recorded by this account (committed once, ever)"):
+    """``CommitmentVerifierAlreadyCommitted``: an account records a commitment once, ever."""
 
 
 class CommitmentNotFoundError(CommitmentError, fields=("commitment",),
-                              template="no commitment {commitment} is recorded"):
-    """``CommitmentVerifierNotFound``: nothing of that kind was committed under this hash."""
-
-
-class NotCommitterError(CommitmentError, fields=("commitment", "caller"),
-                        template="{caller} did not commit {commitment} and may not open it"):
-    """``CommitmentVerifierNotCommitter``: only the committer may open its commitment."""
+                              template="no commitment {commitment} is recorded by this account"):
+    """``CommitmentVerifierNotFound``: the account committed nothing of that kind under this hash
+    (a commitment is its committer's record: nobody else can open it)."""
 
 
 class AlreadyRevealedError(CommitmentError, fields=("commitment",),

@@ -33,7 +33,7 @@ Encryption scheme (see :mod:`crowdsense.pmcb.sealing` for the byte formats)
   (:class:`~crowdsense.chain.store.SubtaskStore`).
 * The subtask key is written (fsynced) to the releaser's journal before the release
   transaction is sent; after a claim, the releaser encrypts it to the encryption key the
-  claim carries (ECIES over secp256k1, :mod:`crowdsense.pmcb.sealing`), and puts the envelope
+  claim carries (ECIES over secp256k1, :mod:`crowdsense.ecies`), and puts the envelope
   in the store. A receiver that did not claim has no envelope, and the claimant's
   envelope does not open with any other key.
 """
@@ -48,7 +48,8 @@ from typing import Any, Mapping, Sequence
 
 from eth_utils import keccak
 
-from crowdsense.pmcb import sealing as crypto
+from crowdsense import ecies
+from crowdsense.pmcb.sealing import envelope_aad, subtask_aad
 from crowdsense.errors import InputError
 from crowdsense.jsonfile import read_json_file
 
@@ -234,24 +235,24 @@ def encrypt_plan(plan: TaskPlan, *, chain_id: int, registry: str) -> list[Encryp
     """Encrypt every subtask under its own fresh key (keys from :mod:`secrets`)."""
     out = []
     for sub in plan.subtasks:
-        key = crypto.new_key()
-        aad = crypto.subtask_aad(chain_id, registry, sub.level, sub.index)
-        out.append(EncryptedSubtask(sub.index, sub.level, crypto.aead_encrypt(key, subtask_plaintext(plan, sub), aad=aad), key))
+        key = ecies.new_key()
+        aad = subtask_aad(chain_id, registry, sub.level, sub.index)
+        out.append(EncryptedSubtask(sub.index, sub.level, ecies.aead_encrypt(key, subtask_plaintext(plan, sub), aad=aad), key))
     return out
 
 
 def decrypt_subtask(blob: bytes, key: bytes, *, chain_id: int, registry: str, level: int, index: int) -> dict[str, Any]:
     """Decrypt and parse a subtask blob; a wrong key or context is a DecryptionError."""
-    plaintext = crypto.aead_decrypt(key, blob, aad=crypto.subtask_aad(chain_id, registry, level, index),
+    plaintext = ecies.aead_decrypt(key, blob, aad=subtask_aad(chain_id, registry, level, index),
                                     what="subtask ciphertext")
     return json.loads(plaintext)
 
 
 def seal_key(public_key: bytes, key: bytes, *, subtask_hash: bytes, claimant: str) -> bytes:
     """The key envelope: ``key`` encrypted to the claimant's encryption key (ECIES; 32-byte x-only or a full key)."""
-    return crypto.ecies_encrypt(public_key, key, aad=crypto.envelope_aad(subtask_hash, claimant))
+    return ecies.ecies_encrypt(public_key, key, aad=envelope_aad(subtask_hash, claimant))
 
 
 def open_key(signer: Any, envelope: bytes, *, subtask_hash: bytes, claimant: str) -> bytes:
     """Open a key envelope with the signer's private key (see :meth:`Signer.ecies_decrypt`)."""
-    return signer.ecies_decrypt(envelope, aad=crypto.envelope_aad(subtask_hash, claimant))
+    return signer.ecies_decrypt(envelope, aad=envelope_aad(subtask_hash, claimant))

@@ -6,22 +6,25 @@ is the chain and the secret store the client journal (:mod:`crowdsense.chain.boa
 1. The edge generator draws the epoch's secret rigid transform (:mod:`secrets`); users
    transform their positions; the edge anonymizer forms k-anonymity groups (MDAV) on the
    transformed positions and gives each user its group centre, the UD.
-2. Every user commits (Protocol 1): draws r1, r2, journals the opening (fsynced), then sends
-   ``commitBit(c, r1)`` with ``c = keccak256(r1 || r2 || UD)`` from its own account. Users
-   commit concurrently (``workers`` threads); a user whose commit fails uploads nothing.
+2. Every user seals its UD to the platform's encryption key and commits to the sealed UD
+   (Protocol 1, :mod:`crowdsense.ldpf.ctbc.sealed`): draws r1, r2, journals the opening
+   (fsynced), then sends ``commitBit(c, r1)`` with ``c = keccak256(r1 || r2 || sealed)`` from its
+   own account. Users commit concurrently (``workers`` threads); a user whose commit fails
+   uploads nothing.
 3. The platform drops groups under k members, filters groups by the task's region of interest
    (transformed), ranks them by matching degree and asks candidates in order to reveal
    (Cases 1 and 2).
-4. A selected user sends ``revealBit(c, r2, UD)``; the platform checks the opening against the
-   on-chain record (committer, r1, revealed flag and the payload of the ``BitRevealed`` event).
-   A user that does not answer (fault ``"absent"``) or opens another UD (fault ``"tamper"``:
-   its forged opening is mined and refused by the contract) is excluded and the next candidate
-   is asked.
+4. A selected user sends ``revealBit(c, r2, sealed)``; the platform checks the opening against
+   its record on chain (under the user's account: r1, revealed flag and the payload of the
+   ``BitRevealed`` event) and decrypts the sealed UD, which must be the UD it matched on. A user
+   that does not answer (fault ``"absent"``) or opens another payload (fault ``"tamper"``: its
+   forged opening is mined and refused by the contract) is excluded and the next candidate is
+   asked.
 
-What goes on chain: commitments, r1, and for selected users r2 and the group centre in
-*transformed* coordinates (meaningless without the epoch's parameters). Real positions,
-individual transformed positions and the parameters never leave the process; they appear only
-in :meth:`CTBCRoundResult.audit`, which exists so that a test can check exactly that.
+What goes on chain: commitments, r1, and for selected users r2 and their UD sealed to the
+platform (an ECIES ciphertext). No coordinate of any kind: real positions, transformed
+positions, group centres and the parameters never leave the process; they appear only in
+:meth:`CTBCRoundResult.audit`, which exists so that a test can check exactly that.
 
 Epochs. The epoch number goes into every payload, so an opening cannot be replayed in another
 epoch. By default it is the number of the next block when the round starts, which never repeats
@@ -47,6 +50,7 @@ from crowdsense.ldpf.ctbc.matching import Candidates, Selection, rank_candidates
 from crowdsense.ldpf.ctbc.metrics import DriftStats, drift_degree
 from crowdsense.ldpf.ctbc.payload import decode_ud, from_fixed, to_fixed
 from crowdsense.ldpf.ctbc.protocol import CTBCUser, Reveal, Upload, select_users, ud_payloads
+from crowdsense.ldpf.ctbc.sealed import PlatformKey, UDOpener
 from crowdsense.ldpf.ctbc.transform import RigidTransform, draw_transform
 from crowdsense.errors import CrowdsenseError, InputError
 from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
@@ -156,6 +160,7 @@ class CTBCRoundResult:
                 "group": g,
                 "commitment": c,
                 "payload": "0x" + self.uploads[j].payload.hex() if j is not None else None,
+                "sealed": "0x" + self.uploads[j].sealed.hex() if j is not None else None,
                 "r2": "0x" + self.r2[i].hex() if i in self.r2 else None,
                 "commitBlock": commits.get(c) if c else None,
                 "revealBlock": reveals.get(c) if c else None,
@@ -209,6 +214,7 @@ class _CTBCRound:
     board: ChainCommitmentBoard
     accounts: tuple[str, ...]
     users: list[CTBCUser]
+    platform: UDOpener
     faults: dict[int, str]
     asked_faults: list[str]
     workers: int
@@ -228,14 +234,16 @@ class _CTBCRound:
         payloads = ud_payloads(self.grouping, epoch=self.epoch)
         labels = self.grouping.labels.tolist()
         n = len(self.users)
-        results = thread_map(lambda i: self.users[i].commit(epoch=self.epoch, payload=payloads[labels[i]]),
+        key = self.platform.encryption_key
+        results = thread_map(lambda i: self.users[i].commit(epoch=self.epoch, payload=payloads[labels[i]],
+                                                            platform_key=key),
                              list(range(n)), workers=self.workers,
                              progress=progress_counter(self.progress, "commit", n))
         for i, res in enumerate(results):
             if isinstance(res, CrowdsenseError):
                 self.commit_failures[i] = str(res)
                 continue
-            self.uploads.append(Upload(len(self.uploads), self.accounts[i], payloads[labels[i]], res))
+            self.uploads.append(self.users[i].upload(len(self.uploads), epoch=self.epoch))
             self.uploaded.append(i)
         self.clock.lap("commit")
 
@@ -255,7 +263,7 @@ class _CTBCRound:
             opening = user.opening(epoch=self.epoch)
             assert opening is not None
             forged = bytearray(opening.payload)
-            forged[-1] ^= 1  # claim a centre one micrometre away: the chain must refuse it
+            forged[-1] ^= 1  # open another sealed UD than committed: the chain must refuse it
             self.board.reveal_bit(opening.commitment, opening.r2, bytes(forged), sender=user.sender)
             return Reveal(opening.commitment, opening.r2, bytes(forged))
         return user.reveal(epoch=self.epoch)
@@ -265,7 +273,8 @@ class _CTBCRound:
         if min_age:
             time.sleep(min_age)  # openings are accepted from minAge seconds after the commit
         selection, candidates = select_users(tuple(self.uploads), self.task_t, k=self.k, board=self.board,
-                                             reveal=self._reveal, epoch=self.epoch, random_state=rng)
+                                             reveal=self._reveal, opener=self.platform, epoch=self.epoch,
+                                             random_state=rng)
         self.clock.lap("match+reveal")
         return selection, candidates
 
@@ -294,6 +303,7 @@ def run_ctbc_round(
     signers: Sequence[Signer],
     journal: Journal,
     transform: RigidTransform | None = None,
+    platform: UDOpener | None = None,
     faults: Mapping[int, str] | None = None,
     asked_faults: Sequence[str] = (),
     random_state: int | np.random.Generator | None = None,
@@ -321,6 +331,10 @@ def run_ctbc_round(
         users of a process: keys include the account).
     transform : RigidTransform, optional
         The epoch's parameters; by default drawn with :mod:`secrets` for the epoch = next block.
+    platform : UDOpener, optional
+        The platform's encryption key, to which users seal their UD (the platform account's
+        :class:`~crowdsense.chain.accounts.Signer`, or a
+        :class:`~crowdsense.ldpf.ctbc.sealed.PlatformKey`); a fresh key for this round when omitted.
     faults : mapping user -> "absent" | "tamper", optional
         Users that fail their reveal (to exercise replacement).
     asked_faults : sequence of "absent" | "tamper"
@@ -364,8 +378,9 @@ def run_ctbc_round(
     accounts = tuple(board.add_party(s, journal) for s in signers)
     # the store key is ctbc/bit/<epoch>/<account>: unique even when rounds share one journal
     users = [CTBCUser(a, sender=a, board=board, store=store) for a in accounts]
+    platform = PlatformKey.generate() if platform is None else platform
     state = _CTBCRound(int(k), task, p, transform, transformed, grouping, task_t, log, board, accounts, users,
-                       faults, list(asked_faults), workers, progress, clock)
+                       platform, faults, list(asked_faults), workers, progress, clock)
     state.commit()
     selection, candidates = state.match_and_reveal(CommitmentVerifierClient(conn).age_window[0],
                                                    np.random.default_rng(random_state))

@@ -652,9 +652,10 @@ def _audit(run: DemoRun) -> dict[str, Any]:
         },
         "expectedOnChain": (
             "by design the chain carries: subtask hashes and levels, data hashes, claimants; CTBC commitments, r1, "
-            "and for selected users r2 and their payload (group centre, transformed); PDC commitments and, once "
+            "and for selected users r2 and their UD sealed to the platform (an ECIES ciphertext: no coordinate); "
+            "PDC commitments and, once "
             "each receiver knows its distance, r. Faulty simulated parties publish forged openings in reverted "
-            "transactions: the CTBC 'tamper' user's payload with its last byte flipped, and the PDC 'liar' value "
+            "transactions: the CTBC 'tamper' user's sealed UD with its last byte flipped, and the PDC 'liar' value "
             "r + max(dist, 1) (its s when dist > 0). A receiver's level salt appears only in its own claims. "
             "Nothing else of this file may appear on chain."
         ),

@@ -292,7 +292,7 @@ class _PDCRound:
             dist = self.platform.handle_reveal(reveal)
         except (CheatingDetected, CrowdsenseError) as exc:
             return ("rejected", str(exc))
-        record = self.board.blinding_record(reveal.commitment)
+        record = self.board.blinding_record(reveal.receiver, reveal.commitment)
         if record is None or not record.revealed:
             return ("rejected", "the opening was not published on chain")
         self.accepted[self.accounts[i]] = dist

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from crowdsense.commitments import (
-    AlreadyCommittedError,
     MemoryCommitmentBoard,
     MemorySecretStore,
     bit_commitment,
 )
+from crowdsense.errors import InputError
 from crowdsense.ldpf.ctbc.baseline import kanonymity_baseline
 from crowdsense.ldpf.ctbc.errors import StaleOpeningError
 from crowdsense.ldpf.ctbc.geometry import Region, Task
@@ -23,9 +23,12 @@ from crowdsense.ldpf.ctbc.protocol import (
     select_users,
     verify_reveal,
 )
+from crowdsense.ldpf.ctbc.sealed import PlatformKey, open_ud
 from crowdsense.ldpf.ctbc.transform import RigidTransform
 
 PAYLOAD = encode_ud(1, 0, 1_000_000, -2_000_000)
+PLATFORM = PlatformKey.generate()
+KEY = PLATFORM.encryption_key
 
 
 class BoardDown(MemoryCommitmentBoard):
@@ -53,39 +56,53 @@ class SpyBoard(MemoryCommitmentBoard):
 def test_opening_is_stored_before_the_commit_is_sent():
     store = MemorySecretStore()
     board = SpyBoard(store, opening_key(1, 0))
-    c = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD)
+    c = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
     rec = board.stored_at_commit
     assert rec is not None
-    r1, r2, payload = (bytes.fromhex(rec[f]) for f in ("r1", "r2", "payload"))
-    assert bit_commitment(r1, r2, payload) == c
+    r1, r2, sealed = (bytes.fromhex(rec[f]) for f in ("r1", "r2", "payload"))
+    assert bit_commitment(r1, r2, sealed) == c
+    assert bytes.fromhex(rec["ud"]) == PAYLOAD
+    assert open_ud(PLATFORM, sealed, committer="alice", epoch=1) == PAYLOAD
+
+
+def test_the_commitment_binds_the_sealed_ud_not_the_ud():
+    board = MemoryCommitmentBoard()
+    user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    opening = user.opening(epoch=1)
+    assert PAYLOAD not in opening.payload and opening.payload != PAYLOAD
+    assert user.upload(0, epoch=1).sealed == opening.payload
 
 
 def test_board_failure_on_commit_leaves_the_opening_in_the_store():
     store = MemorySecretStore()
     with pytest.raises(ConnectionError):
-        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD)
+        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD,
+                                                                          platform_key=KEY)
     rec = store.get(opening_key(1, 0))
-    assert rec is not None and bytes.fromhex(rec["payload"]) == PAYLOAD
+    assert rec is not None and bytes.fromhex(rec["ud"]) == PAYLOAD
+    assert open_ud(PLATFORM, bytes.fromhex(rec["payload"]), committer="alice", epoch=1) == PAYLOAD
 
 
 def test_resumed_user_commits_the_stored_opening_and_can_reveal():
     store = MemorySecretStore()
     with pytest.raises(ConnectionError):
-        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD)
+        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD,
+                                                                          platform_key=KEY)
     stored = store.get(opening_key(1, 0))
     board = MemoryCommitmentBoard()
     restarted = CTBCUser(0, sender="alice", board=board, store=store)  # same store, new process
     c = restarted.resume(epoch=1)
     assert c.hex() == stored["commitment"]
     opened = restarted.reveal(epoch=1)
-    assert opened.payload == PAYLOAD
-    assert board.bit_record(c).revealed is True
+    assert opened.payload.hex() == stored["payload"]
+    assert board.bit_record("alice", c).revealed is True
 
 
 def test_commit_after_a_crash_past_the_send_is_idempotent():
     store, board = MemorySecretStore(), MemoryCommitmentBoard()
-    first = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD)
-    again = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD)
+    first = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    again = CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
     assert again == first and len(board) == 1
 
 
@@ -98,19 +115,48 @@ def test_resume_with_nothing_stored_sends_nothing():
 def test_commit_of_another_payload_in_the_same_epoch_is_refused():
     store, board = MemorySecretStore(), MemoryCommitmentBoard()
     user = CTBCUser(0, sender="alice", board=board, store=store)
-    user.commit(epoch=1, payload=PAYLOAD)
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
     with pytest.raises(StaleOpeningError):
-        user.commit(epoch=1, payload=encode_ud(1, 0, 0, 0))
+        user.commit(epoch=1, payload=encode_ud(1, 0, 0, 0), platform_key=KEY)
 
 
-def test_commitment_front_run_by_another_account_is_reported():
+def test_commit_of_a_ud_of_another_epoch_is_refused_before_anything_is_stored():
+    store, board = MemorySecretStore(), MemoryCommitmentBoard()
+    with pytest.raises(InputError, match="expected epoch 2"):
+        CTBCUser(0, sender="alice", board=board, store=store).commit(epoch=2, payload=PAYLOAD, platform_key=KEY)
+    assert store.get(opening_key(2, 0)) is None and len(board) == 0
+
+
+def test_commitment_front_run_by_another_account_is_harmless():
+    """mallory copies alice's pending commit (hash and r1) and gets it recorded first: alice's
+    commit, reveal and verification go through, and mallory's copy verifies for nobody."""
     store, board = MemorySecretStore(), MemoryCommitmentBoard()
     with pytest.raises(ConnectionError):
-        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD)
+        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD,
+                                                                          platform_key=KEY)
     rec = store.get(opening_key(1, 0))
     board.commit_bit(bytes.fromhex(rec["commitment"]), bytes.fromhex(rec["r1"]), sender="mallory")
-    with pytest.raises(AlreadyCommittedError):
-        CTBCUser(0, sender="alice", board=board, store=store).resume(epoch=1)
+    alice = CTBCUser(0, sender="alice", board=board, store=store)
+    assert alice.resume(epoch=1).hex() == rec["commitment"]
+    opened = alice.reveal(epoch=1)
+    upload = alice.upload(0, epoch=1)
+    assert verify_reveal(upload, opened, board, PLATFORM)
+    # after alice's opening is public, mallory replays it under its own record: the platform
+    # decrypts the sealed UD for mallory and the AAD (bound to alice) refuses it
+    board.reveal_bit(opened.commitment, opened.r2, opened.payload, sender="mallory")
+    stolen = Upload(1, "mallory", PAYLOAD, opened.payload, opened.commitment)
+    assert board.bit_record("mallory", opened.commitment).revealed
+    assert not verify_reveal(stolen, opened, board, PLATFORM)
+
+
+def test_old_opening_records_with_a_clear_ud_are_refused():
+    store = MemorySecretStore()
+    user = CTBCUser(0, sender="alice", board=MemoryCommitmentBoard(), store=store)
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    old = dict(store.get(opening_key(1, 0)), version=1)
+    store.put(opening_key(1, 0), old)
+    with pytest.raises(InputError, match="expected version 2"):
+        user.reveal(epoch=1)
 
 
 # -------------------------------------------------------------------------- platform side
@@ -120,47 +166,59 @@ def test_commitment_front_run_by_another_account_is_reported():
 def committed():
     board = MemoryCommitmentBoard()
     user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
-    c = user.commit(epoch=1, payload=PAYLOAD)
-    return board, user, Upload(0, "alice", PAYLOAD, c)
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    return board, user, user.upload(0, epoch=1)
 
 
 def test_honest_opening_verifies(committed):
     board, user, upload = committed
-    assert verify_reveal(upload, user.reveal(epoch=1), board)
+    assert verify_reveal(upload, user.reveal(epoch=1), board, PLATFORM)
+
+
+def test_an_opening_sealed_to_another_platform_is_rejected(committed):
+    board, user, upload = committed
+    assert not verify_reveal(upload, user.reveal(epoch=1), board, PlatformKey.generate())
 
 
 def test_wrong_opening_is_rejected_off_chain(committed):
     board, user, upload = committed
     opening = user.opening(epoch=1)
-    forged = Reveal(upload.commitment, bytes(32), PAYLOAD)  # claimed without touching the board
-    assert not verify_reveal(upload, forged, board)
+    forged = Reveal(upload.commitment, bytes(32), upload.sealed)  # claimed without touching the board
+    assert not verify_reveal(upload, forged, board, PLATFORM)
     # the right opening, but never revealed on the board, is not accepted either
-    assert not verify_reveal(upload, Reveal(upload.commitment, opening.r2, PAYLOAD), board)
+    assert not verify_reveal(upload, Reveal(upload.commitment, opening.r2, upload.sealed), board, PLATFORM)
 
 
 def test_opening_of_a_ud_other_than_the_uploaded_one_is_rejected():
     board = MemoryCommitmentBoard()
     user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
-    c = user.commit(epoch=1, payload=PAYLOAD)
-    claimed = encode_ud(1, 0, 0, 0)  # uploads a better centre than it committed to
-    upload = Upload(0, "alice", claimed, c)
-    assert not verify_reveal(upload, user.reveal(epoch=1), board)
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    honest = user.upload(0, epoch=1)
+    claimed = encode_ud(1, 0, 0, 0)  # uploads a better centre than it sealed and committed to
+    upload = Upload(0, "alice", claimed, honest.sealed, honest.commitment)
+    assert not verify_reveal(upload, user.reveal(epoch=1), board, PLATFORM)
 
 
 def test_missing_reveal_is_rejected(committed):
     board, _, upload = committed
-    assert not verify_reveal(upload, None, board)
+    assert not verify_reveal(upload, None, board, PLATFORM)
 
 
 def test_opening_recorded_for_another_account_is_rejected(committed):
     board, user, upload = committed
     opened = user.reveal(epoch=1)
-    assert not verify_reveal(Upload(0, "bob", PAYLOAD, upload.commitment), opened, board)
+    assert not verify_reveal(Upload(0, "bob", PAYLOAD, upload.sealed, upload.commitment), opened, board, PLATFORM)
+
+
+def test_upload_before_commit_is_refused():
+    user = CTBCUser(0, sender="alice", board=MemoryCommitmentBoard(), store=MemorySecretStore())
+    with pytest.raises(InputError, match="expected commit"):
+        user.upload(0, epoch=1)
 
 
 def test_platform_groups_counts_identical_payloads():
     a, b = encode_ud(1, 0, 10, 20), encode_ud(1, 1, -5, 0)
-    uploads = [Upload(i, f"u{i}", p, bytes([i + 1]) * 32) for i, p in enumerate([a, b, a, b, a])]
+    uploads = [Upload(i, f"u{i}", p, b"", bytes([i + 1]) * 32) for i, p in enumerate([a, b, a, b, a])]
     centres, labels, valid = platform_groups(uploads, k=2)
     assert labels.tolist() == [0, 1, 0, 1, 0] and valid.all()
     assert centres.tolist() == [[10e-6, 20e-6], [-5e-6, 0.0]]
@@ -168,7 +226,7 @@ def test_platform_groups_counts_identical_payloads():
 
 def test_platform_groups_marks_uploads_of_another_epoch_invalid():
     now, old = encode_ud(2, 0, 10, 20), encode_ud(1, 0, 0, 0)
-    uploads = [Upload(i, f"u{i}", p, bytes([i + 1]) * 32) for i, p in enumerate([now, now, old, old])]
+    uploads = [Upload(i, f"u{i}", p, b"", bytes([i + 1]) * 32) for i, p in enumerate([now, now, old, old])]
     _, _, valid = platform_groups(uploads, k=2, epoch=2)
     assert valid.tolist() == [True, True, False, False]
 
@@ -177,10 +235,12 @@ def test_upload_outside_any_k_group_is_never_selected():
     board = MemoryCommitmentBoard()
     payloads = [encode_ud(0, 0, 5_000_000, 0)] * 3 + [encode_ud(0, 9, 0, 0)]  # the last sits on the task
     users = [CTBCUser(i, sender=f"u{i}", board=board, store=MemorySecretStore()) for i in range(4)]
-    uploads = [Upload(i, f"u{i}", p, users[i].commit(epoch=0, payload=p)) for i, p in enumerate(payloads)]
+    for user, p in zip(users, payloads):
+        user.commit(epoch=0, payload=p, platform_key=KEY)
+    uploads = [user.upload(i, epoch=0) for i, user in enumerate(users)]
     task = Task((0.0, 0.0), 2, Region.square((0.0, 0.0), 100.0))
     sel, cand = select_users(uploads, task, k=3, board=board, reveal=lambda u: users[u.user].reveal(epoch=0),
-                             random_state=0)
+                             opener=PLATFORM, random_state=0)
     assert 3 not in cand.queue.tolist() and set(sel.users.tolist()) <= {0, 1, 2}
 
 
@@ -201,7 +261,7 @@ def test_round_selects_n_users_with_verified_revealed_openings(scene):
     board = MemoryCommitmentBoard()
     res = run_round(positions, task, k=4, transform=transform, board=board, random_state=0)
     assert len(res.selection.users) == 6
-    revealed = [u.user for u in res.uploads if board.bit_record(u.commitment).revealed]
+    revealed = [u.user for u in res.uploads if board.bit_record(u.sender, u.commitment).revealed]
     assert sorted(revealed) == sorted(res.selection.users.tolist())  # only selected users reveal
     assert len(board) == 120  # every user committed
 
@@ -236,4 +296,4 @@ def test_failing_users_are_replaced_by_the_next_candidates(scene, fault):
     assert res.selection.users.tolist() == expected
     assert set(res.selection.failed) == set(failing)
     for u in failing:
-        assert board.bit_record(res.uploads[u].commitment).revealed is False
+        assert board.bit_record(res.uploads[u].sender, res.uploads[u].commitment).revealed is False

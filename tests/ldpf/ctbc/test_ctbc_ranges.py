@@ -31,7 +31,7 @@ def test_region_excludes_the_next_float_beyond_each_edge():
 
 
 def _uploads(payloads):
-    return [Upload(i, f"u{i}", p, bytes([i + 1]) * 32) for i, p in enumerate(payloads)]
+    return [Upload(i, f"u{i}", p, b"", bytes([i + 1]) * 32) for i, p in enumerate(payloads)]
 
 
 def test_group_of_exactly_k_uploads_is_valid_and_of_k_minus_1_is_not():

@@ -7,7 +7,9 @@ real coordinate, and with every user bound to the data it uploaded:
   ``p' = R(theta) p + (a, b)`` and its inverse (parameters from :mod:`secrets`);
 * :mod:`~crowdsense.ldpf.ctbc.grouping` - k-anonymity groups (MDAV) on transformed positions; UD is
   the list of group centres;
-* :mod:`~crowdsense.ldpf.ctbc.payload` - the canonical bytes of a UD (the commitment payload);
+* :mod:`~crowdsense.ldpf.ctbc.payload` - the canonical bytes of a UD;
+* :mod:`~crowdsense.ldpf.ctbc.sealed` - the UD sealed to the platform's key (what the commitment
+  binds and the chain shows: no coordinates on chain);
 * :mod:`~crowdsense.ldpf.ctbc.matching` - region-of-interest filter, matching degree, Cases 1 and 2,
   replacement of users whose reveal fails;
 * :mod:`~crowdsense.ldpf.ctbc.protocol` - the user's commit/reveal (opening stored before sending),
@@ -52,6 +54,7 @@ from crowdsense.ldpf.ctbc.protocol import (
     ud_payloads,
     verify_reveal,
 )
+from crowdsense.ldpf.ctbc.sealed import PlatformKey, open_ud, seal_ud
 from crowdsense.ldpf.ctbc.transform import ParameterGenerator, RigidTransform, draw_transform
 
 __all__ = [
@@ -66,6 +69,7 @@ __all__ = [
     "NotEnoughCandidatesError",
     "NotEnoughUsersError",
     "ParameterGenerator",
+    "PlatformKey",
     "Region",
     "Reveal",
     "RigidTransform",
@@ -86,9 +90,11 @@ __all__ = [
     "knn_cloaks",
     "matching_degree",
     "mdav_labels",
+    "open_ud",
     "platform_groups",
     "rank_candidates",
     "run_round",
+    "seal_ud",
     "select_users",
     "ud_payloads",
     "verify_reveal",

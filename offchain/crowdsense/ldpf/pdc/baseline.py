@@ -32,7 +32,6 @@ from crowdsense.commitments import (
     MemorySecretStore,
     SecretStore,
     new_blinding_opening,
-    same_account,
 )
 from crowdsense.ldpf.pdc.encoding import Grid, encode_point
 from crowdsense.ldpf.pdc.errors import CheatingDetected, MessageError, ProtocolStateError
@@ -130,8 +129,7 @@ def straightforward_round(
         # Platform: commitment must be on the board, then decrypt.
         query = json.loads(query_json)
         commitment = bytes.fromhex(query["commitment"])
-        record = board.blinding_record(commitment)
-        if record is None or not same_account(record.committer, query["receiver"]):
+        if board.blinding_record(query["receiver"], commitment) is None:
             raise ProtocolStateError(f"commitment of {name!r} is not on the board")
         s = private_key.decrypt(_load(public_key, [query["z"]])[0])
         decryption_json = json.dumps({"s": str(s)})
@@ -144,7 +142,7 @@ def straightforward_round(
         reveal_json = json.dumps({"r": str(r), "salt": opening.salt.hex()})
         # Platform: check the opening, accept.
         reveal = json.loads(reveal_json)
-        if not board.check_blinding(commitment, int(reveal["r"]), bytes.fromhex(reveal["salt"])):
+        if not board.check_blinding(query["receiver"], commitment, int(reveal["r"]), bytes.fromhex(reveal["salt"])):
             raise CheatingDetected("receiver", "opening does not match the commitment")
         accepted[name] = s - int(reveal["r"])
         if on_receiver_done is not None:

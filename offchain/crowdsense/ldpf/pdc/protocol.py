@@ -438,7 +438,8 @@ class Receiver:
         """Rebuild the query of ``task_id`` from the store, (re)committing if the commit did not land.
 
         If the commitment turns out to be on the board already (the transaction went through but
-        its receipt was lost), that is fine as long as this account recorded it.
+        its receipt was lost), that is fine: the board keys records by committer, so the record is
+        this account's own.
         """
         entry = self.secret_store.get(self._key(task_id))
         if entry is None:
@@ -450,12 +451,7 @@ class Receiver:
             try:
                 self.board.commit_blinding(commitment)
             except AlreadyCommittedError:
-                record = self.board.blinding_record(commitment)
-                if record is None or not same_account(record.committer, self.account):
-                    raise ProtocolStateError(
-                        f"commitment 0x{commitment.hex()} was recorded by "
-                        f"{record.committer if record else 'nobody'}, not by {self.account}"
-                    ) from None
+                pass  # this account's own record: the board keys commitments by their committer
             entry["state"] = "committed"
             self.secret_store.put(self._key(task_id), entry)
         return self._query(entry)
@@ -508,9 +504,7 @@ class Receiver:
         try:
             self.board.reveal_blinding(decryption.commitment, opening.r, opening.salt)
         except AlreadyRevealedError:
-            record = self.board.blinding_record(decryption.commitment)
-            if record is None or not same_account(record.committer, self.account):
-                raise
+            pass  # this account opened its own record before (the receipt was lost)
         entry["state"] = "revealed"
         self.secret_store.put(key, entry)
         return self._reveal(entry, opening)
@@ -646,15 +640,11 @@ class Platform:
         if not self.engine.is_ciphertext(query.z):
             raise MessageError("z is not a ciphertext under the platform's key (outside Z*_{n^2})")
         masks = self._check_proof(task, query) if self.require_proofs else None
-        record = self.board.blinding_record(query.commitment)
+        record = self.board.blinding_record(query.receiver, query.commitment)
         if record is None:
             raise ProtocolStateError(
-                f"commitment 0x{query.commitment.hex()} is not on the board: "
+                f"commitment 0x{query.commitment.hex()} is not on the board under {query.receiver!r}: "
                 "receivers must commit before decryption"
-            )
-        if not same_account(record.committer, query.receiver):
-            raise ProtocolStateError(
-                f"commitment was recorded by {record.committer!r}, not by {query.receiver!r}"
             )
         if record.revealed:
             raise ProtocolStateError("commitment was opened before decryption")
@@ -722,7 +712,7 @@ class Platform:
             )
         if reveal.commitment != pending.commitment:
             raise MessageError("reveal refers to another commitment than the receiver's query")
-        if not self.board.check_blinding(reveal.commitment, reveal.r, reveal.salt):
+        if not self.board.check_blinding(reveal.receiver, reveal.commitment, reveal.r, reveal.salt):
             raise CheatingDetected(
                 "receiver", "the revealed (r, salt) does not open the commitment on the board"
             )
