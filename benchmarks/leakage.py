@@ -15,9 +15,15 @@ paper's description at the quoted points, the number of receivers at which the m
 meet each quoted number, and a Monte-Carlo cross-check of the exact model (agreement in
 standard errors, and exact-vs-simulation time as the in-run baseline).
 
+The balanced split assumes levels of equal size; the classifier's are not. So the same two
+panels are also computed with the categories sized as the levels of
+:func:`crowdsense.pmcb.classify.classify_graph` on the bundled ego-Facebook graph (default
+settings, seed 0, T = 3, 4, 5): N receivers apportioned in the proportions of its levels
+1..T (``headline.classified_levels``, plot ``leakage_fig8_levels.png``).
+
 Outputs in ``--out-dir``: ``leakage.json`` (machine, parameters, comparisons, readings,
 cross-check), ``leakage.csv`` (every plotted value, long format), ``leakage_fig8a.png``,
-``leakage_fig8b.png`` and ``leakage_fig8b_vs_n.png``. ``--quick`` (< 60 s) uses fewer
+``leakage_fig8b.png``, ``leakage_fig8b_vs_n.png`` and ``leakage_fig8_levels.png``. ``--quick`` uses fewer
 Monte-Carlo trials and points and writes ``leakage_quick.*`` instead. Exits 1 if the
 Monte-Carlo estimate disagrees with the exact value by more than 5 standard errors.
 """
@@ -129,7 +135,7 @@ READINGS_8A_OTHER = {
 }
 
 
-def _series_8b(kind: str, n: int, t: int, model: CollusionModel, allocation: str) -> list[float]:
+def _series_8b(kind: str, n: int, t: int, model: CollusionModel, allocation: Any) -> list[float]:
     """One Fig. 8(b) candidate quantity over the degrees d_1..d_K."""
     if kind == "leak_exactly":
         return [degree_leak_probability(n, t, d, model=model, allocation=allocation)
@@ -397,9 +403,86 @@ def plot_all(out_dir: Path, stem: str, a_main, a_full, b_main, b60_vs_n, implied
     return names
 
 
+def classified_level_sizes(seed: int) -> dict[int, list[int]]:
+    """Node count of each level 1..T of the classifier on ego-Facebook (default settings)."""
+    import warnings
+
+    from crowdsense.data import sample_path
+    from crowdsense.pmcb.classify import classify_graph
+
+    sizes = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for t in TS:
+            result = classify_graph(sample_path("facebook_combined.txt.gz"), n_levels=t, random_state=seed)
+            sizes[t] = [c.size for c in result.clusters]  # ordered by level 1..T
+    return sizes
+
+
+def classified_levels(model: CollusionModel, level_sizes: dict[int, list[int]]) -> dict[str, Any]:
+    """Fig. 8(a) and 8(b) with categories sized like the classifier's levels, beside balanced."""
+    n8a, n8b = PAPER_8A["n_receivers"], MAIN["fig8b_n_receivers"]
+    k60 = PAPER_DEGREE_LEVELS.index(PAPER_8B["degree"])
+    out: dict[str, Any] = {"graph": "ego-Facebook (bundled), classify_graph defaults, seed 0",
+                           "level_sizes": {str(t): v for t, v in level_sizes.items()}, "by_T": {}}
+    for t, sizes in level_sizes.items():
+        shares = [float(v) for v in sizes]
+        curve = [reconstruction_probability(n, t, min_degree=MAIN["fig8a_min_degree"], model=model,
+                                            allocation=shares) for n in range(N_MAX + 1)]
+        bars = _series_8b("leak_exactly", n8b, t, model, shares)
+        out["by_T"][str(t)] = {
+            "receivers_per_level_at_150": category_sizes(n8a, t, shares).tolist(),
+            "fig8a_curve": curve,
+            "fig8a_at_150": curve[n8a],
+            "fig8a_at_150_balanced": reconstruction_probability(n8a, t, min_degree=MAIN["fig8a_min_degree"],
+                                                                model=model),
+            "fig8b": bars,
+            "fig8b_at_60": bars[k60],
+            "fig8b_at_60_balanced": degree_leak_probability(n8b, t, PAPER_8B["degree"], model=model),
+        }
+    return out
+
+
+def plot_levels(out_dir: Path, stem: str, a_main, b_main, levels: dict[str, Any]) -> str:
+    plt = benchkit.pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    n = np.arange(N_MAX + 1)
+    ax = axes[0]
+    for t in TS:
+        entry = levels["by_T"][str(t)]
+        ax.plot(n, 100 * np.array(a_main[t]), color=COLORS[t], lw=1.5, ls="--",
+                label=f"T={t}, balanced levels")
+        sizes = " / ".join(str(v) for v in levels["level_sizes"][str(t)])
+        ax.plot(n, 100 * np.array(entry["fig8a_curve"]), color=COLORS[t], lw=2,
+                label=f"T={t}, classified levels ({sizes} nodes)")
+    ax.set_xlabel("number of receivers N")
+    ax.set_ylabel("probability of privacy leakage (%)")
+    ax.set_title("Fig. 8(a): some leak in every subtask")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    ax = axes[1]
+    x = np.arange(len(PAPER_DEGREE_LEVELS))
+    width = 0.13
+    for i, t in enumerate(TS):
+        entry = levels["by_T"][str(t)]
+        ax.bar(x + (2 * i - 2.5) * width, 100 * np.array(b_main[t]), width, color=COLORS[t], alpha=0.45,
+               label=f"T={t}, balanced")
+        ax.bar(x + (2 * i - 1.5) * width, 100 * np.array(entry["fig8b"]), width, color=COLORS[t],
+               label=f"T={t}, classified levels")
+    ax.set_xticks(x, [f"{d:.0%}" for d in PAPER_DEGREE_LEVELS])
+    ax.set_xlabel("degree of privacy loss d")
+    ax.set_ylabel("probability of privacy leakage (%)")
+    ax.set_title(f"Fig. 8(b): every subtask leaks at degree d (N = {MAIN['fig8b_n_receivers']})")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, ncol=2)
+    fig.suptitle("PMCB Fig. 8 with the level proportions of the classifier (ego-Facebook) "
+                 "beside equal levels")
+    return benchkit.save_figure(fig, out_dir / f"{stem}_fig8_levels.png", dpi=130)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small run (< 60 s); writes leakage_quick.*")
+    parser.add_argument("--quick", action="store_true", help="small run (about a minute); writes leakage_quick.*")
     parser.add_argument("--seed", type=int, default=2021, help="seed of the Monte-Carlo cross-check")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
@@ -421,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("readings done")
     check = cross_check(args.quick, args.seed)
     log(f"cross-check done: max |z| = {check['max_abs_z']:.2f}")
+    levels = classified_levels(model, classified_level_sizes(0))
+    log("classified levels done")
 
     k60 = PAPER_DEGREE_LEVELS.index(PAPER_8B["degree"])
     headline = {
@@ -433,6 +518,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fig8a_trials_for_2se_consistency": trials_for_consistency(
             {t: a_main[t][PAPER_8A["n_receivers"]] for t in TS}, PAPER_8A["values"]),
         "fig8b_ratio_bound": ratio_bound_8b(),
+        "classified_levels": {
+            "level_sizes": levels["level_sizes"],
+            "fig8a_at_150": {t: {"classified_levels": v["fig8a_at_150"],
+                                 "balanced": v["fig8a_at_150_balanced"],
+                                 "receivers_per_level": v["receivers_per_level_at_150"]}
+                             for t, v in levels["by_T"].items()},
+            "fig8b_at_60": {t: {"classified_levels": v["fig8b_at_60"], "balanced": v["fig8b_at_60_balanced"]}
+                            for t, v in levels["by_T"].items()},
+        },
         "monte_carlo_max_abs_z": check["max_abs_z"],
         "monte_carlo_over_exact_time_median": check["median_mc_over_exact_time"],
     }
@@ -459,11 +553,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "reconstructed_degree_pmf": {str(t): b_pmf[t] for t in TS},
                   "leak_60_vs_n": {str(t): b60_vs_n[t] for t in TS}},
         "readings": readings,
+        "classified_levels": levels,
         "monte_carlo": check,
     }
     benchkit.write_json(args.out_dir / f"{stem}.json", result, indent=1)
     write_csv(args.out_dir / f"{stem}.csv", a_main, a_full, a_uniform, b_main, b_pmf)
     plots = plot_all(args.out_dir, stem, a_main, a_full, b_main, b60_vs_n, implied)
+    plots.append(plot_levels(args.out_dir, stem, a_main, b_main, levels))
     result["elapsed_s"] = time.time() - started
     benchkit.write_json(args.out_dir / f"{stem}.json", result, indent=1)
     log(f"wrote {stem}.json, {stem}.csv, {', '.join(plots)} to {args.out_dir} in {result['elapsed_s']:.1f} s")

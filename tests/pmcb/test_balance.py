@@ -1,5 +1,5 @@
-"""Tests of the size-aware k-means (crowdsense.pmcb.balance): bounds, hand-worked
-assignments, and the error paths of ``min_share``."""
+"""Tests of the size-aware k-means and the RatioCut refinement (crowdsense.pmcb.balance):
+bounds, hand-worked assignments and moves, and the error paths of ``min_share``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from crowdsense.pmcb.balance import (
     balanced_kmeans,
     check_min_share,
     constrained_assign,
+    ratiocut,
+    ratiocut_levels,
+    refine_ratiocut,
     size_bounds,
 )
 from crowdsense.pmcb.kmeans import kmeans
@@ -103,3 +106,89 @@ def test_bad_min_share_rejected(bad):
         check_min_share(bad)
     with pytest.raises(InputError, match="min_share"):
         balanced_kmeans(np.arange(10.0).reshape(5, 2), 2, min_share=bad)
+
+
+# ------------------------------------------------------------------- RatioCut refinement
+
+
+def _two_triangles() -> np.ndarray:
+    """Triangles {0, 1, 2} and {3, 4, 5} joined by the edge 2-3, unit weights."""
+    w = np.zeros((6, 6))
+    for i, j in [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (2, 3)]:
+        w[i, j] = w[j, i] = 1.0
+    return w
+
+
+def test_refinement_moves_the_misplaced_vertex_by_hand():
+    # Start {0, 1} | {2, 3, 4, 5}: cuts 2 and 2, RatioCut 2/2 + 2/4 = 1.5. Moving 2 gives the
+    # two triangles, cuts 1 and 1, RatioCut 1/3 + 1/3; no other single move does better.
+    w = _two_triangles()
+    start = np.array([0, 0, 1, 1, 1, 1])
+    assert ratiocut(w, start) == pytest.approx(1.5)
+    labels = refine_ratiocut(w, start, SizeBounds(2, 4))
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert ratiocut(w, labels) == pytest.approx(2 / 3)
+    assert start.tolist() == [0, 0, 1, 1, 1, 1]  # the input is not modified
+
+
+def test_refinement_never_takes_a_cluster_above_its_bound():
+    # Same start, but clusters may hold at most 2: moving 2 into {0, 1} would make 3, and
+    # moving 0 or 1 out would make the other cluster 5. Nothing may move.
+    w = _two_triangles()
+    start = np.array([0, 0, 1, 1, 1, 1])
+    assert refine_ratiocut(w, start, SizeBounds(1, 2)).tolist() == start.tolist()
+
+
+def test_refinement_counts_point_weights_in_the_sizes():
+    # Vertex 2 stands for 3 nodes: moving it makes {0, 1, 2} weigh 5 > 4, so it stays; with
+    # room for 5 it moves (cuts 1 and 1 over sizes 5 and 3).
+    w = _two_triangles()
+    start = np.array([0, 0, 1, 1, 1, 1])
+    weight = np.array([1.0, 1.0, 3.0, 1.0, 1.0, 1.0])
+    assert refine_ratiocut(w, start, SizeBounds(2, 4), sample_weight=weight)[2] == 1
+    moved = refine_ratiocut(w, start, SizeBounds(2, 5), sample_weight=weight)
+    assert moved.tolist() == [0, 0, 0, 1, 1, 1]
+    assert ratiocut(w, moved, sizes_weight=weight) == pytest.approx(1 / 5 + 1 / 3)
+
+
+def test_refinement_never_raises_ratiocut_and_keeps_bounds_on_random_graphs():
+    rng = np.random.default_rng(5)
+    for trial in range(5):
+        n = 60
+        upper = np.triu(rng.uniform(size=(n, n)) * (rng.uniform(size=(n, n)) < 0.1), 1)
+        w = upper + upper.T
+        start = rng.permutation(np.arange(n) % 3)
+        bounds = size_bounds(n, 3, 0.5)
+        labels = refine_ratiocut(w, start, bounds)
+        sizes = np.bincount(labels, minlength=3)
+        assert sizes.min() >= bounds.low and sizes.max() <= bounds.high
+        assert ratiocut(w, labels) <= ratiocut(w, start) + 1e-12
+        # Local optimum: no single allowed move lowers RatioCut any more.
+        best = ratiocut(w, labels)
+        for i in range(n):
+            for c in range(3):
+                if c == labels[i] or sizes[labels[i]] - 1 < bounds.low or sizes[c] + 1 > bounds.high:
+                    continue
+                other = labels.copy()
+                other[i] = c
+                assert ratiocut(w, other) >= best - 1e-9, (trial, i, c)
+
+
+def test_ratiocut_levels_lowers_the_cut_of_the_size_aware_kmeans():
+    # Two blobs of 200 and 20 points, and a chain graph along the first coordinate: the size
+    # bounds force 35 points of the big blob into the small one's cluster (a power-diagram cell
+    # of the plane, which the chain enters and leaves many times), and the refinement moves
+    # points along the chain to cross fewer times.
+    rng = np.random.default_rng(2)
+    x = np.vstack([rng.normal(0, 1, size=(200, 2)), rng.normal(10, 1, size=(20, 2))])
+    order = np.argsort(x[:, 0])
+    w = np.zeros((220, 220))
+    for a, b in zip(order[:-1], order[1:]):
+        w[a, b] = w[b, a] = 1.0
+    kmeans_cells = balanced_kmeans(x, 2, min_share=0.5, random_state=0)
+    levels = ratiocut_levels(x, w, 2, min_share=0.5, random_state=0)
+    sizes = np.bincount(levels)
+    assert sizes.min() >= 55 and sizes.max() <= 165
+    assert ratiocut(w, levels) < 0.5 * ratiocut(w, kmeans_cells)
+    assert ratiocut_levels(x, w, 2, min_share=0.0, random_state=0).tolist() == \
+        kmeans(x, 2, random_state=0).labels.tolist()

@@ -183,7 +183,8 @@ def test_levels_json_holds_clusters_parameters_and_graph(tmp_path, three_levels)
     assert data["format"] == LEVELS_FORMAT
     assert data["parameters"] == {"levels": 3, "neighbors": 10, "seed": 0, "betweenness": "exact",
                                   "sigma": "local", "influence": "paper", "connect": "grow", "scaling": "log",
-                                  "min_share": 0.5}
+                                  "min_share": 0.5, "max_points": 100_000}
+    assert data["diagnostics"]["grid_step"] == 0.0  # far fewer distinct vectors than max_points
     assert data["graph"]["nodes"] == len(data["levels"]) == result.graph.n_nodes
     for c in data["clusters"]:
         assert c["I"] == pytest.approx(c["AD"] + c["ALC"] + c["ABC"] + c["AIF"], rel=1e-12)

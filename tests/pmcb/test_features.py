@@ -17,6 +17,7 @@ import pytest
 import crowdsense.pmcb.features as features_module
 from crowdsense.errors import InputError
 from crowdsense.pmcb.features import (
+    _edge_triangle_counts_by_wedges,
     FEATURE_NAMES,
     betweenness_centrality,
     ego_entropy,
@@ -100,6 +101,32 @@ def test_edge_triangles_counts_common_neighbours(shaped):
     for u, v in list(g.edges)[:60]:
         i, j = graph.index_of(u), graph.index_of(v)
         assert c[i, j] == c[j, i] == len(set(g[u]) & set(g[v]))
+
+
+def test_wedge_count_of_edge_triangles_counts_common_neighbours(shaped):
+    # The path for graphs with hubs (A @ A too costly), checked against networkx's neighbour sets.
+    g, graph, _ = shaped
+    counts = _edge_triangle_counts_by_wedges(graph)
+    for (i, j), c in zip(graph.edges.tolist(), counts.tolist()):
+        u, v = graph.node_ids[i], graph.node_ids[j]
+        assert c == len(set(g[u]) & set(g[v]))
+
+
+def test_wedge_count_by_hand_on_a_diamond_and_a_pendant():
+    # Edges 0-1, 0-2, 1-2, 1-3, 2-3 (two triangles sharing 1-2) and 3-4 (on no triangle).
+    graph = from_edges([(0, 1), (0, 2), (1, 2), (1, 3), (2, 3), (3, 4)])
+    counts = dict(zip(map(tuple, graph.edges.tolist()), _edge_triangle_counts_by_wedges(graph).tolist()))
+    assert counts == {(0, 1): 1, (0, 2): 1, (1, 2): 2, (1, 3): 1, (2, 3): 1, (3, 4): 0}
+
+
+def test_wedge_count_is_the_same_in_small_chunks(monkeypatch):
+    g = nx.powerlaw_cluster_graph(300, 4, 0.5, seed=2)
+    graph = from_networkx(g)
+    whole = _edge_triangle_counts_by_wedges(graph)
+    monkeypatch.setattr(features_module, "_WEDGE_CHUNK", 7)
+    assert np.array_equal(_edge_triangle_counts_by_wedges(graph), whole)
+    # each triangle lies on 3 edges and at 3 nodes
+    assert int(whole.sum()) == sum(nx.triangles(g).values())
 
 
 # ------------------------------------------------------------------------- hand cases
@@ -198,6 +225,16 @@ def test_sampled_betweenness_stderr_matches_the_actual_error():
     assert 0.5 <= rms_error / rms_stderr <= 2.0
     summary = est.error_summary()
     assert summary["pivots"] == 120 and summary["max_stderr"] == pytest.approx(est.stderr.max())
+
+
+@pytest.mark.parametrize("pivots, finite", [(1, False), (2, True), (3, True), (32, True)])
+def test_sampled_betweenness_has_an_error_estimate_from_two_pivots_on(pivots, finite):
+    # Pivots go in batches of at least 4 (at most 16 batches), but never fewer than 2 batches
+    # when there are 2 pivots: one pivot alone has no spread to estimate an error from.
+    g = nx.powerlaw_cluster_graph(200, 3, 0.3, seed=6)
+    est = betweenness_centrality(from_networkx(g), pivots=pivots, random_state=1, n_jobs=1)
+    assert est.stderr is not None
+    assert bool(np.isfinite(est.stderr).all()) is finite
 
 
 def test_sampled_betweenness_same_seed_same_pivots():

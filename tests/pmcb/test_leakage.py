@@ -322,3 +322,51 @@ def test_collusion_model_error_is_an_input_error_and_a_value_error():
 def test_monte_carlo_with_bad_input_raises_input_error(kwargs, match):
     with pytest.raises(InputError, match=match):
         monte_carlo(10, 3, **kwargs)
+
+
+# ------------------------------------------------------------ levels of unequal size
+
+
+def test_category_sizes_by_shares_by_hand():
+    # 150 by 45 : 39 : 28 : 20 : 18 (sum 150) is exact; 10 by 1 : 1 : 1 gives 3.33 each, one
+    # extra for the first; 7 by 5 : 2 gives 5 and 2; 10 by 0.26 : 0.74 gives 2.6 and 7.4,
+    # so the larger remainder (0.6) takes the extra receiver: 3 and 7.
+    assert category_sizes(150, 5, [45, 39, 28, 20, 18]).tolist() == [45, 39, 28, 20, 18]
+    assert category_sizes(10, 3, [1, 1, 1]).tolist() == [4, 3, 3] == category_sizes(10, 3).tolist()
+    assert category_sizes(7, 2, [5, 2]).tolist() == [5, 2]
+    assert category_sizes(10, 2, [0.26, 0.74]).tolist() == [3, 7]
+    assert category_sizes(0, 2, [1, 3]).tolist() == [0, 0]
+
+
+def test_reconstruction_with_level_shares_by_hand():
+    # Category 1 leaks with probability 1/2, category 2 always. Four receivers split 3 : 1
+    # give (1 - (1/2)^3) * 1 = 7/8; split 2 : 2 (balanced) 3/4.
+    model = CollusionModel((0.5, 1.0), (1.0,), ((1.0,), (1.0,)))
+    assert reconstruction_probability(4, 2, model=model, allocation=[3, 1]) == pytest.approx(7 / 8, abs=1e-15)
+    assert reconstruction_probability(4, 2, model=model, allocation=[1, 1]) == pytest.approx(3 / 4, abs=1e-15)
+    assert reconstruction_probability(4, 2, model=model) == pytest.approx(3 / 4, abs=1e-15)
+    assert degree_leak_probability(4, 2, 1.0, model=model, allocation=(0.75, 0.25)) == pytest.approx(7 / 8)
+
+
+def test_equal_shares_are_the_balanced_allocation():
+    for n in (0, 1, 7, 150):
+        for t in (3, 4, 5):
+            assert reconstruction_probability(n, t, allocation=[2.0] * t) == reconstruction_probability(n, t)
+            assert np.array_equal(reconstructed_degree_distribution(n, t, allocation=[1] * t),
+                                  reconstructed_degree_distribution(n, t))
+
+
+def test_monte_carlo_follows_the_level_shares():
+    shares = [1, 1, 8]  # sizes 3, 3, 24: the two rarely leaking categories get few receivers
+    exact = reconstruction_probability(30, 3, allocation=shares)
+    mc = monte_carlo(30, 3, allocation=shares, n_trials=20_000, random_state=3)
+    assert abs(mc.reconstruction[0] - exact) <= 5 * mc.standard_error(exact)
+    # and the shares matter: balanced sizes give another probability, far outside the noise
+    assert abs(reconstruction_probability(30, 3) - exact) > 10 * mc.standard_error(exact)
+
+
+@pytest.mark.parametrize("bad", [[1, 1], [1, 1, 1, 1], [1, 0, 1], [1, -1, 1], [1, float("nan"), 1], "equal",
+                                 [True, 1, 1], 3, None])
+def test_bad_shares_rejected(bad):
+    with pytest.raises(InputError, match="allocation must be one of"):
+        reconstruction_probability(10, 3, allocation=bad)

@@ -16,7 +16,9 @@ from sklearn.metrics import adjusted_rand_score
 
 import crowdsense.pmcb.spectral as spectral_module
 from crowdsense.errors import InputError
+from crowdsense.pmcb.balance import balanced_kmeans
 from crowdsense.pmcb.spectral import (
+    merge_points,
     DisconnectedSimilarityWarning,
     ratiocut,
     ratiocut_embedding,
@@ -445,8 +447,18 @@ def test_default_partition_is_balanced_and_min_share_zero_is_not():
     x, truth = blobs([200, 20], [[0, 0, 0, 0], [12, 0, 0, 0]], 1.0, seed=24)
     plain = spectral_partition(x, n_clusters=2, random_state=0, min_share=0.0)
     assert adjusted_rand_score(truth, plain.labels) == 1.0
-    sizes = np.bincount(spectral_partition(x, n_clusters=2, random_state=0).labels)
-    assert sorted(sizes.tolist()) == [55, 165]
+    part = spectral_partition(x, n_clusters=2, random_state=0)
+    sizes = np.bincount(part.labels)
+    assert sizes.min() >= 55 and sizes.max() <= 165
+    # The 35 or more points of the big blob that join the small one are chosen on the graph:
+    # RatioCut no higher than that of the size-aware k-means cell of the same embedding.
+    sim = part.similarity
+    cell = balanced_kmeans(part.embedding, 2, min_share=0.5,
+                           random_state=int(np.random.default_rng(0).integers(0, 2**31 - 1, size=2)[1]))
+    refined = np.empty(sim.n_points, dtype=np.int64)
+    refined[sim.point_of_node] = part.labels
+    assert np.bincount(cell).min() == 55  # the cell sits on the bound; the refinement need not
+    assert ratiocut(sim.weights, refined) <= ratiocut(sim.weights, cell) + 1e-12
 
 
 def test_default_partition_is_the_same_for_every_seed():
@@ -470,3 +482,34 @@ def test_bad_min_share_rejected_by_partition(share):
     x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=27)
     with pytest.raises(InputError, match="min_share"):
         spectral_partition(x, n_clusters=2, min_share=share)
+
+
+# --------------------------------------------------------------- grid cells (max_points)
+
+
+def test_merge_points_keeps_distinct_vectors_up_to_max_points():
+    z = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0004, 0.0]])
+    points, of_node, mult, step = merge_points(z, max_points=3)
+    assert step == 0.0 and points.shape[0] == 3 and mult.sum() == 4
+    assert of_node[0] == of_node[1] != of_node[3]
+
+
+def test_merge_points_uses_the_smallest_grid_step_that_fits_by_hand():
+    # Four vectors, at most 2 points. Step 0.001: floor(z / step) = 0, 0, 2, 1000: 3 cells.
+    # Step 0.002: 0, 0, 1, 500: still 3. Step 0.004: 0, 0, 0, 250: 2 cells.
+    z = np.array([[0.0], [0.0004], [0.0025], [1.0]])
+    points, of_node, mult, step = merge_points(z, max_points=2)
+    assert step == pytest.approx(0.004)
+    assert of_node.tolist() == [0, 0, 0, 1]
+    assert mult.tolist() == [3, 1]
+    assert points[:, 0] == pytest.approx([(0.0 + 0.0004 + 0.0025) / 3, 1.0])  # each point: its mean
+
+
+def test_partition_above_max_points_runs_on_cells():
+    x, truth = blobs([300, 200], [[0, 0, 0, 0], [6, 0, 0, 0]], 1.0, seed=31)
+    part = spectral_partition(x, n_clusters=2, random_state=0, max_points=400)
+    assert part.similarity.n_points <= 400 and part.similarity.grid_step > 0
+    assert part.similarity.multiplicity.sum() == 500
+    assert adjusted_rand_score(truth, part.labels) >= 0.95  # two far blobs survive the coarsening
+    with pytest.raises(InputError, match="max_points"):
+        similarity_graph(x, max_points=1)

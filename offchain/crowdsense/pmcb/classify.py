@@ -20,11 +20,11 @@ levels.json layout (``"format": "crowdsense-levels/1"``)::
 
     {"format": ..., "graph": {source, nodes, edges, self_loops_dropped, ...},
      "parameters": {levels, neighbors, seed, betweenness, sigma, influence, connect, scaling,
-                    min_share},
+                    min_share, max_points},
      "levels": {"<node id>": level, ...},                 # every node, ids as in the input
      "clusters": [{"level", "size", "AD", "ALC", "ABC", "AIF", "I"}, ...],   # by level
      "diagnostics": {sigma, neighbors_used, knn_components_at_requested, knn_components,
-                     bridges, distinct_vectors, balance, eigenvalues, ...},
+                     bridges, grid_step, distinct_vectors, balance, eigenvalues, ...},
      "timings_s": {stage: seconds}}
 
 This module also holds the k-means baseline of the paper's Fig. 5 (:func:`kmeans_baseline`)
@@ -51,6 +51,7 @@ from crowdsense.pmcb.balance import DEFAULT_MIN_SHARE, check_min_share
 from crowdsense.pmcb.levels import INFLUENCE_VARIANTS, ClusterInfluence, LevelAssignment, assign_levels
 from crowdsense.pmcb.spectral import (
     CONNECT_MODES,
+    DEFAULT_MAX_POINTS,
     SCALINGS,
     SimilarityGraph,
     SpectralPartition,
@@ -148,6 +149,7 @@ class Classification:
                 "distinct_vectors": sim.n_points,
                 "knn_components": sim.n_components,
                 "bridges": int(sim.bridges.shape[0]),
+                "grid_step": sim.grid_step,
                 "balance": min(c.size for c in self.clusters) / max(c.size for c in self.clusters),
                 "eigenvalues": [float(v) for v in self.partition.eigenvalues],
                 "eigengap": self.partition.eigengap,
@@ -173,7 +175,8 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
                    directed: Literal["reject", "symmetrize"] = "reject",
                    progress: Callable[[str], None] | None = None, connect: Literal["grow", "bridge"] = "grow",
                    scaling: Literal["log", "none"] = "log",
-                   min_share: float = DEFAULT_MIN_SHARE) -> Classification:
+                   min_share: float = DEFAULT_MIN_SHARE,
+                   max_points: int | None = DEFAULT_MAX_POINTS) -> Classification:
     """Classify the nodes of a social graph into T security levels (PMCB, Algorithms 1-3, eq. 2).
 
     Parameters
@@ -209,6 +212,9 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
         Each level holds between ``min_share`` and ``2 - min_share`` times n / T nodes
         (default 0.5: smallest / largest >= 1/3); 0 leaves the sizes to RatioCut alone
         (:mod:`crowdsense.pmcb.balance`).
+    max_points : int or None
+        Above this many distinct node vectors, vectors closer than a grid step share a point
+        of the similarity graph (:func:`crowdsense.pmcb.spectral.merge_points`); None: never.
 
     Returns
     -------
@@ -254,7 +260,7 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
     feats = node_features(g, betweenness=betweenness, random_state=int(seed_bc), n_jobs=n_jobs, progress=done)
     part = spectral_partition(feats, n_clusters=t, n_neighbors=int(n_neighbors), sigma=sigma,
                               random_state=int(seed_sp), progress=done, connect=connect, scaling=scaling,
-                              min_share=share)
+                              min_share=share, max_points=max_points)
     assignment = assign_levels(feats, part.labels, influence=influence)
     done("levels")
     timings["total"] = time.perf_counter() - start
@@ -262,7 +268,7 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
     parameters = {"levels": t, "neighbors": int(n_neighbors), "seed": seed,
                   "betweenness": betweenness if betweenness == "exact" else int(betweenness),
                   "sigma": sigma if isinstance(sigma, str) else float(sigma), "influence": influence,
-                  "connect": connect, "scaling": scaling, "min_share": share}
+                  "connect": connect, "scaling": scaling, "min_share": share, "max_points": max_points}
     return Classification(graph=g, features=feats, partition=part, assignment=assignment, parameters=parameters,
                           timings=timings)
 

@@ -11,7 +11,14 @@ The model
 Receivers. ``N`` receivers are split into categories ``1..T``. ``allocation="balanced"`` gives
 category sizes ``n_c = N // T`` plus one for the first ``N % T`` categories (RatioCut spectral
 clustering is used by PMCB precisely because it yields near-equal clusters);
-``allocation="uniform"`` puts each receiver in a uniformly random category instead.
+``allocation="uniform"`` puts each receiver in a uniformly random category instead. A sequence
+of T positive numbers gives the categories' *shares* instead, for example the sizes of the
+levels a classifier produced: ``n_c`` is ``N`` apportioned by the shares (largest remainders,
+ties to the lower category), fixed like the balanced sizes, which are the case of equal
+shares. The classifier's levels are not equal (ego-Facebook, T = 5: 1209 / 1057 / 761 / 536 /
+476 nodes), and which way that moves the result depends on which categories are large: a
+category that leaks rarely (category 1, 10 %) limits the product, so giving it more receivers
+raises the probability that every category leaks.
 
 Leaks. A receiver of category ``c`` independently leaks a fraction ``D`` of its subtask, with
 ``D`` in the paper's leak degrees ``d_1..d_K`` (20 %, 40 %, ..., 100 %) or 0 (no leak).
@@ -62,7 +69,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 
@@ -86,7 +93,7 @@ __all__ = [
     "monte_carlo",
 ]
 
-Allocation = Literal["balanced", "uniform"]
+Allocation = Literal["balanced", "uniform"] | Sequence[float]
 Reading = Literal["joint", "conditional"]
 RandomState = int | np.random.Generator | None
 
@@ -165,21 +172,41 @@ def _check_min_degree(value: object) -> float:
     return float(value)
 
 
-def _check_allocation(value: object) -> str:
-    if value not in _ALLOCATIONS:
-        raise InputError(f"allocation must be one of {_ALLOCATIONS}, got {value!r}")
-    return str(value)
+def _check_shares(value: object, t: int) -> np.ndarray:
+    """Category shares as T positive finite floats summing to 1, else :class:`InputError`."""
+    expected = (f"allocation must be one of {_ALLOCATIONS} or {t} positive numbers "
+                "(the share of each category)")
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise InputError(f"{expected}, got {value!r}")
+    try:
+        shares = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{expected}, got {value!r}") from None
+    if shares.shape != (t,) or not np.isfinite(shares).all() or (shares <= 0).any() \
+            or any(isinstance(v, bool) for v in value):  # type: ignore[union-attr]
+        raise InputError(f"{expected}, got {value!r}")
+    return shares / shares.sum()
+
+
+def _check_allocation(value: object, t: int) -> str | np.ndarray:
+    """"balanced", "uniform", or the categories' shares (normalized to sum 1)."""
+    if isinstance(value, str):
+        if value not in _ALLOCATIONS:
+            raise InputError(f"allocation must be one of {_ALLOCATIONS} or {t} positive numbers "
+                             f"(the share of each category), got {value!r}")
+        return value
+    return _check_shares(value, t)
 
 
 def _scenario(n_receivers: object, n_categories: object, model: CollusionModel,
-              allocation: object) -> tuple[int, np.ndarray, str]:
+              allocation: object) -> tuple[int, np.ndarray, str | np.ndarray]:
     """The checked inputs every estimate starts from: ``N``, the per-category leak table, the allocation.
 
     The table is :meth:`CollusionModel.receiver_distribution` of the ``T`` categories (one row each).
     """
     n = _check_receivers(n_receivers)
     t = _check_categories(n_categories, model)
-    return n, model.receiver_distribution(t), _check_allocation(allocation)
+    return n, model.receiver_distribution(t), _check_allocation(allocation, t)
 
 
 def _level_index(degree: object, model: CollusionModel) -> int:
@@ -311,8 +338,8 @@ PAPER_MODEL = CollusionModel(PAPER_LEAK_RATES, PAPER_DEGREE_LEVELS, PAPER_DEGREE
 # ----------------------------------------------------------------------------- exact results
 
 
-def category_sizes(n_receivers: int, n_categories: int) -> np.ndarray:
-    """Balanced category sizes: ``N // T`` each, one more for the first ``N % T`` categories.
+def category_sizes(n_receivers: int, n_categories: int, shares: Sequence[float] | None = None) -> np.ndarray:
+    """Category sizes: balanced, or ``N`` apportioned by ``shares`` (largest remainders).
 
     Parameters
     ----------
@@ -320,16 +347,28 @@ def category_sizes(n_receivers: int, n_categories: int) -> np.ndarray:
         ``N`` >= 0.
     n_categories : int
         ``T`` >= 1.
+    shares : sequence of T positive numbers, optional
+        Relative size of each category (e.g. the node counts of the classifier's levels 1..T);
+        None: equal shares.
 
     Returns
     -------
     ndarray of int, shape (T,)
-        Non-increasing sizes summing to ``N``; any two differ by at most one.
+        Sizes summing to ``N``: ``floor(N s_c)`` each, and one more for the ``N - sum floor``
+        categories with the largest remainders ``N s_c - floor(N s_c)`` (ties: the lower
+        category first). With equal shares: ``N // T`` each, one more for the first ``N % T``.
     """
     n = _check_receivers(n_receivers)
     t = _check_positive_int(n_categories, "n_categories")
-    sizes = np.full(t, n // t, dtype=np.int64)
-    sizes[: n % t] += 1
+    if shares is None:
+        sizes = np.full(t, n // t, dtype=np.int64)
+        sizes[: n % t] += 1
+        return sizes
+    exact = n * _check_shares(shares, t)
+    sizes = np.floor(exact + 1e-9).astype(np.int64)  # 1e-9: N s_c = 3 computed as 2.9999999
+    remainder = exact - sizes
+    order = np.lexsort((np.arange(t), -np.round(remainder, 9)))
+    sizes[order[: n - int(sizes.sum())]] += 1
     return sizes
 
 
@@ -356,7 +395,9 @@ def reconstruction_probability(
     min_degree : float, default 0.2
         ``delta`` in (0, 1].
     model : CollusionModel, default PAPER_MODEL
-    allocation : {"balanced", "uniform"}, default "balanced"
+    allocation : {"balanced", "uniform"} or sequence of T positive numbers, default "balanced"
+        Equal fixed sizes, a uniformly random category per receiver, or fixed sizes in these
+        proportions (:func:`category_sizes`).
 
     Returns
     -------
@@ -427,12 +468,20 @@ def degree_leak_probability(
     return _all_categories_hit(r, n, alloc)
 
 
-def _all_categories_hit(r: np.ndarray, n: int, allocation: str) -> float:
+def _fixed_sizes(n: int, t: int, allocation: str | np.ndarray) -> np.ndarray | None:
+    """Category sizes of a fixed allocation (balanced or by shares); None for "uniform"."""
+    if isinstance(allocation, str):
+        return None if allocation == "uniform" else category_sizes(n, t)
+    return category_sizes(n, t, allocation.tolist())
+
+
+def _all_categories_hit(r: np.ndarray, n: int, allocation: str | np.ndarray) -> float:
     """P(every category has at least one receiver with a 'hit'), per-receiver hit prob ``r_c``."""
     t = r.size
-    if allocation == "balanced":
+    sizes = _fixed_sizes(n, t, allocation)
+    if sizes is not None:
         prob = 1.0
-        for r_c, n_c in zip(r.tolist(), category_sizes(n, t).tolist()):
+        for r_c, n_c in zip(r.tolist(), sizes.tolist()):
             if n_c == 0:
                 return 0.0
             # 1 - (1 - r)^n, via expm1/log1p so that a small r keeps its relative precision
@@ -520,7 +569,8 @@ def monte_carlo(
     cdf[:, -1] = 1.0
     min_level_counts = np.zeros(n_levels, dtype=np.int64)
     exact_counts = np.zeros(n_levels - 1, dtype=np.int64)
-    fixed_cats = np.repeat(np.arange(t), category_sizes(n, t))
+    sizes = _fixed_sizes(n, t, alloc)
+    fixed_cats = np.repeat(np.arange(t), sizes if sizes is not None else category_sizes(n, t))
     chunk = max(1, 200_000 // max(n, 1))
     done = 0
     while done < trials:
@@ -529,7 +579,7 @@ def monte_carlo(
         if n == 0:
             min_level_counts[0] += m
             continue
-        cats = np.broadcast_to(fixed_cats, (m, n)) if alloc == "balanced" else rng.integers(0, t, size=(m, n))
+        cats = np.broadcast_to(fixed_cats, (m, n)) if sizes is not None else rng.integers(0, t, size=(m, n))
         u = rng.random((m, n))
         level = np.zeros((m, n), dtype=np.int64)
         for k in range(n_levels - 1):  # inverse CDF: level = #{k : u >= cdf_k}

@@ -23,6 +23,12 @@ Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
    nearest neighbours are the other copies, which cuts each group off as a component of its
    own (16 components at K = 10) and leaves the smallest eigenvectors arbitrary. After
    merging, 3583 distinct points remain (the kNN graph's components are handled in step 3).
+   Above ``max_points`` distinct vectors (default 100,000), vectors are merged by grid cell
+   instead: the smallest step h in 0.001 x 2^i (standardized units) whose cells number at
+   most ``max_points``, each cell a point at the mean of its vectors. Nodes whose vectors
+   differ by less than h in every coordinate then share a level, which at a million nodes
+   keeps the eigenproblem and the k-means at the size of a 100,000-node graph (the sparse
+   factorization of the shift-invert solver grows faster than linearly with the points).
 3. **Symmetric kNN graph, connected by construction** (Algorithm 2): edge {i, j} when j is
    among the K nearest points of i or i among those of j; ties at the K-th distance are all
    included (relative tolerance 1e-9) so that the graph does not depend on a search
@@ -32,7 +38,9 @@ Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
    So, by default (``connect="grow"``), K is the smallest value at or above ``n_neighbors``
    for which the graph has one component (doubling, then bisection; at most
    ``max(16 K, 256)``): K = 11 on ego-Facebook (K = 10 leaves 2 components after scaling;
-   without it 6, and K = 23 would be needed), 10 on email-Eu-core. ``connect="bridge"`` keeps
+   without it 6, and K = 23 would be needed), 10 on email-Eu-core. One k-d tree serves every
+   K tried, and the neighbours of a wider query are reused for a smaller K (they come sorted
+   by distance), so the search costs one query per doubling. ``connect="bridge"`` keeps
    the K given and, if the graph is disconnected, links each component to its most similar
    outside point (Boruvka rounds) and says so with a :class:`DisconnectedSimilarityWarning`
    (bridge weight: the similarity of its ends, raised to the smallest kNN weight): the bridges decide the cut, so this is for
@@ -68,8 +76,13 @@ Steps, for node vectors x_1..x_n (rows of an n x d matrix) and T clusters:
    the connected, locally scaled graph RatioCut's relaxation finds cheap cuts around a few
    hundred weakly attached nodes (ego-Facebook T = 5: 1728, 1621, 379, 202 and 109 nodes);
    the paper wants "the number of nodes in each cluster approximately the same", so the
-   clusters are kept cells of the same embedding with bounded sizes. ``min_share=0`` gives
-   the plain k-means of the embedding.
+   clusters are kept cells of the same embedding with bounded sizes.
+8. **RatioCut refinement** (:func:`crowdsense.pmcb.balance.refine_ratiocut`), when the bounds
+   changed the k-means: the size-aware cells cost cut (ego-Facebook T = 5: RatioCut 1.09
+   unbounded, 1.87 bounded, against 1.868 for k-means on the scaled node vectors, which never
+   sees the graph), so single points move between clusters while that lowers RatioCut on W
+   and keeps every size within the bounds (T = 5: 1.44). ``min_share=0`` gives the plain
+   k-means of the embedding, unrefined.
 
 The paper's step "y_i = x_i / sqrt(N_i)" is ambiguous (N_i is not defined there); the
 eigenvectors used here satisfy the constraint the paper states (Y^T Y = I for unit weights),
@@ -100,10 +113,11 @@ from scipy.spatial import cKDTree
 
 from crowdsense.errors import CrowdsenseError, InputError
 from crowdsense.pmcb.features import as_feature_matrix
-from crowdsense.pmcb.balance import DEFAULT_MIN_SHARE, balanced_kmeans, check_min_share
+from crowdsense.pmcb.balance import DEFAULT_MIN_SHARE, check_min_share, ratiocut, ratiocut_levels
 
 __all__ = [
     "DECIMALS",
+    "DEFAULT_MAX_POINTS",
     "SIGMA_HEURISTICS",
     "SCALINGS",
     "CONNECT_MODES",
@@ -112,6 +126,7 @@ __all__ = [
     "DisconnectedSimilarityWarning",
     "PartitionError",
     "standardize",
+    "merge_points",
     "similarity_graph",
     "ratiocut_embedding",
     "spectral_partition",
@@ -132,6 +147,10 @@ TIE_RTOL = 1e-9
 DENSE_MAX_POINTS = 1500
 #: Extra neighbours fetched to see ties at the K-th distance without a radius search.
 _TIE_EXTRA = 8
+#: Above this many distinct vectors, nearby vectors are merged into grid cells (step 2).
+DEFAULT_MAX_POINTS = 100_000
+#: Smallest grid step tried (standardized units); each next step is twice the last.
+_GRID_START = 1e-3
 
 
 class DisconnectedSimilarityWarning(UserWarning):
@@ -166,6 +185,10 @@ class SimilarityGraph:
         Components of the kNN graph at that K before bridging (1: connected, no bridge).
     bridges : ndarray of int, shape (b, 2)
         Point pairs linked to make the graph connected.
+    requested_neighbors, components_at_requested : int
+        K asked for, and the components of the kNN graph at that K.
+    grid_step : float
+        Side of the grid cells whose vectors were merged (0: only identical vectors merged).
     """
 
     weights: sp.csr_array
@@ -178,6 +201,7 @@ class SimilarityGraph:
     bridges: np.ndarray
     requested_neighbors: int = 0
     components_at_requested: int = 0
+    grid_step: float = 0.0
 
     @property
     def n_points(self) -> int:
@@ -288,19 +312,81 @@ def standardize(features: Any, *, scaling: str = "log") -> np.ndarray:
     return z + 0.0  # no negative zeros
 
 
-def _knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class _Neighbours:
+    """One k-d tree and the widest neighbour query made so far, reused for every K tried.
+
+    Neighbours come sorted by distance, so the K + _TIE_EXTRA nearest of a point are the first
+    columns of any wider query: searching for the smallest connected K (several K) costs one
+    tree and, per doubling, one query (on all cores), not one of each per K.
+    """
+
+    def __init__(self, points: np.ndarray) -> None:
+        self.points = points
+        self.tree = cKDTree(points)
+        self.dist = np.empty((points.shape[0], 0))
+        self.idx = np.empty((points.shape[0], 0), dtype=np.int64)
+
+    def nearest(self, columns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices of the ``columns`` nearest other points of every point."""
+        p = self.points.shape[0]
+        columns = min(columns, p - 1)
+        if self.dist.shape[1] < columns:
+            dist, idx = self.tree.query(self.points, k=columns + 1, workers=-1)
+            dist, idx = np.atleast_2d(dist), np.atleast_2d(idx)
+            own = idx == np.arange(p)[:, None]
+            # Drop the point itself (distance 0; points are distinct), keep the order.
+            keep_order = np.argsort(own, axis=1, kind="stable")
+            self.dist = np.take_along_axis(dist, keep_order, axis=1)[:, :columns]
+            self.idx = np.take_along_axis(idx, keep_order, axis=1)[:, :columns]
+        return self.dist[:, :columns], self.idx[:, :columns]
+
+
+def _grid_cells(z: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cell of every row on a grid of ``step`` (standardized units): (cell id 0..C-1, C)."""
+    q = np.floor(z / step).astype(np.int64)
+    q -= q.min(axis=0)
+    radix = q.max(axis=0) + 1
+    if float(np.prod(radix.astype(np.float64))) < 2.0**62:  # one int64 key per row
+        key = np.zeros(z.shape[0], dtype=np.int64)
+        for j in range(q.shape[1]):
+            key = key * radix[j] + q[:, j]
+        _, cell = np.unique(key, return_inverse=True)
+    else:  # pragma: no cover - needs a huge spread of values
+        _, cell = np.unique(q, axis=0, return_inverse=True)
+    cell = np.asarray(cell).reshape(-1)
+    return cell, int(cell.max()) + 1
+
+
+def merge_points(z: np.ndarray, max_points: int | None = DEFAULT_MAX_POINTS) -> tuple[np.ndarray, np.ndarray,
+                                                                                     np.ndarray, float]:
+    """Distinct vectors as weighted points, grid cells when there are more than ``max_points``.
+
+    Returns (points, point_of_node, multiplicity, grid step; 0 when only identical vectors
+    were merged). Each point is the mean of the vectors it stands for (module docstring, step 2).
+    """
+    points, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    if max_points is None or points.shape[0] <= max_points:
+        return points, inverse, counts, 0.0
+    step = _GRID_START
+    while True:
+        cell, c = _grid_cells(z, step)
+        if c <= max_points:
+            break
+        step *= 2.0
+    counts = np.bincount(cell, minlength=c)
+    points = np.column_stack([np.bincount(cell, weights=z[:, j], minlength=c) for j in range(z.shape[1])])
+    return points / counts[:, None], cell, counts, step
+
+
+def _knn(points: np.ndarray, k: int,
+         neighbours: _Neighbours | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed kNN pairs (i, j, distance), ties at the k-th distance included."""
     p = points.shape[0]
-    tree = cKDTree(points)
+    neighbours = neighbours or _Neighbours(points)
+    tree = neighbours.tree
     fetch = min(p, k + 1 + _TIE_EXTRA)
-    dist, idx = tree.query(points, k=fetch)
-    dist = np.atleast_2d(dist)
-    idx = np.atleast_2d(idx)
-    own = idx == np.arange(p)[:, None]
-    # Drop the point itself (distance 0; points are distinct), keep the order.
-    keep_order = np.argsort(own, axis=1, kind="stable")
-    dist = np.take_along_axis(dist, keep_order, axis=1)[:, : fetch - 1]
-    idx = np.take_along_axis(idx, keep_order, axis=1)[:, : fetch - 1]
+    dist, idx = neighbours.nearest(fetch - 1)
     radius = dist[:, k - 1] * (1.0 + TIE_RTOL)
     within = dist <= radius[:, None]
     rows = np.repeat(np.arange(p), within.sum(axis=1))
@@ -431,24 +517,24 @@ def _components(rows: np.ndarray, cols: np.ndarray, p: int) -> int:
     return int(connected_components(adjacency, directed=False)[0])
 
 
-def _connected_k(points: np.ndarray, k: int) -> tuple[int, int]:
+def _connected_k(points: np.ndarray, k: int, neighbours: _Neighbours) -> tuple[int, int]:
     """Smallest K' >= k giving one component (doubling, then bisection), and the components at k.
 
     Gives up at ``max(16 k, 256)`` (capped at P - 1): the caller then bridges, with a warning.
     """
     p = points.shape[0]
-    first = _components(*_knn(points, k)[:2], p)
+    first = _components(*_knn(points, k, neighbours)[:2], p)
     if first == 1:
         return k, 1
     cap = min(p - 1, max(16 * k, 256))
     low, high = k, min(2 * k, cap)
-    while _components(*_knn(points, high)[:2], p) > 1:
+    while _components(*_knn(points, high, neighbours)[:2], p) > 1:
         if high >= cap:
             return cap, first
         low, high = high, min(2 * high, cap)
     while high - low > 1:  # components(low) > 1, components(high) == 1
         mid = (low + high) // 2
-        if _components(*_knn(points, mid)[:2], p) == 1:
+        if _components(*_knn(points, mid, neighbours)[:2], p) == 1:
             high = mid
         else:
             low = mid
@@ -456,7 +542,8 @@ def _connected_k(points: np.ndarray, k: int) -> tuple[int, int]:
 
 
 def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str = "local",
-                     connect: str = "grow", scaling: str = "log") -> SimilarityGraph:
+                     connect: str = "grow", scaling: str = "log",
+                     max_points: int | None = DEFAULT_MAX_POINTS) -> SimilarityGraph:
     """Build the symmetric kNN Gaussian similarity graph over the distinct node vectors.
 
     Parameters
@@ -474,6 +561,9 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
         with a :class:`DisconnectedSimilarityWarning` (module docstring, step 3).
     scaling : {"log", "none"}
         Feature scaling before standardizing (module docstring, step 1).
+    max_points : int or None
+        Above this many distinct vectors, vectors closer than a grid step are merged (module
+        docstring, step 2); None never merges beyond identical vectors.
 
     Returns
     -------
@@ -483,9 +573,10 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
     k = _check_int("n_neighbors", n_neighbors, 1)
     _check_sigma(sigma)
     _check_choice("connect", connect, CONNECT_MODES)
+    if max_points is not None:
+        _check_int("max_points", max_points, 2)
     z = standardize(x, scaling=scaling)
-    points, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
-    inverse = np.asarray(inverse).reshape(-1)
+    points, inverse, counts, grid = merge_points(z, max_points)
     p = points.shape[0]
     if p < 2:
         raise InputError(f"all {x.shape[0]} node vectors are identical; nothing to partition")
@@ -494,9 +585,10 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
                       UserWarning, stacklevel=2)
         k = p - 1
     requested = k
+    neighbours = _Neighbours(points)
     if connect == "grow":
-        k, first = _connected_k(points, k)
-    rows, cols, dists = _knn(points, k)
+        k, first = _connected_k(points, k, neighbours)
+    rows, cols, dists = _knn(points, k, neighbours)
     if connect == "bridge":
         first = _components(rows, cols, p)
     kth = np.zeros(p)
@@ -538,7 +630,7 @@ def similarity_graph(features: Any, *, n_neighbors: int = 10, sigma: float | str
     w.sort_indices()
     return SimilarityGraph(weights=w, points=points, multiplicity=counts.astype(np.int64), point_of_node=inverse,
                            sigma=sigma_value, n_neighbors=k, n_components=n_comp, bridges=bridges,
-                           requested_neighbors=requested, components_at_requested=first)
+                           requested_neighbors=requested, components_at_requested=first, grid_step=grid)
 
 
 # ------------------------------------------------------------------------------ RatioCut
@@ -587,7 +679,8 @@ def ratiocut_embedding(sim: SimilarityGraph, *, n_clusters: int,
 def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10, sigma: float | str = "local",
                        random_state: int | np.random.Generator | None = None, n_init: int = 10,
                        progress: Callable[[str], None] | None = None, connect: str = "grow",
-                       scaling: str = "log", min_share: float = DEFAULT_MIN_SHARE) -> SpectralPartition:
+                       scaling: str = "log", min_share: float = DEFAULT_MIN_SHARE,
+                       max_points: int | None = DEFAULT_MAX_POINTS) -> SpectralPartition:
     """Partition nodes into T clusters by RatioCut spectral clustering (paper Algorithms 2-3).
 
     Parameters
@@ -605,7 +698,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     n_init : int
         k-means restarts (the best inertia is kept).
     progress : callable, optional
-        Called with the step name after each step ("similarity", "eigenvectors", "k-means").
+        Called with the step name after each step ("similarity", "eigenvectors", "k-means";
+        the last includes the size bounds and the RatioCut refinement).
     connect : {"grow", "bridge"}
         How the kNN graph is made connected (:func:`similarity_graph`).
     scaling : {"log", "none"}
@@ -613,6 +707,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     min_share : float in [0, 1]
         Each cluster holds between ``min_share`` and ``2 - min_share`` times n / T nodes
         (module docstring, step 7); 0: plain k-means of the embedding.
+    max_points : int or None
+        Most points of the similarity graph (:func:`similarity_graph`).
 
     Returns
     -------
@@ -640,7 +736,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
         return now
 
     clock = time.perf_counter()
-    sim = similarity_graph(x, n_neighbors=n_neighbors, sigma=sigma, connect=connect, scaling=scaling)
+    sim = similarity_graph(x, n_neighbors=n_neighbors, sigma=sigma, connect=connect, scaling=scaling,
+                           max_points=max_points)
     clock = done("similarity", clock)
     if t > sim.n_points:
         raise InputError(f"n_clusters={t} but the {n} nodes have only {sim.n_points} distinct node vectors "
@@ -648,8 +745,8 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2)
     vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0]))
     clock = done("eigenvectors", clock)
-    point_labels = balanced_kmeans(h, t, sample_weight=sim.multiplicity.astype(np.float64), min_share=share,
-                                   n_init=n_init, random_state=int(seeds[1]))
+    point_labels = ratiocut_levels(h, sim.weights, t, sample_weight=sim.multiplicity.astype(np.float64),
+                                   min_share=share, n_init=n_init, random_state=int(seeds[1]))
     node_labels = point_labels[sim.point_of_node]
     done("k-means", clock)
     found = np.unique(node_labels).size
@@ -662,28 +759,3 @@ def spectral_partition(features: Any, *, n_clusters: int, n_neighbors: int = 10,
     rank[np.argsort(first)] = np.arange(t)
     return SpectralPartition(labels=rank[node_labels], similarity=sim, eigenvalues=vals, embedding=h, solver=solver,
                              timings=timings)
-
-
-def ratiocut(weights: Any, labels: Any, *, sizes_weight: Any = None) -> float:
-    """RatioCut(A_1..A_T) = sum_c cut(A_c, complement) / |A_c| (paper section IV.A.3).
-
-    Parameters
-    ----------
-    weights : sparse or dense symmetric matrix, shape (P, P)
-        Similarity weights W.
-    labels : array-like of int, shape (P,)
-        Cluster of each vertex.
-    sizes_weight : array-like, optional
-        Weight of each vertex in |A_c| (node counts of merged points); default 1.
-    """
-    w = sp.csr_array(weights)
-    lab = np.asarray(labels).reshape(-1)
-    if lab.size != w.shape[0]:
-        raise InputError(f"labels must have one entry per vertex ({w.shape[0]}), got {lab.size}")
-    mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=np.float64)
-    coo = w.tocoo()
-    crossing = lab[coo.row] != lab[coo.col]
-    cut = np.bincount(lab[coo.row][crossing], weights=coo.data[crossing], minlength=lab.max() + 1)
-    size = np.bincount(lab, weights=mass, minlength=lab.max() + 1)
-    present = size > 0
-    return float(np.sum(cut[present] / size[present]))
