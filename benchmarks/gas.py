@@ -30,6 +30,7 @@ import benchkit
 from crowdsense.commitments import new_bit_opening, new_blinding_opening
 from crowdsense.chain.deployment import load_artifact
 from crowdsense.chain.node import LocalNode
+from crowdsense.merkle import MerkleTree, fold
 from crowdsense.ldpf.ctbc.payload import encode_ud
 from crowdsense.ldpf.ctbc.sealed import SEALED_SIZE, PlatformKey, seal_ud
 
@@ -39,14 +40,8 @@ CLAIM_TARGET = 60_000
 ROOT_TARGET = 60_000
 PROOF_CLAIM_TARGET = 75_000
 PROOF_DEPTH = 20
-
-
-def fold(leaf: bytes, proof: list[bytes]) -> bytes:
-    """The root a proof leads to: each step hashes the two nodes in ascending order."""
-    node = leaf
-    for sibling in proof:
-        node = Web3.keccak(min(node, sibling) + max(node, sibling))
-    return bytes(node)
+#: Receivers selected for one task in the selection rows (a PDC round's 25, rounded up).
+SELECTED = 32
 
 
 def deploy(w3: Web3, name: str, *args, sender: str):
@@ -111,6 +106,27 @@ def measure() -> dict:
             "gas": proved, "function": "claimSubtaskWithProof", "target": PROOF_CLAIM_TARGET,
             "meets_target": proved <= PROOF_CLAIM_TARGET}
         results["closeTask"] = {"gas": gas(w3, reg.functions.closeTask(0), admin)}
+
+        # Tasks released for selection (task 2): the platform fixes a root of SELECTED receivers;
+        # receivers[0] (level 1 in the mapping) claims with its selection proof, the prover (level 2
+        # by proof) with both proofs.
+        results["releaseTaskForSelection (T=3, 3 subtasks)"] = {
+            "gas": gas(w3, reg.functions.releaseTaskForSelection([secrets.token_bytes(32) for _ in range(3)],
+                                                                 [1, 2, 3]), admin)}
+        reg.functions.grantRole(reg.functions.SELECTOR_ROLE().call(), admin).transact({"from": admin})
+        salts = {who: secrets.token_bytes(32) for who in (receivers[0], prover)}
+        leaves = {who: bytes(reg.functions.selectionLeaf(2, who, salts[who]).call()) for who in salts}
+        filler = [secrets.token_bytes(32) for _ in range(SELECTED - 2)]
+        tree = MerkleTree([*leaves.values(), *filler])
+        results[f"setSelection ({SELECTED} receivers)"] = {"gas": gas(w3, reg.functions.setSelection(2, tree.root),
+                                                                      admin)}
+        results[f"claimSelectedSubtask (selection of {SELECTED}, level by mapping)"] = {
+            "gas": gas(w3, reg.functions.claimSelectedSubtask(2, 0, benchkit.CLAIM_KEY, 0, bytes(32), [],
+                                                              salts[receivers[0]], tree.proof(leaves[receivers[0]])),
+                       receivers[0])}
+        results[f"claimSelectedSubtask (selection of {SELECTED}, level proof depth {PROOF_DEPTH})"] = {
+            "gas": gas(w3, reg.functions.claimSelectedSubtask(2, 1, benchkit.CLAIM_KEY, 2, salt, proof,
+                                                              salts[prover], tree.proof(leaves[prover])), prover)}
 
         payload = (12345678).to_bytes(32, "big", signed=True) + (-87654321).to_bytes(32, "big", signed=True)
         bit = new_bit_opening(payload)

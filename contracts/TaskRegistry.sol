@@ -11,9 +11,12 @@ import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 /// @dev Levels are registered either publicly, one receiver at a time (`setLevels`), or
 /// privately as one Merkle root per epoch (`setLevelsRoot`) that a claim proves its level
 /// against (`claimSubtaskWithProof`); both lead to the same claim rules.
+/// A task released for selection is claimed only by the receivers the selector (the sensing
+/// platform, after matching them to the task's region) fixed as one Merkle root per task.
 /// Roles: DEFAULT_ADMIN_ROLE grants and revokes roles; REGISTRAR_ROLE sets levels;
-/// RELEASER_ROLE releases tasks. Closing a task and submitting data are bound to the task's own
-/// releaser and the subtask's own claimant, not to a role.
+/// RELEASER_ROLE releases tasks; SELECTOR_ROLE fixes tasks' selections (granted by the admin).
+/// Closing a task and submitting data are bound to the task's own releaser and the subtask's
+/// own claimant, not to a role.
 /// Storage is packed so that a claim writes one fresh slot (the receiver's holding in the task)
 /// and updates one already non-zero slot (claimant beside the level).
 contract TaskRegistry is ITaskRegistry, AccessControl {
@@ -24,6 +27,9 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
 
     /// @notice Role allowed to release tasks.
     bytes32 public constant RELEASER_ROLE = keccak256("RELEASER_ROLE");
+
+    /// @notice Role allowed to fix the selected receivers of tasks released for selection.
+    bytes32 public constant SELECTOR_ROLE = keccak256("SELECTOR_ROLE");
 
     /// @notice Largest number of subtasks in one task (bounds the loop in releaseTask).
     uint256 public constant MAX_SUBTASKS = 32;
@@ -42,6 +48,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         uint16 subtaskCount;
         bool closed;
         uint32 levelsEpoch; // the levels root its claims by proof use (0: none was published)
+        bool forSelection; // only receivers under its selection root may claim
     }
 
     struct Subtask {
@@ -69,6 +76,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     mapping(uint256 taskId => mapping(uint256 index => Subtask)) private _subtasks;
     /// @dev index + 1 of the subtask a receiver holds in a task; 0 = none.
     mapping(uint256 taskId => mapping(address receiver => uint256 indexPlusOne)) private _held;
+    mapping(uint256 taskId => bytes32 root) private _selectionRoots;
 
     // ------------------------------------------------------------- constructor
 
@@ -134,30 +142,33 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         onlyRole(RELEASER_ROLE)
         returns (uint256 taskId)
     {
-        uint256 n = subtaskHashes.length;
-        if (levels.length != n) revert TaskRegistryLengthMismatch(n, levels.length);
-        if (n == 0) revert TaskRegistryEmptyBatch();
-        if (n > MAX_SUBTASKS) revert TaskRegistryBatchTooLarge(n, MAX_SUBTASKS);
-        uint8 t = numLevels;
-        taskId = _taskCount++;
-        _tasks[taskId] = Task({releaser: msg.sender, subtaskCount: uint16(n), closed: false, levelsEpoch: _nextLevelsEpoch - 1});
-        emit TaskReleased(taskId, msg.sender, n);
-        mapping(uint256 => Subtask) storage subtasks = _subtasks[taskId];
-        for (uint256 i; i < n; ++i) {
-            bytes32 h = subtaskHashes[i];
-            uint8 level = levels[i];
-            if (h == bytes32(0)) revert TaskRegistryZeroHash(i);
-            if (level == 0 || level > t) revert TaskRegistryInvalidLevel(level, t);
-            Subtask storage s = subtasks[i];
-            s.subtaskHash = h;
-            s.level = level;
-            emit SubtaskReleased(taskId, level, i, h);
-        }
+        return _release(subtaskHashes, levels, false);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function releaseTaskForSelection(bytes32[] calldata subtaskHashes, uint8[] calldata levels)
+        external
+        onlyRole(RELEASER_ROLE)
+        returns (uint256 taskId)
+    {
+        return _release(subtaskHashes, levels, true);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function setSelection(uint256 taskId, bytes32 root) external onlyRole(SELECTOR_ROLE) {
+        Task storage task = _openTask(taskId);
+        if (!task.forSelection) revert TaskRegistryNotForSelection(taskId);
+        if (root == bytes32(0)) revert TaskRegistryZeroHash(0);
+        bytes32 current = _selectionRoots[taskId];
+        if (current != bytes32(0)) revert TaskRegistrySelectionAlreadySet(taskId, current);
+
+        _selectionRoots[taskId] = root;
+        emit SelectionSet(taskId, root, msg.sender);
     }
 
     /// @inheritdoc ITaskRegistry
     function claimSubtask(uint256 taskId, uint256 index, bytes32 encryptionKey) external {
-        _checkIndex(_openTask(taskId), taskId, index);
+        _checkIndex(_openUnselectedTask(taskId), taskId, index);
         uint8 level = _levels[msg.sender];
         if (level == 0) revert TaskRegistryNotRegistered(msg.sender);
         _claim(taskId, index, level, encryptionKey);
@@ -172,15 +183,85 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         bytes32 salt,
         bytes32[] calldata proof
     ) external {
-        Task storage task = _openTask(taskId);
+        Task storage task = _openUnselectedTask(taskId);
         _checkIndex(task, taskId, index);
-        uint32 epoch = task.levelsEpoch;
-        if (epoch == 0) revert TaskRegistryNoLevelsRoot(taskId);
-        if (proof.length > MAX_PROOF_DEPTH) revert TaskRegistryBatchTooLarge(proof.length, MAX_PROOF_DEPTH);
-        if (!MerkleProof.verifyCalldata(proof, _levelsRoots[epoch], _levelLeaf(msg.sender, level, salt))) {
-            revert TaskRegistryInvalidLevelProof(taskId, epoch, msg.sender, level);
-        }
+        _checkLevelProof(task, taskId, level, salt, proof);
         _claim(taskId, index, level, encryptionKey);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function claimSelectedSubtask(
+        uint256 taskId,
+        uint256 index,
+        bytes32 encryptionKey,
+        uint8 level,
+        bytes32 salt,
+        bytes32[] calldata levelProof,
+        bytes32 selectionSalt,
+        bytes32[] calldata selectionProof
+    ) external {
+        Task storage task = _openTask(taskId);
+        if (!task.forSelection) revert TaskRegistryNotForSelection(taskId);
+        _checkIndex(task, taskId, index);
+        _checkSelection(taskId, selectionSalt, selectionProof);
+        _claim(taskId, index, _claimLevel(task, taskId, level, salt, levelProof), encryptionKey);
+    }
+
+    /// @dev Reverts unless the caller's leaf with `salt` is under the task's selection root.
+    function _checkSelection(uint256 taskId, bytes32 salt, bytes32[] calldata proof) private view {
+        bytes32 root = _selectionRoots[taskId];
+        if (root == bytes32(0)) revert TaskRegistrySelectionPending(taskId);
+        if (proof.length > MAX_PROOF_DEPTH) revert TaskRegistryBatchTooLarge(proof.length, MAX_PROOF_DEPTH);
+        if (!MerkleProof.verifyCalldata(proof, root, _selectionLeaf(taskId, msg.sender, salt))) {
+            revert TaskRegistryNotSelected(taskId, msg.sender);
+        }
+    }
+
+    /// @dev The caller's level for a claim: the registered one (`level` 0) or the proven one.
+    function _claimLevel(Task storage task, uint256 taskId, uint8 level, bytes32 salt, bytes32[] calldata proof)
+        private
+        view
+        returns (uint8)
+    {
+        if (level != 0) {
+            _checkLevelProof(task, taskId, level, salt, proof);
+            return level;
+        }
+        uint8 registered = _levels[msg.sender];
+        if (registered == 0) revert TaskRegistryNotRegistered(msg.sender);
+        return registered;
+    }
+
+    /// @dev Release a task, for selection or not (the two release functions).
+    function _release(bytes32[] calldata subtaskHashes, uint8[] calldata levels, bool forSelection)
+        private
+        returns (uint256 taskId)
+    {
+        uint256 n = subtaskHashes.length;
+        if (levels.length != n) revert TaskRegistryLengthMismatch(n, levels.length);
+        if (n == 0) revert TaskRegistryEmptyBatch();
+        if (n > MAX_SUBTASKS) revert TaskRegistryBatchTooLarge(n, MAX_SUBTASKS);
+        uint8 t = numLevels;
+        taskId = _taskCount++;
+        _tasks[taskId] = Task({
+            releaser: msg.sender,
+            subtaskCount: uint16(n),
+            closed: false,
+            levelsEpoch: _nextLevelsEpoch - 1,
+            forSelection: forSelection
+        });
+        emit TaskReleased(taskId, msg.sender, n);
+        mapping(uint256 => Subtask) storage subtasks = _subtasks[taskId];
+        for (uint256 i; i < n; ++i) {
+            bytes32 h = subtaskHashes[i];
+            uint8 level = levels[i];
+            if (h == bytes32(0)) revert TaskRegistryZeroHash(i);
+            if (level == 0 || level > t) revert TaskRegistryInvalidLevel(level, t);
+            Subtask storage s = subtasks[i];
+            s.subtaskHash = h;
+            s.level = level;
+            emit SubtaskReleased(taskId, level, i, h);
+        }
     }
 
     /// @inheritdoc ITaskRegistry
@@ -261,6 +342,25 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     }
 
     /// @inheritdoc ITaskRegistry
+    function taskSelection(uint256 taskId) external view returns (bool forSelection, bytes32 root) {
+        return (_existingTask(taskId).forSelection, _selectionRoots[taskId]);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function selectionLeaf(uint256 taskId, address receiver, bytes32 salt) external view returns (bytes32) {
+        return _selectionLeaf(taskId, receiver, salt);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function verifySelection(uint256 taskId, address receiver, bytes32 salt, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        return _proves(_selectionRoots[taskId], proof, _selectionLeaf(taskId, receiver, salt));
+    }
+
+    /// @inheritdoc ITaskRegistry
     function levelLeaf(address receiver, uint8 level, bytes32 salt) external view returns (bytes32) {
         return _levelLeaf(receiver, level, salt);
     }
@@ -271,9 +371,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         view
         returns (bool)
     {
-        bytes32 root = _levelsRoots[epoch];
-        return root != bytes32(0) && proof.length <= MAX_PROOF_DEPTH
-            && MerkleProof.verifyCalldata(proof, root, _levelLeaf(receiver, level, salt));
+        return _proves(_levelsRoots[epoch], proof, _levelLeaf(receiver, level, salt));
     }
 
     // ---------------------------------------------------------------- internal
@@ -300,14 +398,55 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
         emit SubtaskClaimed(taskId, index, msg.sender, level, encryptionKey);
     }
 
+    /// @dev Whether `proof` (of a bounded length) leads from `leaf` to a published (non-zero) `root`.
+    function _proves(bytes32 root, bytes32[] calldata proof, bytes32 leaf) private pure returns (bool) {
+        return root != bytes32(0) && proof.length <= MAX_PROOF_DEPTH && MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @dev Checks a level proof against the levels root of the task's epoch.
+    function _checkLevelProof(Task storage task, uint256 taskId, uint8 level, bytes32 salt, bytes32[] calldata proof)
+        private
+        view
+    {
+        uint32 epoch = task.levelsEpoch;
+        if (epoch == 0) revert TaskRegistryNoLevelsRoot(taskId);
+        if (proof.length > MAX_PROOF_DEPTH) revert TaskRegistryBatchTooLarge(proof.length, MAX_PROOF_DEPTH);
+        if (!MerkleProof.verifyCalldata(proof, _levelsRoots[epoch], _levelLeaf(msg.sender, level, salt))) {
+            revert TaskRegistryInvalidLevelProof(taskId, epoch, msg.sender, level);
+        }
+    }
+
     /// @dev Double-hashed (a leaf is never the 64-byte preimage of an inner node), bound to this
     /// chain and registry (a proof for another deployment proves nothing here), and salted: the
     /// proof a claim publishes holds other receivers' leaves, and without a secret salt anyone
     /// knowing such a receiver's address would find its level by trying the few levels.
     function _levelLeaf(address receiver, uint8 level, bytes32 salt) private view returns (bytes32) {
-        bytes32 domain =
-            block.chainid == _domainChainId ? _levelsDomain : keccak256(abi.encode(block.chainid, address(this)));
-        return keccak256(bytes.concat(keccak256(abi.encode(domain, receiver, level, salt))));
+        return _leaf(_domain(), bytes32(uint256(uint160(receiver))), bytes32(uint256(level)), salt);
+    }
+
+    /// @dev A selection leaf: double-hashed, bound to this registry and the task, salted (as
+    /// levels leaves are, for the same reasons).
+    function _selectionLeaf(uint256 taskId, address receiver, bytes32 salt) private view returns (bytes32) {
+        return _leaf(_domain(), bytes32(taskId), bytes32(uint256(uint160(receiver))), salt);
+    }
+
+    /// @dev keccak256(bytes.concat(keccak256(abi.encode(a, b, c, d)))) for four 32-byte words, in
+    /// scratch memory past the free memory pointer (no allocation: every claim computes one or two).
+    function _leaf(bytes32 a, bytes32 b, bytes32 c, bytes32 d) private pure returns (bytes32 leaf) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, a)
+            mstore(add(ptr, 0x20), b)
+            mstore(add(ptr, 0x40), c)
+            mstore(add(ptr, 0x60), d)
+            mstore(0x00, keccak256(ptr, 0x80))
+            leaf := keccak256(0x00, 0x20)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(chainid, this)), cached for the chain of deployment.
+    function _domain() private view returns (bytes32) {
+        return block.chainid == _domainChainId ? _levelsDomain : keccak256(abi.encode(block.chainid, address(this)));
     }
 
     function _checkIndex(Task storage task, uint256 taskId, uint256 index) private view {
@@ -322,5 +461,11 @@ contract TaskRegistry is ITaskRegistry, AccessControl {
     function _openTask(uint256 taskId) private view returns (Task storage task) {
         task = _existingTask(taskId);
         if (task.closed) revert TaskRegistryTaskClosed(taskId);
+    }
+
+    /// @dev An open task that anyone of the right level may claim (not released for selection).
+    function _openUnselectedTask(uint256 taskId) private view returns (Task storage task) {
+        task = _openTask(taskId);
+        if (task.forSelection) revert TaskRegistrySelectionRequired(taskId);
     }
 }

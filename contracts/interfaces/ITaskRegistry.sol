@@ -70,6 +70,22 @@ interface ITaskRegistry {
     /// the levels root of the task's epoch.
     error TaskRegistryInvalidLevelProof(uint256 taskId, uint32 epoch, address receiver, uint8 level);
 
+    /// @notice Thrown when a task released for selection is claimed without a selection proof.
+    error TaskRegistrySelectionRequired(uint256 taskId);
+
+    /// @notice Thrown when a selection is set, or claimed with, for a task not released for one.
+    error TaskRegistryNotForSelection(uint256 taskId);
+
+    /// @notice Thrown when a task's receivers are claimed before the selector fixed them.
+    error TaskRegistrySelectionPending(uint256 taskId);
+
+    /// @notice Thrown when a task's selection is set a second time.
+    error TaskRegistrySelectionAlreadySet(uint256 taskId, bytes32 root);
+
+    /// @notice Thrown when a selection proof does not lead from the caller's leaf to the task's
+    /// selection root.
+    error TaskRegistryNotSelected(uint256 taskId, address receiver);
+
     // ------------------------------------------------------------------ events
 
     /// @notice Emitted for each account whose level is set or cleared (level 0 = unregistered).
@@ -91,6 +107,9 @@ interface ITaskRegistry {
     event SubtaskClaimed(
         uint256 indexed taskId, uint256 indexed index, address indexed claimant, uint8 level, bytes32 encryptionKey
     );
+
+    /// @notice Emitted when the selector fixes the receivers that may claim a task's subtasks.
+    event SelectionSet(uint256 indexed taskId, bytes32 root, address indexed selector);
 
     /// @notice Emitted when the claimant submits the hash of its sensing data.
     event DataSubmitted(uint256 indexed taskId, uint256 indexed index, address indexed claimant, bytes32 dataHash);
@@ -129,6 +148,21 @@ interface ITaskRegistry {
     /// @notice Release a task (releaser role only). Returns the new task id.
     function releaseTask(bytes32[] calldata subtaskHashes, uint8[] calldata levels) external returns (uint256 taskId);
 
+    /// @notice Release a task whose subtasks only receivers selected for it may claim (releaser
+    /// role only): until the selector fixes the selection (`setSelection`) nobody can claim, and
+    /// then only with `claimSelectedSubtask`. Returns the new task id.
+    function releaseTaskForSelection(bytes32[] calldata subtaskHashes, uint8[] calldata levels)
+        external
+        returns (uint256 taskId);
+
+    /// @notice Fix the receivers that may claim the subtasks of `taskId` (selector role only, once
+    /// per task, while it is open): `root` is the Merkle root of the selected receivers' leaves.
+    /// @dev Leaves are `keccak256(bytes.concat(keccak256(abi.encode(domain, taskId, receiver, salt))))`
+    /// with the levels' `domain`; each selected receiver learns its salt and proof from the
+    /// selector off chain. Salted, so a claim's proof (which shows other leaves) does not tell who
+    /// else was selected; nothing on chain names a selected receiver until it claims.
+    function setSelection(uint256 taskId, bytes32 root) external;
+
     /// @notice Claim subtask `index` of `taskId` for the caller, publishing the key the subtask's
     /// key is to be encrypted to.
     /// @dev The key travels in the claim, not in the signature of the claim transaction, so that
@@ -150,6 +184,25 @@ interface ITaskRegistry {
         uint8 level,
         bytes32 salt,
         bytes32[] calldata proof
+    ) external;
+
+    /// @notice Claim subtask `index` of a task released for selection: the caller proves it is
+    /// among the task's selected receivers, and its level either by the registered mapping
+    /// (`level` 0: the level `setLevels` gave it) or by a proof against the task's levels root
+    /// (`level` 1..numLevels with `salt` and `levelProof`, as `claimSubtaskWithProof`). The
+    /// claim rules are those of `claimSubtask`.
+    /// @param selectionSalt the caller's secret salt of its selection leaf.
+    /// @param selectionProof sibling hashes from the caller's selection leaf up to the task's
+    /// selection root, at most MAX_PROOF_DEPTH.
+    function claimSelectedSubtask(
+        uint256 taskId,
+        uint256 index,
+        bytes32 encryptionKey,
+        uint8 level,
+        bytes32 salt,
+        bytes32[] calldata levelProof,
+        bytes32 selectionSalt,
+        bytes32[] calldata selectionProof
     ) external;
 
     /// @notice Record the hash of the sensing data for a claimed subtask (claimant only).
@@ -187,6 +240,18 @@ interface ITaskRegistry {
 
     /// @notice Whether `receiver`, at `level` with `salt`, is under the levels root of `epoch` with `proof`.
     function verifyLevel(uint32 epoch, address receiver, uint8 level, bytes32 salt, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
+
+    /// @notice Whether `taskId` was released for selection, and its selection root (zero until set).
+    function taskSelection(uint256 taskId) external view returns (bool forSelection, bytes32 root);
+
+    /// @notice The selection leaf of `receiver` with `salt` for `taskId` (see `setSelection`).
+    function selectionLeaf(uint256 taskId, address receiver, bytes32 salt) external view returns (bytes32);
+
+    /// @notice Whether `receiver` with `salt` and `proof` is among the selected receivers of `taskId`.
+    function verifySelection(uint256 taskId, address receiver, bytes32 salt, bytes32[] calldata proof)
         external
         view
         returns (bool);

@@ -247,6 +247,35 @@ def test_levels_published_as_a_root_and_claimed_with_a_proof(cli, run_cli):
     assert_refused(run_cli("levels", "proof", dev_signer(BOB).address, "--tree", tree), "not in the tree")
 
 
+def test_a_task_released_for_selection_is_claimed_only_by_the_selected(cli, run_cli):
+    """The platform (granted the selector role) fixes alice and bob for a task released for
+    selection; bob claims with his proof, carol (not selected) cannot, even with bob's proof."""
+    platform = 9
+    assert cli.as_(ADMIN, "grant", "selector", dev_signer(platform).address).code == 0
+    task_file = cli.tmp / "selective.json"
+    task_file.write_text(json.dumps({"title": "selective", "parts": ["p", "q", "r"]}))
+    released = cli.as_(RELEASER, "release", task_file, "--for-selection")
+    assert released.code == 0, released.stderr
+    task = released.json()["taskId"]
+    assert_refused(cli.as_(BOB, "claim", task), f"task {task} was released for selection")
+
+    selected = cli.tmp / "selected.txt"
+    selected.write_text(f"# near the task\n{dev_signer(ALICE).address}\n{dev_signer(BOB).address}\n")
+    proofs = cli.tmp / "selection-proofs"
+    publish = ("selection", "publish", task, "--accounts-file", selected, "--out-dir", proofs)
+    first = cli.as_(platform, *publish)
+    assert first.code == 0, first.stderr
+    assert first.json()["alreadyPublished"] is False and len(first.json()["proofFiles"]) == 2
+    assert cli.as_(platform, *publish).json()["alreadyPublished"] is True  # a rerun sends nothing
+    bob_proof = proofs / f"{dev_signer(BOB).address}.json"
+
+    claimed = cli.as_(BOB, "claim", task, "--selection", bob_proof)
+    assert claimed.code == 0 and claimed.json()["index"] == 1, claimed.stderr
+    assert_refused(cli.as_(CAROL, "claim", task, 1, "--selection", bob_proof), "expected the proof of this account")
+    again = cli.as_(platform, "selection", "proof", task, dev_signer(ALICE).address)
+    assert again.code == 0 and json.loads(again.stdout)["account"] == dev_signer(ALICE).address
+
+
 def test_close_not_releaser_refused(cli):
     task = _release(cli, ["p", "q", "r"], "not-releaser")["taskId"]
     assert_refused(cli.as_(BOB, "close", task), f"is not the releaser of task {task}")

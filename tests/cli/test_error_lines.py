@@ -202,6 +202,13 @@ def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
     tree = LevelsTree.build({dev_signer(0).address: 1, dev_signer(5).address: 2}, chain_id=31337, registry=registry)
     files["tree"] = tree.save(tmp / "levels.tree")
     files["proof"] = write_proof_json(tree.proof_of(dev_signer(0).address), tmp / "proof.json")
+    from crowdsense.ldpf.selection import Selection
+
+    files["accounts"] = tmp / "selected.txt"
+    files["accounts"].write_text(f"{dev_signer(0).address}\n{dev_signer(5).address}  # both\n")
+    chosen = Selection.build([dev_signer(0).address], chain_id=31337, registry=registry, task_id=0)
+    files["selection"] = tmp / "selection.json"
+    files["selection"].write_text(json.dumps(chosen.proof_of(dev_signer(0).address).to_json()))
     return Chain(node_url, tmp, deployment, files)
 
 
@@ -231,10 +238,12 @@ VALID_ARGS: dict[str, list[str]] = {
     "levels publish": ["{levels}", "--addresses", "{addresses}", "--tree", "{d}/levels.tree"],
     "levels proof": [dev_signer(5).address, "--tree", "{tree}"],
     "release": ["{task}"],
+    "selection publish": ["0", "--accounts-file", "{accounts}", "--out-dir", "{d}/selection"],
+    "selection proof": ["0", dev_signer(5).address, "--out-dir", "{d}/selection"],
     "handover": [],
     "close": ["0"],
     "list": ["--level", "1", "--proof", "{proof}"],
-    "claim": ["0", "0", "--proof", "{proof}"],
+    "claim": ["0", "0", "--proof", "{proof}", "--selection", "{selection}"],
     "fetch": ["0", "0", "--out", "{d}/subtask.txt"],
     "submit": ["0", "0", "--data", "x"],
     "account new": ["{d}/new-keystore.json"],
@@ -247,7 +256,7 @@ VALID_ARGS: dict[str, list[str]] = {
 INPUTS: dict[str, dict[str, str]] = {"graph": {}, "levels_file": {}, "addresses_file": {}, "task_file": {},
                                      "deployment": {}, "journal_path": {},
                                      "keystore": {"CROWDSENSE_KEYSTORE_PASSWORD": "pw"}, "password_file": {},
-                                     "tree_path": {}, "proof_file": {}}
+                                     "tree_path": {}, "proof_file": {}, "accounts_file": {}, "selection_file": {}}
 #: File parameters a command writes (or a folder it writes into): never read as input.
 OUTPUTS = {"out", "out_path", "features_path", "write_addresses", "audit_path", "store_path", "deployments_dir", "out_dir",
            "data_file"}  # submit hashes the raw bytes of --data-file: any content is valid data

@@ -8,6 +8,9 @@ this documented encoding agree byte for byte.
 * leaf = keccak256(keccak256(abi.encode(domain, account, level, salt)))
 * node = keccak256(min(a, b) || max(a, b))
 * leaves sorted ascending; an odd last node is carried up unchanged.
+
+The same shape serves the selection of a task's receivers, with
+leaf = keccak256(keccak256(abi.encode(domain, taskId, account, salt))).
 """
 
 import secrets
@@ -25,11 +28,29 @@ def node(a: bytes, b: bytes) -> bytes:
     return keccak(min(a, b) + max(a, b))
 
 
+def selection_leaf(chain_id: int, registry: str, task_id: int, account: str, salt: bytes) -> bytes:
+    domain = keccak(encode(["uint256", "address"], [chain_id, registry]))
+    return keccak(keccak(encode(["bytes32", "uint256", "address", "bytes32"], [domain, task_id, account, salt])))
+
+
 def tree(chain_id: int, registry: str, levels: dict) -> tuple[bytes, dict[str, list[bytes]], dict[str, bytes]]:
     """Root, the proof of each account and its salt (both keyed by ``str(account)``); the salts
     are fresh random ones."""
     salts = {str(a): secrets.token_bytes(32) for a in levels}
     leaves = {str(a): leaf(chain_id, registry, str(a), lvl, salts[str(a)]) for a, lvl in levels.items()}
+    root, proofs = _fold_tree(leaves)
+    return root, proofs, salts
+
+
+def selection_tree(chain_id: int, registry: str, task_id: int, accounts) -> tuple[bytes, dict[str, tuple]]:
+    """Root, and each account's (salt, proof) under it (keyed by ``str(account)``)."""
+    salts = {str(a): secrets.token_bytes(32) for a in accounts}
+    leaves = {a: selection_leaf(chain_id, registry, task_id, a, salts[a]) for a in salts}
+    root, proofs = _fold_tree(leaves)
+    return root, {a: (salts[a], proofs[a]) for a in salts}
+
+
+def _fold_tree(leaves: dict) -> tuple[bytes, dict[str, list[bytes]]]:
     layer = sorted(leaves.values())
     proofs: dict[bytes, list[bytes]] = {x: [] for x in layer}
     members = {x: [x] for x in layer}  # the leaves under each node of the current layer
@@ -49,4 +70,4 @@ def tree(chain_id: int, registry: str, levels: dict) -> tuple[bytes, dict[str, l
             up.append(parent)
             up_members[parent] = members[a] + members[b]
         layer, members = up, up_members
-    return layer[0], {a: proofs[x] for a, x in leaves.items()}, salts
+    return layer[0], {a: proofs[x] for a, x in leaves.items()}

@@ -21,6 +21,10 @@ def _call(fn, registry, caller, bob):
         return registry.setLevelsRoot(b"\x07" * 32, {"from": caller})
     if fn == "releaseTask":
         return registry.releaseTask([b"\x01" * 32], [1], {"from": caller})
+    if fn == "releaseTaskForSelection":
+        return registry.releaseTaskForSelection([b"\x01" * 32], [1], {"from": caller})
+    if fn == "setSelection":
+        return registry.setSelection(0, b"\x07" * 32, {"from": caller})
     if fn == "grantRole":
         return registry.grantRole(registry.RELEASER_ROLE(), bob, {"from": caller})
     if fn == "revokeRole":
@@ -36,6 +40,8 @@ MATRIX = {
     "clearLevels": ("REGISTRAR_ROLE", {"registrar"}),
     "setLevelsRoot": ("REGISTRAR_ROLE", {"registrar"}),
     "releaseTask": ("RELEASER_ROLE", {"releaser"}),
+    "releaseTaskForSelection": ("RELEASER_ROLE", {"releaser"}),
+    "setSelection": ("SELECTOR_ROLE", set()),  # no account holds it until the admin grants it
     "grantRole": ("DEFAULT_ADMIN_ROLE", {"admin"}),
     "revokeRole": ("DEFAULT_ADMIN_ROLE", {"admin"}),
     "closeTask": (None, {"releaser"}),  # bound to the task's own releaser, not to a role
@@ -47,6 +53,8 @@ MATRIX = {
 def test_access_matrix(registry, callers, releaser, bob, fn, role):
     if fn == "closeTask":
         registry.releaseTask([b"\x01" * 32], [1], {"from": releaser})
+    if fn == "setSelection":
+        registry.releaseTaskForSelection([b"\x01" * 32], [1], {"from": releaser})
     needed, allowed = MATRIX[fn]
     caller = callers[role]
     if role in allowed:
@@ -77,3 +85,14 @@ def test_only_registrar_changes_levels(registry, admin, releaser, alice, mallory
         with brownie.reverts(err("AccessControlUnauthorizedAccount", caller, bytes(registry.REGISTRAR_ROLE()))):
             registry.setLevels([alice], [2], {"from": caller})
     assert registry.levelOf(alice) == 0
+
+
+def test_granted_selector_fixes_a_selection_and_revoked_cannot(registry, admin, releaser, bob):
+    registry.releaseTaskForSelection([b"\x01" * 32, b"\x02" * 32], [1, 2], {"from": releaser})
+    registry.releaseTaskForSelection([b"\x03" * 32], [1], {"from": releaser})
+    registry.grantRole(registry.SELECTOR_ROLE(), bob, {"from": admin})
+    registry.setSelection(0, b"\x07" * 32, {"from": bob})
+    assert registry.taskSelection(0)[1] == "0x" + "07" * 32
+    registry.revokeRole(registry.SELECTOR_ROLE(), bob, {"from": admin})
+    with brownie.reverts(err("AccessControlUnauthorizedAccount", bob, bytes(registry.SELECTOR_ROLE()))):
+        registry.setSelection(1, b"\x07" * 32, {"from": bob})

@@ -94,6 +94,11 @@ REASONS = {
     "TaskRegistryNotReleaser": "not_releaser",
     "TaskRegistryNoLevelsRoot": "no_root",
     "TaskRegistryInvalidLevelProof": "proof",
+    "TaskRegistrySelectionRequired": "selection_required",
+    "TaskRegistryNotForSelection": "not_for_selection",
+    "TaskRegistrySelectionPending": "selection_pending",
+    "TaskRegistrySelectionAlreadySet": "selection_set",
+    "TaskRegistryNotSelected": "not_selected",
     "CommitmentVerifierAlreadyCommitted": "committed",
     "CommitmentVerifierNotFound": "unknown",
     "CommitmentVerifierAlreadyRevealed": "revealed",
@@ -127,9 +132,12 @@ class Model:
             return ("TaskRegistryTaskClosed", task_id)
         return None
 
-    def subtask_error(self, task_id: int, index: int) -> Expected:
-        """Why subtask ``index`` of task ``task_id`` is not an open subtask, or None."""
+    def subtask_error(self, task_id: int, index: int, *, plain_claim: bool = False) -> Expected:
+        """Why subtask ``index`` of task ``task_id`` is not an open subtask, or None; with
+        ``plain_claim``, also a task released for selection (claimed only with a selection)."""
         error = self.task_error(task_id)
+        if error is None and plain_claim and self.tasks[task_id]["selection"] is not False:
+            return ("TaskRegistrySelectionRequired", task_id)
         count = len(self.tasks[task_id]["levels"]) if error is None else 0
         if error is None and index >= count:
             return ("TaskRegistryIndexOutOfRange", task_id, index, count)
@@ -137,12 +145,44 @@ class Model:
 
     def claim_error(self, task_id: int, index: int, user) -> Expected:
         """The contract's checks of ``claimSubtask``, in its order."""
-        return self.subtask_error(task_id, index) or self._claimant_level_error(task_id, index, user)
+        return (self.subtask_error(task_id, index, plain_claim=True)
+                or self._claimant_level_error(task_id, index, user))
+
+    def selection_error(self, task_id: int, caller, selector) -> Expected:
+        """The contract's checks of ``setSelection`` (the role first: the modifier)."""
+        if caller != selector:
+            return ("AccessControlUnauthorizedAccount", caller, "SELECTOR_ROLE")
+        error = self._for_selection_error(task_id)
+        if error is not None:
+            return error
+        selection = self.tasks[task_id]["selection"]
+        if selection is not None:
+            return ("TaskRegistrySelectionAlreadySet", task_id, selection["root"])
+        return None
+
+    def _for_selection_error(self, task_id: int) -> Expected:
+        """Why task ``task_id`` is not an open task released for selection, or None."""
+        error = self.task_error(task_id)
+        if error is None and self.tasks[task_id]["selection"] is False:
+            return ("TaskRegistryNotForSelection", task_id)
+        return error
+
+    def selected_claim_error(self, task_id: int, index: int, user, valid: bool) -> Expected:
+        """The contract's checks of ``claimSelectedSubtask`` with the registered level, in its
+        order; ``valid``: the selection proof leads from the user's leaf to the task's root."""
+        error = self._for_selection_error(task_id) or self.subtask_error(task_id, index)
+        if error is not None:
+            return error
+        if self.tasks[task_id]["selection"] is None:
+            return ("TaskRegistrySelectionPending", task_id)
+        if not valid:
+            return ("TaskRegistryNotSelected", task_id, user)
+        return self._claimant_level_error(task_id, index, user)
 
     def proof_claim_error(self, task_id: int, index: int, user, level: int, valid: bool) -> Expected:
         """The contract's checks of ``claimSubtaskWithProof``, in its order; ``valid``: the proof
         leads from (user, level) to the root of the task's epoch."""
-        error = self.subtask_error(task_id, index)
+        error = self.subtask_error(task_id, index, plain_claim=True)
         if error is not None:
             return error
         epoch = self.tasks[task_id]["epoch"]
@@ -309,17 +349,19 @@ class StateMachine(RuleBasedStateMachine):
         if expected is None:
             self.model.levels[user] = 0
 
-    def _release(self, st_levels, caller) -> None:
+    def _release(self, st_levels, caller, *, for_selection: bool = False) -> None:
         hashes = [secrets.token_bytes(32) for _ in st_levels]
         expected = self._role_error(caller, "RELEASER_ROLE", self.users[2])
-        tx = self._expect("release", expected,
-                          lambda: self.registry.releaseTask(hashes, list(st_levels), {"from": caller}))
+        release = self.registry.releaseTaskForSelection if for_selection else self.registry.releaseTask
+        tx = self._expect("release", expected, lambda: release(hashes, list(st_levels), {"from": caller}))
         if expected is None:
             assert tx.return_value == len(self.model.tasks)
             self.touched_tasks.add(len(self.model.tasks))
             self.model.tasks.append(
                 {"levels": list(st_levels), "claimants": [None] * len(st_levels), "data": [None] * len(st_levels),
-                 "closed": False, "releaser": caller, "epoch": len(self.model.roots)}
+                 "closed": False, "releaser": caller, "epoch": len(self.model.roots),
+                 # False: not for selection; None: for selection, not fixed yet; else its tree
+                 "selection": None if for_selection else False}
             )
 
     @rule(st_levels=st_levels, st_bool=st_bool)
@@ -365,7 +407,7 @@ class StateMachine(RuleBasedStateMachine):
             return
         task_id = self._task_id(task_pick)
         closed = [i for i, t in enumerate(tasks) if t["closed"]]
-        if index_pick % 3 == 2 and closed and task_pick % 2:  # a task its releaser closed already
+        if index_pick % 3 == 2 and closed:  # a task its releaser closed already
             task_id = closed[task_pick % len(closed)]
         index = self._index(task_id, index_pick)
         user = self.users[RECEIVERS[st_user % len(RECEIVERS)]]
@@ -391,7 +433,8 @@ class StateMachine(RuleBasedStateMachine):
         Levels are cleared and tasks closed often, so blind picks rarely find one, and every
         successful submission needs one."""
         receivers = [self.users[r] for r in RECEIVERS]
-        return [(task_id, i, user) for task_id, t in enumerate(self.model.tasks) if not t["closed"]
+        return [(task_id, i, user) for task_id, t in enumerate(self.model.tasks)
+                if not t["closed"] and t["selection"] is False
                 for user in receivers if user not in t["claimants"]
                 for i, level in enumerate(t["levels"])
                 if t["claimants"][i] is None and level == self.model.levels.get(user)]
@@ -401,7 +444,7 @@ class StateMachine(RuleBasedStateMachine):
         the root of an open task's epoch, an unclaimed subtask of its proven level there."""
         out = []
         for task_id, t in enumerate(self.model.tasks):
-            if t["closed"] or not t["epoch"]:
+            if t["closed"] or not t["epoch"] or t["selection"] is not False:
                 continue
             for user, level in self.model.roots[t["epoch"] - 1]["levels"].items():
                 if user not in t["claimants"]:
@@ -492,6 +535,66 @@ class StateMachine(RuleBasedStateMachine):
             fitting = [i for i, lvl in enumerate(t["levels"]) if lvl == level and t["claimants"][i] is None]
             index = fitting[index_pick % len(fitting)] if fitting else index
         self._proof_claim(task_id, index, user, level, salt, proof, valid=valid)
+
+    @rule(st_levels=st_levels, draw=st_draw)
+    def rule_select(self, st_levels, draw):
+        """The platform (or, one draw in six, another user) fixes the selection of a task released
+        for selection, over some receivers; when no such task is open, the releaser releases one."""
+        self._step()
+        pick, index_pick, st_user, st_bool = unpack(draw)
+        waiting = [i for i, t in enumerate(self.model.tasks) if t["selection"] is None and not t["closed"]]
+        if not waiting and index_pick % 4:
+            self._release(st_levels, self.users[2], for_selection=True)
+            return
+        task_id = waiting[pick % len(waiting)] if waiting and index_pick % 4 else self._task_id(pick)
+        members = [self.users[r] for bit, r in enumerate(RECEIVERS) if pick >> bit & 1 or bit == pick % len(RECEIVERS)]
+        root, proofs = level_trees.selection_tree(chain.id, self.registry.address, task_id, [str(u) for u in members])
+        caller = self.users[st_user] if st_bool and pick % 3 == 0 else self.users[0]
+        self.touched_tasks.add(task_id)
+        expected = self.model.selection_error(task_id, caller, self.users[0])
+        if expected is not None and expected[0] == "AccessControlUnauthorizedAccount":
+            expected = (expected[0], caller, self.roles["SELECTOR_ROLE"])
+        self._expect("select", expected, lambda: self.registry.setSelection(task_id, root, {"from": caller}))
+        if expected is None:
+            self.model.tasks[task_id]["selection"] = {"root": root, "proofs": proofs}
+
+    @rule(draw=st_draw)
+    def rule_claim_selected(self, draw):
+        """A receiver claims a subtask of a task released for selection with its registered level:
+        mostly with its own proof where it is selected (and a subtask of its level); with
+        ``st_bool`` with another selected receiver's proof, or with no proof at all."""
+        self._step()
+        task_pick, index_pick, st_user, st_bool = unpack(draw)
+        tasks = self.model.tasks
+        chosen = [(i, u) for i, t in enumerate(tasks) if t["selection"] and not t["closed"]
+                  for u in t["selection"]["proofs"]]
+        if chosen and index_pick % 3:
+            task_id, name = chosen[task_pick % len(chosen)]
+            user = next(u for u in self.users if str(u) == name)
+        else:
+            task_id, user = self._task_id(task_pick), self.users[RECEIVERS[st_user % len(RECEIVERS)]]
+        selection = tasks[task_id]["selection"] if task_id < len(tasks) else None
+        proofs = selection["proofs"] if selection else {}
+        salt, proof, valid = bytes(32), [], False
+        if str(user) in proofs:
+            (salt, proof), valid = proofs[str(user)], True
+        if st_bool and proofs:
+            other = sorted(proofs)[index_pick % len(proofs)]
+            salt, proof = proofs[other]
+            valid = other == str(user)
+        index = self._index(task_id, index_pick)
+        if task_id < len(tasks) and index < len(tasks[task_id]["levels"]) and index_pick % 3:
+            t = tasks[task_id]
+            fitting = [i for i, lvl in enumerate(t["levels"])
+                       if lvl == self.model.levels.get(user) and t["claimants"][i] is None]
+            index = fitting[index_pick % len(fitting)] if fitting else index
+        self.touched_tasks.add(task_id)
+        expected = self.model.selected_claim_error(task_id, index, user, valid)
+        tx = self._expect("selected_claim", expected, lambda: self.registry.claimSelectedSubtask(
+            task_id, index, KEY, 0, bytes(32), [], salt, proof, {"from": user}))
+        if expected is None:
+            assert tx.events["SubtaskClaimed"]["level"] == self.model.levels[user]
+            self.model.tasks[task_id]["claimants"][index] = user
 
     @rule(draw=st_draw)
     def rule_submit(self, draw):
@@ -617,6 +720,9 @@ class StateMachine(RuleBasedStateMachine):
             assert len(holders) == len(set(holders)), "a receiver holds two subtasks of one task"
             assert self.registry.getTask(task_id)[2] == t["closed"]
             assert self.registry.taskLevelsEpoch(task_id) == t["epoch"]
+            selection = t["selection"]
+            assert tuple(self.registry.taskSelection(task_id)) == (
+                selection is not False, "0x" + (selection["root"] if selection else bytes(32)).hex())
             for index, claimant in enumerate(t["claimants"]):
                 _, level, onchain, data = self.registry.getSubtask(task_id, index)
                 assert level == t["levels"][index]
@@ -656,7 +762,9 @@ def test_stateful(accounts, registry, verifier):
     StateMachine.registry = registry
     StateMachine.verifier = verifier
     StateMachine.users = list(accounts[:7])
-    StateMachine.roles = {name: bytes(getattr(registry, name)()) for name in ("REGISTRAR_ROLE", "RELEASER_ROLE")}
+    StateMachine.roles = {name: bytes(getattr(registry, name)())
+                          for name in ("REGISTRAR_ROLE", "RELEASER_ROLE", "SELECTOR_ROLE")}
+    registry.grantRole(registry.SELECTOR_ROLE(), accounts[0], {"from": accounts[0]})  # the platform: the admin
     chain.snapshot()
     started = time.monotonic()
     # One batch of enough runs for TOTAL_STEPS, repeated while steps are missing. No example

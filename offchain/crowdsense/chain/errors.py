@@ -65,6 +65,11 @@ __all__ = [
     "InvalidEncryptionKeyError",
     "NoLevelsRootError",
     "InvalidLevelProofError",
+    "SelectionRequiredError",
+    "NotForSelectionError",
+    "SelectionPendingError",
+    "SelectionAlreadySetError",
+    "NotSelectedError",
     "UnauthorizedAccountError",
     "BadConfirmationError",
     "InvalidAgesError",
@@ -381,6 +386,38 @@ class InvalidLevelProofError(TaskRegistryRevert):
     level: int
 
 
+class SelectionRequiredError(TaskRegistryRevert):
+    """A task released for selection is claimed without a selection proof."""
+
+    taskId: int
+
+
+class NotForSelectionError(TaskRegistryRevert):
+    """A selection is set for, or claimed in, a task not released for one."""
+
+    taskId: int
+
+
+class SelectionPendingError(TaskRegistryRevert):
+    """A task released for selection is claimed before its selection is fixed."""
+
+    taskId: int
+
+
+class SelectionAlreadySetError(TaskRegistryRevert):
+    """A task's selection is set a second time."""
+
+    taskId: int
+    root: bytes
+
+
+class NotSelectedError(TaskRegistryRevert):
+    """A selection proof does not lead to the task's selection root."""
+
+    taskId: int
+    receiver: str
+
+
 # -- AccessControl
 
 
@@ -545,6 +582,20 @@ _CONTRACT_ERRORS: dict[type[ContractRevertError], tuple[str, str]] = {
     InvalidLevelProofError: ("TaskRegistryInvalidLevelProof",
                              "the level proof of {receiver} at level {level} does not lead to the levels root "
                              "of epoch {epoch} (task {taskId}): expected the proof of that epoch from the registrar"),
+    SelectionRequiredError: ("TaskRegistrySelectionRequired",
+                             "task {taskId} was released for selection: "
+                             "expected a claim with the selection proof the platform gave"),
+    NotForSelectionError: ("TaskRegistryNotForSelection",
+                           "task {taskId} was not released for selection: expected a plain claim (no selection)"),
+    SelectionPendingError: ("TaskRegistrySelectionPending",
+                            "the receivers of task {taskId} are not selected yet: "
+                            "expected a claim after the platform fixed the selection"),
+    SelectionAlreadySetError: ("TaskRegistrySelectionAlreadySet",
+                               "the selection of task {taskId} is already fixed (root {root}): "
+                               "expected one selection per task"),
+    NotSelectedError: ("TaskRegistryNotSelected",
+                       "{receiver} is not among the selected receivers of task {taskId}: "
+                       "expected the selection proof the platform gave this account for this task"),
     UnauthorizedAccountError: ("AccessControlUnauthorizedAccount",
                                "not authorized: {account} does not have {role_name}"),
     BadConfirmationError: ("AccessControlBadConfirmation",

@@ -1,14 +1,17 @@
-"""TaskRegistryClient: everything registrars, releasers and receivers do with ``TaskRegistry``.
+"""TaskRegistryClient: everything registrars, releasers, selectors and receivers do with ``TaskRegistry``.
 
-One class, three roles (an account may hold several):
+One class, four roles (an account may hold several):
 
 =============  =================================================================================
 registrar      :meth:`~TaskRegistryClient.register_levels` - levels from the classifier, in
                batches sized to the block gas limit (at most ``MAX_LEVEL_BATCH`` = 500);
                or privately, :meth:`~TaskRegistryClient.publish_levels_root` - one Merkle
                root per epoch, each receiver claiming with its :class:`LevelProof`
-releaser       :meth:`~TaskRegistryClient.release_task`, :meth:`~TaskRegistryClient.hand_over_keys`,
+releaser       :meth:`~TaskRegistryClient.release_task` (``for_selection`` for a task that only
+               selected receivers claim), :meth:`~TaskRegistryClient.hand_over_keys`,
                :meth:`~TaskRegistryClient.close_task`
+selector       :meth:`~TaskRegistryClient.set_selection` - the platform fixes the receivers
+               selected for a task as a Merkle root (:mod:`crowdsense.ldpf.selection`)
 receiver       :meth:`~TaskRegistryClient.open_subtasks` (from ``SubtaskReleased`` events, paged),
                :meth:`~TaskRegistryClient.claim`, :meth:`~TaskRegistryClient.fetch_subtask`,
                :meth:`~TaskRegistryClient.submit_data`
@@ -30,6 +33,7 @@ Intent ids (stable across runs)::
     release/<chainId>/<registry>/<release id>/<releaser>
     levels/<chainId>/<registry>/<batch digest>/<registrar>
     levels-root/<chainId>/<registry>/<epoch>/<root>/<registrar>
+    selection/<chainId>/<registry>/<taskId>/<root>/<selector>
     grant/<chainId>/<registry>/<role>/<account>/<admin>
 
 Journal secret keys::
@@ -37,6 +41,7 @@ Journal secret keys::
     release/<chainId>/<registry>/<releaser>/<release id>   hashes, levels, task id once known
     subtask-key/<chainId>/<registry>/<subtask hash>        key, blob, level, index  (releaser)
     task/<chainId>/<registry>/<taskId>                     release id, hashes, levels (releaser)
+    selection/<chainId>/<registry>/<taskId>                the selection and its seed (selector)
     received-key/<chainId>/<registry>/<subtask hash>       key (receiver, after fetch)
     level-proof/<chainId>/<registry>/<root>/<receiver>     level and Merkle proof (receiver)
 """
@@ -68,8 +73,13 @@ from crowdsense.chain.errors import (
     LevelMismatchError,
     NoLevelsRootError,
     NotClaimantError,
+    NotForSelectionError,
     NotRegisteredError,
     NotReleaserError,
+    NotSelectedError,
+    SelectionAlreadySetError,
+    SelectionPendingError,
+    SelectionRequiredError,
     StoreError,
     TaskClosedError,
     TransactionError,
@@ -87,9 +97,10 @@ from crowdsense.chain.registry_records import (
 )
 from crowdsense.chain.store import SubtaskStore
 from crowdsense.chain.txsend import TxRecord
-from crowdsense.errors import InputError
-from crowdsense.pmcb.levels_tree import LevelProof, level_proof_from_json
 from crowdsense.ecies import is_encryption_key
+from crowdsense.errors import InputError
+from crowdsense.ldpf.selection import Selection, SelectionProof
+from crowdsense.pmcb.levels_tree import LevelProof, level_proof_from_json
 from crowdsense.pmcb.tasks import TaskPlan, decrypt_subtask, encrypt_plan, open_key, seal_key
 
 # The records the client returns are defined in crowdsense.chain.registry_records and
@@ -101,6 +112,7 @@ ROLES: dict[str, bytes] = {
     "admin": b"\x00" * 32,
     "registrar": keccak(text="REGISTRAR_ROLE"),
     "releaser": keccak(text="RELEASER_ROLE"),
+    "selector": keccak(text="SELECTOR_ROLE"),
 }
 _ZERO_HASH = b"\x00" * 32
 #: Share of the block gas limit one level batch may use (room for other transactions).
@@ -224,7 +236,7 @@ class TaskRegistryClient(ContractClient):
     # ------------------------------------------------------------------ admin
 
     def grant_role(self, role: str, account: str) -> TxRecord | None:
-        """Grant ``role`` ("registrar", "releaser" or "admin") to ``account``; None if it has it."""
+        """Grant ``role`` ("registrar", "releaser", "selector" or "admin") to ``account``; None if it has it."""
         role_id = _role_id(role)
         account = parse_address(account, "account")
         if self.has_role(role, account):
@@ -376,8 +388,12 @@ class TaskRegistryClient(ContractClient):
             raise TransactionError(f"levels root transaction {tx.tx_hash} emitted no LevelsRootSet event")
         return int(events[0]["args"]["epoch"]), tx
 
-    def release_task(self, plan: TaskPlan, *, release_id: str | None = None) -> ReleasedTask:
+    def release_task(self, plan: TaskPlan, *, release_id: str | None = None,
+                     for_selection: bool = False) -> ReleasedTask:
         """Encrypt, store, journal and release a decomposed task.
+
+        With ``for_selection`` the task is released for selection (``releaseTaskForSelection``):
+        only the receivers the selector fixes (:meth:`set_selection`) can claim its subtasks.
 
         Order of effects (what makes it crash-safe): (1) the release record (ciphertext hashes
         and levels) and the subtask keys and blobs it names are journaled in one transaction
@@ -394,6 +410,8 @@ class TaskRegistryClient(ContractClient):
         journaled are always the same set.
         """
         journal, store = self._journal(), self._store()
+        if not isinstance(for_selection, bool):
+            raise InputError(f"for_selection: {for_selection!r}: expected True or False")
         if plan.num_levels != self.num_levels:
             raise InputError(f"the plan has {plan.num_levels} levels but the registry has {self.num_levels}")
         release_id = release_id or plan.digest
@@ -412,11 +430,14 @@ class TaskRegistryClient(ContractClient):
             record, _ = journal.put_first(
                 record_key,
                 {"hashes": [sub.subtask_hash for sub in encrypted], "levels": [s.level for s in encrypted],
-                 "title": plan.title, "taskId": None},
+                 "title": plan.title, "taskId": None, "forSelection": for_selection},
                 with_secrets=keys,
             )
         elif not self._intent_stands(intent_id):
             self.require_role("releaser")
+        if bool(record.get("forSelection", False)) != for_selection:
+            raise InputError(f"release {release_id!r} was started {'for' if not for_selection else 'without'} "
+                             "selection: expected the same choice when it is resumed, or a new release id")
         hashes = [bytes(h) for h in record["hashes"]]
         levels = [int(v) for v in record["levels"]]
         for h in hashes:  # (re)publish the blobs, from the journal if the store lost them
@@ -425,7 +446,8 @@ class TaskRegistryClient(ContractClient):
                 if secret is None:
                     raise StoreError(f"subtask 0x{h.hex()} has neither a blob in the store nor one in the journal")
                 store.put_blob(secret["blob"])
-        tx = self._send(self.contract.functions.releaseTask(hashes, levels), intent_id=intent_id, kind="releaseTask")
+        release = self.contract.functions.releaseTaskForSelection if for_selection else self.contract.functions.releaseTask
+        tx = self._send(release(hashes, levels), intent_id=intent_id, kind="releaseTask")
         events = self.contract.events.TaskReleased().process_receipt(tx.receipt, errors=DISCARD)
         if not events:
             raise TransactionError(f"release transaction {tx.tx_hash} emitted no TaskReleased event")
@@ -434,6 +456,47 @@ class TaskRegistryClient(ContractClient):
             journal.put(record_key, {**record, "taskId": task_id})
             journal.put(f"task/{self.prefix}/{task_id}", {"release": release_id, "hashes": hashes, "levels": levels})
         return ReleasedTask(task_id, tuple(hashes), tuple(levels), tx)
+
+    # ------------------------------------------------------------------ selector (the platform)
+
+    def task_selection(self, task_id: int) -> tuple[bool, bytes | None]:
+        """Whether ``task_id`` was released for selection, and its selection root (None until fixed)."""
+        for_selection, root = self._read(self.contract.functions.taskSelection(_check_task_id(task_id)))
+        return bool(for_selection), None if bytes(root) == _ZERO_HASH else bytes(root)
+
+    def set_selection(self, selection: Selection) -> TxRecord | None:
+        """Fix ``selection`` as the receivers that may claim its task (selector role).
+
+        The selection (with its secret seed, which gives every receiver's salt and proof) is
+        journaled before the transaction is sent, so the proofs can always be served again;
+        a rerun resumes the same transaction. Returns None when the task already has this root.
+        """
+        if not isinstance(selection, Selection):
+            raise InputError(f"{selection!r:.60} is not a selection: expected a Selection (crowdsense.ldpf.selection)")
+        if selection.chain_id != self.conn.chain_id or selection.registry != self.address:
+            raise InputError(f"the selection is for registry {selection.registry} on chain {selection.chain_id}: "
+                             f"expected registry {self.address} on chain {self.conn.chain_id}")
+        task_id = selection.task_id
+        intent_id = self._intent_id("selection", task_id, "0x" + selection.root.hex())
+        for_selection, root = self.task_selection(task_id)
+        if root == selection.root:
+            return None
+        if not self._intent_stands(intent_id):
+            if self.task(task_id).closed:
+                raise TaskClosedError(task_id, pre_check=True)
+            if not for_selection:
+                raise NotForSelectionError(task_id, pre_check=True)
+            if root is not None:
+                raise SelectionAlreadySetError(task_id, root, pre_check=True)
+            self.require_role("selector")
+        self._journal().put(f"selection/{self.prefix}/{task_id}", selection.to_json())
+        return self._send(self.contract.functions.setSelection(task_id, selection.root), intent_id=intent_id,
+                          kind="setSelection")
+
+    def selection(self, task_id: int) -> Selection | None:
+        """The selection this journal fixed for ``task_id`` (the platform's), to serve proofs."""
+        record = None if self.journal is None else self.journal.get(f"selection/{self.prefix}/{_check_task_id(task_id)}")
+        return None if record is None else Selection.from_json(record)
 
     def close_task(self, task_id: int) -> TxRecord:
         """Close a task (its releaser only): nothing more can be claimed or submitted."""
@@ -604,19 +667,28 @@ class TaskRegistryClient(ContractClient):
         record = self.journal.get(f"level-proof/{self.prefix}/0x{root.hex()}/{self.me}")
         return None if record is None else level_proof_from_json(record, what=f"journal {self.journal.path}")
 
-    def check_claim(self, task_id: int, index: int, *, proof: LevelProof | None = None) -> SubtaskInfo:
+    def check_claim(self, task_id: int, index: int, *, proof: LevelProof | None = None,
+                    selection: SelectionProof | None = None) -> SubtaskInfo:
         """Run the contract's claim checks against the current state, in the contract's order.
 
         With ``proof``, the level is the proven one (checked against the levels root of the
-        task's epoch); without, the level registered by ``setLevels``. Returns the subtask when
-        a claim would succeed (or when this account already holds it: ``claimant == me``);
-        raises the typed error the contract would revert with.
+        task's epoch); without, the level registered by ``setLevels``. A task released for
+        selection needs ``selection``, this account's proof under the task's selection root.
+        Returns the subtask when a claim would succeed (or when this account already holds it:
+        ``claimant == me``); raises the typed error the contract would revert with.
         """
         me = self.me
         task = self.task(task_id)
         if task.closed:
             raise TaskClosedError(task_id, pre_check=True)
+        for_selection, root = self.task_selection(task_id)
+        if for_selection and selection is None:
+            raise SelectionRequiredError(task_id, pre_check=True)
+        if selection is not None and not for_selection:
+            raise NotForSelectionError(task_id, pre_check=True)
         self._check_index(task, index)
+        if selection is not None:
+            self._check_selection(task_id, root, selection)
         if proof is None:
             level = self.level_of(me)
             if level == 0:
@@ -634,6 +706,20 @@ class TaskRegistryClient(ContractClient):
         if held is not None:
             raise AlreadyHoldsSubtaskError(task_id, me, held, pre_check=True)
         return sub
+
+    def _check_selection(self, task_id: int, root: bytes | None, selection: SelectionProof) -> None:
+        """The contract's checks of a selection proof for ``task_id`` (whose root is ``root``)."""
+        me = self.me
+        if selection.account != me or selection.task_id != task_id:
+            raise InputError(f"the selection proof is for {selection.account} in task {selection.task_id}: expected "
+                             f"the proof of this account {me} in task {task_id}")
+        if selection.chain_id != self.conn.chain_id or selection.registry != self.address:
+            raise InputError(f"the selection proof is for registry {selection.registry} on chain "
+                             f"{selection.chain_id}: expected registry {self.address} on chain {self.conn.chain_id}")
+        if root is None:
+            raise SelectionPendingError(task_id, pre_check=True)
+        if not self._read(self.contract.functions.verifySelection(task_id, me, selection.salt, list(selection.proof))):
+            raise NotSelectedError(task_id, me, pre_check=True)
 
     def _check_proof(self, task_id: int, proof: LevelProof) -> int:
         """The proven level, after the contract's checks of ``proof`` for ``task_id``."""
@@ -690,25 +776,34 @@ class TaskRegistryClient(ContractClient):
             return self.remembered_proof(task_id)
         return proof
 
-    def claim_function(self, task_id: int, index: int, proof: LevelProof | None) -> ContractFunction:
+    def claim_function(self, task_id: int, index: int, proof: LevelProof | None,
+                       selection: SelectionProof | None = None) -> ContractFunction:
         """The contract call claiming subtask ``index`` of ``task_id``: by stored level, or
-        with ``proof``; either way carrying this account's encryption key."""
+        with ``proof``; with ``selection`` in a task released for selection; always carrying this
+        account's encryption key."""
         if self.signer is None:
             raise InputError("claiming needs the claimant's account: expected a client with a signer")
         key = self.signer.encryption_key
+        if selection is not None:
+            level, salt, path = (0, _ZERO_HASH, []) if proof is None else (proof.level, proof.salt, list(proof.proof))
+            return self.contract.functions.claimSelectedSubtask(task_id, index, key, level, salt, path,
+                                                                selection.salt, list(selection.proof))
         if proof is None:
             return self.contract.functions.claimSubtask(task_id, index, key)
         return self.contract.functions.claimSubtaskWithProof(task_id, index, key, proof.level, proof.salt,
                                                              list(proof.proof))
 
-    def claim(self, task_id: int, index: int | None = None, *, proof: LevelProof | None = None) -> ClaimResult:
+    def claim(self, task_id: int, index: int | None = None, *, proof: LevelProof | None = None,
+              selection: SelectionProof | None = None) -> ClaimResult:
         """Claim subtask ``index`` (default: :meth:`pick_subtask`) of ``task_id``.
 
         With ``proof`` the claim proves the account's level against the levels root of the
         task's epoch (``claimSubtaskWithProof``); without, it uses the level registered by
         ``setLevels``, or, for an account with none, the proof an earlier claim journaled for that
-        root (a proof that passes the checks is journaled). Checks first (:meth:`check_claim`),
-        then sends a journaled intent.
+        root (a proof that passes the checks is journaled). A task released for selection is
+        claimed with ``selection``, the account's proof from the platform
+        (``claimSelectedSubtask``). Checks first (:meth:`check_claim`), then sends a journaled
+        intent.
         Calling it again for a claim already sent or mined sends nothing: it resumes
         (``tx.resumed``) or, when this account already holds the subtask, returns ``tx=None``.
         """
@@ -718,12 +813,14 @@ class TaskRegistryClient(ContractClient):
             _check_uint(index, "subtask index")
         else:
             index = self.pick_subtask(task_id, proof=proof)
+        if selection is not None and not isinstance(selection, SelectionProof):
+            raise InputError(f"{selection!r:.60} is not a selection proof: expected a SelectionProof")
         intent_id = self._intent_id("claim", task_id, index)
-        fn = self.claim_function(task_id, index, proof)
+        fn = self.claim_function(task_id, index, proof, selection)
         if self._intent_stands(intent_id):
             tx = self._send(fn, intent_id=intent_id, kind="claim")
             return ClaimResult(task_id, index, self.subtask(task_id, index).level, tx)
-        sub = self.check_claim(task_id, index, proof=proof)
+        sub = self.check_claim(task_id, index, proof=proof, selection=selection)
         if proof is not None:
             self.remember_proof(proof)  # checked against the chain: later claims under its root find it
         if sub.claimant == self.me:

@@ -76,11 +76,12 @@ def deploy(session: Session, num_levels: int, min_age: int, max_age: int, admin:
 
 
 @click.command(short_help="Grant a role to an account (admin).")
-@click.argument("role", type=click.Choice(["registrar", "releaser", "admin"]))
+@click.argument("role", type=click.Choice(["registrar", "releaser", "selector", "admin"]))
 @click.argument("account")
 @client_command()
 def grant(session: Session, role: str, account: str) -> None:
-    """Give ACCOUNT the ROLE on TaskRegistry (registrar: sets levels; releaser: releases tasks)."""
+    """Give ACCOUNT the ROLE on TaskRegistry (registrar: sets levels; releaser: releases tasks;
+    selector: fixes the receivers selected for tasks released for selection)."""
     tx = session.registry().grant_role(role, account)
     data = {"role": role, "account": account, "tx": tx.tx_hash if tx else None, "alreadyHeld": tx is None}
     emit(session, data, f"{account} already has the {role} role" if tx is None else
@@ -122,7 +123,7 @@ def status(session: Session, task_id: int | None) -> None:
     if signer is not None:
         data["account"] = signer.address
         data["level"] = client.level_of(signer.address)
-        data["roles"] = [r for r in ("admin", "registrar", "releaser") if client.has_role(r, signer.address)]
+        data["roles"] = [r for r in ("admin", "registrar", "releaser", "selector") if client.has_role(r, signer.address)]
         data["pendingTransactions"] = len(session.journal.open_intents(chain_id=conn.chain_id, sender=signer.address))
         data["journal"] = session.journal_path
 

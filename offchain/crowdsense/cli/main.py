@@ -32,6 +32,8 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "register": ("crowdsense.cli.tasks", "register", "Register receivers' levels on chain (registrar)."),
     "levels": ("crowdsense.cli.levels", "levels", "Register levels privately: a Merkle root per epoch (registrar)."),
     "release": ("crowdsense.cli.tasks", "release", "Decompose, encrypt and release a task (releaser)."),
+    "selection": ("crowdsense.cli.selection", "selection",
+                  "Selected receivers of tasks released for selection (platform)."),
     "handover": ("crowdsense.cli.tasks", "handover", "Hand subtask keys to their claimants (releaser)."),
     "close": ("crowdsense.cli.tasks", "close", "Close a task (its releaser)."),
     "list": ("crowdsense.cli.tasks", "list_subtasks", "List open subtasks of your level (receiver)."),

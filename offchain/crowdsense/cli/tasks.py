@@ -170,24 +170,29 @@ def register(session: Session, levels_file: str, addresses_file: str | None, sim
 @click.option("--release-id", default=None,
               help="Label that makes this release distinct; default: the digest of the task, so "
                    "re-running the command resumes instead of releasing twice.")
+@click.option("--for-selection", is_flag=True,
+              help="Only the receivers the platform selects for the task may claim it "
+                   "(`crowdsense selection publish`).")
 @client_command()
-def release(session: Session, task_file: str, release_id: str | None) -> None:
+def release(session: Session, task_file: str, release_id: str | None, for_selection: bool) -> None:
     """Release the task described in TASK_FILE.
 
     TASK_FILE is JSON: {"title": "...", "parts": [...]}, parts being strings in order of
     increasing sensitivity or objects {"text", "sensitivity", "level"?}. Parts get levels
     1..T by sensitivity rank (least sensitive -> 1, most -> T). Each part is encrypted under
     its own key (kept in the journal), the ciphertext goes to the --store folder, and only
-    keccak256(ciphertext) and the level go on chain.
+    keccak256(ciphertext) and the level go on chain. With --for-selection, nobody can claim it
+    until the platform has fixed its selected receivers, and then only they can.
     """
     from crowdsense.pmcb.tasks import decompose, load_task_file
 
     client = session.registry()
     title, parts = load_task_file(task_file)
     plan = decompose(title, parts, num_levels=client.num_levels)
-    released = client.release_task(plan, release_id=release_id)
+    released = client.release_task(plan, release_id=release_id, for_selection=for_selection)
     emit(session, released, lambda: "\n".join(
-        [f"task {released.task_id} released in block {released.tx.block_number}"
+        [f"task {released.task_id} released" + (" for selection" if for_selection else "")
+         + f" in block {released.tx.block_number}"
          + (" (resumed: already sent earlier)" if released.tx.resumed else "")]
         + [f"  subtask {i}: level {lvl}  {_short(h)}"
            for i, (lvl, h) in enumerate(zip(released.levels, released.subtask_hashes))]
@@ -306,16 +311,27 @@ def list_subtasks(session: Session, level: int | None, show_all: bool, from_bloc
 @click.argument("task_id", type=UINT256)
 @click.argument("index", type=UINT256, required=False)
 @PROOF_OPTION
+@click.option("--selection", "selection_file", envvar="CROWDSENSE_SELECTION_PROOF",
+              type=click.Path(dir_okay=False), default=None,
+              help="Your selection proof for this task (from the platform) when the task was released "
+                   "for selection.")
 @client_command()
-def claim(session: Session, task_id: int, index: int | None, proof_file: str | None) -> None:
+def claim(session: Session, task_id: int, index: int | None, proof_file: str | None,
+          selection_file: str | None) -> None:
     """Claim subtask INDEX of TASK_ID (default: the first unclaimed one of your level).
 
     Your level is the one registered on chain, or the one your level proof shows (--proof, or
     the proof of the task's levels root kept in your journal). The level, claimed, closed and
     one-per-task rules are checked before sending; a refused claim costs no gas. Repeating the
-    command never claims twice: it resumes the journaled transaction.
+    command never claims twice: it resumes the journaled transaction. A task released for
+    selection is claimed with --selection, the proof the platform gave you for it.
     """
-    result = session.registry().claim(task_id, index, proof=_level_proof(session, proof_file))
+    selection = None
+    if selection_file is not None:
+        from crowdsense.cli.selection import read_selection_proof
+
+        selection = read_selection_proof(selection_file)
+    result = session.registry().claim(task_id, index, proof=_level_proof(session, proof_file), selection=selection)
     if result.tx is None:
         human = f"you already hold subtask {result.index} of task {task_id}"
     else:

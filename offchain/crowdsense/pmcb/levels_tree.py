@@ -125,6 +125,9 @@ from Crypto.Hash import keccak
 from crowdsense.atomicfile import write_atomic
 from crowdsense.errors import InputError
 from crowdsense.jsonfile import read_json_file
+from crowdsense.merkle import MAX_DEPTH, hash_pair, tree_depth, verify_proof
+from crowdsense.merkle import fold as _fold
+from crowdsense.merkle import registry_domain as _domain
 
 __all__ = [
     "FORMAT_VERSION",
@@ -160,8 +163,6 @@ _RECORD = struct.Struct(">20sBI")
 INDEX_RECORD_SIZE = _RECORD.size
 #: Most leaves a file can index (positions are u32).
 MAX_COUNT = 2**32 - 1
-#: Longest proof accepted from outside (a tree of 2**32 leaves has depth 32).
-MAX_DEPTH = 32
 #: Bytes of the secret seed the salts are derived from.
 SEED_SIZE = 32
 #: Levels are uint8 on chain, and 0 means "no level".
@@ -391,10 +392,6 @@ def _seed(value: object) -> bytes:
     return bytes(value)
 
 
-def _domain(chain_id: int, registry: bytes) -> bytes:
-    return _keccak(chain_id.to_bytes(32, "big") + bytes(12) + registry)
-
-
 def levels_domain(chain_id: int, registry: str | bytes) -> bytes:
     """The domain of the leaves of ``registry`` on chain ``chain_id``:
     ``keccak256(abi.encode(uint256 chainId, address registry))``."""
@@ -434,34 +431,6 @@ def level_leaf(chain_id: int, registry: str | bytes, account: str | bytes, level
     acc = _address(account, "account")
     lvl = _level(level, f"account {_shown(account)}")
     return _leaf(domain, acc, lvl, _hash32(salt, "salt"))
-
-
-def hash_pair(a: bytes, b: bytes) -> bytes:
-    """An inner node: ``keccak256(min(a, b) || max(a, b))`` (OpenZeppelin's ``_hashPair``)."""
-    a, b = _hash32(a, "node"), _hash32(b, "node")
-    return _keccak(a + b if a <= b else b + a)
-
-
-def _fold(leaf: bytes, proof: Sequence[bytes]) -> bytes:
-    node = leaf
-    for sibling in proof:
-        node = _keccak(node + sibling if node <= sibling else sibling + node)
-    return node
-
-
-def verify_proof(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
-    """Whether ``proof`` folds ``leaf`` up to ``root`` (OpenZeppelin's ``MerkleProof.verify``)."""
-    root = _hash32(root, "root")
-    leaf = _hash32(leaf, "leaf")
-    if isinstance(proof, (bytes, bytearray, str)) or not isinstance(proof, Sequence) \
-            or len(proof) > MAX_DEPTH:
-        raise InputError(f"proof: {_shown(proof)}: expected a list of at most {MAX_DEPTH} 32-byte hashes")
-    return _fold(leaf, [_hash32(p, "proof hash") for p in proof]) == root
-
-
-def tree_depth(count: int) -> int:
-    """Levels above the leaves of a tree of ``count`` leaves: ceil(log2(count)) (0 for one leaf)."""
-    return (count - 1).bit_length() if count >= 1 else 0
 
 
 def _level_sizes(count: int) -> list[int]:
