@@ -251,6 +251,7 @@ VALID_ARGS: dict[str, list[str]] = {
     "ctbc round": ["--users", "4", "--k", "2", "--n", "2", "--audit", "{d}/audit.json"],
     "pdc round": ["--receivers", "2", "--key-bits", "512", "--insecure-test-key", "--audit", "{d}/audit.json"],
     "demo": ["--rpc-url", "{url}", "--out", "{d}/demo-out", "--deployments-dir", "{d}/deployments", "--no-plots"],
+    "service serve": ["--database-url", "sqlite:///{d}/service.sqlite"],
 }
 #: File parameters each command reads (by parameter name), and the options that make it read them.
 INPUTS: dict[str, dict[str, str]] = {"graph": {}, "levels_file": {}, "addresses_file": {}, "task_file": {},

@@ -409,6 +409,15 @@ CLI_ROWS: list[Row] = [
         r"g\.txt.*line 1", files={"g.txt": "not an edge list at all\n"}),
     Row("demo-unreachable-rpc", "demo", ("--rpc-url", "{down}", "--graph", "{graph}", "--out", "{d}/out",
                                          "--deployments-dir", "{d}/deployments"), r"is unavailable"),
+    # service
+    Row("service-unknown-subcommand", "service", ("start",), r"No such command 'start'", code=2),
+    Row("service-serve-unsupported-database", "service serve", ("--database-url", "mysql://u:pw@db/cs"),
+        r"database URL mysql://u:\*\*\*@db/cs is not supported: expected sqlite:///PATH or postgresql://"),
+    Row("service-serve-all-interfaces-without-domain", "service serve",
+        ("--host", "0.0.0.0", "--database-url", "sqlite:///{d}/s.sqlite"), r"expected --domain HOST:PORT"),
+    Row("service-serve-bad-writer", "service serve", ("--writer", "0x12", "--database-url", "sqlite:///{d}/s.sqlite"),
+        r"writer '0x12' is not an address"),
+    Row("service-serve-port-out-of-range", "service serve", ("--port", 70000), r"70000 is not in the range", code=2),
 ]
 
 
@@ -566,6 +575,7 @@ G, C, CL = "crowdsense.pmcb.graph_io", "crowdsense.pmcb.classify", "crowdsense.c
 REG, CT, PD, LD = "crowdsense.chain.registration", "crowdsense.ldpf.ctbc", "crowdsense.ldpf.pdc", "crowdsense.runs"
 CM = "crowdsense.commitments"
 CITY = "crowdsense.ldpf.city"
+SV = "crowdsense.services"
 NAN_POINTS = [[0.0, 0.0], [float("nan"), 1.0], [2.0, 2.0]]
 
 LIB_ROWS: list[Lib] = [
@@ -897,6 +907,15 @@ LIB_ROWS: list[Lib] = [
         lambda c: _m(LD).send_unchecked(_m(CL).TxSender(c.conn.w3, _m(CL).dev_signer(5), journal=c.journal()),
                                         c.conn.verifier.address, "0xzz", intent_id="x", kind="k"),
         r"data must be bytes or a 0x-prefixed hex string, got '0xzz'"),
+    # services
+    Lib("service-settings-zero-window", f"{SV}:Settings", lambda c: _m(SV).Settings(timestamp_window=0),
+        r"timestamp_window = 0 is not usable: expected an integer in 1\.\.86400"),
+    Lib("service-create-app-unsupported-database", f"{SV}:create_app",
+        lambda c: _m(SV).create_app(_m(SV).Settings(database_url="mysql://u@db/cs")), r"is not supported"),
+    Lib("service-client-not-http", f"{SV}:ServiceClient", lambda c: _m(SV).ServiceClient("ftp://store"),
+        r"'ftp://store' is not usable: expected http://host:port"),
+    Lib("service-subtask-store-short-hash", f"{SV}:ServiceSubtaskStore",
+        lambda c: _m(SV).ServiceSubtaskStore(c.world.down).get_blob(b"\x01"), r"is not a 32-byte hash"),
 ]
 
 #: Callables of the entry modules' __all__ without a row, each with the reason it needs none.
@@ -923,7 +942,7 @@ NO_USER_INPUT = {
     f"{LD}:TxRecord": "record of a mined transaction",
 }
 
-ENTRY_MODULES = (G, C, CL, REG, CT, CITY, PD, LD)
+ENTRY_MODULES = (G, C, CL, REG, CT, CITY, PD, LD, SV)
 #: Client classes whose public methods are entry points (each method needs a row).
 CLIENT_CLASSES = ("TaskRegistryClient", "CommitmentVerifierClient")
 

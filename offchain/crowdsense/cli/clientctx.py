@@ -14,7 +14,8 @@ leave out the account options)::
     --dev-account N                                 Anvil/Hardhat test account N (local chains only)
     --sim-node ID                                   a simulated receiver's account (local chains only)
     --journal PATH         $CROWDSENSE_JOURNAL      SQLite journal (default .crowdsense/journal.sqlite)
-    --store DIR            $CROWDSENSE_STORE        ciphertext store (default .crowdsense/store)
+    --store DIR|URL        $CROWDSENSE_STORE        ciphertext store: a folder (default .crowdsense/store)
+                                                    or a service's http://host:port
     --timeout S, --retries N                        per-request timeout and retries (back-off)
     --json                                          machine-readable output on stdout
 
@@ -123,8 +124,9 @@ _SHARED: dict[str, Callable[[Any], Any]] = {
                                  show_default=True,
                                  help="Local SQLite journal of secrets and pending transactions ($CROWDSENSE_JOURNAL)."),
     "store_path": click.option("--store", "store_path", envvar="CROWDSENSE_STORE", type=click.Path(file_okay=False),
-                               default=".crowdsense/store", show_default=True,
-                               help="Folder of subtask ciphertexts and key envelopes ($CROWDSENSE_STORE)."),
+                               default=".crowdsense/store", show_default=True, metavar="DIR|URL",
+                               help="Folder of subtask ciphertexts and key envelopes, or the URL "
+                                    "http://host:port of a crowdsense service ($CROWDSENSE_STORE)."),
     "timeout": click.option("--timeout", type=FiniteRange(min=0.1), default=10.0, show_default=True,
                             help="Seconds per RPC request (transient failures are retried with back-off)."),
     "retries": click.option("--retries", type=click.IntRange(min=0, max=20), default=4, show_default=True,
@@ -270,7 +272,11 @@ class Session:
     def store(self) -> Any:
         def make() -> Any:
             from crowdsense.chain.store import SubtaskStore
+            from crowdsense.services.subtask_store import ServiceSubtaskStore, is_service_url
 
+            if is_service_url(self.store_path):  # a service shared over HTTP; writes signed by the account
+                return ServiceSubtaskStore(str(self.store_path), self.signer, timeout=self.timeout,
+                                           retries=self.retries)
             return SubtaskStore(self.store_path or ".crowdsense/store")
 
         return self._cached("store", make)

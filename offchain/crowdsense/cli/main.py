@@ -43,6 +43,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "ctbc": ("crowdsense.cli.ldpf", "ctbc", "CTBC rounds (popular regions) on chain."),
     "pdc": ("crowdsense.cli.ldpf", "pdc", "PDC rounds (remote regions) on chain."),
     "demo": ("crowdsense.cli.demo", "demo", "The main job: PMCB + LDPF end to end on a local chain."),
+    "service": ("crowdsense.cli.service", "service", "Run a crowdsense service (the blob store over HTTP)."),
 }
 
 

@@ -1,0 +1,90 @@
+"""CLI of the services: ``crowdsense service serve`` runs the blob store over HTTP.
+
+The service keeps subtask ciphertexts and key envelopes for parties on different machines;
+``crowdsense release / handover / fetch --store http://host:port`` use it instead of a shared
+folder. See :mod:`crowdsense.services` and docs/services.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from crowdsense.cli.clientctx import FiniteRange, translate_errors
+from crowdsense.errors import InputError
+from crowdsense.services.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_MAX_BLOB_BYTES,
+    DEFAULT_TIMESTAMP_WINDOW,
+    MAX_BLOB_BYTES_LIMIT,
+    MAX_TIMESTAMP_WINDOW,
+)
+
+__all__ = ["service", "serve"]
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _all_interfaces(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+@click.group(short_help="Run a crowdsense service (the blob store over HTTP).")
+def service() -> None:
+    """Services that parties on different machines talk to over HTTP."""
+
+
+@service.command(short_help="Serve the blob store of subtask ciphertexts and key envelopes.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8600, show_default=True,
+              help="TCP port to listen on.")
+@click.option("--database-url", envvar="CROWDSENSE_DATABASE_URL", default=DEFAULT_DATABASE_URL,
+              show_default=True, help="sqlite:///PATH or postgresql://user:password@host:port/db "
+                                      "($CROWDSENSE_DATABASE_URL).")
+@click.option("--domain", envvar="CROWDSENSE_SERVICE_DOMAIN", default=None,
+              help="The service's name in signed requests: the host:port clients put in their URL "
+                   "(default HOST:PORT; $CROWDSENSE_SERVICE_DOMAIN).")
+@click.option("--writer", "writers", multiple=True, envvar="CROWDSENSE_SERVICE_WRITERS", metavar="ADDRESS",
+              help="Only this account may write (repeat for several; default: any account that signs; "
+                   "$CROWDSENSE_SERVICE_WRITERS).")
+@click.option("--max-blob-bytes", type=click.IntRange(1, MAX_BLOB_BYTES_LIMIT),
+              default=DEFAULT_MAX_BLOB_BYTES, show_default=True, help="Largest blob or envelope accepted.")
+@click.option("--timestamp-window", type=click.IntRange(1, MAX_TIMESTAMP_WINDOW),
+              default=DEFAULT_TIMESTAMP_WINDOW, show_default=True,
+              help="Seconds a signed request stays valid either side of this server's clock.")
+@click.option("--graceful-timeout", type=FiniteRange(min=0.0, max=3600.0), default=10.0, show_default=True,
+              help="Seconds to let requests in progress finish on SIGINT/SIGTERM.")
+@click.option("--log-level", type=click.Choice(_LOG_LEVELS), default="info", show_default=True,
+              help="Server log level on stderr (debug also logs every request).")
+@translate_errors
+def serve(host: str, port: int, database_url: str, domain: str | None, writers: tuple[str, ...],
+          max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, log_level: str) -> None:
+    """Serve the blob store until SIGINT or SIGTERM.
+
+    Reads (GET /v1/blobs/HASH, GET /v1/envelopes/SUBTASK/CLAIMANT) are public: they return
+    ciphertexts only their readers can open. Writes are signed with the writer's Ethereum key;
+    a request is valid once, within --timestamp-window seconds. The database (SQLite by
+    default, PostgreSQL when --database-url says so) is created on first start; a restarted
+    service keeps everything it acknowledged. The OpenAPI schema is at /openapi.json.
+    """
+    from crowdsense.services.app import create_app, listen, serve as run
+    from crowdsense.services.db import redacted_url
+    from crowdsense.services.settings import Settings
+
+    if domain is None:
+        if _all_interfaces(host):
+            raise InputError(f"--host {host} listens on every interface, so clients' URLs name another host: "
+                             "expected --domain HOST:PORT as the clients write it")
+        domain = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    settings = Settings(database_url=database_url, domain=domain, max_blob_bytes=max_blob_bytes,
+                        timestamp_window=timestamp_window, writers=frozenset(writers))
+    app = create_app(settings)
+    sock = listen(host, port)
+    writers = ", ".join(sorted(settings.writers)) if settings.writers else "any account that signs"
+    click.echo(f"crowdsense service on http://{domain} (listening on {host}:{port}), database "
+               f"{redacted_url(settings.database_url)}, writers: {writers}", err=True)
+    run(app, sock, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)

@@ -1,0 +1,137 @@
+"""The service process: a FastAPI app over one database, served by uvicorn.
+
+:func:`create_app` builds the app from :class:`~crowdsense.services.settings.Settings` (the
+database is opened and its tables created right away, so a wrong URL fails at start, not at
+the first request); :func:`serve` runs it on a socket it binds first, so a port in use is one
+error line rather than a log and an exit from inside the server.
+
+Every error is JSON ``{"error": "<what was wrong>: <what is expected>"}`` with its status,
+unknown paths and methods included; an unexpected failure is a 500 with the same shape and no
+traceback (the traceback goes to the server's log). The OpenAPI schema is at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+import crowdsense
+from crowdsense.errors import InputError, ToolchainError
+from crowdsense.services.auth import AuthenticationError
+from crowdsense.services.blobs import BlobStore
+from crowdsense.services.db import open_database
+from crowdsense.services.replay import NonceLedger
+from crowdsense.services.routes import ApiError, ServiceState, router
+from crowdsense.services.settings import Settings
+
+__all__ = ["create_app", "serve", "listen"]
+
+_log = logging.getLogger("crowdsense.services")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _error(exc.status, exc.message)
+
+
+async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
+    return _error(401, str(exc))
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return _error(404, f"no endpoint {request.method} {request.url.path}: "
+                       "expected a path listed in /openapi.json")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return _error(405, f"{request.method} is not allowed on {request.url.path}: "
+                       "expected a method listed for it in /openapi.json")
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    return _error(400, f"malformed request to {request.url.path}: expected the parameters of /openapi.json")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    _log.exception("unexpected error serving %s %s", request.method, request.url.path)
+    return _error(500, f"internal error ({type(exc).__name__}): expected none; see the service's log")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service app over ``settings`` (default :meth:`Settings.from_env`).
+
+    Raises
+    ------
+    InputError, ToolchainError
+        The database URL is malformed, or the database cannot be opened.
+    """
+    settings = Settings.from_env() if settings is None else settings
+    if not isinstance(settings, Settings):
+        raise InputError(f"settings must be a Settings, got {type(settings).__name__}")
+    engine = open_database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="crowdsense service",
+        version=crowdsense.__version__,
+        summary="Content-addressed store of subtask ciphertexts and key envelopes; "
+                "writes signed by Ethereum keys.",
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: _api_error,
+            AuthenticationError: _auth_error,
+            RequestValidationError: _invalid,
+            404: _not_found,
+            405: _method_not_allowed,
+            500: _unexpected,
+            Exception: _unexpected,
+        },
+    )
+    app.state.service = ServiceState(settings, BlobStore(engine), NonceLedger(engine), engine.dialect.name)
+    app.include_router(router)
+    return app
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (IPv4 or IPv6).
+
+    Raises :class:`~crowdsense.errors.ToolchainError` naming the address when it cannot be bound."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InputError(f"cannot resolve host {host!r} ({exc.strerror}): expected an address or host name "
+                         "of this machine") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ToolchainError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): expected a free port "
+                             "(--port) on an address of this machine (--host)") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app: FastAPI, sock: socket.socket, *, log_level: str = "info", **options: Any) -> None:
+    """Serve ``app`` on the bound ``sock`` until SIGINT or SIGTERM (a graceful stop)."""
+    config = uvicorn.Config(app, log_level=log_level, access_log=log_level == "debug", ws="none", **options)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,125 @@
+"""Content-addressed blobs and the index of key envelopes, in a service database.
+
+Every object is stored under ``keccak256`` of its bytes, the hash the chain records for a
+subtask, so what a reader fetches is checked against the name it asked for and the service
+cannot hand out altered bytes unnoticed. Key envelopes are blobs too (kind ``envelope``), found
+through an index ``(subtask hash, claimant) -> envelope hash``; a reader checks an envelope by
+opening it (authenticated decryption under the claimant's key), which is all that can be
+checked of a ciphertext made for someone else.
+
+Writes are idempotent: storing the same bytes again changes nothing and reports that nothing
+was new, never a second row. An envelope index entry is written once: the first writer's
+envelope stays, and a different envelope for the same subtask and claimant is refused
+(:class:`EnvelopeConflictError`), so no later writer can replace a claimant's key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Insert
+
+from crowdsense.errors import CrowdsenseError
+from crowdsense.services.db import blobs, envelopes
+
+__all__ = ["BlobStore", "EnvelopeConflictError", "StoredEnvelope", "BLOB_KINDS"]
+
+#: What a blob holds: a subtask ciphertext (or any public data) or a key envelope.
+BLOB_KINDS = ("ciphertext", "envelope")
+
+
+class EnvelopeConflictError(CrowdsenseError, ValueError):
+    """Another envelope is already stored for this subtask and claimant (the server answers 409)."""
+
+
+@dataclass(frozen=True)
+class StoredEnvelope:
+    envelope_hash: str
+    data: bytes
+    writer: str
+
+
+def _insert_ignoring_duplicates(engine: Engine, table: Table, **values: object) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING <primary key>`` in the engine's dialect (both
+    have it): the statement returns a row exactly when it created one. (RETURNING rather than
+    the row count, which drivers do not report alike for this statement.)"""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return statement.returning(*table.primary_key.columns)
+
+
+class BlobStore:
+    """Blobs and envelopes of one service database.
+
+    Hashes are ``0x`` + 64 lower-case hex digits, addresses ``0x`` + 40; the routes check and
+    normalise them before they get here.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def put_blob(self, blob_hash: str, data: bytes, *, kind: str, writer: str) -> bool:
+        """Store ``data`` (whose keccak256 the caller has checked to be ``blob_hash``).
+
+        Returns whether a row was created (False: these bytes were already stored)."""
+        if kind not in BLOB_KINDS:
+            raise ValueError(f"kind must be one of {BLOB_KINDS}, got {kind!r}")
+        statement = _insert_ignoring_duplicates(self.engine, blobs, hash=blob_hash, kind=kind,
+                                                data=bytes(data), size=len(data), created=int(time.time()),
+                                                writer=writer.lower())
+        with self.engine.begin() as conn:
+            return conn.execute(statement).first() is not None
+
+    def get_blob(self, blob_hash: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(blobs.c.data).where(blobs.c.hash == blob_hash)).first()
+        return None if row is None else bytes(row.data)
+
+    def has_blob(self, blob_hash: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(blobs.c.size).where(blobs.c.hash == blob_hash)).first() is not None
+
+    def count_blobs(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(blobs)).scalar_one())
+
+    def put_envelope(self, subtask_hash: str, claimant: str, envelope_hash: str, data: bytes, *,
+                     writer: str) -> bool:
+        """Store an envelope as a blob and index it under ``(subtask_hash, claimant)``.
+
+        Returns whether the index entry was created (False: the same envelope was already
+        there). One transaction: a reader never finds an index entry without its blob.
+
+        Raises
+        ------
+        EnvelopeConflictError
+            A different envelope is already indexed for this subtask and claimant.
+        """
+        now = int(time.time())
+        with self.engine.begin() as conn:
+            conn.execute(_insert_ignoring_duplicates(self.engine, blobs, hash=envelope_hash, kind="envelope",
+                                                     data=bytes(data), size=len(data), created=now,
+                                                     writer=writer.lower()))
+            created = conn.execute(_insert_ignoring_duplicates(
+                self.engine, envelopes, subtask_hash=subtask_hash, claimant=claimant,
+                envelope_hash=envelope_hash, writer=writer.lower(), created=now)).first() is not None
+            if not created:
+                key = and_(envelopes.c.subtask_hash == subtask_hash, envelopes.c.claimant == claimant)
+                stored = conn.execute(select(envelopes.c.envelope_hash).where(key)).scalar_one()
+                if stored != envelope_hash:
+                    raise EnvelopeConflictError(
+                        f"another envelope ({stored}) is already stored for subtask {subtask_hash} and "
+                        f"claimant {claimant}: expected the same bytes again (an envelope is written once)")
+        return created
+
+    def get_envelope(self, subtask_hash: str, claimant: str) -> StoredEnvelope | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(envelopes.c.envelope_hash, envelopes.c.writer, blobs.c.data)
+                .join(blobs, blobs.c.hash == envelopes.c.envelope_hash)
+                .where(and_(envelopes.c.subtask_hash == subtask_hash, envelopes.c.claimant == claimant))
+            ).first()
+        return None if row is None else StoredEnvelope(row.envelope_hash, bytes(row.data), row.writer)

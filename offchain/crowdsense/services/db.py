@@ -1,0 +1,155 @@
+"""The services' storage: one schema behind SQLAlchemy Core, on SQLite or PostgreSQL.
+
+SQLite is the default (one file, nothing to run): it is opened in WAL mode with
+``synchronous=FULL``, so a commit is on disk before the request that made it is answered and
+a service killed at any moment (``kill -9``, a power cut) loses nothing it acknowledged.
+PostgreSQL is used when the URL says so (``postgresql://...``, driven by psycopg 3); its
+commits are durable by default. The same tables, types and statements serve both: only the
+engine differs. Tables are created when a service starts (idempotently), so a fresh database
+needs no migration step.
+
+Tables::
+
+    blobs      hash (keccak256, 0x-hex, primary key), kind, data, size, created, writer
+    envelopes  (subtask_hash, claimant) primary key -> envelope_hash (a blob), writer, created
+    nonces     (account, nonce) primary key, expiry    -- replay protection of signed requests
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from crowdsense.errors import InputError, ToolchainError
+
+__all__ = ["metadata", "blobs", "envelopes", "nonces", "open_database", "redacted_url", "engine_url"]
+
+metadata = MetaData()
+
+#: Hashes and addresses are kept as lower-case 0x-hex text: the same on both engines, readable
+#: in a database shell, and compared without byte/bytea conversions.
+HASH_TEXT = String(66)
+ADDRESS_TEXT = String(42)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("hash", HASH_TEXT, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),  # unix seconds
+    Column("writer", ADDRESS_TEXT, nullable=False),
+)
+
+envelopes = Table(
+    "envelopes", metadata,
+    Column("subtask_hash", HASH_TEXT, primary_key=True),
+    Column("claimant", ADDRESS_TEXT, primary_key=True),
+    Column("envelope_hash", HASH_TEXT, ForeignKey("blobs.hash"), nullable=False),
+    Column("writer", ADDRESS_TEXT, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+nonces = Table(
+    "nonces", metadata,
+    Column("account", ADDRESS_TEXT, primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("expiry", BigInteger, nullable=False),  # unix seconds after which the row may go
+    Index("nonces_expiry", "expiry"),
+)
+
+_EXPECTED = "expected sqlite:///PATH or postgresql://user:password@host:port/database"
+
+
+def redacted_url(url: str | URL) -> str:
+    """``url`` with its password, if any, replaced by ``***`` (for messages and logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<not a database URL>"
+
+
+def engine_url(url: str) -> URL:
+    """The SQLAlchemy URL of ``url``: ``postgresql://`` and ``postgres://`` use psycopg 3.
+
+    Raises :class:`~crowdsense.errors.InputError` for anything but SQLite and PostgreSQL.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise InputError(f"database URL {redacted_url(url)} is not a URL: {_EXPECTED}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if not parsed.database or parsed.database == ":memory:":
+            raise InputError(f"database URL {redacted_url(url)} names no file: {_EXPECTED} "
+                             "(an in-memory database would lose everything on restart)")
+        return parsed
+    raise InputError(f"database URL {redacted_url(url)} is not supported: {_EXPECTED}")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Every SQLite connection: WAL (readers never block the writer), durable commits, waits
+    for a busy writer instead of failing, and enforced foreign keys."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def open_database(url: str) -> Engine:
+    """An engine on ``url`` with the tables created (if missing) and the connection checked.
+
+    Raises
+    ------
+    InputError
+        The URL is malformed or names another engine.
+    ToolchainError
+        The database cannot be reached or opened (the message names the redacted URL).
+    """
+    parsed = engine_url(url)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # Connections move between the server's worker threads; SQLite itself serialises writes.
+        options["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    else:
+        options["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = create_engine(parsed, **options)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ToolchainError(f"cannot use the database {redacted_url(url)}: {exc}: "
+                             "expected the drivers of crowdsense[service]") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise ToolchainError(f"cannot open the database {redacted_url(url)}: {reason}: "
+                             "expected a reachable database the service may create tables in") from None
+    return engine

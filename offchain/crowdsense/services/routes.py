@@ -1,0 +1,189 @@
+"""The HTTP API of the blob store (``/v1``): blobs by hash, key envelopes by subtask and claimant.
+
+Reads are public: what is stored is ciphertext, named by its hash, that only its intended
+reader can open, so anybody may fetch it and nobody needs to sign to do so. Writes are signed
+(:mod:`crowdsense.services.auth`), single-use (:mod:`crowdsense.services.replay`) and, when the
+service is configured with writers, limited to them. Each check that fails ends the request
+with one JSON error, in this order: malformed path (400), body too large (413), signature
+(401), writer not allowed (403), bytes not matching their name (422), envelope conflict (409).
+
+Database calls run in the server's worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+import crowdsense
+from crowdsense.services.auth import SignedRequest, verify_request
+from crowdsense.services.blobs import BlobStore, EnvelopeConflictError
+from crowdsense.services.replay import NonceLedger
+from crowdsense.services.settings import Settings
+
+__all__ = ["ApiError", "ServiceState", "router", "BLOB_HASH_HEADER"]
+
+#: Response header naming the hash of the bytes returned (envelopes are found by subtask).
+BLOB_HASH_HEADER = "X-Crowdsense-Blob-Hash"
+_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_BINARY_BODY = {"requestBody": {"required": True, "content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+_BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the routes of one app share: settings and the database behind them."""
+
+    settings: Settings
+    blobs: BlobStore
+    nonces: NonceLedger
+    database: str  # engine name, for the health answer
+
+
+router = APIRouter(prefix="/v1")
+
+
+def _state(request: Request) -> ServiceState:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def _hash(text: str, what: str) -> str:
+    if not _HASH.fullmatch(text):
+        raise ApiError(400, f"{what} {text!r} is not a keccak256 hash: expected 0x and 64 hex digits")
+    return text.lower()
+
+
+def _address(text: str) -> str:
+    if not _ADDRESS.fullmatch(text):
+        raise ApiError(400, f"claimant {text!r} is not an address: expected 0x and 40 hex digits")
+    return text.lower()
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
+    too_large = f"the body is larger than {limit} bytes: expected at most {limit} bytes (the service's limit)"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, too_large)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, too_large)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _signed_write(request: Request, state: ServiceState, body: bytes) -> SignedRequest:
+    """Authenticate a write, record its nonce, and check the writer is allowed."""
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    settings = state.settings
+    signed = verify_request(request.headers, domain=settings.domain, method=request.method, path=path,
+                            body=body, window=settings.timestamp_window)
+    await run_in_threadpool(state.nonces.record, signed, window=settings.timestamp_window)
+    if settings.writers and signed.account not in settings.writers:
+        raise ApiError(403, f"account {signed.account} may not write to this service: expected one of its "
+                            f"{len(settings.writers)} configured writer(s)")
+    return signed
+
+
+def _stored(created: bool, **fields: Any) -> JSONResponse:
+    return JSONResponse({**fields, "created": created}, status_code=201 if created else 200)
+
+
+@router.get("/health", summary="Liveness and configuration")
+async def health(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    return {"status": "ok", "service": "crowdsense", "version": crowdsense.__version__,
+            "domain": state.settings.domain, "database": state.database,
+            "maxBlobBytes": state.settings.max_blob_bytes, "timestampWindow": state.settings.timestamp_window,
+            "restrictedWriters": bool(state.settings.writers)}
+
+
+@router.put("/blobs/{blob_hash}", summary="Store bytes under their keccak256 (signed)",
+            openapi_extra=_BINARY_BODY, status_code=201)
+async def put_blob(blob_hash: str, request: Request) -> JSONResponse:
+    state = _state(request)
+    name = _hash(blob_hash, "blob hash")
+    body = await _body(request, state.settings.max_blob_bytes)
+    signed = await _signed_write(request, state, body)
+    actual = "0x" + keccak(body).hex()
+    if actual != name:
+        raise ApiError(422, f"the body hashes to {actual}, not {name}: expected bytes whose keccak256 is the "
+                            "hash in the path")
+    created = await run_in_threadpool(state.blobs.put_blob, name, body, kind="ciphertext",
+                                      writer=signed.account)
+    return _stored(created, hash=name, size=len(body))
+
+
+@router.get("/blobs/{blob_hash}", summary="Bytes stored under a hash", response_class=Response,
+            responses=_BINARY_RESPONSE)
+async def get_blob(blob_hash: str, request: Request) -> Response:
+    name = _hash(blob_hash, "blob hash")
+    data = await run_in_threadpool(_state(request).blobs.get_blob, name)
+    if data is None:
+        raise ApiError(404, f"no blob {name} in this service: expected the hash of stored bytes "
+                            "(is this the service the writer uses?)")
+    return Response(data, media_type="application/octet-stream", headers={BLOB_HASH_HEADER: name})
+
+
+@router.head("/blobs/{blob_hash}", summary="Whether a blob is stored", include_in_schema=False)
+async def head_blob(blob_hash: str, request: Request) -> Response:
+    name = _hash(blob_hash, "blob hash")
+    found = await run_in_threadpool(_state(request).blobs.has_blob, name)
+    return Response(status_code=200 if found else 404, headers={BLOB_HASH_HEADER: name})
+
+
+@router.put("/envelopes/{subtask_hash}/{claimant}", summary="Store a claimant's key envelope (signed)",
+            openapi_extra=_BINARY_BODY, status_code=201)
+async def put_envelope(subtask_hash: str, claimant: str, request: Request) -> JSONResponse:
+    state = _state(request)
+    subtask, who = _hash(subtask_hash, "subtask hash"), _address(claimant)
+    body = await _body(request, state.settings.max_blob_bytes)
+    signed = await _signed_write(request, state, body)
+    if not body:
+        raise ApiError(422, "the envelope is empty: expected the key envelope's bytes")
+    envelope_hash = "0x" + keccak(body).hex()
+    try:
+        created = await run_in_threadpool(state.blobs.put_envelope, subtask, who, envelope_hash, body,
+                                          writer=signed.account)
+    except EnvelopeConflictError as exc:
+        raise ApiError(409, str(exc)) from None
+    return _stored(created, subtaskHash=subtask, claimant=who, envelopeHash=envelope_hash, size=len(body))
+
+
+@router.get("/envelopes/{subtask_hash}/{claimant}", summary="A claimant's key envelope",
+            response_class=Response, responses=_BINARY_RESPONSE)
+async def get_envelope(subtask_hash: str, claimant: str, request: Request) -> Response:
+    subtask, who = _hash(subtask_hash, "subtask hash"), _address(claimant)
+    stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who)
+    if stored is None:
+        raise ApiError(404, f"no key envelope for subtask {subtask} and claimant {who}: "
+                            "expected one after the releaser's hand-over")
+    return Response(stored.data, media_type="application/octet-stream",
+                    headers={BLOB_HASH_HEADER: stored.envelope_hash})
+
+
+@router.head("/envelopes/{subtask_hash}/{claimant}", include_in_schema=False)
+async def head_envelope(subtask_hash: str, claimant: str, request: Request) -> Response:
+    subtask, who = _hash(subtask_hash, "subtask hash"), _address(claimant)
+    stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who)
+    return Response(status_code=200 if stored is not None else 404)
