@@ -51,7 +51,7 @@ def test_a_killed_service_loses_nothing_it_acknowledged(service_process, databas
     restarted = service_process(database_url)
     reader = ServiceClient(restarted.url)
     assert [reader.get_blob(keccak(data)) for data in acknowledged] == acknowledged
-    assert [reader.get_envelope(keccak(d), CLAIMANT.address) for d in envelopes] == \
+    assert [reader.get_envelope(keccak(d), CLAIMANT.address, WRITER.address) for d in envelopes] == \
         [b"envelope of " + d for d in envelopes]
     ServiceClient(restarted.url, WRITER).put_blob(b"after the restart")  # and it goes on serving
 

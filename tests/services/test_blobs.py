@@ -1,4 +1,4 @@
-"""Blob storage: idempotent writes, envelopes written once, on both engines."""
+"""Blob storage: idempotent writes, envelopes written once per writer, on both engines."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from crowdsense.services.db import open_database
 
 WRITER = "0x" + "aa" * 20
 CLAIMANT = "0x" + "bb" * 20
+SQUATTER = "0x" + "dd" * 20
 
 
 def name(data: bytes) -> str:
@@ -31,20 +32,31 @@ def test_the_same_bytes_twice_make_one_row(store):
     assert store.get_blob(name(b"other")) is None and not store.has_blob(name(b"other"))
 
 
-def test_an_envelope_is_a_blob_indexed_by_subtask_and_claimant(store):
+def test_an_envelope_is_a_blob_indexed_by_subtask_claimant_and_writer(store):
     subtask = name(b"cipher")
     assert store.put_envelope(subtask, CLAIMANT, name(b"env"), b"env", writer=WRITER) is True
     assert store.put_envelope(subtask, CLAIMANT, name(b"env"), b"env", writer=WRITER) is False
-    got = store.get_envelope(subtask, CLAIMANT)
+    got = store.get_envelope(subtask, CLAIMANT, WRITER)
     assert (got.envelope_hash, got.data, got.writer) == (name(b"env"), b"env", WRITER)
     assert store.get_blob(name(b"env")) == b"env"  # readable by its own hash too
-    assert store.get_envelope(subtask, "0x" + "cc" * 20) is None
+    assert store.get_envelope(subtask, "0x" + "cc" * 20, WRITER) is None
+    assert store.get_envelope(subtask, CLAIMANT, SQUATTER) is None
 
 
-def test_a_second_envelope_for_one_claimant_is_refused_and_leaves_nothing(store):
+def test_a_second_envelope_of_one_writer_is_refused_and_leaves_nothing(store):
     subtask = name(b"cipher")
     store.put_envelope(subtask, CLAIMANT, name(b"env"), b"env", writer=WRITER)
-    with pytest.raises(EnvelopeConflictError, match=r"another envelope .* expected the same bytes again"):
-        store.put_envelope(subtask, CLAIMANT, name(b"forged"), b"forged", writer="0x" + "dd" * 20)
-    assert store.get_envelope(subtask, CLAIMANT).data == b"env"
-    assert store.get_blob(name(b"forged")) is None  # the refused write left no blob behind
+    with pytest.raises(EnvelopeConflictError, match=r"another envelope .* of writer 0xa+ .* expected the same bytes"):
+        store.put_envelope(subtask, CLAIMANT, name(b"changed"), b"changed", writer=WRITER)
+    assert store.get_envelope(subtask, CLAIMANT, WRITER).data == b"env"
+    assert store.get_blob(name(b"changed")) is None  # the refused write left no blob behind
+
+
+def test_an_envelope_written_first_by_another_account_takes_nobody_s_place(store):
+    """Squatting: an account that writes a claimant's envelope before the releaser does is filed
+    under its own name; the releaser's envelope is still stored and read under the releaser's."""
+    subtask = name(b"cipher")
+    assert store.put_envelope(subtask, CLAIMANT, name(b"garbage"), b"garbage", writer=SQUATTER) is True
+    assert store.put_envelope(subtask, CLAIMANT, name(b"env"), b"env", writer=WRITER) is True
+    assert store.get_envelope(subtask, CLAIMANT, WRITER).data == b"env"
+    assert store.get_envelope(subtask, CLAIMANT, SQUATTER).data == b"garbage"

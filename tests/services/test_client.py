@@ -50,6 +50,10 @@ def test_envelope_round_trip_and_conflict(server):
     with pytest.raises(ServiceRefusedError, match=r"refused PUT .* \(409\): another envelope") as caught:
         client.put_envelope(subtask, CLAIMANT.address, b"other key")
     assert caught.value.status == 409
+    reader = ServiceClient(server.url)  # a claimant names the writer it wants: the releaser
+    assert reader.get_envelope(subtask, CLAIMANT.address, WRITER.address) == b"sealed key"
+    with pytest.raises(InputError, match="an envelope is named by its writer"):
+        reader.get_envelope(subtask, CLAIMANT.address)
 
 
 def test_absent_objects_are_typed_not_found(server):
@@ -57,7 +61,7 @@ def test_absent_objects_are_typed_not_found(server):
     with pytest.raises(ServiceNotFoundError, match=r"\(404\): no blob 0x"):
         client.get_blob(keccak(b"absent"))
     with pytest.raises(ServiceNotFoundError, match=r"\(404\): no key envelope"):
-        client.get_envelope(keccak(b"absent"), CLAIMANT.address)
+        client.get_envelope(keccak(b"absent"), CLAIMANT.address, WRITER.address)
 
 
 def test_bytes_altered_in_the_service_are_detected_by_the_reader(server):
@@ -166,3 +170,5 @@ def test_malformed_hashes_and_addresses_are_refused_before_sending():
         client.get_blob(b"short")
     with pytest.raises(InputError, match="claimant 'bob' is not an address"):
         client.get_envelope(keccak(b"s"), "bob")
+    with pytest.raises(InputError, match="writer 'eve' is not an address"):
+        client.get_envelope(keccak(b"s"), CLAIMANT.address, "eve")

@@ -119,21 +119,36 @@ def test_signature_for_another_service_is_401(server):
 
 def test_envelopes_are_written_once_and_read_back(server):
     subtask, claimant = "0x" + keccak(b"s").hex(), OTHER.address
-    path = f"/v1/envelopes/{subtask}/{claimant}"
+    path = f"/v1/envelopes/{subtask}/{claimant}/{WRITER.address}"
     assert put(server, path, b"envelope").status_code == 201
     assert put(server, path, b"envelope").status_code == 200
     conflict = put(server, path, b"another envelope")
     assert conflict.status_code == 409 and "another envelope" in error_of(conflict)
-    got = requests.get(server.url + f"/v1/envelopes/{subtask}/{claimant.lower()}", timeout=10)
+    got = requests.get(server.url + f"/v1/envelopes/{subtask}/{claimant.lower()}/{WRITER.address.lower()}",
+                       timeout=10)
     assert got.status_code == 200 and got.content == b"envelope"
-    missing = requests.get(server.url + f"/v1/envelopes/{subtask}/{WRITER.address}", timeout=10)
+    missing = requests.get(server.url + f"/v1/envelopes/{subtask}/{WRITER.address}/{WRITER.address}", timeout=10)
     assert missing.status_code == 404 and "no key envelope" in error_of(missing)
+
+
+def test_an_envelope_is_filed_under_its_signer_only(server):
+    """Nobody writes under another's name (403), and what a squatter writes first under its own
+    name leaves the releaser's place free."""
+    subtask, claimant = "0x" + keccak(b"s").hex(), OTHER.address
+    releasers = f"/v1/envelopes/{subtask}/{claimant}/{WRITER.address}"
+    forged = put(server, releasers, b"garbage", signer=OTHER)
+    assert forged.status_code == 403 and "expected its own address as the writer" in error_of(forged)
+    squatted = put(server, f"/v1/envelopes/{subtask}/{claimant}/{OTHER.address}", b"garbage", signer=OTHER)
+    assert squatted.status_code == 201
+    assert put(server, releasers, b"envelope").status_code == 201
+    assert requests.get(server.url + releasers, timeout=10).content == b"envelope"
 
 
 @pytest.mark.parametrize("path, fragment", [
     ("/v1/blobs/0x12", "is not a keccak256 hash"),
-    ("/v1/envelopes/0x12/0x" + "11" * 20, "is not a keccak256 hash"),
-    ("/v1/envelopes/0x" + "ab" * 32 + "/bob", "claimant 'bob' is not an address"),
+    ("/v1/envelopes/0x12/0x" + "11" * 20 + "/0x" + "22" * 20, "is not a keccak256 hash"),
+    ("/v1/envelopes/0x" + "ab" * 32 + "/bob/0x" + "22" * 20, "claimant 'bob' is not an address"),
+    ("/v1/envelopes/0x" + "ab" * 32 + "/0x" + "22" * 20 + "/eve", "writer 'eve' is not an address"),
 ])
 def test_malformed_paths_are_400(server, path, fragment):
     response = requests.get(server.url + path, timeout=10)
@@ -152,7 +167,7 @@ def test_health_and_openapi(server):
     assert health["status"] == "ok" and health["domain"] == server.domain
     assert health["database"] in ("sqlite", "postgresql") and health["maxBlobBytes"] == 2048
     schema = requests.get(server.url + "/openapi.json", timeout=10).json()
-    assert {"/v1/health", "/v1/blobs/{blob_hash}", "/v1/envelopes/{subtask_hash}/{claimant}"} <= set(schema["paths"])
+    assert {"/v1/health", "/v1/blobs/{blob_hash}", "/v1/envelopes/{subtask_hash}/{claimant}/{writer}"} <= set(schema["paths"])
     assert {"get", "put"} <= set(schema["paths"]["/v1/blobs/{blob_hash}"])
 
 

@@ -70,6 +70,10 @@ def test_release_claim_handover_fetch_through_a_service(env, service_process, da
 
     early = crowdsense(receiver, "fetch", task, "0", "--dev-account", ALICE, env=receiver_env)
     assert early.returncode == 1 and early.stderr.startswith("error: no key for subtask 0x"), early.stderr
+    # another account writes a garbage envelope for alice's subtask before the releaser does:
+    # it is filed under that account, and alice reads the releaser's
+    subtask = bytes.fromhex(release["subtaskHashes"][0][2:])
+    ServiceClient(service.url, dev_signer(BOB)).put_envelope(subtask, dev_signer(ALICE).address, b"garbage")
 
     handed = crowdsense(releaser, "handover", task, "--store", service.url, *as_releaser, env=chain)
     assert handed.returncode == 0, handed.stderr

@@ -844,10 +844,11 @@ class TaskRegistryClient(ContractClient):
         if self.signer is None:
             raise InputError("fetching needs the claimant's account")
         me = self.me
-        sub = self.subtask(task_id, index)
+        task = self.task(task_id)
+        sub = self.subtask(task_id, index, task=task)
         if sub.claimant != me:
             raise NotClaimantError(task_id, index, me, pre_check=True)
-        envelope = store.get_envelope(sub.subtask_hash, me)
+        envelope = store.get_envelope(sub.subtask_hash, me, writer=task.releaser)  # only its releaser's counts
         key = open_key(self.signer, envelope, subtask_hash=sub.subtask_hash, claimant=me)
         if self.journal is not None:
             self.journal.put(f"received-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}",

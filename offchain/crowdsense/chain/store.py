@@ -92,7 +92,10 @@ class SubtaskStore:
     def put_envelope(self, subtask_hash: bytes, claimant: str, envelope: bytes) -> None:
         self._write(self.envelope_path(subtask_hash, claimant), bytes(envelope))
 
-    def get_envelope(self, subtask_hash: bytes, claimant: str) -> bytes:
+    def get_envelope(self, subtask_hash: bytes, claimant: str, *, writer: str | None = None) -> bytes:
+        """The envelope handed over to ``claimant``. ``writer`` (the releaser) names the envelope
+        in a service's store, where any account may write; a folder has one writer, so it is
+        not used here."""
         path = self.envelope_path(subtask_hash, claimant)
         try:
             return path.read_bytes()
@@ -102,5 +105,5 @@ class SubtaskStore:
                 "the releaser must run `crowdsense handover` after the claim"
             ) from None
 
-    def has_envelope(self, subtask_hash: bytes, claimant: str) -> bool:
+    def has_envelope(self, subtask_hash: bytes, claimant: str, *, writer: str | None = None) -> bool:
         return self.envelope_path(subtask_hash, claimant).exists()

@@ -65,7 +65,7 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
           max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, log_level: str) -> None:
     """Serve the blob store until SIGINT or SIGTERM.
 
-    Reads (GET /v1/blobs/HASH, GET /v1/envelopes/SUBTASK/CLAIMANT) are public: they return
+    Reads (GET /v1/blobs/HASH, GET /v1/envelopes/SUBTASK/CLAIMANT/WRITER) are public: they return
     ciphertexts only their readers can open. Writes are signed with the writer's Ethereum key;
     a request is valid once, within --timestamp-window seconds. The database (SQLite by
     default, PostgreSQL when --database-url says so) is created on first start; a restarted

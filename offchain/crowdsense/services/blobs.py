@@ -3,14 +3,20 @@
 Every object is stored under ``keccak256`` of its bytes, the hash the chain records for a
 subtask, so what a reader fetches is checked against the name it asked for and the service
 cannot hand out altered bytes unnoticed. Key envelopes are blobs too (kind ``envelope``), found
-through an index ``(subtask hash, claimant) -> envelope hash``; a reader checks an envelope by
-opening it (authenticated decryption under the claimant's key), which is all that can be
-checked of a ciphertext made for someone else.
+through an index ``(subtask hash, claimant, writer) -> envelope hash``; a reader checks an
+envelope by opening it (authenticated decryption under the claimant's key), which is all that
+can be checked of a ciphertext made for someone else.
+
+The writer is part of an envelope's name because only one writer's envelope is worth anything,
+the subtask's releaser's, and the reader knows who that is (the chain says). Were envelopes
+found by subtask and claimant alone, any account could write one first and keep the
+releaser's from ever being stored; this way what other accounts write is filed under their own
+names, and nobody reads it.
 
 Writes are idempotent: storing the same bytes again changes nothing and reports that nothing
-was new, never a second row. An envelope index entry is written once: the first writer's
-envelope stays, and a different envelope for the same subtask and claimant is refused
-(:class:`EnvelopeConflictError`), so no later writer can replace a claimant's key.
+was new, never a second row. An envelope index entry is written once: a writer's first
+envelope for a subtask and claimant stays, and a different one from the same writer is
+refused (:class:`EnvelopeConflictError`), so a claimant's key, once handed over, never changes.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ BLOB_KINDS = ("ciphertext", "envelope")
 
 
 class EnvelopeConflictError(CrowdsenseError, ValueError):
-    """Another envelope is already stored for this subtask and claimant (the server answers 409)."""
+    """This writer already stored another envelope for this subtask and claimant (the server answers 409)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class BlobStore:
 
     def put_envelope(self, subtask_hash: str, claimant: str, envelope_hash: str, data: bytes, *,
                      writer: str) -> bool:
-        """Store an envelope as a blob and index it under ``(subtask_hash, claimant)``.
+        """Store an envelope as a blob and index it under ``(subtask_hash, claimant, writer)``.
 
         Returns whether the index entry was created (False: the same envelope was already
         there). One transaction: a reader never finds an index entry without its blob.
@@ -96,7 +102,7 @@ class BlobStore:
         Raises
         ------
         EnvelopeConflictError
-            A different envelope is already indexed for this subtask and claimant.
+            ``writer`` already indexed a different envelope for this subtask and claimant.
         """
         now = int(time.time())
         with self.engine.begin() as conn:
@@ -107,19 +113,23 @@ class BlobStore:
                 self.engine, envelopes, subtask_hash=subtask_hash, claimant=claimant,
                 envelope_hash=envelope_hash, writer=writer.lower(), created=now)).first() is not None
             if not created:
-                key = and_(envelopes.c.subtask_hash == subtask_hash, envelopes.c.claimant == claimant)
+                key = and_(envelopes.c.subtask_hash == subtask_hash, envelopes.c.claimant == claimant,
+                           envelopes.c.writer == writer.lower())
                 stored = conn.execute(select(envelopes.c.envelope_hash).where(key)).scalar_one()
                 if stored != envelope_hash:
                     raise EnvelopeConflictError(
-                        f"another envelope ({stored}) is already stored for subtask {subtask_hash} and "
-                        f"claimant {claimant}: expected the same bytes again (an envelope is written once)")
+                        f"another envelope ({stored}) of writer {writer.lower()} is already stored for subtask "
+                        f"{subtask_hash} and claimant {claimant}: expected the same bytes again (an envelope "
+                        "is written once)")
         return created
 
-    def get_envelope(self, subtask_hash: str, claimant: str) -> StoredEnvelope | None:
+    def get_envelope(self, subtask_hash: str, claimant: str, writer: str) -> StoredEnvelope | None:
+        """``writer``'s envelope of ``subtask_hash`` for ``claimant`` (None if it wrote none)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(envelopes.c.envelope_hash, envelopes.c.writer, blobs.c.data)
                 .join(blobs, blobs.c.hash == envelopes.c.envelope_hash)
-                .where(and_(envelopes.c.subtask_hash == subtask_hash, envelopes.c.claimant == claimant))
+                .where(and_(envelopes.c.subtask_hash == subtask_hash, envelopes.c.claimant == claimant,
+                            envelopes.c.writer == writer.lower()))
             ).first()
         return None if row is None else StoredEnvelope(row.envelope_hash, bytes(row.data), row.writer)

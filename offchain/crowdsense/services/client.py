@@ -77,9 +77,9 @@ def hash_hex(value: bytes | str, what: str = "hash") -> str:
     raise InputError(f"{what} {value!r} is not a 32-byte hash: expected 32 bytes or 0x and 64 hex digits")
 
 
-def _address(value: str) -> str:
+def _address(value: str, what: str = "claimant") -> str:
     if not isinstance(value, str) or not is_hex_address(value):
-        raise InputError(f"claimant {value!r} is not an address: expected 0x and 40 hex digits")
+        raise InputError(f"{what} {value!r} is not an address: expected 0x and 40 hex digits")
     return to_checksum_address(value)
 
 
@@ -230,22 +230,33 @@ class ServiceClient:
         name = hash_hex(blob_hash, "blob hash")
         return self._request("HEAD", f"/v1/blobs/{name}", missing_ok=True).status_code == 200
 
+    def _envelope_path(self, subtask_hash: bytes | str, claimant: str, writer: str | None) -> str:
+        if writer is None:
+            if self.signer is None:
+                raise InputError("an envelope is named by its writer: give the writer's address (the "
+                                 "subtask's releaser) or a signer")
+            writer = self.signer.address
+        return (f"/v1/envelopes/{hash_hex(subtask_hash, 'subtask hash')}/{_address(claimant)}/"
+                f"{_address(writer, 'writer')}")
+
     def put_envelope(self, subtask_hash: bytes | str, claimant: str, envelope: bytes) -> bool:
-        """Store the key envelope of ``subtask_hash`` for ``claimant`` (signed).
+        """Store the key envelope of ``subtask_hash`` for ``claimant``, filed under the signer.
 
         Returns whether it was new (False: the same envelope was stored before). A different
-        envelope already stored is refused (:class:`ServiceRefusedError`, status 409)."""
+        envelope stored before by the same signer is refused (:class:`ServiceRefusedError`,
+        status 409)."""
         if not isinstance(envelope, (bytes, bytearray)) or not envelope:
             raise InputError("an envelope must be non-empty bytes")
-        path = f"/v1/envelopes/{hash_hex(subtask_hash, 'subtask hash')}/{_address(claimant)}"
+        path = self._envelope_path(subtask_hash, claimant, None)
         return self._request("PUT", path, body=bytes(envelope), signed=True).status_code == 201
 
-    def get_envelope(self, subtask_hash: bytes | str, claimant: str) -> bytes:
-        """The key envelope of ``subtask_hash`` for ``claimant`` (:class:`ServiceNotFoundError`
-        if none): still sealed; the claimant's key opens and authenticates it."""
-        path = f"/v1/envelopes/{hash_hex(subtask_hash, 'subtask hash')}/{_address(claimant)}"
-        return self._request("GET", path).content
+    def get_envelope(self, subtask_hash: bytes | str, claimant: str, writer: str | None = None) -> bytes:
+        """``writer``'s key envelope of ``subtask_hash`` for ``claimant`` (:class:`ServiceNotFoundError`
+        if none; ``writer`` defaults to the signer): still sealed; the claimant's key opens and
+        authenticates it. A claimant asks for the envelope of the subtask's releaser, whom the
+        chain names: envelopes other accounts write are filed under them and never read."""
+        return self._request("GET", self._envelope_path(subtask_hash, claimant, writer)).content
 
-    def has_envelope(self, subtask_hash: bytes | str, claimant: str) -> bool:
-        path = f"/v1/envelopes/{hash_hex(subtask_hash, 'subtask hash')}/{_address(claimant)}"
+    def has_envelope(self, subtask_hash: bytes | str, claimant: str, writer: str | None = None) -> bool:
+        path = self._envelope_path(subtask_hash, claimant, writer)
         return self._request("HEAD", path, missing_ok=True).status_code == 200

@@ -11,7 +11,7 @@ needs no migration step.
 Tables::
 
     blobs      hash (keccak256, 0x-hex, primary key), kind, data, size, created, writer
-    envelopes  (subtask_hash, claimant) primary key -> envelope_hash (a blob), writer, created
+    envelopes  (subtask_hash, claimant, writer) primary key -> envelope_hash (a blob), created
     nonces     (account, nonce) primary key, expiry    -- replay protection of signed requests
 """
 
@@ -63,7 +63,7 @@ envelopes = Table(
     Column("subtask_hash", HASH_TEXT, primary_key=True),
     Column("claimant", ADDRESS_TEXT, primary_key=True),
     Column("envelope_hash", HASH_TEXT, ForeignKey("blobs.hash"), nullable=False),
-    Column("writer", ADDRESS_TEXT, nullable=False),
+    Column("writer", ADDRESS_TEXT, primary_key=True),
     Column("created", BigInteger, nullable=False),
 )
 

@@ -1,11 +1,12 @@
-"""The HTTP API of the blob store (``/v1``): blobs by hash, key envelopes by subtask and claimant.
+"""The HTTP API of the blob store (``/v1``): blobs by hash, key envelopes by subtask, claimant and writer.
 
 Reads are public: what is stored is ciphertext, named by its hash, that only its intended
 reader can open, so anybody may fetch it and nobody needs to sign to do so. Writes are signed
 (:mod:`crowdsense.services.auth`), single-use (:mod:`crowdsense.services.replay`) and, when the
 service is configured with writers, limited to them. Each check that fails ends the request
 with one JSON error, in this order: malformed path (400), body too large (413), signature
-(401), writer not allowed (403), bytes not matching their name (422), envelope conflict (409).
+(401), writer not allowed or not the one named in the path (403), bytes not matching their
+name (422), envelope conflict (409).
 
 Database calls run in the server's worker threads, never on the event loop.
 """
@@ -71,9 +72,9 @@ def _hash(text: str, what: str) -> str:
     return text.lower()
 
 
-def _address(text: str) -> str:
+def _address(text: str, what: str = "claimant") -> str:
     if not _ADDRESS.fullmatch(text):
-        raise ApiError(400, f"claimant {text!r} is not an address: expected 0x and 40 hex digits")
+        raise ApiError(400, f"{what} {text!r} is not an address: expected 0x and 40 hex digits")
     return text.lower()
 
 
@@ -152,13 +153,17 @@ async def head_blob(blob_hash: str, request: Request) -> Response:
     return Response(status_code=200 if found else 404, headers={BLOB_HASH_HEADER: name})
 
 
-@router.put("/envelopes/{subtask_hash}/{claimant}", summary="Store a claimant's key envelope (signed)",
+@router.put("/envelopes/{subtask_hash}/{claimant}/{writer}",
+            summary="Store the key envelope the signer writes for a claimant (signed)",
             openapi_extra=_BINARY_BODY, status_code=201)
-async def put_envelope(subtask_hash: str, claimant: str, request: Request) -> JSONResponse:
+async def put_envelope(subtask_hash: str, claimant: str, writer: str, request: Request) -> JSONResponse:
     state = _state(request)
-    subtask, who = _hash(subtask_hash, "subtask hash"), _address(claimant)
+    subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
     body = await _body(request, state.settings.max_blob_bytes)
     signed = await _signed_write(request, state, body)
+    if signed.account.lower() != by:
+        raise ApiError(403, f"account {signed.account} may not write envelopes filed under {by}: expected its "
+                            "own address as the writer in the path")
     if not body:
         raise ApiError(422, "the envelope is empty: expected the key envelope's bytes")
     envelope_hash = "0x" + keccak(body).hex()
@@ -167,23 +172,24 @@ async def put_envelope(subtask_hash: str, claimant: str, request: Request) -> JS
                                           writer=signed.account)
     except EnvelopeConflictError as exc:
         raise ApiError(409, str(exc)) from None
-    return _stored(created, subtaskHash=subtask, claimant=who, envelopeHash=envelope_hash, size=len(body))
+    return _stored(created, subtaskHash=subtask, claimant=who, writer=by, envelopeHash=envelope_hash,
+                   size=len(body))
 
 
-@router.get("/envelopes/{subtask_hash}/{claimant}", summary="A claimant's key envelope",
+@router.get("/envelopes/{subtask_hash}/{claimant}/{writer}", summary="A writer's key envelope for a claimant",
             response_class=Response, responses=_BINARY_RESPONSE)
-async def get_envelope(subtask_hash: str, claimant: str, request: Request) -> Response:
-    subtask, who = _hash(subtask_hash, "subtask hash"), _address(claimant)
-    stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who)
+async def get_envelope(subtask_hash: str, claimant: str, writer: str, request: Request) -> Response:
+    subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
+    stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who, by)
     if stored is None:
-        raise ApiError(404, f"no key envelope for subtask {subtask} and claimant {who}: "
+        raise ApiError(404, f"no key envelope by {by} for subtask {subtask} and claimant {who}: "
                             "expected one after the releaser's hand-over")
     return Response(stored.data, media_type="application/octet-stream",
                     headers={BLOB_HASH_HEADER: stored.envelope_hash})
 
 
-@router.head("/envelopes/{subtask_hash}/{claimant}", include_in_schema=False)
-async def head_envelope(subtask_hash: str, claimant: str, request: Request) -> Response:
-    subtask, who = _hash(subtask_hash, "subtask hash"), _address(claimant)
-    stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who)
+@router.head("/envelopes/{subtask_hash}/{claimant}/{writer}", include_in_schema=False)
+async def head_envelope(subtask_hash: str, claimant: str, writer: str, request: Request) -> Response:
+    subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
+    stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who, by)
     return Response(status_code=200 if stored is not None else 404)

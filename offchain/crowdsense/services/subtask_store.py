@@ -59,13 +59,15 @@ class ServiceSubtaskStore:
     def put_envelope(self, subtask_hash: bytes, claimant: str, envelope: bytes) -> None:
         self.client.put_envelope(subtask_hash, claimant, bytes(envelope))
 
-    def get_envelope(self, subtask_hash: bytes, claimant: str) -> bytes:
+    def get_envelope(self, subtask_hash: bytes, claimant: str, *, writer: str | None = None) -> bytes:
+        """The envelope ``writer`` (the subtask's releaser; default: this store's signer) wrote."""
         try:
-            return self.client.get_envelope(subtask_hash, claimant)
+            return self.client.get_envelope(subtask_hash, claimant, writer)
         except ServiceNotFoundError:
+            by = f" by {writer}" if writer else ""
             raise KeyNotHandedOverError(
-                f"no key for subtask {hash_hex(subtask_hash, 'subtask hash')} has been handed over to "
+                f"no key for subtask {hash_hex(subtask_hash, 'subtask hash')} has been handed over{by} to "
                 f"{claimant} yet: the releaser must run `crowdsense handover` after the claim") from None
 
-    def has_envelope(self, subtask_hash: bytes, claimant: str) -> bool:
-        return self.client.has_envelope(subtask_hash, claimant)
+    def has_envelope(self, subtask_hash: bytes, claimant: str, *, writer: str | None = None) -> bool:
+        return self.client.has_envelope(subtask_hash, claimant, writer)
