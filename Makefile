@@ -35,6 +35,15 @@ $(PY_STAMP): requirements.txt pyproject.toml
 	$(UV) --no-deps --no-build-isolation -e .
 	touch $@
 
+# Schemathesis (fuzzing the services from their OpenAPI schema) needs a newer hypothesis than
+# brownie pins, so it lives in a venv of its own inside .venv; uv fills it in seconds.
+ST_VENV := $(VENV)/schemathesis
+ST_STAMP := $(ST_VENV)/.requirements.stamp
+$(ST_STAMP): tools/schemathesis.txt $(PY_STAMP)
+	test -x $(ST_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(ST_VENV)
+	$(BIN)/uv pip install --quiet --python $(ST_VENV)/bin/python -r tools/schemathesis.txt
+	touch $@
+
 # `npm install --no-save` installs exactly the lock file's versions; `npm ci` would refuse the
 # lock because the registry mirror does not list Anvil's packages for other platforms.
 $(NPM_STAMP): package.json package-lock.json
@@ -44,6 +53,7 @@ $(NPM_STAMP): package.json package-lock.json
 # The Python and npm installs are independent: run them side by side.
 setup:
 	@$(MAKE) --no-print-directory -j2 $(PY_STAMP) $(NPM_STAMP)
+	@$(MAKE) --no-print-directory $(ST_STAMP)
 	@$(BIN)/python -m crowdsense.chain.toolchain --version $(SOLC_VERSION)
 
 # The demo deploys the contract artifacts shipped in the package: it needs no compilation.

@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.routing import Match
 
 import crowdsense
 from crowdsense.errors import InputError, ToolchainError
@@ -56,8 +57,25 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    return _error(405, f"{request.method} is not allowed on {request.url.path}: "
-                       "expected a method listed for it in /openapi.json")
+    response = _error(405, f"{request.method} is not allowed on {request.url.path}: "
+                           "expected a method listed for it in /openapi.json")
+    response.headers["Allow"] = ", ".join(_allowed_methods(request))  # RFC 9110
+    return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's own 405 names only
+    those of the first route that matched the path, one method in ours)."""
+    methods: set[str] = set()
+    routes = list(request.app.router.routes)
+    while routes:
+        route = routes.pop()
+        included = getattr(route, "original_router", None)  # a router included in the app
+        if included is not None:
+            routes.extend(included.routes)
+        elif route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:

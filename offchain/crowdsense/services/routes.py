@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from eth_utils import keccak
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -32,12 +32,37 @@ __all__ = ["ApiError", "ServiceState", "router", "BLOB_HASH_HEADER"]
 
 #: Response header naming the hash of the bytes returned (envelopes are found by subtask).
 BLOB_HASH_HEADER = "X-Crowdsense-Blob-Hash"
-_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _BINARY_BODY = {"requestBody": {"required": True, "content": {
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
-_BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+_BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+_ERROR_SCHEMA = {"type": "object", "required": ["error"], "additionalProperties": False,
+                 "properties": {"error": {"type": "string"}}}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of these error statuses: each ``{"error": "<what>: <expected>"}``."""
+    reasons = {400: "a malformed path", 401: "the signature does not authenticate the request",
+               403: "the signer may not write this", 404: "nothing stored under this name",
+               409: "another envelope of this writer is stored", 413: "the body is too large",
+               422: "the body does not match its name"}
+    return {status: {"description": reasons[status], "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+            for status in statuses}
+
+
+_READ_ERRORS = _errors(400, 404)
+_WRITE_ERRORS = _errors(400, 401, 403, 409, 413, 422)
+
+# Path parameters: the schema states their form (so that clients and fuzzers generated from it
+# send well-formed names); the handlers check it themselves, to answer with what was wrong.
+BlobHash = Annotated[str, Path(description="keccak256 of the bytes", json_schema_extra={"pattern": _HASH.pattern})]
+SubtaskHash = Annotated[str, Path(description="keccak256 of the subtask's ciphertext (as on chain)",
+                                  json_schema_extra={"pattern": _HASH.pattern})]
+Claimant = Annotated[str, Path(description="the claimant the envelope is sealed to",
+                               json_schema_extra={"pattern": _ADDRESS.pattern})]
+Writer = Annotated[str, Path(description="the account that wrote (signed) the envelope: the releaser",
+                             json_schema_extra={"pattern": _ADDRESS.pattern})]
 
 
 class ApiError(Exception):
@@ -120,8 +145,9 @@ async def health(request: Request) -> dict[str, Any]:
 
 
 @router.put("/blobs/{blob_hash}", summary="Store bytes under their keccak256 (signed)",
-            openapi_extra=_BINARY_BODY, status_code=201)
-async def put_blob(blob_hash: str, request: Request) -> JSONResponse:
+            openapi_extra=_BINARY_BODY, status_code=201, responses={200: {"description": "already stored"},
+                                                                    **_WRITE_ERRORS})
+async def put_blob(blob_hash: BlobHash, request: Request) -> JSONResponse:
     state = _state(request)
     name = _hash(blob_hash, "blob hash")
     body = await _body(request, state.settings.max_blob_bytes)
@@ -136,8 +162,8 @@ async def put_blob(blob_hash: str, request: Request) -> JSONResponse:
 
 
 @router.get("/blobs/{blob_hash}", summary="Bytes stored under a hash", response_class=Response,
-            responses=_BINARY_RESPONSE)
-async def get_blob(blob_hash: str, request: Request) -> Response:
+            responses={200: _BINARY, **_READ_ERRORS})
+async def get_blob(blob_hash: BlobHash, request: Request) -> Response:
     name = _hash(blob_hash, "blob hash")
     data = await run_in_threadpool(_state(request).blobs.get_blob, name)
     if data is None:
@@ -147,7 +173,7 @@ async def get_blob(blob_hash: str, request: Request) -> Response:
 
 
 @router.head("/blobs/{blob_hash}", summary="Whether a blob is stored", include_in_schema=False)
-async def head_blob(blob_hash: str, request: Request) -> Response:
+async def head_blob(blob_hash: BlobHash, request: Request) -> Response:
     name = _hash(blob_hash, "blob hash")
     found = await run_in_threadpool(_state(request).blobs.has_blob, name)
     return Response(status_code=200 if found else 404, headers={BLOB_HASH_HEADER: name})
@@ -155,8 +181,10 @@ async def head_blob(blob_hash: str, request: Request) -> Response:
 
 @router.put("/envelopes/{subtask_hash}/{claimant}/{writer}",
             summary="Store the key envelope the signer writes for a claimant (signed)",
-            openapi_extra=_BINARY_BODY, status_code=201)
-async def put_envelope(subtask_hash: str, claimant: str, writer: str, request: Request) -> JSONResponse:
+            openapi_extra=_BINARY_BODY, status_code=201,
+            responses={200: {"description": "already stored"}, **_WRITE_ERRORS})
+async def put_envelope(subtask_hash: SubtaskHash, claimant: Claimant, writer: Writer,
+                       request: Request) -> JSONResponse:
     state = _state(request)
     subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
     body = await _body(request, state.settings.max_blob_bytes)
@@ -177,8 +205,8 @@ async def put_envelope(subtask_hash: str, claimant: str, writer: str, request: R
 
 
 @router.get("/envelopes/{subtask_hash}/{claimant}/{writer}", summary="A writer's key envelope for a claimant",
-            response_class=Response, responses=_BINARY_RESPONSE)
-async def get_envelope(subtask_hash: str, claimant: str, writer: str, request: Request) -> Response:
+            response_class=Response, responses={200: _BINARY, **_READ_ERRORS})
+async def get_envelope(subtask_hash: SubtaskHash, claimant: Claimant, writer: Writer, request: Request) -> Response:
     subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
     stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who, by)
     if stored is None:
@@ -189,7 +217,8 @@ async def get_envelope(subtask_hash: str, claimant: str, writer: str, request: R
 
 
 @router.head("/envelopes/{subtask_hash}/{claimant}/{writer}", include_in_schema=False)
-async def head_envelope(subtask_hash: str, claimant: str, writer: str, request: Request) -> Response:
+async def head_envelope(subtask_hash: SubtaskHash, claimant: Claimant, writer: Writer,
+                        request: Request) -> Response:
     subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
     stored = await run_in_threadpool(_state(request).blobs.get_envelope, subtask, who, by)
     return Response(status_code=200 if stored is not None else 404)
