@@ -242,6 +242,7 @@ VALID_ARGS: dict[str, list[str]] = {
     "selection proof": ["0", dev_signer(5).address, "--out-dir", "{d}/selection"],
     "handover": [],
     "close": ["0"],
+    "collect": ["0", "--out-dir", "{d}/data"],
     "list": ["--level", "1", "--proof", "{proof}"],
     "claim": ["0", "0", "--proof", "{proof}", "--selection", "{selection}"],
     "fetch": ["0", "0", "--out", "{d}/subtask.txt"],

@@ -113,6 +113,19 @@ def test_decrypt_subtask_roundtrip():
     assert content["part"] == "home noise" and content["title"] == "survey" and content["count"] == 2
 
 
+def test_a_description_names_the_releasers_key_to_reply_to():
+    releaser_key = crypto.encryption_key_of(crypto.encryption_secret(b"\x07" * 32))
+    plan = decompose("survey", ["street noise"], num_levels=3)
+    enc = encrypt_plan(plan, chain_id=5, registry=REGISTRY, reply_to=releaser_key)[0]
+    content = decrypt_subtask(enc.blob, enc.key, chain_id=5, registry=REGISTRY, level=enc.level, index=0)
+    assert content["replyTo"] == "0x" + releaser_key.hex()
+    bare = encrypt_plan(plan, chain_id=5, registry=REGISTRY)[0]
+    assert "replyTo" not in decrypt_subtask(bare.blob, bare.key, chain_id=5, registry=REGISTRY, level=bare.level,
+                                            index=0)
+    with pytest.raises(InputError, match="reply_to must be a 32-byte encryption key"):
+        encrypt_plan(plan, chain_id=5, registry=REGISTRY, reply_to=b"\x00" * 31)
+
+
 def test_decrypt_subtask_wrong_index_fails_authentication():
     plan = decompose("survey", ["a", "b"], num_levels=3)
     enc = encrypt_plan(plan, chain_id=5, registry=REGISTRY)[0]

@@ -85,6 +85,21 @@ def test_release_claim_handover_fetch_through_a_service(env, service_process, da
 
     other = crowdsense(receiver, "fetch", task, "0", "--dev-account", BOB, env=receiver_env)
     assert other.returncode == 1 and "is not the claimant of subtask 0" in other.stderr
+
+    # the data goes back the same way, encrypted to the releaser; the chain holds its hash
+    (receiver / "reading.csv").write_bytes(b"time,dB\n08:00,52.1\n08:05,61.3\n")
+    delivered = crowdsense(receiver, "submit", task, "0", "--deliver", "--data-file", "reading.csv",
+                           "--dev-account", ALICE, "--json", env=receiver_env)
+    assert delivered.returncode == 0, delivered.stderr
+    data_hash = json.loads(delivered.stdout)["dataHash"]
+    assert b"52.1" not in ServiceClient(service.url).get_blob(data_hash)  # the service holds only ciphertext
+    collected = crowdsense(releaser, "collect", task, "--out-dir", "data", "--store", service.url, *as_releaser,
+                           env=chain)
+    assert collected.returncode == 0, collected.stderr
+    report = json.loads(collected.stdout)
+    assert [(c["index"], c["dataHash"], c["error"]) for c in report] == [(0, data_hash, None), (1, None, None),
+                                                                          (2, None, None)]
+    assert (releaser / "data" / f"task-{task}-subtask-0.bin").read_bytes() == (receiver / "reading.csv").read_bytes()
     # nothing went through a folder: neither machine has a store folder
     assert not (releaser / ".crowdsense" / "store").exists() and not (receiver / ".crowdsense" / "store").exists()
     reader = ServiceClient(service.url)

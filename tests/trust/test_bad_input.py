@@ -359,6 +359,14 @@ CLI_ROWS: list[Row] = [
     Row("submit-unknown-task", "submit", ("--dev-account", 4, "31337", "0", "--data", "x"), r"unknown task 31337"),
     Row("submit-missing-data-file", "submit", ("--dev-account", 4, "0", "0", "--data-file", "{d}/none.bin"),
         r"none\.bin.*does not exist", code=2),
+    Row("submit-deliver-only-a-hash", "submit", ("--dev-account", 4, "0", "0", "--deliver", "--data-hash", "0x" + "11" * 32),
+        r"--deliver needs the data \(--data-file or --data\), not only its hash", code=2),
+    Row("submit-deliver-not-claimant", "submit", ("--dev-account", 9, "0", "0", "--deliver", "--data", "x"),
+        r"is not the claimant of subtask 0"),
+    # collect
+    Row("collect-no-task", "collect", DEV, r"Missing argument 'TASK_IDS\.\.\.'", code=2),
+    Row("collect-unknown-task", "collect", (*DEV, "779"), r"unknown task 779"),
+    Row("collect-not-releaser", "collect", ("--dev-account", 4, "0"), r"releaser"),
     # account
     Row("account-unknown-subcommand", "account", ("rename",), r"No such command 'rename'", code=2),
     Row("account-new-exists", "account new", ("{ks}",), r"already exists; refusing to overwrite",

@@ -101,9 +101,10 @@ class Signer:
         """Sign a complete transaction dict (nonce, gas, fees and chainId filled in)."""
         return self._account.sign_transaction(dict(tx))
 
-    def ecies_decrypt(self, envelope: bytes, *, aad: bytes) -> bytes:
-        """Open a key envelope encrypted to this account's :attr:`encryption_key`."""
-        return crypto.ecies_decrypt(crypto.encryption_secret(self._account.key), envelope, aad=aad)
+    def ecies_decrypt(self, envelope: bytes, *, aad: bytes, what: str = "key envelope") -> bytes:
+        """Open a key envelope (or delivered data: ``what``) encrypted to this account's
+        :attr:`encryption_key`."""
+        return crypto.ecies_decrypt(crypto.encryption_secret(self._account.key), envelope, aad=aad, what=what)
 
 
 def _key_bytes(text: str, *, where: str) -> bytes:

@@ -422,7 +422,9 @@ class TaskRegistryClient(ContractClient):
         record = journal.get(record_key)
         if record is None:
             self.require_role("releaser")
-            encrypted = encrypt_plan(plan, chain_id=self.conn.chain_id, registry=self.address)
+            assert self.signer is not None  # self.me checked it
+            encrypted = encrypt_plan(plan, chain_id=self.conn.chain_id, registry=self.address,
+                                     reply_to=self.signer.encryption_key)
             keys = {f"subtask-key/{self.prefix}/{Web3.to_hex(sub.subtask_hash)}":
                     {"key": sub.key, "blob": sub.blob, "level": sub.level, "index": sub.index,
                      "release": release_id}
@@ -856,8 +858,9 @@ class TaskRegistryClient(ContractClient):
         blob = store.get_blob(sub.subtask_hash)
         content = decrypt_subtask(blob, key, chain_id=self.conn.chain_id, registry=self.address,
                                   level=sub.level, index=index)
+        reply_to = content.get("replyTo")
         return FetchedSubtask(task_id, index, sub.level, str(content["title"]), str(content["part"]),
-                              int(content["count"]))
+                              int(content["count"]), bytes.fromhex(reply_to[2:]) if reply_to else None)
 
     def submit_data(self, task_id: int, index: int, *, data: bytes | None = None,
                     data_hash: bytes | None = None) -> TxRecord | None:

@@ -128,13 +128,18 @@ class Handover:
 
 @dataclass(frozen=True)
 class FetchedSubtask:
+    """A claimed subtask, decrypted; ``reply_to``: the releaser's encryption key it names (the
+    key delivered data is encrypted to; None in descriptions released without one)."""
+
     task_id: int
     index: int
     level: int
     title: str
     text: str
     count: int
+    reply_to: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"taskId": self.task_id, "index": self.index, "level": self.level, "title": self.title,
-                "part": self.text, "subtaskCount": self.count}
+                "part": self.text, "subtaskCount": self.count,
+                "replyTo": _hex(self.reply_to)}

@@ -36,6 +36,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
                   "Selected receivers of tasks released for selection (platform)."),
     "handover": ("crowdsense.cli.tasks", "handover", "Hand subtask keys to their claimants (releaser)."),
     "close": ("crowdsense.cli.tasks", "close", "Close a task (its releaser)."),
+    "collect": ("crowdsense.cli.tasks", "collect", "Collect the data delivered for your tasks (releaser)."),
     "list": ("crowdsense.cli.tasks", "list_subtasks", "List open subtasks of your level (receiver)."),
     "claim": ("crowdsense.cli.tasks", "claim", "Claim a subtask of your level (receiver)."),
     "fetch": ("crowdsense.cli.tasks", "fetch", "Fetch and decrypt a subtask you claimed (receiver)."),

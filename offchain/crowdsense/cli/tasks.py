@@ -234,6 +234,42 @@ def close(session: Session, task_id: int) -> None:
          f"task {task_id} closed in block {tx.block_number}" + (" (resumed)" if tx.resumed else ""))
 
 
+@click.command(short_help="Collect the data delivered for your tasks (releaser).")
+@click.argument("task_ids", nargs=-1, type=UINT256, required=True)
+@click.option("--out-dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder for the data: task-<id>-subtask-<index>.bin per subtask.")
+@client_command()
+def collect(session: Session, task_ids: tuple[int, ...], out_dir: str) -> None:
+    """Fetch the data delivered for each subtask of TASK_IDS (`submit --deliver`), check it
+    against the hash on chain, open it with your key and write it to --out-dir.
+
+    Subtasks without data yet are listed. One that cannot be opened does not stop the others:
+    it is reported, and the command exits non-zero at the end naming it."""
+    from crowdsense.chain.delivery import collect_data
+    from crowdsense.atomicfile import write_atomic
+
+    done = collect_data(session.registry(), list(task_ids))
+    folder = Path(out_dir)
+    written = []
+    for item in done:
+        if item.data is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"task-{item.task_id}-subtask-{item.index}.bin"
+            write_atomic(path, item.data)
+            written.append((item, path))
+    failed = [c for c in done if c.error]
+    pending = [c for c in done if c.data_hash is None]
+    emit(session, done, lambda: "\n".join(
+        [f"collected {len(written)} subtask(s); {len(pending)} without data yet"]
+        + [f"  task {c.task_id} subtask {c.index} from {c.claimant}: {len(c.data or b'')} bytes -> {p}"
+           for c, p in written]
+    ))
+    if failed:
+        skipped = "; ".join(f"task {c.task_id} subtask {c.index}: {c.error}" for c in failed)
+        raise InputError(f"{len(failed)} subtask(s) could not be collected ({skipped}): expected data delivered "
+                         "with `crowdsense submit --deliver` through this --store")
+
+
 # ---------------------------------------------------------------------------- receiver
 
 
@@ -361,16 +397,24 @@ def fetch(session: Session, task_id: int, index: int, out: str | None) -> None:
               help="File whose keccak256 is submitted (hashed as it is read: any size).")
 @click.option("--data", "data_text", default=None, help="Text whose keccak256 (UTF-8) is submitted.")
 @click.option("--data-hash", default=None, help="A 0x-prefixed 32-byte hash to submit as is.")
+@click.option("--deliver", is_flag=True,
+              help="Also deliver the data: encrypted to the releaser and put in --store; the chain records the "
+                   "ciphertext's hash (the releaser runs `crowdsense collect`).")
 @client_command()
 def submit(session: Session, task_id: int, index: int, data_file: str | None, data_text: str | None,
-           data_hash: str | None) -> None:
+           data_hash: str | None, deliver: bool) -> None:
     """Record the hash of your data for subtask INDEX of TASK_ID (claimant only, once).
 
     Only keccak256 of the data goes on chain, so --data-file is hashed chunk by chunk and never
-    held in memory."""
+    held in memory. With --deliver the data goes to the releaser too, encrypted to the key
+    its subtask description names, through --store (a folder or a service's URL); then the
+    file is read whole (at most $CROWDSENSE_MAX_INPUT_BYTES, default 128 MiB)."""
     given = [x for x in (data_file, data_text, data_hash) if x is not None]
     if len(given) != 1:
         raise click.UsageError("give exactly one of --data-file, --data or --data-hash")
+    if deliver:
+        _deliver(session, task_id, index, data_file, data_text, data_hash)
+        return
     kwargs: dict[str, Any]
     if data_file is not None:
         from crowdsense.commitments.hashes import keccak256_chunks
@@ -389,3 +433,20 @@ def submit(session: Session, task_id: int, index: int, data_file: str | None, da
         emit(session, {"taskId": task_id, "index": index, "tx": tx.tx_hash, "block": tx.block_number,
                        "resumed": tx.resumed, "alreadySubmitted": False},
              f"data hash recorded for subtask {index} of task {task_id} in block {tx.block_number}")
+
+
+def _deliver(session: Session, task_id: int, index: int, data_file: str | None, data_text: str | None,
+             data_hash: str | None) -> None:
+    """``submit --deliver``: the data itself, encrypted to the releaser (not only its hash)."""
+    from crowdsense.chain.delivery import deliver_data
+    from crowdsense.inputfile import DOCUMENT_LIMIT, max_input_bytes, read_input_bytes
+
+    if data_hash is not None:
+        raise click.UsageError("--deliver needs the data (--data-file or --data), not only its hash")
+    data = (bytes(read_input_bytes(data_file, "data file", limit=max_input_bytes(DOCUMENT_LIMIT)))
+            if data_file is not None else str(data_text).encode())
+    done = deliver_data(session.registry(), task_id, index, data)
+    emit(session, done, f"data of subtask {index} of task {task_id} delivered to its releaser "
+                        f"({done.size} bytes encrypted, hash 0x{done.data_hash.hex()})"
+                        + ("; the chain had recorded it already" if done.tx is None else
+                           f", recorded in block {done.tx.block_number}"))

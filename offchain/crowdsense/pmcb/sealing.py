@@ -24,6 +24,13 @@ Scheme (see also :mod:`crowdsense.pmcb.tasks`):
 
    Only the holder of the encryption secret can derive ``key``; anybody else gets a
    GCM tag failure (:class:`~crowdsense.errors.DecryptionError`).
+3. **Data delivery.** The description names the releaser's own encryption key (``replyTo``,
+   derived from its account key as above), so the description's on-chain hash vouches for
+   it. The claimant encrypts its sensing data to that key with the same ECIES, AAD
+   ``"crowdsense/data/v1" || chainId(32) || registry(20) || taskId(32) || index(32) ||
+   claimant(20)``, stores the ciphertext, and submits ``keccak256(ciphertext)``: the releaser
+   fetches the ciphertext by that hash and only it can open it
+   (:mod:`crowdsense.chain.delivery`).
 
 This module holds the scheme's associated data; the AEAD, ECIES and encryption-key functions
 are :mod:`crowdsense.ecies`. GCM is not key-committing; the claimant trusts the releaser's key
@@ -34,9 +41,10 @@ from __future__ import annotations
 
 from crowdsense.errors import InputError
 
-__all__ = ["subtask_aad", "envelope_aad"]
+__all__ = ["subtask_aad", "envelope_aad", "data_aad"]
 
 _SUBTASK_DOMAIN = b"crowdsense/subtask/v1"
+_DATA_DOMAIN = b"crowdsense/data/v1"
 
 
 def subtask_aad(chain_id: int, registry: str, level: int, index: int) -> bytes:
@@ -55,3 +63,16 @@ def subtask_aad(chain_id: int, registry: str, level: int, index: int) -> bytes:
 def envelope_aad(subtask_hash: bytes, claimant: str) -> bytes:
     """Associated data of a key envelope: the subtask hash and the claimant's address."""
     return bytes(subtask_hash) + bytes.fromhex(claimant.removeprefix("0x"))
+
+
+def data_aad(chain_id: int, registry: str, task_id: int, index: int, claimant: str) -> bytes:
+    """Associated data of delivered sensing data: where it belongs and who sent it, so that a
+    ciphertext cannot be passed off as another subtask's or another claimant's data."""
+    return (
+        _DATA_DOMAIN
+        + int(chain_id).to_bytes(32, "big")
+        + bytes.fromhex(registry.removeprefix("0x"))
+        + int(task_id).to_bytes(32, "big")
+        + int(index).to_bytes(32, "big")
+        + bytes.fromhex(claimant.removeprefix("0x"))
+    )

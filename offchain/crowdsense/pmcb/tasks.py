@@ -21,8 +21,9 @@ protective level. A part may also carry an explicit ``level``, which wins.
 Encryption scheme (see :mod:`crowdsense.pmcb.sealing` for the byte formats)
 --------------------------------------------------------------------------
 * Each subtask's plaintext is the canonical JSON ``{"v": 1, "title", "part", "level",
-  "index", "count"}``; the title goes to every claimant, so sensitive content belongs in the
-  parts.
+  "index", "count", "replyTo"}`` (``replyTo``: the releaser's encryption key, to which the
+  claimant delivers its data); the title goes to every claimant, so sensitive content belongs
+  in the parts.
 * It is encrypted under a fresh random 32-byte key with AES-256-GCM, the associated data
   binding it to chain id, registry address, level and index.
 * **The on-chain subtask hash is keccak256 of the ciphertext**, not of the plaintext: a hash
@@ -222,22 +223,28 @@ def load_task_file(path: str | Path) -> tuple[str, list[Any]]:
     return title, raw["parts"]
 
 
-def subtask_plaintext(plan: TaskPlan, sub: SubtaskPlan) -> bytes:
-    """Canonical JSON bytes of one subtask's description."""
-    return json.dumps(
-        {"v": _PLAINTEXT_VERSION, "title": plan.title, "part": sub.text, "level": sub.level,
-         "index": sub.index, "count": len(plan.subtasks)},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    ).encode()
+def subtask_plaintext(plan: TaskPlan, sub: SubtaskPlan, *, reply_to: bytes | None = None) -> bytes:
+    """Canonical JSON bytes of one subtask's description; ``reply_to``: the releaser's
+    encryption key, to which the claimant encrypts its data (``replyTo``, 0x-hex)."""
+    fields: dict[str, Any] = {"v": _PLAINTEXT_VERSION, "title": plan.title, "part": sub.text, "level": sub.level,
+                              "index": sub.index, "count": len(plan.subtasks)}
+    if reply_to is not None:
+        fields["replyTo"] = "0x" + bytes(reply_to).hex()
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def encrypt_plan(plan: TaskPlan, *, chain_id: int, registry: str) -> list[EncryptedSubtask]:
-    """Encrypt every subtask under its own fresh key (keys from :mod:`secrets`)."""
+def encrypt_plan(plan: TaskPlan, *, chain_id: int, registry: str,
+                 reply_to: bytes | None = None) -> list[EncryptedSubtask]:
+    """Encrypt every subtask under its own fresh key (keys from :mod:`secrets`); each names
+    ``reply_to`` (the releaser's encryption key), if given."""
+    if reply_to is not None and not ecies.is_encryption_key(bytes(reply_to)):
+        raise InputError(f"reply_to must be a 32-byte encryption key, got {bytes(reply_to)!r}")
     out = []
     for sub in plan.subtasks:
         key = ecies.new_key()
         aad = subtask_aad(chain_id, registry, sub.level, sub.index)
-        out.append(EncryptedSubtask(sub.index, sub.level, ecies.aead_encrypt(key, subtask_plaintext(plan, sub), aad=aad), key))
+        plaintext = subtask_plaintext(plan, sub, reply_to=reply_to)
+        out.append(EncryptedSubtask(sub.index, sub.level, ecies.aead_encrypt(key, plaintext, aad=aad), key))
     return out
 
 
