@@ -135,7 +135,7 @@ def test_demo_claims_every_subtask_at_its_level(library_run: Any, chain_at: Any)
     result, _ = library_run
     conn = chain_at(result)
     registry = conn.registry.functions
-    for task in result.audit["tasks"][:-1]:  # the last one is the refusal probe
+    for task in result.audit["tasks"][:-2]:  # then come the refusal probe and the task for selection
         for sub in task["subtasks"]:
             h, level, claimant, data_hash = registry.getSubtask(task["taskId"], sub["index"]).call()
             assert "0x" + bytes(h).hex() == sub["subtaskHash"]
@@ -144,6 +144,32 @@ def test_demo_claims_every_subtask_at_its_level(library_run: Any, chain_at: Any)
             assert registry.levelOf(claimant).call() == 0  # levels are published as a root, not stored
             assert bytes(data_hash) == keccak(sub["data"].encode())
     assert result.summary["claims"]["claimed"] == 2 * 3
+
+
+def test_demo_task_for_selection_is_claimed_by_pdc_selected_receivers_who_deliver(library_run: Any,
+                                                                                   chain_at: Any) -> None:
+    """The one task flow: the platform fixed PDC's selection on chain, only selected receivers
+    hold its subtasks, each at its level, and their data reached the releaser encrypted."""
+    result, _ = library_run
+    conn = chain_at(result)
+    registry = conn.registry.functions
+    flow = result.summary["selectedTask"]
+    for_selection, root = registry.taskSelection(flow["taskId"]).call()
+    assert for_selection and "0x" + bytes(root).hex() == flow["selectionRoot"]
+    selected = {s["account"] for s in result.summary["pdc"]["selected"]}
+    levels = {r["address"]: r["level"] for r in result.audit["receivers"]}
+    task = result.audit["tasks"][-1]
+    assert task["taskId"] == flow["taskId"]
+    claimed = [sub for sub in task["subtasks"] if sub["claimant"]]
+    assert claimed and len(claimed) == len(flow["claimed"]) == flow["delivered"] == flow["collected"]
+    for sub in claimed:
+        _, level, claimant, data_hash = registry.getSubtask(task["taskId"], sub["index"]).call()
+        assert claimant == sub["claimant"] and claimant in selected and levels[claimant] == level
+        assert sub["delivered"] and "0x" + bytes(data_hash).hex() == sub["dataHash"]
+        assert bytes(data_hash) != keccak(sub["data"].encode())  # the chain has the ciphertext's hash
+    unclaimed = [sub for sub in task["subtasks"] if not sub["claimant"]]
+    for sub in unclaimed:
+        assert registry.getSubtask(task["taskId"], sub["index"]).call()[2] == "0x" + "00" * 20
 
 
 def test_demo_subtask_hashes_commit_to_the_encrypted_plaintexts(library_run: Any, chain_at: Any) -> None:
@@ -248,5 +274,5 @@ def test_demo_summary_table_shows_every_part(library_run: Any) -> None:
     result, _ = library_run
     text = format_summary(result.summary)
     for needle in ("PMCB classification", "refusals", "TaskRegistryLevelMismatch", "CTBC round", "PDC round",
-                   "gas per transaction type", "wall time"):
+                   "for selection", "data delivered", "gas per transaction type", "wall time"):
         assert needle in text

@@ -201,13 +201,24 @@ def _s_needles(audit: dict[str, Any]) -> list[Needle]:
 
 
 def _level_salt_needles(audit: dict[str, Any]) -> list[Needle]:
-    """A receiver's level salt only in its own claims by proof (the salt keeps its leaf, which
-    other receivers' proofs carry, from naming its level)."""
+    """A receiver's level salt only in its own claims by proof, plain or selected (the salt keeps
+    its leaf, which other receivers' proofs carry, from naming its level)."""
     def own_claim(b: Blob, account: str) -> bool:
-        return _is(b, "calldata", REGISTRY_SELECTOR["claimSubtaskWithProof"]) and b.sender == account
+        return _is_claim_by_proof(b) and b.sender == account
 
     return [n for r in audit["receivers"]
             for n in bytes_needles(f"level salt of receiver {r['address']}", bytes.fromhex(r["levelSalt"][2:]),
+                                   allowed=lambda b, a=r["address"]: own_claim(b, a))]
+
+
+def _selection_salt_needles(audit: dict[str, Any]) -> list[Needle]:
+    """A selected receiver's selection salt only in its own claim of the task for selection (the
+    salt keeps its leaf, which other selected receivers' proofs carry, from naming it)."""
+    def own_claim(b: Blob, account: str) -> bool:
+        return _is(b, "calldata", REGISTRY_SELECTOR["claimSelectedSubtask"]) and b.sender == account
+
+    return [n for r in audit["selection"]["receivers"]
+            for n in bytes_needles(f"selection salt of receiver {r['address']}", bytes.fromhex(r["salt"][2:]),
                                    allowed=lambda b, a=r["address"]: own_claim(b, a))]
 
 
@@ -226,6 +237,7 @@ _SECRETS: dict[str, Callable[[dict[str, Any]], list[Needle]]] = {
     "s": _s_needles,
     "Paillier key": _paillier_needles,
     "level salts": _level_salt_needles,
+    "selection salts": _selection_salt_needles,
 }
 
 
@@ -280,7 +292,7 @@ _FAMILIES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("real", "transformed", "centre", "transform parameter"):
         (*_NUMBER, "float64 big-endian", "float64 little-endian", "decimal with point", "float.hex"),
     ("r of", "s of", "Paillier"): _NUMBER,
-    ("key", "r2", "salt", "level salt"):
+    ("key", "r2", "salt", "level salt", "selection salt"):
         ("raw bytes", "reversed bytes", "hex text", "HEX text", "base64", "UTF-16LE", "decimal"),
     ("title", "description", "plaintext", "sensing"):
         ("UTF-8", "reversed", "hex text", "HEX text", "base64", "UTF-16LE", "UTF-16BE"),
@@ -294,7 +306,8 @@ def _secret_count(audit: dict[str, Any]) -> int:
     numbers = 3 + 2 * len(pdc["receivers"]) + len(pdc["privateKeyPrimes"])
     subtasks = [sub for task in audit["tasks"] for sub in task["subtasks"]]
     texts = len(audit["tasks"]) + 2 * len(subtasks) + sum(1 for sub in subtasks if sub["data"])
-    keys = len(subtasks) + len(ctbc["users"]) + len(pdc["receivers"]) + len(audit["receivers"])
+    keys = (len(subtasks) + len(ctbc["users"]) + len(pdc["receivers"]) + len(audit["receivers"])
+            + len(audit["selection"]["receivers"]))
     return 2 * points + numbers + texts + keys
 
 
@@ -343,7 +356,12 @@ def test_no_level_of_a_receiver_that_did_not_claim_is_on_chain(run: Run, needles
     found = scan(run.blobs, [n for r in run.audit["receivers"] if r["claimed"]
                              for n in bytes_needles(r["address"], bytes.fromhex(r["levelSalt"][2:]))[:1]])
     assert {h.needle.label for h in found} == {r["address"] for r in run.audit["receivers"] if r["claimed"]}
-    assert all(_is(h.blob, "calldata", REGISTRY_SELECTOR["claimSubtaskWithProof"]) for h in found)
+    assert all(_is_claim_by_proof(h.blob) for h in found)
+
+
+def _is_claim_by_proof(b: Blob) -> bool:
+    """A claim that proves its level: by proof, or of a task released for selection."""
+    return any(_is(b, "calldata", REGISTRY_SELECTOR[f]) for f in ("claimSubtaskWithProof", "claimSelectedSubtask"))
 
 
 def _registry_abi() -> list[dict[str, Any]]:
@@ -353,6 +371,17 @@ def _registry_abi() -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------- PMCB: descriptions
+
+
+def test_a_selection_salt_only_in_its_own_claim(run: Run, needles: Needles) -> None:
+    """The selection names nobody: a selected receiver's salt is on chain only in its own claim
+    of the task (positive control: the salts of those that claimed are found there)."""
+    hits = scan(run.blobs, needles["selection salts"])
+    assert hits == [], _report(hits)
+    claimed = [r for r in run.audit["selection"]["receivers"] if r["claimed"]]
+    found = scan(run.blobs, [n for r in claimed for n in bytes_needles(r["address"], bytes.fromhex(r["salt"][2:]))[:1]])
+    assert claimed and {h.needle.label for h in found} == {r["address"] for r in claimed}
+    assert all(_is(h.blob, "calldata", REGISTRY_SELECTOR["claimSelectedSubtask"]) for h in found)
 
 
 def test_no_subtask_description_title_key_or_data_on_chain(needles: Needles, run: Run) -> None:

@@ -24,7 +24,13 @@ Steps, every one real (a real node, the real contracts, the real classifier, rea
 8. **LDPF**: one CTBC round in a popular region and one PDC round in a remote region of the
    synthetic city, with their commitments on chain (:mod:`crowdsense.runs`); by default the
    first two users asked in CTBC fail (one silent, one forging its opening) and are replaced,
-   and one PDC receiver lies about r and is caught.
+   and one PDC receiver lies about r and is caught. The PDC candidates are the registered
+   receivers (and simulated accounts without a level when more candidates are asked for).
+   **One task flow**: a task in the remote region, released for selection; the platform (a
+   fourth dev account, granted the selector role) fixes the receivers the PDC round selected as
+   its selection on chain; each selected receiver claims a subtask of its own level with its
+   selection proof, gets its key, and delivers its reading encrypted to the releaser, who
+   collects and checks every delivery.
 9. **Report**: a summary table (or JSON), gas per transaction type read back from the chain,
    plots, ``summary.json``, and ``audit.json`` (mode 0600): the secret material of the run
    (plaintext subtasks and keys, real and transformed coordinates, the CTBC parameters, PDC
@@ -61,6 +67,7 @@ from web3 import Web3
 
 from crowdsense.chain.accounts import Signer, dev_signer, require_dev_chain, simulation_signer
 from crowdsense.chain.connection import Connection, DeployResult, connect, deploy_contracts, open_connection
+from crowdsense.chain.delivery import collect_data, deliver_data
 from crowdsense.chain.deployment import deployments_dir
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.node import NODE_KINDS, LocalNode, NodeKind
@@ -69,6 +76,7 @@ from crowdsense.chain.registry import Handover, ReleasedTask, TaskRegistryClient
 from crowdsense.chain.store import SubtaskStore
 from crowdsense.data import sample_path
 from crowdsense.errors import CrowdsenseError, InputError
+from crowdsense.ldpf.selection import Selection
 from crowdsense.pmcb.classify import Classification, classify_graph, write_levels_json
 from crowdsense.pmcb.levels_tree import LevelsTree
 from crowdsense.pmcb.tasks import TaskPlan, decompose, subtask_plaintext
@@ -89,8 +97,8 @@ DEFAULT_GRAPH = sample_path("facebook_combined.txt.gz")
 _SIM_BALANCE = 10**18
 #: Balance the admin, registrar and releaser are topped up to (they send the most transactions).
 _ROLE_BALANCE = 10 * 10**18
-#: Dev accounts (by index) of the three roles of the deployment.
-_ADMIN, _REGISTRAR, _RELEASER = 0, 1, 2
+#: Dev accounts (by index) of the three roles of the deployment, and of the sensing platform.
+_ADMIN, _REGISTRAR, _RELEASER, _PLATFORM = 0, 1, 2, 3
 
 #: Task catalogue: a title and five parts of increasing sensitivity (T parts are picked evenly).
 _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -254,6 +262,13 @@ class DemoRun:
     pdc_setup: PDCSetup = field(init=False)
     pdc_signers: list[Signer] = field(init=False)
     pdc: PDCRoundResult = field(init=False)
+    # one task flow: the task released for selection, its selection, claims and deliveries
+    flow_task: ReleasedTask = field(init=False)
+    flow_plan: TaskPlan = field(init=False)
+    flow: dict[str, Any] = field(init=False)
+    flow_salts: dict[str, bytes] = field(init=False)  # selected account -> the secret salt of its leaf
+    flow_jobs: list[Job] = field(init=False)  # (task position, index, level, node id)
+    delivered: dict[tuple[int, int], bytes] = field(init=False)  # (task position, index) -> on-chain data hash
     # gas
     last_block: int = field(init=False)
     gas: dict[str, dict[str, int]] = field(init=False)
@@ -360,7 +375,7 @@ def _start_node(run: DemoRun) -> None:
         run.chain_id = int(run.w3.eth.chain_id)
         require_dev_chain(run.chain_id, "the demo's simulated accounts")
         run.client = str(run.w3.client_version)
-        fund_dev_accounts(run.w3, [dev_signer(i).address for i in (_ADMIN, _REGISTRAR, _RELEASER)],
+        fund_dev_accounts(run.w3, [dev_signer(i).address for i in (_ADMIN, _REGISTRAR, _RELEASER, _PLATFORM)],
                           wei=_ROLE_BALANCE, chain_id=run.chain_id)
     run.clock.note(f"{run.url} ({run.client}, chain id {run.chain_id}, "
                    f"{'started ' + opts.node if run.owned else 'attached'})")
@@ -535,7 +550,9 @@ def _pdc_round(run: DemoRun) -> None:
     with run.clock("pdc", f"PDC round in a remote region ({opts.key_bits}-bit Paillier)"):
         setup = run.pdc_setup = pdc_setup(run.scenario, receivers=opts.pdc_receivers, grid=opts.grid,
                                           random_state=opts.seed + 2)
-        run.pdc_signers = run.funded("pdc-receiver", opts.pdc_receivers)
+        # the registered receivers are the candidates (so the selected ones can claim at their level)
+        receivers = [run.signers[n] for n in run.picked][:opts.pdc_receivers]
+        run.pdc_signers = receivers + run.funded("pdc-receiver", opts.pdc_receivers - len(receivers))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a weak key is reported in the summary
             run.pdc = run_pdc_round(run.conn, setup.locations, setup.centre, grid=opts.grid, n_select=opts.pdc_n,
@@ -544,6 +561,56 @@ def _pdc_round(run: DemoRun) -> None:
                                     faults={0: "liar"} if opts.faults and opts.pdc_receivers > 1 else {},
                                     random_state=opts.seed, workers=opts.workers, positions=setup.positions,
                                     centre_position=setup.centre_position)
+
+
+def _selected_task(run: DemoRun) -> None:
+    """8c. One task flow: PDC selects, the selection is fixed on chain, only the selected claim,
+    each delivers its data to the releaser, who collects it."""
+    opts = run.opts
+    position = len(run.released) + 1  # after the tasks and the refusal probe
+    with run.clock("selected task", "a task claimed only by the receivers PDC selected, data delivered"):
+        admin = TaskRegistryClient(run.conn, dev_signer(_ADMIN), journal=run.journal("admin"))
+        admin.grant_role("selector", dev_signer(_PLATFORM).address)
+        platform = TaskRegistryClient(run.conn, dev_signer(_PLATFORM), journal=run.journal("platform"))
+        title, parts = _task_parts(opts.tasks, opts.levels)
+        run.flow_plan = decompose(f"{title} in the remote region", parts, num_levels=opts.levels)
+        run.flow_task = task = run.releaser.release_task(run.flow_plan, release_id=f"demo-{run.run_id}-selected",
+                                                         for_selection=True)
+        selected = [s.receiver for s in run.pdc.selected]
+        chosen = Selection.build(selected, chain_id=run.chain_id, registry=run.conn.registry_address,
+                                 task_id=task.task_id)
+        platform.set_selection(chosen)
+        run.flow_salts = {account: chosen.proof_of(account).salt for account in selected}
+        node_of = {signer.address: node for node, signer in run.signers.items()}
+        free = {index: level for index, level in enumerate(task.levels)}
+        run.flow_jobs, unplaced, run.delivered = [], [], {}
+        for account in selected:
+            node = node_of.get(account)
+            index = next((i for i, lvl in free.items() if node is not None and lvl == run.picked[node]), None)
+            if node is None or index is None:  # no level, or its level's subtask went to a nearer receiver
+                unplaced.append(account)
+                continue
+            del free[index]
+            run.clients[node].claim(task.task_id, index, selection=chosen.proof_of(account))
+            run.flow_jobs.append((position, index, run.picked[node], node))
+        run.releaser.hand_over_keys([task.task_id])
+        for _, index, _, node in run.flow_jobs:
+            reading = json.dumps({"task": task.task_id, "index": index, "node": node,
+                                  "reading": round(float(run.rng.normal(50, 10)), 2)}, sort_keys=True).encode()
+            run.readings[(position, index)] = reading
+            run.delivered[(position, index)] = deliver_data(run.clients[node], task.task_id, index, reading).data_hash
+        collected = collect_data(run.releaser, task.task_id)
+        wrong = [c.index for c in collected if c.data_hash is not None and c.data != run.readings[(position, c.index)]]
+        if wrong:
+            raise CrowdsenseError(f"the releaser collected other data than was delivered for subtask(s) {wrong} of "
+                                  f"task {task.task_id}")
+        run.flow = {"taskId": task.task_id, "title": run.flow_plan.title, "levels": list(task.levels),
+                    "selectedBy": "PDC", "selectionRoot": "0x" + chosen.root.hex(), "selected": len(selected),
+                    "claimed": [{"index": i, "level": lvl} for _, i, lvl, _ in run.flow_jobs],
+                    "selectedWithoutSubtask": len(unplaced),
+                    "delivered": len(run.flow_jobs), "collected": sum(c.data is not None for c in collected)}
+    run.clock.note(f"task {task.task_id}: {len(selected)} selected by PDC, {len(run.flow_jobs)} claimed at their "
+                   f"level and delivered their data to the releaser")
 
 
 def _read_gas(run: DemoRun) -> None:
@@ -556,7 +623,7 @@ def _read_gas(run: DemoRun) -> None:
 #: The steps of :func:`run_demo`, in order (module docstring).
 _STEPS: tuple[Callable[[DemoRun], None], ...] = (
     _start_node, _make_folders, _deploy, _classify, _register, _release, _claim, _submit, _refuse, _ctbc_round,
-    _pdc_round, _read_gas,
+    _pdc_round, _selected_task, _read_gas,
 )
 
 
@@ -610,6 +677,7 @@ def _summary(run: DemoRun) -> dict[str, Any]:
         "pdc": {"region": {"kind": "remote", "density": round(run.scenario.remote_density, 2),
                            "gridStepMetres": round(run.pdc_setup.step, 3),
                            "receiversFromPopulation": run.pdc_setup.from_population}, **run.pdc.summary()},
+        "selectedTask": run.flow,
         "gas": run.gas,
     }
 
@@ -617,27 +685,32 @@ def _summary(run: DemoRun) -> dict[str, Any]:
 def _audit(run: DemoRun) -> dict[str, Any]:
     """The run's secret material (see the module docstring)."""
     conn = run.conn
-    claimant = {(ti, index): run.signers[node_id].address for ti, index, _, node_id in run.jobs}
+    claimant = {(ti, index): run.signers[node_id].address for ti, index, _, node_id in run.jobs + run.flow_jobs}
     probe_holder = conn.registry.functions.getSubtask(run.probe.task_id, 0).call()[2]
     claimant[(len(run.released), 0)] = Web3.to_checksum_address(probe_holder)
+    reply_to = dev_signer(_RELEASER).encryption_key  # named in every description
     prefix = f"{conn.chain_id}/{conn.registry_address}"
     # every receiver that sent a claim (mined or refused): its claims carry its level salt
     senders = set(claimant.values()) | {r["account"] for r in run.refusals if r["tx"] is not None}
     claimants = {n for n, signer in run.signers.items() if signer.address in senders}
     tasks = []
-    for ti, (task, plan) in enumerate(list(zip(run.released, run.plans)) + [(run.probe, run.probe_plan)]):
+    everything = list(zip(run.released, run.plans)) + [(run.probe, run.probe_plan), (run.flow_task, run.flow_plan)]
+    for ti, (task, plan) in enumerate(everything):
         subtasks = []
         for sub, h in zip(plan.subtasks, task.subtask_hashes):
             secret = run.releaser.journal.get(f"subtask-key/{prefix}/0x{bytes(h).hex()}") or {}
             data = run.readings.get((ti, sub.index))
+            # on chain: the hash of the data, or of its ciphertext when it was delivered
+            on_chain = run.delivered.get((ti, sub.index)) or (keccak(data) if data else None)
             subtasks.append({
                 "index": sub.index, "level": sub.level, "text": sub.text,
-                "plaintext": subtask_plaintext(plan, sub).decode(),
+                "plaintext": subtask_plaintext(plan, sub, reply_to=reply_to).decode(),
                 "subtaskHash": "0x" + bytes(h).hex(),
                 "key": "0x" + bytes(secret["key"]).hex() if "key" in secret else None,
                 "claimant": claimant.get((ti, sub.index)),
                 "data": data.decode() if data else None,
-                "dataHash": "0x" + keccak(data).hex() if data else None,
+                "dataHash": "0x" + on_chain.hex() if on_chain else None,
+                "delivered": (ti, sub.index) in run.delivered,
             })
         tasks.append({"taskId": task.task_id, "title": plan.title, "subtasks": subtasks})
     return {
@@ -651,18 +724,25 @@ def _audit(run: DemoRun) -> dict[str, Any]:
             "plaintext": "the exact UTF-8 JSON encrypted for each subtask (AES-GCM, key per subtask)",
         },
         "expectedOnChain": (
-            "by design the chain carries: subtask hashes and levels, data hashes, claimants; CTBC commitments, r1, "
+            "by design the chain carries: subtask hashes and levels, data hashes (of the ciphertext, for delivered "
+            "data), claimants, the selection root of the task for selection; CTBC commitments, r1, "
             "and for selected users r2 and their UD sealed to the platform (an ECIES ciphertext: no coordinate); "
             "PDC commitments and, once "
             "each receiver knows its distance, r. Faulty simulated parties publish forged openings in reverted "
             "transactions: the CTBC 'tamper' user's sealed UD with its last byte flipped, and the PDC 'liar' value "
-            "r + max(dist, 1) (its s when dist > 0). A receiver's level salt appears only in its own claims. "
+            "r + max(dist, 1) (its s when dist > 0). A receiver's level salt appears only in its own "
+            "claims (by proof, or of the task for selection), a selected receiver's selection salt only in its own "
+            "claim of that task. "
             "Nothing else of this file may appear on chain."
         ),
         "receivers": [{"node": n, "address": run.signers[n].address, "level": lvl,
                        "levelSalt": "0x" + run.level_salts[n].hex(), "claimed": n in claimants}
                       for n, lvl in run.picked.items()],
         "tasks": tasks,
+        "selection": {"taskId": run.flow_task.task_id, "root": run.flow["selectionRoot"],
+                      "receivers": [{"address": a, "salt": "0x" + salt.hex(),
+                                     "claimed": any(run.signers[n].address == a for *_, n in run.flow_jobs)}
+                                    for a, salt in run.flow_salts.items()]},
         "ctbcUsers": [s.address for s in run.ctbc_users],
         "pdcReceivers": [s.address for s in run.pdc_signers],
         "ctbc": run.ctbc.audit(),

@@ -142,8 +142,15 @@ def format_summary(summary: dict[str, Any]) -> str:
     ctbc, pdc = summary["ctbc"], summary["pdc"]
     lines += ["", f"popular region: {ctbc['region']['density']} users/km^2 -> CTBC", format_ctbc(ctbc), "",
               f"remote region: {pdc['region']['density']} users/km^2 -> PDC (one grid step = "
-              f"{pdc['region']['gridStepMetres']} m)", format_pdc(pdc), "",
-              "gas per transaction type (all transactions of the run, from the chain)"]
+              f"{pdc['region']['gridStepMetres']} m)", format_pdc(pdc), ""]
+    flow = summary.get("selectedTask")
+    if flow:
+        lines += [f"task {flow['taskId']} for selection \"{flow['title']}\": {flow['selected']} receivers selected by "
+                  f"{flow['selectedBy']}, fixed on chain as root {flow['selectionRoot'][:10]}..",
+                  f"  claimed at their level: {', '.join(str(c['level']) for c in flow['claimed']) or 'none'}"
+                  f" ({flow['selectedWithoutSubtask']} selected without a subtask of their level); data delivered "
+                  f"encrypted to the releaser {flow['delivered']}, collected {flow['collected']}", ""]
+    lines += ["gas per transaction type (all transactions of the run, from the chain)"]
     lines += format_gas(summary["gas"])
     t = summary["timings"]
     lines += ["", "time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in t.items()),
