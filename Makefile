@@ -77,7 +77,7 @@ slither: setup
 
 # The benchmark scripts (benchmarks/ also holds the modules they share).
 BENCHMARKS = benchmarks/classify.py benchmarks/ctbc.py benchmarks/gas.py benchmarks/leakage.py \
-             benchmarks/merkle.py benchmarks/pdc.py benchmarks/throughput.py
+             benchmarks/merkle.py benchmarks/pdc.py benchmarks/services.py benchmarks/throughput.py
 
 bench: setup
 	for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,218 @@
+"""Load on the blob store service: receivers delivering data, a releaser collecting it, over HTTP.
+
+    python benchmarks/services.py [--quick] [--out-dir benchmarks/results] [--receivers N]
+                                  [--data-bytes B] [--workers W] [--database-url URL] [--seed 0]
+
+1. **Service**: ``crowdsense service serve`` as a process of its own on a free loopback port,
+   on a fresh SQLite file (default), or on the PostgreSQL database ``--database-url`` names
+   (emptied first: give it a scratch database). Its CPU time is read from the process.
+2. **Deliveries** (the load generator): N receivers, each its own account, deliver B bytes of
+   data as ``crowdsense submit --deliver`` does off chain: ECIES to the releaser's encryption
+   key with the data's associated data, then a signed ``PUT /v1/blobs/<keccak>`` (EIP-191
+   signature, single-use nonce), W receivers at a time (threads; one HTTP session each).
+   ``deliveries_per_s`` = N / wall time; latency per delivery (p50, p95).
+3. **Collection**: the releaser fetches every ciphertext by its hash (``GET``, checked against
+   the hash) and opens it, W at a time: ``collections_per_s``. Every opened reading must equal
+   what was delivered.
+4. **Baselines, in the same run**: the same deliveries and collection through the folder store
+   (``crowdsense.chain.store.SubtaskStore``, what parties on one machine share), and unsigned
+   ``GET /v1/health`` requests (the HTTP stack alone): ``health_requests_per_s``.
+
+No chain is involved: the chain step of a delivery (``submitData``) costs the same whichever
+store holds the ciphertext. ``pdc_receivers_per_s`` (a PDC round over HTTP) is null: the
+platform service that would run PDC over HTTP does not exist yet.
+
+Writes ``services.json`` (``services_postgresql.json`` with ``--database-url``; ``_quick`` with
+``--quick``: N = 60, a few seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import requests
+from eth_utils import keccak
+
+import benchkit
+from crowdsense import ecies
+from crowdsense.chain.accounts import simulation_signer
+from crowdsense.chain.store import SubtaskStore
+from crowdsense.pmcb.sealing import data_aad
+from crowdsense.services.client import ServiceClient
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAIN_ID = 31337
+REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+TASK_ID = 0
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_service(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "crowdsense.cli.main", "service", "serve", "--port", str(port),
+                             "--database-url", database_url, "--log-level", "warning",
+                             "--max-blob-bytes", str(16 << 20)], cwd=folder)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/v1/health", timeout=1).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"error: the service did not answer on {url} within 60 s: expected it to start")
+
+
+def empty_postgres(url: str) -> None:
+    """Drop the service's tables in a scratch database so that every run starts empty."""
+    from crowdsense.services.db import metadata, open_database
+
+    engine = open_database(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def seal(releaser_key: bytes, index: int, account: str, reading: bytes) -> bytes:
+    return ecies.ecies_encrypt(releaser_key, reading, aad=data_aad(CHAIN_ID, REGISTRY, TASK_ID, index, account))
+
+
+def run_load(put: Any, get: Any, readings: list[bytes], accounts: list[Any], releaser: Any,
+             workers: int) -> dict[str, Any]:
+    """Deliver every reading through ``put(signer, blob) -> hash``, then collect it through
+    ``get(hash) -> blob`` and open it; timings and a check of every reading."""
+    key = releaser.encryption_key
+    latencies: list[float] = []
+
+    def deliver(i: int) -> bytes:
+        started = time.perf_counter()
+        digest = put(accounts[i], seal(key, i, accounts[i].address, readings[i]))
+        latencies.append(time.perf_counter() - started)
+        return digest
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        hashes = list(pool.map(deliver, range(len(readings))))
+    delivered_s, delivered_cpu = time.perf_counter() - wall, time.process_time() - cpu
+
+    def collect(i: int) -> bytes:
+        blob = get(hashes[i])
+        aad = data_aad(CHAIN_ID, REGISTRY, TASK_ID, i, accounts[i].address)
+        return releaser.ecies_decrypt(blob, aad=aad, what="data")
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        opened = list(pool.map(collect, range(len(readings))))
+    collected_s, collected_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if opened != readings:
+        raise SystemExit("error: the releaser opened other data than was delivered: expected every reading back")
+    ms = [x * 1e3 for x in latencies]
+    return {"deliveries": len(readings), "deliver_s": delivered_s, "deliver_client_cpu_s": delivered_cpu,
+            "deliveries_per_s": len(readings) / delivered_s, "delivery_p50_ms": statistics.median(ms),
+            "delivery_p95_ms": float(np.percentile(ms, 95)), "collect_s": collected_s,
+            "collect_client_cpu_s": collected_cpu, "collections_per_s": len(readings) / collected_s}
+
+
+def health_rate(url: str, count: int, workers: int) -> float:
+    sessions = [requests.Session() for _ in range(workers)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda i: sessions[i % workers].get(url + "/v1/health", timeout=10).raise_for_status(),
+                      range(count)))
+    return count / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="60 receivers (seconds)")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--receivers", type=int, default=None, help="receivers delivering (default 1000; quick 60)")
+    parser.add_argument("--data-bytes", type=int, default=4096, help="bytes of each reading")
+    parser.add_argument("--workers", type=int, default=8, help="receivers delivering at once")
+    parser.add_argument("--database-url", default=None,
+                        help="a scratch PostgreSQL database (emptied first); default: a fresh SQLite file")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    n = args.receivers or (60 if args.quick else 1000)
+    if n < 1 or args.data_bytes < 1 or args.workers < 1:
+        parser.error("--receivers, --data-bytes and --workers must be positive")
+    stem = benchkit.output_stem(args.out_dir, "services_postgresql" if args.database_url else "services",
+                                quick=args.quick)
+    machine = benchkit.machine_info(["fastapi", "uvicorn", "sqlalchemy", "requests"], processor_key="cpu_model")
+    rng = np.random.default_rng(args.seed)
+    readings = [rng.bytes(args.data_bytes) for _ in range(n)]
+    accounts = [simulation_signer(f"bench-receiver-{i}") for i in range(n)]
+    releaser = simulation_signer("bench-releaser")
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.database_url:
+            empty_postgres(args.database_url)
+        database = args.database_url or f"sqlite:///{folder / 'service.sqlite'}"
+        engine = "postgresql" if args.database_url else "sqlite"
+        proc, url = start_service(database, folder)
+        try:
+            service = psutil.Process(proc.pid)
+            clients = {a.address: ServiceClient(url, a, timeout=30) for a in accounts}
+            reader = ServiceClient(url, timeout=30)
+            cpu_before = sum(service.cpu_times()[:2])
+            log(f"{n} receivers deliver {args.data_bytes} bytes each to the service ({engine}), {args.workers} at once")
+            over_http = run_load(lambda a, blob: clients[a.address].put_blob(blob), reader.get_blob, readings,
+                                 accounts, releaser, args.workers)
+            over_http["service_cpu_s"] = sum(service.cpu_times()[:2]) - cpu_before
+            over_http["engine"] = engine
+            results["service"] = over_http
+            log(f"  {over_http['deliveries_per_s']:.0f} deliveries/s, {over_http['collections_per_s']:.0f} "
+                f"collections/s")
+            results["health_requests_per_s"] = health_rate(url, max(200, n), args.workers)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        store = SubtaskStore(folder / "store")
+        log("baseline: the same through the folder store")
+        results["folder"] = run_load(lambda a, blob: store.put_blob(blob), store.get_blob, readings, accounts,
+                                     releaser, args.workers)
+    http, local = results["service"], results["folder"]
+    headline = {
+        "deliveries_per_s": http["deliveries_per_s"], "collections_per_s": http["collections_per_s"],
+        "delivery_p95_ms": http["delivery_p95_ms"], "service_cpu_ms_per_delivery_and_collection":
+            http["service_cpu_s"] * 1e3 / n, "engine": http["engine"],
+        "folder_deliveries_per_s": local["deliveries_per_s"], "folder_collections_per_s": local["collections_per_s"],
+        "health_requests_per_s": results["health_requests_per_s"],
+        "pdc_receivers_per_s": None,
+        "note": "pdc_receivers_per_s needs PDC over HTTP (a platform service), which does not exist yet",
+        "load_average_start_end": [machine.get("loadavg_at_start"), benchkit.load_average()],
+    }
+    out = {"benchmark": "services", "date": benchkit.utc_timestamp(), "quick": args.quick, "machine": machine,
+           "parameters": {"receivers": n, "data_bytes": args.data_bytes, "workers": args.workers,
+                          "seed": args.seed}, "results": results, "headline": headline}
+    benchkit.write_json(args.out_dir / f"{stem}.json", out)
+    log(f"wrote {args.out_dir / (stem + '.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
