@@ -395,8 +395,10 @@ class StateMachine(RuleBasedStateMachine):
         self._step()
         task_pick, index_pick, st_user, st_bool = unpack(draw)
         tasks = self.model.tasks
-        seconds = [(task_id, i, user) for task_id, t in enumerate(tasks) for user in t["claimants"] if user
-                   for i, level in enumerate(t["levels"]) if t["claimants"][i] is None
+        # Tasks released for selection refuse every plain claim alike; rule_claim meets them.
+        plain = [i for i, t in enumerate(tasks) if t["selection"] is False]
+        seconds = [(task_id, i, user) for task_id in plain for user in tasks[task_id]["claimants"] if user
+                   for i, level in enumerate(tasks[task_id]["levels"]) if tasks[task_id]["claimants"][i] is None
                    and level == self.model.levels.get(user)]
         if st_bool and seconds:
             self._claim(*seconds[task_pick % len(seconds)])
@@ -405,8 +407,8 @@ class StateMachine(RuleBasedStateMachine):
         if winnable:
             self._claim(*winnable[task_pick % len(winnable)])
             return
-        task_id = self._task_id(task_pick)
-        closed = [i for i, t in enumerate(tasks) if t["closed"]]
+        task_id = plain[task_pick % len(plain)] if plain else self._task_id(task_pick)
+        closed = [i for i in plain if tasks[i]["closed"]]
         if index_pick % 3 == 2 and closed:  # a task its releaser closed already
             task_id = closed[task_pick % len(closed)]
         index = self._index(task_id, index_pick)
