@@ -52,7 +52,9 @@ and quality (paper Figs. 5 and 6).
    measured against exact betweenness on a 10,000-node graph of the same family, at the
    same number of pivots and at 32, 128 and 512 (Spearman rank correlation over all nodes,
    overlap and relative error of the top 1 %, and the agreement of the T = 3 levels computed
-   with sampled and with exact betweenness). Headline keys ``scale_1m_*``.
+   with sampled and with exact betweenness); as yardsticks, the agreement of the levels of two
+   draws of 512 pivots, and of exact betweenness with 0.1 %, 1 % and 10 % Gaussian noise.
+   Headline keys ``scale_1m_*``.
 
 Outputs in ``--out-dir``: ``classify.json`` (machine, parameters, targets, every measurement),
 ``classify.csv`` (one row per timed stage), ``classify_fig6_partition.png`` (the T = 3, 4, 5
@@ -521,9 +523,22 @@ def betweenness_sampling_error(n: int, pivots: int, seed: int, jobs: int | None)
             "levels_T3_ari_vs_exact": float(adjusted_rand_score(exact_levels, sampled_levels)),
             "levels_T3_same_level_fraction": float(np.mean(exact_levels == sampled_levels)),
         }
+    # How sensitive the levels are: to a second draw of the largest pivot count, and to small
+    # multiplicative noise on the exact values (a yardstick for the sampling error).
+    largest = max(ERROR_PIVOTS)
+    draws = [betweenness_centrality(graph, pivots=largest, random_state=s, n_jobs=jobs).values
+             for s in (seed, seed + 1)]
+    draw_levels = [levels(replace(exact_feats, betweenness=b)) for b in draws]
+    rng = np.random.default_rng(seed)
+    noise = {}
+    for eps in (0.001, 0.01, 0.1):
+        noisy = exact * (1.0 + eps * rng.standard_normal(n))
+        noise[str(eps)] = float(adjusted_rand_score(exact_levels, levels(replace(exact_feats, betweenness=noisy))))
+    sensitivity = {f"levels_T3_ari_two_draws_of_{largest}_pivots": float(adjusted_rand_score(*draw_levels)),
+                   "levels_T3_ari_exact_vs_exact_times_1_plus_eps_gaussian": noise}
     return {"graph": graph.source, "nodes": n, "edges": graph.n_edges, "pivots": pivots,
             "exact_s": exact_s, "exact_cpu_s": exact_cpu_s, "top1pct_nodes": top,
-            **by_pivots[str(pivots)], "by_pivots": by_pivots}
+            **by_pivots[str(pivots)], "by_pivots": by_pivots, "levels_sensitivity": sensitivity}
 
 
 def run_city(n: int, *, pivots: int, seed: int, jobs: int | None, error_nodes: int) -> dict[str, Any]:
