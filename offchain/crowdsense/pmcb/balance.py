@@ -20,13 +20,21 @@ points cheapest to move to it, a cluster too big gives away the points cheapest 
 repeated until every size is within bounds. Should the steps cycle (ties between points of
 large weight), a greedy repair moves the cheapest points directly; the bounds then still hold.
 
-**Size-aware k-means** (:func:`balanced_kmeans`): start from the centres of the ordinary
+**Size-aware k-means** (:func:`balanced_kmeans`): start from the partition of the ordinary
 k-means (best of ``n_init`` k-means++ restarts, :func:`crowdsense.pmcb.kmeans.kmeans`), then
 alternate the constrained assignment and the move of every centre to the weighted mean of its
 points (Bradley, Bennett and Demiriz 2000) until the labels no longer change. Starting from
 the ordinary k-means, not from a random seeding, keeps the result the same for different
 seeds whenever the ordinary k-means is (on ego-Facebook at T = 5, constrained runs started
-from five single k-means++ seedings ended in five different partitions).
+from five single k-means++ seedings ended in five different partitions). That holds only
+because the start is taken in a canonical form: clusters numbered by their first point (in
+point order) and centres recomputed from the partition. The price steps take the clusters
+in turn, so the constrained result depends on how the clusters are numbered, and restarts
+from different seeds find one partition under different numberings (and with centres that
+differ in the last bits). Handed on as found, the powerlaw-cluster graph of the benchmark
+(3000 nodes; the same ordinary k-means for every seed) got levels that depended on the seed
+(smallest adjusted Rand index of 4 seeds against seed 0: 0.85 at T = 4, 0.64 at T = 5);
+in canonical form, 1.0.
 
 Points are weighted (merged identical node vectors count as the nodes they stand for) and are
 never split, so a bound can be missed by less than the weight of one point when no exact
@@ -50,10 +58,10 @@ move. Rounds stop when no move gains (or after ``max_rounds``). ego-Facebook: 0.
 
 Refining only the size-aware k-means of the best k-means start keeps the levels as stable
 across seeds as that start. Keeping instead, among all ``n_init`` restarts (each made
-size-aware and refined), the one of lowest RatioCut was tried and rejected: it fixed one seed
-dependence (a powerlaw-cluster graph, 3000 nodes, T = 4: adjusted Rand index 0.85 -> 1.0) but
-created others (Watts-Strogatz, 2000 nodes, T = 3: 1.0 -> 0.47; ego-Facebook T = 5:
-1.0 -> 0.93), since restarts whose RatioCuts differ little are chosen by small differences.
+size-aware and refined), the one of lowest RatioCut was tried (before the canonical start)
+and rejected: it made other graphs seed-dependent (Watts-Strogatz, 2000 nodes, T = 3:
+adjusted Rand index 1.0 -> 0.47; ego-Facebook T = 5: 1.0 -> 0.93), since restarts whose
+RatioCuts differ little are chosen by small differences.
 
 References
 ----------
@@ -212,12 +220,38 @@ def _within(size: np.ndarray, bounds: SizeBounds) -> bool:
     return bool((size >= bounds.low - 1e-9).all() and (size <= bounds.high + 1e-9).all())
 
 
-def _size_aware_lloyd(x: np.ndarray, w: np.ndarray, labels: np.ndarray, centers: np.ndarray,
-                      bounds: SizeBounds) -> np.ndarray:
-    """Constrained Lloyd iterations from a k-means result; unchanged when it is within the bounds."""
-    t = centers.shape[0]
+def _canonical_start(x: np.ndarray, w: np.ndarray, labels: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same partition numbered by first appearance in point order, with its centres
+    recomputed as the weighted means of its points.
+
+    The size-aware steps depend on the numbering of the clusters (the price steps take the
+    clusters in turn), and k-means restarts from different seeds find the same partition under
+    different numberings and with centres that differ in the last bits. Numbered this way, one
+    partition always gives one start, whatever the seed that found it.
+    """
+    _, first = np.unique(labels, return_index=True)
+    present = np.unique(labels)
+    rank = np.full(t, -1, dtype=np.int64)
+    rank[present[np.argsort(first)]] = np.arange(present.size)
+    missing = np.flatnonzero(rank < 0)
+    rank[missing] = np.arange(present.size, t)
+    labels = rank[labels]
+    mass = np.bincount(labels, weights=w, minlength=t)
+    sums = np.vstack([np.bincount(labels, weights=w * x[:, j], minlength=t) for j in range(x.shape[1])]).T
+    centers = np.zeros((t, x.shape[1]))
+    filled = mass > 0
+    centers[filled] = sums[filled] / mass[filled, None]
+    return labels, centers
+
+
+def _size_aware_lloyd(x: np.ndarray, w: np.ndarray, labels: np.ndarray, t: int, bounds: SizeBounds) -> np.ndarray:
+    """Constrained Lloyd iterations from a k-means partition; unchanged when it is within the bounds.
+
+    Depends on the partition only, not on how its clusters are numbered (:func:`_canonical_start`).
+    """
     if _within(np.bincount(labels, weights=w, minlength=t), bounds):
         return labels
+    labels, centers = _canonical_start(x, w, labels, t)
     prices = None
     recent: list[np.ndarray] = []
     for _ in range(_MAX_ITER):
@@ -262,7 +296,7 @@ def balanced_kmeans(data: Any, n_clusters: int, *, sample_weight: Any = None, mi
     if s == 0:
         return start.labels
     w = np.ones(x.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    return _size_aware_lloyd(x, w, start.labels, start.centers, size_bounds(w.sum(), int(n_clusters), s))
+    return _size_aware_lloyd(x, w, start.labels, int(n_clusters), size_bounds(w.sum(), int(n_clusters), s))
 
 
 # -------------------------------------------------------------------- RatioCut on a graph
@@ -416,5 +450,5 @@ def ratiocut_levels(data: Any, weights: Any, n_clusters: int, *, sample_weight: 
     bounds = size_bounds(w.sum(), t, s)
     if s == 0 or _within(np.bincount(start.labels, weights=w, minlength=t), bounds):
         return start.labels  # nothing bound: the ordinary spectral clustering, unchanged
-    labels = _size_aware_lloyd(x, w, start.labels, start.centers, bounds)
+    labels = _size_aware_lloyd(x, w, start.labels, t, bounds)
     return refine_ratiocut(weights, labels, bounds, sample_weight=w)
