@@ -1,0 +1,739 @@
+"""Mutation testing of the protocol-critical modules: does the test suite notice a changed line?
+
+    python benchmarks/mutation.py [--groups pdc,ctbc,...] [--work-dir DIR] [--rerun-survivors]
+                                  [--out-dir benchmarks/results] [--timeout-multiplier 5]
+
+`mutmut <https://mutmut.readthedocs.io>`_ copies the package, rewrites each function of the
+modules in scope into many *mutants* (an operator, a constant, a comparison, a keyword argument
+changed, a call or an ``if`` branch removed), and runs the tests that reach that function
+against each mutant in turn. A mutant is **killed** when a test fails, **survives** when
+every test still passes, and **times out** when the tests run past their time limit (a
+mutant that turns a loop infinite). A survivor is either a gap in the tests (a behaviour no
+test asserts) or an *equivalent* mutant, one that changes no behaviour (a log message, a
+default that every caller overrides).
+
+The modules are grouped by the tests that exercise them; each group runs in its own scratch
+copy of the package under ``--work-dir`` (``src/crowdsense``, ``tests/``, ``pyproject.toml``),
+so the mutated sources never touch the checkout, with the group's own focused tests only, one
+worker process, and a per-mutant time limit of ``(t + 2 s) x 2 x --timeout-multiplier``
+seconds of CPU (``t`` the clean run time of the tests that reach the function). Groups run
+in the order of ``GROUPS``, most critical first.
+
+1. **First pass** (default): a fresh copy, every mutant. Its counts are kept in the work dir
+   (``first_pass.json``) and reported as ``score_before_new_tests``.
+2. **``--rerun-survivors``**: the tests are copied again from the checkout (new tests added
+   since the first pass) and only the first pass's survivors run again; for each survivor now
+   killed, its new tests are run once more against it to name the tests that kill it.
+
+The report is written after every group from the state of the work dir (so ``--groups``
+reruns one group and keeps the others' results): per module killed / survived / timeout /
+total, ``score`` = killed / (killed + survived), and every survivor of the first pass with
+its diff and its verdict: ``killed by <tests>``, ``equivalent: <why>`` (``EQUIVALENT`` below,
+checked against the mutant's diff so that a reason never outlives the line it was given for),
+or ``unreviewed``. A mutant that no selected test reaches ("no tests") counts as survived.
+
+Writes ``mutation.json``. Not part of ``make test``: a full run takes about an hour on two
+cores (``make mutation``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import benchkit
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "crowdsense"
+DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "crowdsense-mutation"
+
+#: mutmut's exit codes of a mutant run, as it reports them (``mutmut.stats``).
+KILLED = {1, 3}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+TIMEOUT = {36, 24, -24, 152, 255}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Module:
+    """A file of the package to mutate (path under ``crowdsense/``), whole or some functions."""
+
+    path: str
+    functions: tuple[str, ...] = ()
+
+    @property
+    def dotted(self) -> str:
+        return f"{PACKAGE}." + self.path.removesuffix(".py").replace("/", ".")
+
+    @property
+    def patterns(self) -> list[str]:
+        """mutmut's mutant-name globs: ``pkg.mod.*`` or ``pkg.mod.x_<function>*`` per function."""
+        if not self.functions:
+            return [f"{self.dotted}.*"]
+        return [f"{self.dotted}.x_{name}*" for name in self.functions]
+
+    @property
+    def scope(self) -> str:
+        return "functions " + ", ".join(self.functions) if self.functions else "whole module"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Modules mutated in one run, with the focused tests that exercise them."""
+
+    name: str
+    modules: tuple[Module, ...]
+    tests: tuple[str, ...]
+    note: str = ""
+
+
+GROUPS: tuple[Group, ...] = (
+    Group("pdc", (Module("ldpf/pdc/protocol.py"), Module("ldpf/pdc/encoding.py"),
+                  Module("ldpf/pdc/proofs.py"), Module("ldpf/pdc/selection.py")),
+          ("tests/ldpf/pdc",)),
+    Group("ctbc", (Module("ldpf/ctbc/matching.py"),
+                   Module("ldpf/ctbc/protocol.py", ("select_users", "platform_groups", "verify_reveal"))),
+          ("tests/ldpf/ctbc",)),
+    Group("spectral", (Module("pmcb/spectral.py"),), ("tests/pmcb/test_spectral.py",)),
+    Group("levels", (Module("pmcb/levels.py"), Module("pmcb/levels_tree.py")),
+          ("tests/pmcb/test_levels.py", "tests/pmcb/test_levels_tree.py")),
+    Group("journal", (Module("chain/journal.py"),),
+          ("tests/chain/test_accounts_journal.py", "tests/chain/test_lazyjournal.py")),
+    Group("txsend", (Module("chain/txsend.py"),), ("tests/chain/test_txsend.py",),
+          note="the tests start their own Anvil"),
+    Group("balance-kmeans", (Module("pmcb/balance.py"), Module("pmcb/kmeans.py")),
+          ("tests/pmcb/test_balance.py", "tests/pmcb/test_kmeans.py")),
+)
+
+#: Survivors that change no behaviour, with why: mutant name -> (diff, reason). The diff is
+#: the one ``mutmut show`` gives (its changed lines, see :func:`short_diff`); a reason whose
+#: diff no longer matches is not applied (the source changed under it).
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    'crowdsense.ldpf.ctbc.matching.x_rank_candidates__mutmut_50': (
+        '- group_order = inside[np.argsort(-degree[inside], kind="stable")] / + group_order = inside[np.argsort(-degree[inside], kind="STABLE")]',
+        "numpy reads only the first letter of the sort kind, case-insensitively: 'STABLE' selects the same stable sort"),
+    'crowdsense.ldpf.ctbc.matching.x_rank_candidates__mutmut_69': (
+        '- rank = np.full(n_groups, n_groups, dtype=np.int64) / + rank = np.full(n_groups, n_groups, dtype=None)',
+        'np.full infers its dtype from the int fill value: int64 on the 64-bit platforms the package runs on, the dtype named'),
+    'crowdsense.ldpf.ctbc.matching.x_rank_candidates__mutmut_72': (
+        '- rank = np.full(n_groups, n_groups, dtype=np.int64) / + rank = np.full(n_groups, n_groups, )',
+        'np.full infers its dtype from the int fill value: int64 on the 64-bit platforms the package runs on, the dtype named'),
+    'crowdsense.ldpf.ctbc.protocol.x_platform_groups__mutmut_15': (
+        '- labels = np.fromiter((index[p] for p in payloads), dtype=np.int64, count=len(payloads)) / + labels = np.fromiter((index[p] for p in payloads), dtype=np.int64, )',
+        "np.fromiter's count only preallocates: without it the same values are read to the generator's end"),
+    'crowdsense.ldpf.ctbc.protocol.x_platform_groups__mutmut_22': (
+        '- sizes = np.bincount(labels, minlength=len(distinct)) / + sizes = np.bincount(labels, )',
+        "every distinct payload labels at least one upload, so the largest label is len(distinct) - 1 and bincount's result has that length without minlength"),
+    'crowdsense.ldpf.ctbc.protocol.x_select_users__mutmut_25': (
+        '- candidates = rank_candidates(centres[kept], labels_kept.reshape(-1), task, random_state=random_state) / + candidates = rank_candidates(centres[kept], labels_kept.reshape(None), task, random_state=random_state)',
+        "labels[users] is 1-D, so np.unique's inverse is 1-D already (numpy 2.x): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.ldpf.ctbc.protocol.x_select_users__mutmut_27': (
+        '- candidates = rank_candidates(centres[kept], labels_kept.reshape(-1), task, random_state=random_state) / + candidates = rank_candidates(centres[kept], labels_kept.reshape(-2), task, random_state=random_state)',
+        "labels[users] is 1-D, so np.unique's inverse is 1-D already (numpy 2.x): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_13': (
+        '- parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, "big"), int(w).to_bytes(width, "big"), / + parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, ), int(w).to_bytes(width, "big"),',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_22': (
+        '- parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, "big"), int(w).to_bytes(width, "big"), / + parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, "big"), int(w).to_bytes(width, ),',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_29': (
+        '- commitment, len(a).to_bytes(4, "big")] / + commitment, len(a).to_bytes(4, )]',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_3': (
+        '- width = 2 * ((int(n).bit_length() + 7) // 8) / + width = 3 * ((int(n).bit_length() + 7) // 8)',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_30': (
+        '- commitment, len(a).to_bytes(4, "big")] / + commitment, len(a).to_bytes(5, "big")]',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_37': (
+        '- parts.extend(int(v).to_bytes(width, "big") for v in a) / + parts.extend(int(v).to_bytes(width, ) for v in a)',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_46': (
+        '- return int.from_bytes(keccak256(b"".join(parts)), "big") % _CHALLENGE_MOD / + return int.from_bytes(keccak256(b"".join(parts)), ) % _CHALLENGE_MOD',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_49': (
+        '- return int.from_bytes(keccak256(b"".join(parts)), "big") % _CHALLENGE_MOD / + return int.from_bytes(keccak256(b"XXXX".join(parts)), "big") % _CHALLENGE_MOD',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_7': (
+        '- width = 2 * ((int(n).bit_length() + 7) // 8) / + width = 2 * ((int(n).bit_length() + 8) // 8)',
+        'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_17': (
+        '- units = mpz(1) # every A_p must be a unit mod n^2: one gcd of their product mod n / + units = mpz(2) # every A_p must be a unit mod n^2: one gcd of their product mod n',
+        'n is odd: gcd(2 * prod A_p, n) = gcd(prod A_p, n)'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_23': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 0 < a < n2 and not 0 < zr < n:',
+        'a value outside the range that is coprime to n is only a non-canonical spelling of a residue mod n^2 (W + n^2, A_p + n^2 and z_rho + n give the same residues in every equation, which the prover must still satisfy under a challenge over those very values); soundness is unchanged'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_25': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 1 < a < n2 or not 0 < zr < n:',
+        'also refuses A_p = 1, which no honest prover sends (probability about 1/n)'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_26': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 0 <= a < n2 or not 0 < zr < n:',
+        'A_p = 0 is still refused by the unit check: gcd(0, n) = n'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_27': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 0 < a <= n2 or not 0 < zr < n:',
+        'A_p = n^2 is still refused by the unit check: gcd(n^2, n) = n'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_29': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 0 < a < n2 or not 1 < zr < n:',
+        'also refuses z_rho = 1, which no honest prover sends (probability about 1/n)'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_30': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 0 < a < n2 or not 0 <= zr < n:',
+        'z_rho = 0 makes (1 + z_m n) z_rho^n = 0, never the unit A_p * x_p^e: the branch equation refuses it'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_31': (
+        '- if not 0 < a < n2 or not 0 < zr < n: / + if not 0 < a < n2 or not 0 < zr <= n:',
+        'z_rho = n makes z_rho^n = 0 mod n^2, never the unit A_p * x_p^e: the branch equation refuses it'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_4': (
+        '- if not 0 < proof.w < n2 or gmpy2.gcd(proof.w, n) != 1: / + if not 0 < proof.w < n2 and gmpy2.gcd(proof.w, n) != 1:',
+        'a value outside the range that is coprime to n is only a non-canonical spelling of a residue mod n^2 (W + n^2, A_p + n^2 and z_rho + n give the same residues in every equation, which the prover must still satisfy under a challenge over those very values); soundness is unchanged'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_6': (
+        '- if not 0 < proof.w < n2 or gmpy2.gcd(proof.w, n) != 1: / + if not 1 < proof.w < n2 or gmpy2.gcd(proof.w, n) != 1:',
+        'also refuses W = 1, which no honest prover sends (it needs sigma = 1 and u + distance = 0 mod n)'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_7': (
+        '- if not 0 < proof.w < n2 or gmpy2.gcd(proof.w, n) != 1: / + if not 0 <= proof.w < n2 or gmpy2.gcd(proof.w, n) != 1:',
+        'W = 0 is still refused by the gcd check: gcd(0, n) = n'),
+    'crowdsense.ldpf.pdc.proofs.x__common_checks__mutmut_8': (
+        '- if not 0 < proof.w < n2 or gmpy2.gcd(proof.w, n) != 1: / + if not 0 < proof.w <= n2 or gmpy2.gcd(proof.w, n) != 1:',
+        'W = n^2 is still refused by the gcd check: gcd(n^2, n) = n'),
+    'crowdsense.ldpf.pdc.proofs.x__decrypt_mod_p__mutmut_16': (
+        '- return (u - 1) // p * mpz(private_key.hp) % p / + return (u + 1) // p * mpz(private_key.hp) % p',
+        'u = 1 mod p, so floor((u + 1) / p) = (u - 1) / p for p > 2'),
+    'crowdsense.ldpf.pdc.proofs.x__ec_multi__mutmut_1': (
+        '-def _ec_multi(points: Sequence[coincurve.PublicKey], scalars: Sequence[int], c: int = 5) -> coincurve.PublicKey: / +def _ec_multi(points: Sequence[coincurve.PublicKey], scalars: Sequence[int], c: int = 6) -> coincurve.PublicKey:',
+        'the window width is a speed parameter: any width gives the same sum'),
+    'crowdsense.ldpf.pdc.proofs.x__ec_multi__mutmut_19': (
+        '- shift_scalar = (1 << c).to_bytes(32, "big") / + shift_scalar = (1 << c).to_bytes(32, )',
+        "int.to_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.ldpf.pdc.proofs.x__ec_multi__mutmut_33': (
+        '- buckets: list[list[coincurve.PublicKey]] = [[] for _ in range(mask + 1)] / + buckets: list[list[coincurve.PublicKey]] = [[] for _ in range(mask + 2)]',
+        'one more bucket, never filled (a digit is at most the mask)'),
+    'crowdsense.ldpf.pdc.proofs.x__ec_multi__mutmut_5': (
+        '- windows = (max(int(k).bit_length() for k in scalars) + c - 1) // c / + windows = (max(int(k).bit_length() for k in scalars) + c + 1) // c',
+        'one more top window, whose digits are all 0: no bucket is filled and the accumulator is untouched'),
+    'crowdsense.ldpf.pdc.proofs.x__multi_pow__mutmut_1': (
+        '-def _multi_pow(bases: Sequence[mpz], exps: Sequence[int], modulus: mpz, c: int = 6) -> mpz: / +def _multi_pow(bases: Sequence[mpz], exps: Sequence[int], modulus: mpz, c: int = 7) -> mpz:',
+        'the window width is a speed parameter: any width gives the same product'),
+    'crowdsense.ldpf.pdc.proofs.x__multi_pow__mutmut_25': (
+        '- buckets: list[mpz | None] = [None] * (mask + 1) / + buckets: list[mpz | None] = [None] * (mask + 2)',
+        'one more bucket, never filled (a digit is at most the mask)'),
+    'crowdsense.ldpf.pdc.proofs.x__multi_pow__mutmut_4': (
+        '- windows = (max(int(e).bit_length() for e in exps) + c - 1) // c / + windows = (max(int(e).bit_length() for e in exps) + c + 1) // c',
+        'one more top window, whose digits are all 0: the accumulator stays 1 through it'),
+    'crowdsense.ldpf.pdc.proofs.x__unit__mutmut_4': (
+        '- v = mpz(secrets.randbelow(int(n) - 2) + 2) / + v = mpz(secrets.randbelow(int(n) - 2) - 2)',
+        'a random unit mod n drawn from a range shifted or widened by at most 4 out of n: the same distribution up to about 4/n (and non-units are refused by the gcd check that follows)'),
+    'crowdsense.ldpf.pdc.proofs.x__unit__mutmut_6': (
+        '- v = mpz(secrets.randbelow(int(n) - 2) + 2) / + v = mpz(secrets.randbelow(int(n) + 2) + 2)',
+        'a random unit mod n drawn from a range shifted or widened by at most 4 out of n: the same distribution up to about 4/n (and non-units are refused by the gcd check that follows)'),
+    'crowdsense.ldpf.pdc.proofs.x__unit__mutmut_8': (
+        '- v = mpz(secrets.randbelow(int(n) - 2) + 2) / + v = mpz(secrets.randbelow(int(n) - 3) + 2)',
+        'a random unit mod n drawn from a range shifted or widened by at most 4 out of n: the same distribution up to about 4/n (and non-units are refused by the gcd check that follows)'),
+    'crowdsense.ldpf.pdc.proofs.x__unit__mutmut_9': (
+        '- v = mpz(secrets.randbelow(int(n) - 2) + 2) / + v = mpz(secrets.randbelow(int(n) - 2) + 3)',
+        'a random unit mod n drawn from a range shifted or widened by at most 4 out of n: the same distribution up to about 4/n (and non-units are refused by the gcd check that follows)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_106': (
+        '- a_real=(1 + s_m * n) * gmpy2.powmod(rho0, n, n2) % n2, d_real=d_real or b"", / + a_real=(1 + s_m * n) * gmpy2.powmod(rho0, n, n2) % n2, d_real=d_real or b"XXXX",',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_114': (
+        '- e, z_m = secrets.randbelow(_CHALLENGE_MOD), secrets.randbelow(1 << s_bits) / + e, z_m = secrets.randbelow(_CHALLENGE_MOD), secrets.randbelow(2 << s_bits)',
+        'doubles the range of a statistical mask (2^(s_bits+1) instead of 2^s_bits): the response stays below the bound 2^336 except with probability about 2^-80, and hiding only improves'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_121': (
+        '- if point is None or d_real is None: # pragma: no cover - probability 2^-256 / + if point is None and d_real is None: # pragma: no cover - probability 2^-256',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_124': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(None, size, index, mask_bits=mask_bits)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_125': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(n, None, index, mask_bits=mask_bits)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_126': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(n, size, None, mask_bits=mask_bits)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_127': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(n, size, index, mask_bits=None)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_128': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(size, index, mask_bits=mask_bits)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_129': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(n, index, mask_bits=mask_bits)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_130': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(n, size, mask_bits=mask_bits)',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_131': (
+        '- return precompute_axis(n, size, index, mask_bits=mask_bits) / + return precompute_axis(n, size, index, )',
+        'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_23': (
+        '- t = secrets.randbelow(CURVE_ORDER - 1) + 1 / + t = secrets.randbelow(CURVE_ORDER - 1) - 1',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_25': (
+        '- t = secrets.randbelow(CURVE_ORDER - 1) + 1 / + t = secrets.randbelow(CURVE_ORDER + 1) + 1',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_26': (
+        '- t = secrets.randbelow(CURVE_ORDER - 1) + 1 / + t = secrets.randbelow(CURVE_ORDER - 2) + 1',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_27': (
+        '- t = secrets.randbelow(CURVE_ORDER - 1) + 1 / + t = secrets.randbelow(CURVE_ORDER - 1) + 2',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_34': (
+        '- s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 1 / + s_m, s_t = secrets.randbelow(2 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 1',
+        'doubles the range of a statistical mask (2^(s_bits+1) instead of 2^s_bits): the response stays below the bound 2^336 except with probability about 2^-80, and hiding only improves'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_35': (
+        '- s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 1 / + s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) - 1',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_37': (
+        '- s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 1 / + s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER + 1) + 1',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_38': (
+        '- s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 1 / + s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 2) + 1',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_39': (
+        '- s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 1 / + s_m, s_t = secrets.randbelow(1 << s_bits), secrets.randbelow(CURVE_ORDER - 1) + 2',
+        'a Pedersen blinding drawn from a range one or two values wider, narrower or shifted out of 2^256 (the scalar is reduced mod the curve order): the same distribution up to about 2^-255'),
+    'crowdsense.ldpf.pdc.proofs.x_proof_context__mutmut_10': (
+        '- return task_digest + len(rid).to_bytes(2, "big") + rid + commitment / + return task_digest + len(rid).to_bytes(3, "big") + rid + commitment',
+        'prover and verifier both call proof_context: a 3-byte length prefix is as unambiguous as a 2-byte one'),
+    'crowdsense.ldpf.pdc.proofs.x_proof_context__mutmut_2': (
+        '- rid = receiver.lower().encode() / + rid = receiver.upper().encode()',
+        'prover and verifier both call proof_context: any fixed case folding binds the same account'),
+    'crowdsense.ldpf.pdc.proofs.x_proof_context__mutmut_9': (
+        '- return task_digest + len(rid).to_bytes(2, "big") + rid + commitment / + return task_digest + len(rid).to_bytes(2, ) + rid + commitment',
+        "int.to_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_axis__mutmut_18': (
+        '- u_point = _point(proof.commitment, "commitment") / + u_point = _point(proof.commitment, None)',
+        "only the name in a MessageError's message changes, for a point the Fiat-Shamir challenge already covered"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_axis__mutmut_21': (
+        '- u_point = _point(proof.commitment, "commitment") / + u_point = _point(proof.commitment, "XXcommitmentXX")',
+        "only the name in a MessageError's message changes, for a point the Fiat-Shamir challenge already covered"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_axis__mutmut_22': (
+        '- u_point = _point(proof.commitment, "commitment") / + u_point = _point(proof.commitment, "COMMITMENT")',
+        "only the name in a MessageError's message changes, for a point the Fiat-Shamir challenge already covered"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_axis__mutmut_74': (
+        '- right = _combine([(1, _point(d, f"d[{p}]")), (e, u_point)]) / + right = _combine([(1, _point(d, None)), (e, u_point)])',
+        "only the name in a MessageError's message changes, for a point the Fiat-Shamir challenge already covered"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_19': (
+        '- left_paillier = right_paillier = mpz(0) / + left_paillier = right_paillier = mpz(1)',
+        'only left - right is used: the same start value on both sides cancels'),
+    'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_42': (
+        '- lam = [secrets.randbits(BATCH_BITS) | 1 for _ in ax.a] / + lam = [secrets.randbits(BATCH_BITS) | 2 for _ in ax.a]',
+        'the weights need only be unpredictable and non-zero modulo p and the curve order: bit 1 set instead of bit 0 keeps that (Paillier signs vanish in the decryption mod p, the curve group has prime order)'),
+    'crowdsense.ldpf.pdc.protocol.x__product__mutmut_3': (
+        '- acc = mpz(1) / + acc = mpz(2)',
+        'both products of encrypted_distance start from 2 and Z = not_a * in_a^-1: the factor cancels'),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁfinish__mutmut_118': (
+        '- if record is None or not same_account(record.committer, self.account): / + if record is None and not same_account(record.committer, self.account):',
+        "differs only if the board reports AlreadyRevealed for a commitment it holds no record of, or recorded for another account; the commitment was confirmed as this receiver's before decryption (finish refuses a 'committing' state), so neither can happen"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_116': (
+        '- "distance": None, / + "XXdistanceXX": None,',
+        "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_117': (
+        '- "distance": None, / + "DISTANCE": None,',
+        "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_67': (
+        '- "format": 1, / + "XXformatXX": 1,',
+        "the stored record's format tag is written and never read (one format exists)"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_68': (
+        '- "format": 1, / + "FORMAT": 1,',
+        "the stored record's format tag is written and never read (one format exists)"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_69': (
+        '- "format": 1, / + "format": 2,',
+        "the stored record's format tag is written and never read (one format exists)"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_78': (
+        '- "task_digest": "0x" + task.digest.hex(), / + "task_digest": "0X" + task.digest.hex(),',
+        "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_91': (
+        '- "salt": "0x" + opening.salt.hex(), / + "salt": "0X" + opening.salt.hex(),',
+        "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_96': (
+        '- "commitment": "0x" + opening.commitment.hex(), / + "commitment": "0X" + opening.commitment.hex(),',
+        "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
+}
+
+MESSAGE_WORDING = ("only the wording of a human-readable message changes (letter case or 'XX' around a "
+                   "multi-word string literal); the error type, the values it carries and every branch "
+                   "are unchanged")
+_LITERAL = re.compile(r"""[rbfuRBFU]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_FIELD = re.compile(r"\{[^}]*\}")
+
+
+def message_wording_only(diff: str) -> bool:
+    """Whether a mutant only re-cases or pads with 'XX' one multi-word string literal.
+
+    ``diff`` is a :func:`short_diff` of one changed line (``-old / +new``). The rest of the
+    line must be identical, the literal must hold a space (a message, not a key or a flag),
+    and an f-string's replacement fields must be untouched (``{entry['state']}`` re-cased
+    would read another key: that is a behaviour change).
+    """
+    parts = diff.split(" / ")
+    if len(parts) != 2 or not (parts[0].startswith("-") and parts[1].startswith("+")):
+        return False
+    old, new = parts[0][1:], parts[1][1:]
+    old_lits, new_lits = _LITERAL.findall(old), _LITERAL.findall(new)
+    if len(old_lits) != len(new_lits) or _LITERAL.sub("''", old) != _LITERAL.sub("''", new):
+        return False
+    changed = [(a, b) for a, b in zip(old_lits, new_lits) if a != b]
+    if len(changed) != 1:
+        return False
+    a, b = changed[0][0][1:-1], changed[0][1][1:-1]
+    if " " not in a.strip() or _FIELD.findall(a) != _FIELD.findall(b):
+        return False
+    return b in (f"XX{a}XX", a.upper(), a.lower())
+
+
+# ----------------------------------------------------------------------------- one group
+
+
+def group_dir(work_dir: Path, group: Group) -> Path:
+    return work_dir / group.name
+
+
+def prepare(gdir: Path, group: Group, timeout_multiplier: float) -> None:
+    """A fresh scratch copy laid out as ``src/crowdsense`` (mutmut puts ``mutants/src`` first
+    on ``sys.path``, so the tests import the mutated copy) with mutmut's configuration."""
+    if gdir.exists():
+        shutil.rmtree(gdir)
+    (gdir / "src").mkdir(parents=True)
+    shutil.copytree(ROOT / "offchain" / PACKAGE, gdir / "src" / PACKAGE,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", gdir / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "pyproject.toml", gdir / "pyproject.toml")
+    lines = [
+        "[mutmut]",
+        "source_paths = src",
+        "only_mutate =",
+        *(f"    src/{PACKAGE}/{m.path}" for m in group.modules),
+        # brownie's pytest plugin would attach to port 8545; these tests need none of it
+        "pytest_add_cli_args =",
+        "    -p", "    no:pytest-brownie", "    -p", "    no:cacheprovider",
+        "pytest_add_cli_args_test_selection =",
+        *(f"    {t}" for t in group.tests),
+        f"timeout_multiplier = {timeout_multiplier}",
+        "timeout_constant = 2.0",
+        "",
+    ]
+    (gdir / "setup.cfg").write_text("\n".join(lines))
+
+
+def refresh_tests(gdir: Path) -> None:
+    """Copy the checkout's tests into the scratch copy again (mutmut copies them on to
+    ``mutants/tests`` at the start of its run)."""
+    shutil.rmtree(gdir / "tests")
+    shutil.copytree(ROOT / "tests", gdir / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def tool_env(gdir: Path, *, mutated_path: bool = True) -> dict[str, str]:
+    """The environment of the tool and of the tests run by hand against one mutant.
+
+    ``PYTHONPATH`` names the mutated copy only once it exists: an entry for a folder that does
+    not exist yet is cached by the import system as "nothing here" for the whole process (and
+    mutmut puts ``mutants/src`` first on ``sys.path`` itself).
+    """
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    env.pop("PYTHONPATH", None)
+    if mutated_path:
+        env["PYTHONPATH"] = str(gdir / "mutants" / "src")
+    return env
+
+
+def run_mutmut(gdir: Path, names: list[str]) -> None:
+    """``mutmut run`` over ``names`` (globs) with one worker; its progress goes to a log file."""
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names]
+    with open(gdir / "mutmut.log", "a") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n")
+        out.flush()
+        proc = subprocess.run(cmd, cwd=gdir, stdout=out, stderr=subprocess.STDOUT,
+                              env=tool_env(gdir, mutated_path=False))
+    if proc.returncode != 0:
+        tail = (gdir / "mutmut.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"mutmut run failed in {gdir} (exit {proc.returncode}):\n{tail}")
+
+
+def source_revision() -> dict[str, Any]:
+    """The commit the scratch copies were taken from, and whether the package or the tests had
+    uncommitted changes then (the numbers describe that source)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD") or None,
+            "uncommitted_changes": bool(git("status", "--porcelain", "--", "offchain", "tests"))}
+
+
+def imported_from(gdir: Path) -> str:
+    """Where the tests' ``import crowdsense`` resolves with the run's ``sys.path`` (must be the
+    mutated copy: mutmut would otherwise find no test reaching a mutated function)."""
+    out = subprocess.run([sys.executable, "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)"],
+                         cwd=gdir / "mutants", env=tool_env(gdir), capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def exit_codes(gdir: Path, group: Group) -> dict[str, dict[str, int | None]]:
+    """Module path -> mutant name -> mutmut's exit code, for the mutants in the group's scope."""
+    result: dict[str, dict[str, int | None]] = {}
+    for module in group.modules:
+        meta = gdir / "mutants" / "src" / PACKAGE / (module.path + ".meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        prefixes = [p.removesuffix("*") for p in module.patterns]
+        result[module.path] = {name: code for name, code in sorted(codes.items())
+                               if any(name.startswith(p) for p in prefixes)}
+    return result
+
+
+def status(code: int | None) -> str:
+    if code in KILLED:
+        return "killed"
+    if code in SURVIVED:
+        return "survived"
+    if code in NO_TESTS:
+        return "no_tests"
+    if code in TIMEOUT:
+        return "timeout"
+    if code is None:
+        return "not_checked"
+    return "suspicious"
+
+
+def counts(codes: dict[str, int | None], equivalent: set[str] = frozenset()) -> dict[str, Any]:
+    """killed / survived / equivalent / timeout / total and the scores.
+
+    ``survived`` counts the surviving mutants not judged equivalent, those no selected test
+    reaches ("no tests") included; ``score`` = killed / (killed + survived), and
+    ``score_all_survivors`` counts the equivalent ones as survived too.
+    """
+    by = {"killed": 0, "survived": 0, "no_tests": 0, "timeout": 0, "suspicious": 0, "not_checked": 0,
+          "equivalent": 0}
+    for name, code in codes.items():
+        kind = status(code)
+        if kind in ("survived", "no_tests") and name in equivalent:
+            kind = "equivalent"
+        by[kind] += 1
+    survived = by["survived"] + by["no_tests"]
+    decided = by["killed"] + survived
+    everything = decided + by["equivalent"]
+    return {"killed": by["killed"], "survived": survived, "of_which_no_tests": by["no_tests"],
+            "equivalent": by["equivalent"], "timeout": by["timeout"], "suspicious": by["suspicious"],
+            "not_checked": by["not_checked"], "total": len(codes),
+            "score": by["killed"] / decided if decided else None,
+            "score_all_survivors": by["killed"] / everything if everything else None}
+
+
+def stats(gdir: Path) -> dict[str, Any]:
+    path = gdir / "mutants" / "mutmut-stats.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def short_diff(gdir: Path, name: str) -> str:
+    """The mutant's changed lines (``mutmut show``), ``-old / +new``, whitespace collapsed."""
+    out = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=gdir, env=tool_env(gdir),
+                         capture_output=True, text=True).stdout
+    changed = [" ".join(line.split()) for line in out.splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return " / ".join(changed)[:300]
+
+
+def killing_tests(gdir: Path, name: str, tests: list[str]) -> list[str]:
+    """The tests among ``tests`` that fail against mutant ``name`` (one pytest run, no ``-x``)."""
+    if not tests:
+        return []
+    env = tool_env(gdir)
+    env["MUTANT_UNDER_TEST"] = name
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:pytest-brownie", "-p", "no:cacheprovider",
+                          "-q", "--tb=no", "-rf", *sorted(tests)],
+                         cwd=gdir / "mutants", env=env, capture_output=True, text=True).stdout
+    return sorted({m.group(1) for m in re.finditer(r"^FAILED (\S+)", out, re.MULTILINE)})
+
+
+def first_pass(gdir: Path, group: Group, timeout_multiplier: float) -> None:
+    prepare(gdir, group, timeout_multiplier)
+    start = time.monotonic()
+    run_mutmut(gdir, [p for m in group.modules for p in m.patterns])
+    codes = exit_codes(gdir, group)
+    record = {
+        "elapsed_s": time.monotonic() - start,
+        "source": source_revision(),
+        "imported_from": imported_from(gdir),
+        "exit_codes": codes,
+        "tests": sorted(stats(gdir).get("duration_by_test", {})),
+        "diffs": {name: short_diff(gdir, name) for mod in codes.values() for name, code in mod.items()
+                  if status(code) in ("survived", "no_tests")},
+    }
+    (gdir / "first_pass.json").write_text(json.dumps(record, indent=1) + "\n")
+
+
+def equivalent_reason(name: str, diff: str) -> str | None:
+    """Why a surviving mutant changes no behaviour (``EQUIVALENT`` or the message rule), else None."""
+    if name in EQUIVALENT and EQUIVALENT[name][0] == diff:
+        return EQUIVALENT[name][1]
+    if message_wording_only(diff):
+        return MESSAGE_WORDING
+    return None
+
+
+def rerun_survivors(gdir: Path, group: Group) -> None:
+    """Run the first pass's survivors that are not equivalent against the checkout's tests, and
+    name the new tests that kill each one now killed."""
+    record = json.loads((gdir / "first_pass.json").read_text())
+    survivors = sorted(name for name, diff in record["diffs"].items() if equivalent_reason(name, diff) is None)
+    refresh_tests(gdir)
+    start = time.monotonic()
+    if survivors:
+        run_mutmut(gdir, survivors)
+    old_tests = set(record["tests"])
+    by_function = stats(gdir).get("tests_by_mangled_function_name", {})
+    now = {name: code for mod in exit_codes(gdir, group).values() for name, code in mod.items()}
+    killers: dict[str, list[str]] = {}
+    for name in survivors:
+        if status(now.get(name)) != "killed":
+            continue
+        new = [t for t in by_function.get(name.partition("__mutmut_")[0], []) if t not in old_tests]
+        killers[name] = killing_tests(gdir, name, new)
+    rerun = {"elapsed_s": time.monotonic() - start, "rerun": survivors, "killers": killers}
+    (gdir / "rerun.json").write_text(json.dumps(rerun, indent=1) + "\n")
+
+
+# -------------------------------------------------------------------------------- report
+
+
+def verdict(name: str, code: int | None, diff: str, killers: dict[str, list[str]]) -> str:
+    if status(code) == "killed":
+        tests = killers.get(name)
+        return "killed by " + (", ".join(tests) if tests else "the rerun (no new test fails alone against it)")
+    reason = equivalent_reason(name, diff)
+    if reason is not None:
+        return f"equivalent: {reason}"
+    if name in EQUIVALENT:
+        return "unreviewed (an equivalence reason was recorded for a different diff)"
+    if status(code) == "timeout":
+        return "timeout on rerun"
+    return "unreviewed"
+
+
+def report(work_dir: Path, machine: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    modules: dict[str, Any] = {}
+    survivors: list[dict[str, Any]] = []
+    groups: dict[str, Any] = {}
+    before_all: dict[str, int | None] = {}
+    now_all: dict[str, int | None] = {}
+    equivalent_all: set[str] = set()
+    for group in GROUPS:
+        gdir = group_dir(work_dir, group)
+        if not (gdir / "first_pass.json").exists():
+            continue
+        record = json.loads((gdir / "first_pass.json").read_text())
+        rerun_path = gdir / "rerun.json"
+        rerun = json.loads(rerun_path.read_text()) if rerun_path.exists() else None
+        current = exit_codes(gdir, group)
+        groups[group.name] = {"tests": list(group.tests), "source": record.get("source"),
+                              "imported_from": record["imported_from"],
+                              "first_pass_s": record["elapsed_s"],
+                              "rerun_s": rerun["elapsed_s"] if rerun else None,
+                              **({"note": group.note} if group.note else {})}
+        killers = rerun["killers"] if rerun else {}
+        for module in group.modules:
+            before = record["exit_codes"][module.path]
+            now = current[module.path]
+            rows = [{"module": module.path, "mutant": name, "diff": record["diffs"][name],
+                     "status_now": status(now[name]),
+                     "verdict": verdict(name, now[name], record["diffs"][name], killers)}
+                    for name in sorted(record["diffs"]) if name in now]
+            equivalent = {row["mutant"] for row in rows if row["verdict"].startswith("equivalent")}
+            equivalent_all |= equivalent
+            before_all.update(before)
+            now_all.update(now)
+            modules[module.path] = {"scope": module.scope, "group": group.name, **counts(now, equivalent),
+                                    "score_before_new_tests": counts(before, equivalent)["score"]}
+            survivors.extend(rows)
+    total = counts(now_all, equivalent_all)
+    return {
+        "benchmark": "mutation",
+        "created": benchkit.utc_timestamp(),
+        "machine": machine,
+        "tool": {"name": "mutmut", "version": benchkit.library_version("mutmut")},
+        "parameters": parameters,
+        "score_before_new_tests": counts(before_all, equivalent_all)["score"],
+        "score": total["score"],
+        "score_all_survivors": total["score_all_survivors"],
+        "totals": total,
+        "unreviewed": sum(s["verdict"].startswith("unreviewed") for s in survivors),
+        "groups": groups,
+        "not_run": [g.name for g in GROUPS if g.name not in groups],
+        "modules": modules,
+        "survivors": survivors,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    names = [g.name for g in GROUPS]
+    parser.add_argument("--groups", default=",".join(names),
+                        help=f"comma-separated groups to run, in this order: {','.join(names)}")
+    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
+                        help=f"scratch copies, one per group (default {DEFAULT_WORK_DIR})")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="rerun the first pass's survivors against the checkout's current tests")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: write the report from the work dir's state")
+    parser.add_argument("--timeout-multiplier", type=float, default=5.0,
+                        help="mutmut's time limit factor (default 5)")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.groups.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(names))
+    if unknown or not chosen:
+        print(f"error: unknown group {', '.join(unknown) or '(none given)'}: expected some of {', '.join(names)}",
+              file=sys.stderr)
+        return 2
+    if args.timeout_multiplier <= 0:
+        print(f"error: --timeout-multiplier {args.timeout_multiplier}: expected a positive number", file=sys.stderr)
+        return 2
+    if args.rerun_survivors:
+        missing = [n for n in chosen if not (args.work_dir / n / "first_pass.json").exists()]
+        if missing:
+            print(f"error: no first pass of {', '.join(missing)} in {args.work_dir}: run without "
+                  "--rerun-survivors first", file=sys.stderr)
+            return 2
+
+    machine = benchkit.machine_info(["mutmut", "pytest", "hypothesis"], processor_key="cpu_model")
+    parameters = {"max_children": 1, "timeout_multiplier": args.timeout_multiplier, "timeout_constant_s": 2.0,
+                  "score": "killed / (killed + survived); survived includes mutants no selected test reaches; "
+                           "timeouts are counted apart"}
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    out = args.out_dir / "mutation.json"
+    if args.report_only:
+        machine["loadavg_at_end"] = benchkit.load_average()
+        benchkit.write_json(out, report(args.work_dir, machine, parameters))
+        log(f"wrote {out}")
+        return 0
+    for group in GROUPS:
+        if group.name not in chosen:
+            continue
+        gdir = group_dir(args.work_dir, group)
+        log(f"{group.name}: {'rerun of survivors' if args.rerun_survivors else 'first pass'} in {gdir}")
+        if args.rerun_survivors:
+            rerun_survivors(gdir, group)
+        else:
+            first_pass(gdir, group, args.timeout_multiplier)
+        machine["loadavg_at_end"] = benchkit.load_average()
+        result = report(args.work_dir, machine, parameters)
+        benchkit.write_json(out, result)
+        log(f"{group.name}: done; overall score {result['score']}")
+    log(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
