@@ -303,3 +303,124 @@ def test_receiver_refuses_bad_parts_naming_them(grid, board, kwargs, kind, messa
 def test_receiver_refuses_something_else_than_a_task(make_receiver):
     with pytest.raises(MessageError, match="^expected a TaskMessage, got dict$"):
         make_receiver("alice", (2, 2)).respond({"task_id": "t1"})
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def test_platform_select_leaves_out_receivers_beyond_the_radius(platform, make_receiver):
+    from crowdsense.ldpf.pdc import SelectionWarning
+
+    receivers = [make_receiver(name, loc) for name, loc in LOCATIONS.items()]
+    got = run_round(platform, receivers, task_id="t1", centre=CENTRE)
+    near = sorted(name for name, d in got.items() if d <= 4)
+    assert 0 < len(near) < len(LOCATIONS)
+    with pytest.warns(SelectionWarning):
+        chosen = platform.select("t1", len(LOCATIONS), max_distance=4)
+    assert sorted(s.receiver for s in chosen) == near
+
+
+class _RecordingPlatform(Platform):
+    def handle_query(self, query):
+        self.query_seen = query
+        return super().handle_query(query)
+
+
+class _RecordingReceiver(Receiver):
+    def respond(self, task):
+        self.query_sent = super().respond(task)
+        return self.query_sent
+
+
+@pytest.mark.parametrize("json_transport", [True, False])
+def test_round_sends_queries_through_json_unless_told_not_to(keypair, grid, board, json_transport):
+    platform = _RecordingPlatform(keypair[1], grid, board=board, allow_insecure=True)
+    alice = _RecordingReceiver((2, 2), grid, board=board.as_account("alice"), secret_store=MemorySecretStore(),
+                               allow_insecure=True)
+    run_round(platform, [alice], task_id="t1", centre=CENTRE, json_transport=json_transport)
+    assert platform.query_seen == alice.query_sent
+    assert (platform.query_seen is alice.query_sent) is (not json_transport)
+
+
+def test_query_without_proof_is_rejected_and_the_reason_kept(platform, make_receiver):
+    alice = make_receiver("alice", (2, 2), prove=False)
+    _, query = _query(platform, alice)
+    assert query.proof is None
+    with pytest.raises(CheatingDetected, match="no proof that Z was formed") as err:
+        platform.handle_query(query)
+    assert platform.rejected("t1") == {"alice": err.value.reason}
+    assert "no proof that Z was formed" in platform.rejected("t1")["alice"]
+
+
+def test_platform_refuses_something_else_than_a_query_naming_it(platform):
+    with pytest.raises(MessageError, match="^expected a QueryMessage, got str$"):
+        platform.handle_query("not a query")
+
+
+def test_query_whose_commitment_was_already_opened_is_refused_saying_so(platform, make_receiver):
+    alice = make_receiver("alice", (2, 2))
+    _, query = _query(platform, alice)
+    r, salt = _stored_opening(alice)
+    alice.board.reveal_blinding(query.commitment, r, salt)
+    with pytest.raises(ProtocolStateError, match="^commitment was opened before decryption$"):
+        platform.handle_query(query)
+
+
+def test_task_under_a_short_key_is_refused_naming_the_task_key(grid, board):
+    from crowdsense.ldpf.pdc import KeyLengthError
+    from crowdsense.ldpf.pdc.keys import generate_keypair
+
+    short_pub, short_priv = generate_keypair(256, allow_insecure=True)
+    platform = Platform(short_priv, grid, board=board, allow_insecure=True)
+    strict = Receiver((2, 2), grid, board=board.as_account("alice"), secret_store=MemorySecretStore())
+    with pytest.raises(KeyLengthError, match="^task key must have"):
+        strict.respond(platform.open_task("t1", CENTRE))
+
+
+def test_finish_after_the_reveal_returns_the_same_reveal_without_new_checks(platform, make_receiver):
+    alice = make_receiver("alice", (2, 2))
+    _, query = _query(platform, alice)
+    decryption = platform.handle_query(query)
+    reveal = alice.finish(decryption)
+    assert alice.state("t1") == "revealed"
+    # the distance is learnt once: a later decryption message, even a bad one, changes nothing
+    assert alice.finish(dataclasses.replace(decryption, plaintext=decryption.plaintext + 1)) == reveal
+    assert alice.distance("t1") == _manhattan((2, 2), CENTRE)
+
+
+def test_bad_decryption_proof_is_blamed_on_the_platform_saying_why(platform, make_receiver):
+    alice = make_receiver("alice", (2, 2))
+    _, query = _query(platform, alice)
+    decryption = platform.handle_query(query)
+    with pytest.raises(CheatingDetected) as err:
+        alice.finish(dataclasses.replace(decryption, plaintext=decryption.plaintext + 1))
+    assert err.value.party == "platform" and err.value.reason.startswith("decryption proof fails")
+
+
+class _StoreFailingOnce(MemorySecretStore):
+    """The first write fails (the receiver crashed after charging its budget)."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed = False
+
+    def put(self, key, value):
+        if not self.failed:
+            self.failed = True
+            raise OSError("disk gone")
+        return super().put(key, value)
+
+
+def test_answer_retried_after_a_crash_is_not_charged_twice(platform, grid, board, tmp_path):
+    from crowdsense.ldpf.pdc.budget import AnswerBudget
+
+    budget = AnswerBudget(tmp_path, limit=1)
+    store = _StoreFailingOnce()
+    alice = Receiver((2, 2), grid, board=board.as_account("alice"), secret_store=store, allow_insecure=True,
+                     budget=budget)
+    task = platform.open_task("t1", CENTRE)
+    with pytest.raises(OSError):
+        alice.respond(task)
+    assert budget.remaining(alice._platform(task)) == 0
+    query = alice.respond(task)  # the same task again: free
+    assert platform.handle_reveal(alice.finish(platform.handle_query(query))) == _manhattan((2, 2), CENTRE)
