@@ -641,3 +641,52 @@ def test_as_many_clusters_as_distinct_vectors_is_allowed():
     x = np.repeat(np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]]), 4, axis=0)
     part = spectral_partition(x, n_clusters=3, random_state=0)
     assert part.labels.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+
+
+def test_connected_graph_reports_an_empty_int_bridge_list_and_warns_nothing():
+    import warnings
+
+    x, _ = blobs([40], [[0, 0, 0, 0]], 1.0, seed=21)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim = similarity_graph(x)
+    assert sim.bridges.shape == (0, 2) and sim.bridges.dtype.kind == "i"
+    assert sim.multiplicity.dtype.kind == "i"
+
+
+def test_bridging_as_asked_says_so_and_counts_the_bridges():
+    x, _ = blobs([20, 20, 20], [[0, 0, 0, 0], [30, 0, 0, 0], [0, 30, 0, 0]], 0.5, seed=22)
+    with pytest.warns(DisconnectedSimilarityWarning, match=r"components as asked \(connect='bridge'\)") as record:
+        sim = similarity_graph(x, n_neighbors=3, connect="bridge", scaling="none")
+    assert sim.bridges.shape[1] == 2 and sim.bridges.shape[0] == 2
+    assert f"with {sim.bridges.shape[0]} bridge edge(s)" in str(record[0].message)
+
+
+def test_sigma_that_is_not_a_number_is_refused():
+    x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=18)
+    for sigma in (None, [1.0]):
+        with pytest.raises(InputError, match="sigma must be a positive number"):
+            similarity_graph(x, sigma=sigma)
+
+
+def test_neighbour_count_is_lowered_only_above_the_distinct_points_minus_one():
+    import warnings
+
+    x, _ = blobs([6], [[0, 0, 0, 0]], 1.0, seed=19)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert similarity_graph(x, n_neighbors=5).n_neighbors == 5
+    with pytest.warns(UserWarning, match="using K=5"):
+        assert similarity_graph(x, n_neighbors=6).n_neighbors == 5
+
+
+def test_identical_vectors_are_refused_counting_them():
+    with pytest.raises(InputError, match="^all 5 node vectors are identical"):
+        similarity_graph(np.ones((5, 2)))
+
+
+@pytest.mark.filterwarnings("ignore:n_neighbors=10:UserWarning")
+def test_as_many_clusters_as_nodes_is_allowed():
+    x = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0], [5.0, 5.0]])
+    part = spectral_partition(x, n_clusters=4, random_state=0)
+    assert sorted(part.labels.tolist()) == [0, 1, 2, 3]
