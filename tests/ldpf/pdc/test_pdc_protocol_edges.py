@@ -424,3 +424,29 @@ def test_answer_retried_after_a_crash_is_not_charged_twice(platform, grid, board
     assert budget.remaining(alice._platform(task)) == 0
     query = alice.respond(task)  # the same task again: free
     assert platform.handle_reveal(alice.finish(platform.handle_query(query))) == _manhattan((2, 2), CENTRE)
+
+
+def test_platform_refuses_bad_parts_naming_what_was_given(keypair, grid, board):
+    from crowdsense.ldpf.pdc import KeyLengthError
+
+    with pytest.raises(GridError, match="^grid must be a Grid, got str$"):
+        Platform(keypair[1], "9x7", board=board, allow_insecure=True)
+    with pytest.raises(KeyLengthError, match="^private_key must be a phe PaillierPrivateKey, got str$"):
+        Platform("key", grid, board=board, allow_insecure=True)
+
+
+def test_platform_keeps_the_fixed_base_it_was_asked_for(generated_phe_keypair, grid, board):
+    platform = Platform(generated_phe_keypair[1], grid, board=board, allow_insecure=True, fixed_base=True)
+    with pytest.raises(Exception, match="fixed_base=True needs"):
+        platform.open_task("t1", CENTRE)
+
+
+def test_key_room_keeps_two_bits_above_the_larger_of_r_and_the_distance():
+    from crowdsense.ldpf.pdc import KeyLengthError
+    from crowdsense.ldpf.pdc.encoding import Grid
+    from crowdsense.ldpf.pdc.protocol import _check_room
+
+    grid = Grid(9, 7)  # max distance 14: 4 bits, below r_bits
+    _check_room(42, 40, grid)
+    with pytest.raises(KeyLengthError, match="^a 41-bit key cannot hold dist \\+ r with r_bits=40; need >= 42 bits$"):
+        _check_room(41, 40, grid)
