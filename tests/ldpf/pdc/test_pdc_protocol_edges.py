@@ -450,3 +450,9 @@ def test_key_room_keeps_two_bits_above_the_larger_of_r_and_the_distance():
     _check_room(42, 40, grid)
     with pytest.raises(KeyLengthError, match="^a 41-bit key cannot hold dist \\+ r with r_bits=40; need >= 42 bits$"):
         _check_room(41, 40, grid)
+
+
+def test_precompute_proofs_draws_one_by_default(make_receiver, keypair):
+    alice = make_receiver("alice", (2, 2))
+    alice.precompute_proofs(keypair[0])
+    assert len(alice._proof_pool[keypair[0].n]) == 1
