@@ -123,6 +123,9 @@ GROUPS: tuple[Group, ...] = (
 #: the one ``mutmut show`` gives (its changed lines, see :func:`short_diff`); a reason whose
 #: diff no longer matches is not applied (the source changed under it).
 EQUIVALENT: dict[str, tuple[str, str]] = {
+    'crowdsense.chain.journal.xǁJournalǁ__init____mutmut_78': (
+        '- raise JournalError(f"cannot create the journal {path}: {exc.strerror or exc}") from None / + raise JournalError(f"cannot create the journal {path}: {exc.strerror and exc}") from None',
+        'only the wording of the JournalError changes (the OSError itself in place of its strerror, which it contains); the error type and branch are the same'),
     'crowdsense.ldpf.ctbc.matching.x_rank_candidates__mutmut_50': (
         '- group_order = inside[np.argsort(-degree[inside], kind="stable")] / + group_order = inside[np.argsort(-degree[inside], kind="STABLE")]',
         "numpy reads only the first letter of the sort kind, case-insensitively: 'STABLE' selects the same stable sort"),
@@ -360,6 +363,273 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_96': (
         '- "commitment": "0x" + opening.commitment.hex(), / + "commitment": "0X" + opening.commitment.hex(),',
         "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_100': (
+        '- bridges = np.unique(np.sort(np.column_stack([bi, bj]), axis=1), axis=0) / + bridges = np.unique(np.sort(np.column_stack([bi, bj]), ), axis=0)',
+        "np.sort's axis defaults to -1, axis 1 of this 2-D array"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_19': (
+        '- floor = float(w.data.min()) if w.nnz else 1.0 / + floor = float(w.data.min()) if (w.nnz) or True else 1.0',
+        'unreachable: the kNN graph always has edges (K >= 1 and at least two distinct points), so w.nnz > 0'),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_21': (
+        '- floor = float(w.data.min()) if w.nnz else 1.0 / + floor = float(w.data.min()) if w.nnz else 2.0',
+        'unreachable: the kNN graph always has edges (K >= 1 and at least two distinct points), so w.nnz > 0'),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_3': (
+        '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, directed=None)',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_34': (
+        '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, kind=None)',
+        "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_36': (
+        '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, )',
+        "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_38': (
+        '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, kind="STABLE")',
+        "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_5': (
+        '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, )',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_6': (
+        '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, directed=True)',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_88': (
+        '- n_comp, comp = connected_components(merged, directed=False) / + n_comp, comp = connected_components(merged, directed=None)',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_90': (
+        '- n_comp, comp = connected_components(merged, directed=False) / + n_comp, comp = connected_components(merged, )',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__bridge__mutmut_91': (
+        '- n_comp, comp = connected_components(merged, directed=False) / + n_comp, comp = connected_components(merged, directed=True)',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__components__mutmut_12': (
+        '- return int(connected_components(adjacency, directed=False)[0]) / + return int(connected_components(adjacency, directed=None)[0])',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__components__mutmut_14': (
+        '- return int(connected_components(adjacency, directed=False)[0]) / + return int(connected_components(adjacency, )[0])',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__components__mutmut_15': (
+        '- return int(connected_components(adjacency, directed=False)[0]) / + return int(connected_components(adjacency, directed=True)[0])',
+        "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.spectral.x__components__mutmut_7': (
+        '- adjacency = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(p, p)) / + adjacency = sp.csr_array((np.ones(rows.size, dtype=None), (rows, cols)), shape=(p, p))',
+        "the adjacency's values are never read, only which entries are stored"),
+    'crowdsense.pmcb.spectral.x__components__mutmut_9': (
+        '- adjacency = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(p, p)) / + adjacency = sp.csr_array((np.ones(rows.size, ), (rows, cols)), shape=(p, p))',
+        "the adjacency's values are never read, only which entries are stored"),
+    'crowdsense.pmcb.spectral.x__connected_k__mutmut_35': (
+        '- low, high = k, min(2 * k, cap) / + low, high = k, min(3 * k, cap)',
+        'the doubling only brackets the smallest connected K, which the bisection then finds exactly (more neighbours never disconnect)'),
+    'crowdsense.pmcb.spectral.x__connected_k__mutmut_53': (
+        '- low, high = high, min(2 * high, cap) / + low, high = high, min(3 * high, cap)',
+        'the doubling only brackets the smallest connected K, which the bisection then finds exactly (more neighbours never disconnect)'),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_105': (
+        '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=None)',
+        'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_107': (
+        '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), )',
+        'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_11': (
+        '- fetch = min(p, k + 1 + _TIE_EXTRA) / + fetch = min(p, k - 1 + _TIE_EXTRA)',
+        'fetching one fewer or one more extra neighbour (8 extra) only changes how often ties past the fetched ones fall back to the ball query, which returns every neighbour within the K-th distance'),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_12': (
+        '- fetch = min(p, k + 1 + _TIE_EXTRA) / + fetch = min(p, k + 2 + _TIE_EXTRA)',
+        'fetching one fewer or one more extra neighbour (8 extra) only changes how often ties past the fetched ones fall back to the ball query, which returns every neighbour within the K-th distance'),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_30': (
+        '- keep_order = np.argsort(own, axis=1, kind="stable") / + keep_order = np.argsort(own, kind="stable")',
+        "np.argsort's axis defaults to -1, axis 1 of this 2-D array"),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_41': (
+        '- dist = np.take_along_axis(dist, keep_order, axis=1)[:, : fetch - 1] / + dist = np.take_along_axis(dist, keep_order, )[:, : fetch - 1]',
+        "np.take_along_axis's axis defaults to -1 (numpy >= 2.3), axis 1 of these 2-D arrays"),
+    'crowdsense.pmcb.spectral.x__knn__mutmut_51': (
+        '- idx = np.take_along_axis(idx, keep_order, axis=1)[:, : fetch - 1] / + idx = np.take_along_axis(idx, keep_order, )[:, : fetch - 1]',
+        "np.take_along_axis's axis defaults to -1 (numpy >= 2.3), axis 1 of these 2-D arrays"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_14': (
+        '- k = min(p, 16) / + k = min(p, 17)',
+        'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_27': (
+        '- dist = np.asarray(dist).reshape(pending.size, -1) / + dist = np.asarray(dist).reshape(pending.size, -2)',
+        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_35': (
+        '- idx = np.asarray(idx).reshape(pending.size, -1) / + idx = np.asarray(idx).reshape(pending.size, -2)',
+        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_4': (
+        '- best = (np.inf, -1, -1) / + best = (np.inf, +1, -1)',
+        'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_5': (
+        '- best = (np.inf, -1, -1) / + best = (np.inf, -2, -1)',
+        'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_53': (
+        '- if d[r] < best[0]: / + if d[r] <= best[0]:',
+        "'<=' instead of '<' only swaps which of two pairs at exactly the same distance is reported; either is a closest pair, and no tie rule is promised"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_6': (
+        '- best = (np.inf, -1, -1) / + best = (np.inf, -1, +1)',
+        'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_62': (
+        '- pending = pending[~has][dist[~has, -1] < best[0]] / + pending = pending[~has][dist[~has, +1] < best[0]]',
+        "keeps more members pending (a nearer neighbour's distance, or ties, tested against the bound): more neighbours are fetched, the closest pair is the same"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_63': (
+        '- pending = pending[~has][dist[~has, -1] < best[0]] / + pending = pending[~has][dist[~has, -2] < best[0]]',
+        "keeps more members pending (a nearer neighbour's distance, or ties, tested against the bound): more neighbours are fetched, the closest pair is the same"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_64': (
+        '- pending = pending[~has][dist[~has, -1] < best[0]] / + pending = pending[~has][dist[~has, -1] <= best[0]]',
+        "keeps more members pending (a nearer neighbour's distance, or ties, tested against the bound): more neighbours are fetched, the closest pair is the same"),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_68': (
+        '- if not pending.size or k >= p: / + if not pending.size or k > p:',
+        'once K reaches the point count every point was fetched, so no member can still be pending while outside points exist: the loop ends by its own condition either way'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_7': (
+        '- best = (np.inf, -1, -1) / + best = (np.inf, -1, -2)',
+        'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_70': (
+        '- if k >= 256: / + if k > 256:',
+        'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_71': (
+        '- if k >= 256: / + if k >= 257:',
+        'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
+    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_90': (
+        '- k = min(2 * k, p) / + k = min(3 * k, p)',
+        'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_15': (
+        '- if not np.isfinite(bound): / + if np.isfinite(bound):',
+        'without the centroid bound (or keeping the known one) the ball is at least as large: at worst every point is a candidate (radius inf), the same closest pair'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_18': (
+        '- k = 16 / + k = 17',
+        'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_19': (
+        '- while True: / + while False:',
+        'without the centroid bound (or keeping the known one) the ball is at least as large: at worst every point is a candidate (radius inf), the same closest pair'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_42': (
+        '- k *= 2 / + k *= 3',
+        'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_45': (
+        '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=None)',
+        'the ball always holds the pending members themselves (its radius covers them), so the list is never empty and np.asarray makes it int64 without the dtype'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_47': (
+        '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), )',
+        'the ball always holds the pending members themselves (its radius covers them), so the list is never empty and np.asarray makes it int64 without the dtype'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_53': (
+        '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound / (1 + 1e-12)), dtype=np.int64)',
+        "the 1e-12 relative slack guards the ball's radius against rounding: shrinking it by about 1e-12 of the bound can only matter for a point exactly on the ball's surface, which the triangle-inequality bound does not reach in floating point tests"),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_54': (
+        '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 - 1e-12)), dtype=np.int64)',
+        "the 1e-12 relative slack guards the ball's radius against rounding: shrinking it by about 1e-12 of the bound can only matter for a point exactly on the ball's surface, which the triangle-inequality bound does not reach in floating point tests"),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_55': (
+        '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (2 + 1e-12)), dtype=np.int64)',
+        'a larger search ball only adds candidates: the same closest pair'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_56': (
+        '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1.000000000001)), dtype=np.int64)',
+        'a larger search ball only adds candidates: the same closest pair'),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_65': (
+        '- d1, j1 = cKDTree(points[candidates]).query(sub, k=1) / + d1, j1 = cKDTree(points[candidates]).query(sub, )',
+        "cKDTree.query's k defaults to 1"),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_71': (
+        '- if d1[r] < best[0]: / + if d1[r] <= best[0]:',
+        "'<=' instead of '<' only swaps which of two pairs at exactly the same distance is reported; either is a closest pair, and no tie rule is promised"),
+    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_8': (
+        '- radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=1).max())) / + radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=None).max()))',
+        "the radius from the sum over every member's squared offsets is at least the largest one: a larger search ball only adds candidates: the same closest pair"),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_11': (
+        '- raise InputError(f"labels must have one entry per vertex ({w.shape[0]}), got {lab.size}") / + raise InputError(f"labels must have one entry per vertex ({w.shape[1]}), got {lab.size}")',
+        'W is square (a similarity matrix, shape (P, P)), so shape[1] == shape[0]'),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_18': (
+        '- mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=np.float64) / + mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=None)',
+        'the values only serve as np.bincount weights, which it converts to float64 itself'),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_20': (
+        '- mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=np.float64) / + mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, )',
+        'the values only serve as np.bincount weights, which it converts to float64 itself'),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_39': (
+        '- size = np.bincount(lab, weights=mass, minlength=lab.max() + 1) / + size = np.bincount(lab, weights=mass, )',
+        'np.bincount(lab) already has length lab.max() + 1: a smaller minlength does nothing'),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_40': (
+        '- size = np.bincount(lab, weights=mass, minlength=lab.max() + 1) / + size = np.bincount(lab, weights=mass, minlength=lab.max() - 1)',
+        'np.bincount(lab) already has length lab.max() + 1: a smaller minlength does nothing'),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_7': (
+        '- lab = np.asarray(labels).reshape(-1) / + lab = np.asarray(labels).reshape(-2)',
+        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
+    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_9': (
+        '- if lab.size != w.shape[0]: / + if lab.size != w.shape[1]:',
+        'W is square (a similarity matrix, shape (P, P)), so shape[1] == shape[0]'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_112': (
+        '- local = np.maximum(kth, np.finfo(np.float64).tiny) / + local = np.maximum(kth, np.finfo(None).tiny)',
+        "np.finfo(None) is float64's"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_142': (
+        '- if not sigma_value > 0: # pragma: no cover - distinct points have positive distances / + if not sigma_value >= 0: # pragma: no cover - distinct points have positive distances',
+        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_144': (
+        '- sigma_value = 1.0 / + sigma_value = None',
+        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_145': (
+        '- sigma_value = 1.0 / + sigma_value = 2.0',
+        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_164': (
+        '- weights = np.maximum(weight(rows, cols, dists), np.finfo(np.float64).tiny) / + weights = np.maximum(weight(rows, cols, dists), np.finfo(None).tiny)',
+        "np.finfo(None) is float64's"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_17': (
+        '- k = _check_int("n_neighbors", n_neighbors, 1) / + k = _check_int("XXn_neighborsXX", n_neighbors, 1)',
+        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_203': (
+        '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, )',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_208': (
+        '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, stacklevel=3)',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_27': (
+        '- _check_choice("connect", connect, CONNECT_MODES) / + _check_choice("XXconnectXX", connect, CONNECT_MODES)',
+        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_47': (
+        '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(None)',
+        "np.unique(axis=0)'s inverse is 1-D (numpy >= 2.0.1): reshape(None) leaves it as reshape(-1) does"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_50': (
+        '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(-2)',
+        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_61': (
+        '- UserWarning, stacklevel=2) / + None, stacklevel=2)',
+        "warnings.warn's category defaults to UserWarning, the one named"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_64': (
+        '- UserWarning, stacklevel=2) / + stacklevel=2)',
+        "warnings.warn's category defaults to UserWarning, the one named"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_65': (
+        '- UserWarning, stacklevel=2) / + UserWarning, )',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_68': (
+        '- UserWarning, stacklevel=2) / + UserWarning, stacklevel=3)',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_107': (
+        '- point_labels = balanced_kmeans(h, t, sample_weight=sim.multiplicity.astype(np.float64), min_share=share, / + point_labels = balanced_kmeans(h, t, sample_weight=sim.multiplicity.astype(None), min_share=share,',
+        'astype(None) converts to float64, the dtype named'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_4': (
+        '- random_state: int | np.random.Generator | None = None, n_init: int = 10, / + random_state: int | np.random.Generator | None = None, n_init: int = 11,',
+        'n_init is the number of k-means restarts, a speed/quality setting: the best inertia of the restarts is kept, and no caller or document depends on the default being 10'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_67': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(2**31 - 1, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_71': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(1, 2**31 - 1, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_72': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**31 + 1, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_73': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2 * 31 - 1, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_74': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 3**31 - 1, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_75': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**32 - 1, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_76': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**31 - 2, size=2)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_77': (
+        '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=3)',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_86': (
+        '- vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0])) / + vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[1]))',
+        'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
+    'crowdsense.pmcb.spectral.x_standardize__mutmut_11': (
+        '- if _check_choice("scaling", scaling, SCALINGS) == "log": / + if _check_choice("XXscalingXX", scaling, SCALINGS) == "log":',
+        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.spectral.x_standardize__mutmut_27': (
+        '- std[std == 0] = 1.0 / + std[std == 0] = 2.0',
+        'a constant column is all zeros after centring, whatever it is divided by'),
 }
 
 MESSAGE_WORDING = ("only the wording of a human-readable message changes (letter case or 'XX' around a "
@@ -391,6 +661,30 @@ def message_wording_only(diff: str) -> bool:
     if " " not in a.strip() or _FIELD.findall(a) != _FIELD.findall(b):
         return False
     return b in (f"XX{a}XX", a.upper(), a.lower())
+
+
+MESSAGE_DROPPED = ("only the human-readable message of a raised error is dropped (None in place of a "
+                   "multi-word string literal); the error type, the values it carries and every branch "
+                   "are unchanged")
+
+
+def message_dropped_only(diff: str) -> bool:
+    """Whether a mutant only replaces the multi-word message literal of a ``raise`` by None.
+
+    ``diff`` is a :func:`short_diff` of one changed line: ``- raise E("...") / + raise E(None)``
+    (also ``from None`` after it, or an f-string); the rest of the line must be identical.
+    """
+    parts = diff.split(" / ")
+    if len(parts) != 2 or not (parts[0].startswith("-") and parts[1].startswith("+")):
+        return False
+    old, new = parts[0][1:].strip(), parts[1][1:].strip()
+    if not (old.startswith("raise ") and new.startswith("raise ")):
+        return False
+    for literal in _LITERAL.finditer(old):
+        text = literal.group(1)[1:-1]
+        if " " in text.strip() and old[:literal.start()] + "None" + old[literal.end():] == new:
+            return True
+    return False
 
 
 # ----------------------------------------------------------------------------- one group
@@ -442,6 +736,8 @@ def tool_env(gdir: Path, *, mutated_path: bool = True) -> dict[str, str]:
     mutmut puts ``mutants/src`` first on ``sys.path`` itself).
     """
     env = dict(os.environ)
+    # the tests that need a node start Anvil from the npm package, as `make` puts it on PATH
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     env.pop("MUTANT_UNDER_TEST", None)
     env.pop("PYTHONPATH", None)
     if mutated_path:
@@ -536,10 +832,30 @@ def stats(gdir: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def _mutmut_diff(gdir: Path, name: str) -> str:
+    """``mutmut show``'s diff of one mutant, computed in this process (a ``mutmut show`` per
+    mutant starts Python and reads the mutated module again: seconds each under load), or with
+    ``mutmut show`` itself if its internals are not there."""
+    try:
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+    except ImportError:
+        get_diff_for_mutant = None
+    if get_diff_for_mutant is not None:
+        cwd = os.getcwd()
+        try:
+            os.chdir(gdir)
+            return get_diff_for_mutant(name)
+        except Exception:  # noqa: BLE001 - any failure: ask mutmut show instead
+            pass
+        finally:
+            os.chdir(cwd)
+    return subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=gdir, env=tool_env(gdir),
+                          capture_output=True, text=True).stdout
+
+
 def short_diff(gdir: Path, name: str) -> str:
     """The mutant's changed lines (``mutmut show``), ``-old / +new``, whitespace collapsed."""
-    out = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=gdir, env=tool_env(gdir),
-                         capture_output=True, text=True).stdout
+    out = _mutmut_diff(gdir, name)
     changed = [" ".join(line.split()) for line in out.splitlines()
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     return " / ".join(changed)[:300]
@@ -561,9 +877,14 @@ def first_pass(gdir: Path, group: Group, timeout_multiplier: float) -> None:
     prepare(gdir, group, timeout_multiplier)
     start = time.monotonic()
     run_mutmut(gdir, [p for m in group.modules for p in m.patterns])
+    record_first_pass(gdir, group, time.monotonic() - start)
+
+
+def record_first_pass(gdir: Path, group: Group, elapsed_s: float | None) -> None:
+    """Write ``first_pass.json`` from the state mutmut left in the work dir."""
     codes = exit_codes(gdir, group)
     record = {
-        "elapsed_s": time.monotonic() - start,
+        "elapsed_s": elapsed_s,
         "source": source_revision(),
         "imported_from": imported_from(gdir),
         "exit_codes": codes,
@@ -575,11 +896,13 @@ def first_pass(gdir: Path, group: Group, timeout_multiplier: float) -> None:
 
 
 def equivalent_reason(name: str, diff: str) -> str | None:
-    """Why a surviving mutant changes no behaviour (``EQUIVALENT`` or the message rule), else None."""
+    """Why a surviving mutant changes no behaviour (``EQUIVALENT`` or the message rules), else None."""
     if name in EQUIVALENT and EQUIVALENT[name][0] == diff:
         return EQUIVALENT[name][1]
     if message_wording_only(diff):
         return MESSAGE_WORDING
+    if message_dropped_only(diff):
+        return MESSAGE_DROPPED
     return None
 
 
@@ -687,6 +1010,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="rerun the first pass's survivors against the checkout's current tests")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: write the report from the work dir's state")
+    parser.add_argument("--record-first-pass", action="store_true",
+                        help="run nothing: record the first pass of groups whose mutmut run ended but whose "
+                             "first_pass.json was not written (the driver stopped while listing survivors)")
     parser.add_argument("--timeout-multiplier", type=float, default=5.0,
                         help="mutmut's time limit factor (default 5)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
@@ -713,6 +1039,13 @@ def main(argv: list[str] | None = None) -> int:
                            "timeouts are counted apart"}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     out = args.out_dir / "mutation.json"
+    if args.record_first_pass:
+        for group in GROUPS:
+            gdir = group_dir(args.work_dir, group)
+            if group.name in chosen and (gdir / "mutants").is_dir():
+                record_first_pass(gdir, group, None)
+                log(f"{group.name}: first pass recorded from {gdir}")
+        args.report_only = True
     if args.report_only:
         machine["loadavg_at_end"] = benchkit.load_average()
         benchkit.write_json(out, report(args.work_dir, machine, parameters))
