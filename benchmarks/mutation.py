@@ -22,8 +22,9 @@ in the order of ``GROUPS``, most critical first.
 1. **First pass** (default): a fresh copy, every mutant. Its counts are kept in the work dir
    (``first_pass.json``) and reported as ``score_before_new_tests``.
 2. **``--rerun-survivors``**: the tests are copied again from the checkout (new tests added
-   since the first pass) and only the first pass's survivors run again; for each survivor now
-   killed, its new tests are run once more against it to name the tests that kill it.
+   since the first pass) and only the first pass's survivors that no earlier rerun killed and
+   that are not explained as equivalent run again; for each survivor now killed, its new tests
+   are run once more against it to name the tests that kill it.
 
 The report is written after every group from the state of the work dir (so ``--groups``
 reruns one group and keeps the others' results): per module killed / survived / timeout /
@@ -546,6 +547,138 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.spectral.x_ratiocut__mutmut_9': (
         '- if lab.size != w.shape[0]: / + if lab.size != w.shape[1]:',
         'W is square (a similarity matrix, shape (P, P)), so shape[1] == shape[0]'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_100': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 2, 20)), maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_101': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 1, 21)), maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_102': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 1, 20)), maxiter=p / 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_103': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 11)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_109': (
+        '- precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 * scale)) / + precond = None',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_111': (
+        '- precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 * scale)) / + precond = sp.diags_array(1.0 * np.maximum(ls.diagonal(), 1e-12 * scale))',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_112': (
+        '- precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 * scale)) / + precond = sp.diags_array(2.0 / np.maximum(ls.diagonal(), 1e-12 * scale))',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_117': (
+        '- precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 * scale)) / + precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 / scale))',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_118': (
+        '- precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1e-12 * scale)) / + precond = sp.diags_array(1.0 / np.maximum(ls.diagonal(), 1.000000000001 * scale))',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_122': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=None, largest=False, tol=1e-8, maxiter=2000)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_123': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=None, tol=1e-8, maxiter=2000)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_124': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=None, maxiter=2000)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_125': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=None)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_128': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, largest=False, tol=1e-8, maxiter=2000)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_130': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, maxiter=2000)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_131': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, )',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_134': (
+        '- vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2000) / + vals, vecs = spla.lobpcg(ls, x0, M=precond, largest=False, tol=1e-8, maxiter=2001)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_22': (
+        '- mult = sim.multiplicity.astype(np.float64) / + mult = sim.multiplicity.astype(None)',
+        'astype(None) converts to float64, the dtype named'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_37': (
+        '- rng = np.random.default_rng(random_state) / + rng = np.random.default_rng(None)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_39': (
+        '- if p <= DENSE_MAX_POINTS or k >= p - 1: / + if p < DENSE_MAX_POINTS or k >= p - 1:',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_40': (
+        '- if p <= DENSE_MAX_POINTS or k >= p - 1: / + if p <= DENSE_MAX_POINTS or k > p - 1:',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_41': (
+        '- if p <= DENSE_MAX_POINTS or k >= p - 1: / + if p <= DENSE_MAX_POINTS or k >= p + 1:',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_42': (
+        '- if p <= DENSE_MAX_POINTS or k >= p - 1: / + if p <= DENSE_MAX_POINTS or k >= p - 2:',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_55': (
+        '- scale = float(np.abs(ls.diagonal()).max()) or 1.0 / + scale = float(np.abs(ls.diagonal()).max()) and 1.0',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_58': (
+        '- scale = float(np.abs(ls.diagonal()).max()) or 1.0 / + scale = float(np.abs(ls.diagonal()).max()) or 2.0',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_59': (
+        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = None',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_62': (
+        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, 1.5, size=None)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_64': (
+        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, size=p)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_65': (
+        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, 1.5, )',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_66': (
+        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(1.5, 1.5, size=p)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_67': (
+        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, 2.5, size=p)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_73': (
+        '- vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0, / + vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=None,',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_74': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=None, maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_75': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 1, 20)), maxiter=None)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_79': (
+        '- vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0, / + vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, v0=v0,',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_80': (
+        '- vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0, / - ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_81': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_82': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 1, 20)), )',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_84': (
+        '- vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0, / + vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 / scale, which="LM", v0=v0,',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_85': (
+        '- vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0, / + vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=+1e-6 * scale, which="LM", v0=v0,',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_86': (
+        '- vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1e-6 * scale, which="LM", v0=v0, / + vals, vecs = spla.eigsh(sp.csc_array(ls), k=k, sigma=-1.000001 * scale, which="LM", v0=v0,',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_97': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k - 1, 20)), maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_98': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 / k + 1, 20)), maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
+    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_99': (
+        '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(3 * k + 1, 20)), maxiter=p * 10)',
+        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
     'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_112': (
         '- local = np.maximum(kth, np.finfo(np.float64).tiny) / + local = np.maximum(kth, np.finfo(None).tiny)',
         "np.finfo(None) is float64's"),
@@ -910,7 +1043,12 @@ def rerun_survivors(gdir: Path, group: Group) -> None:
     """Run the first pass's survivors that are not equivalent against the checkout's tests, and
     name the new tests that kill each one now killed."""
     record = json.loads((gdir / "first_pass.json").read_text())
-    survivors = sorted(name for name, diff in record["diffs"].items() if equivalent_reason(name, diff) is None)
+    earlier_path = gdir / "rerun.json"
+    earlier = json.loads(earlier_path.read_text()) if earlier_path.exists() else {"elapsed_s": 0.0, "killers": {}}
+    current = {name: code for mod in exit_codes(gdir, group).values() for name, code in mod.items()}
+    # a survivor killed by an earlier rerun stays killed (the tests only grow): not run again
+    survivors = sorted(name for name, diff in record["diffs"].items()
+                       if equivalent_reason(name, diff) is None and status(current.get(name)) != "killed")
     refresh_tests(gdir)
     start = time.monotonic()
     if survivors:
@@ -924,7 +1062,9 @@ def rerun_survivors(gdir: Path, group: Group) -> None:
             continue
         new = [t for t in by_function.get(name.partition("__mutmut_")[0], []) if t not in old_tests]
         killers[name] = killing_tests(gdir, name, new)
-    rerun = {"elapsed_s": time.monotonic() - start, "rerun": survivors, "killers": killers}
+    rerun = {"elapsed_s": (earlier.get("elapsed_s") or 0.0) + time.monotonic() - start,
+             "rerun": sorted(set(earlier.get("rerun", [])) | set(survivors)),
+             "killers": {**earlier.get("killers", {}), **killers}}
     (gdir / "rerun.json").write_text(json.dumps(rerun, indent=1) + "\n")
 
 

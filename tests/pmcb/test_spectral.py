@@ -690,3 +690,10 @@ def test_as_many_clusters_as_nodes_is_allowed():
     x = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0], [5.0, 5.0]])
     part = spectral_partition(x, n_clusters=4, random_state=0)
     assert sorted(part.labels.tolist()) == [0, 1, 2, 3]
+
+
+def test_embedding_refuses_more_clusters_than_points_with_the_range():
+    x, _ = blobs([10], [[0, 0, 0, 0]], 1.0, seed=23)
+    sim = similarity_graph(x, n_neighbors=3)
+    with pytest.raises(InputError, match=rf"^n_clusters must be in \[2, {sim.n_points}\], got {sim.n_points + 1}$"):
+        ratiocut_embedding(sim, n_clusters=sim.n_points + 1)
