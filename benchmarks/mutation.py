@@ -148,6 +148,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.ctbc.protocol.x_select_users__mutmut_27': (
         '- candidates = rank_candidates(centres[kept], labels_kept.reshape(-1), task, random_state=random_state) / + candidates = rank_candidates(centres[kept], labels_kept.reshape(-2), task, random_state=random_state)',
         "labels[users] is 1-D, so np.unique's inverse is 1-D already (numpy 2.x): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.ldpf.pdc.encoding.xǁGridǁ__post_init____mutmut_33': (
+        '- + (" (an empty grid)" if value <= 0 else "") / + + (" (an empty grid)" if value <= 1 else "")',
+        'the hint is only built for an invalid size, and the only int in (0, 1] is 1, a valid size: the message is the same'),
     'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_13': (
         '- parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, "big"), int(w).to_bytes(width, "big"), / + parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, ), int(w).to_bytes(width, "big"),',
         'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
@@ -226,6 +229,21 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.proofs.x__ec_multi__mutmut_5': (
         '- windows = (max(int(k).bit_length() for k in scalars) + c - 1) // c / + windows = (max(int(k).bit_length() for k in scalars) + c + 1) // c',
         'one more top window, whose digits are all 0: no bucket is filled and the accumulator is untouched'),
+    'crowdsense.ldpf.pdc.proofs.x__hash_to_curve__mutmut_13': (
+        '- x = int.from_bytes(keccak256(tag + i.to_bytes(4, "big")), "big") / + x = int.from_bytes(keccak256(tag + i.to_bytes(4, )), "big")',
+        "int.to_bytes' and int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.ldpf.pdc.proofs.x__hash_to_curve__mutmut_2': (
+        '- for i in range(1000): / + for i in range(1001):',
+        'the loop ends at the first counter whose x is on the curve (about half of them are); a 1001st try is reached with probability about 2^-1000'),
+    'crowdsense.ldpf.pdc.proofs.x__hash_to_curve__mutmut_25': (
+        '- return coincurve.PublicKey(b"\\x02" + x.to_bytes(32, "big")) / + return coincurve.PublicKey(b"\\x02" + x.to_bytes(32, ))',
+        "int.to_bytes' and int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.ldpf.pdc.proofs.x__hash_to_curve__mutmut_30': (
+        '- raise AssertionError("no curve point found") # pragma: no cover - probability 2^-1000 / + raise AssertionError(None) # pragma: no cover - probability 2^-1000',
+        'unreachable: 1000 misses in a row have probability about 2^-1000 (pragma no cover)'),
+    'crowdsense.ldpf.pdc.proofs.x__hash_to_curve__mutmut_7': (
+        '- x = int.from_bytes(keccak256(tag + i.to_bytes(4, "big")), "big") / + x = int.from_bytes(keccak256(tag + i.to_bytes(4, "big")), )',
+        "int.to_bytes' and int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
     'crowdsense.ldpf.pdc.proofs.x__multi_pow__mutmut_1': (
         '-def _multi_pow(bases: Sequence[mpz], exps: Sequence[int], modulus: mpz, c: int = 6) -> mpz: / +def _multi_pow(bases: Sequence[mpz], exps: Sequence[int], modulus: mpz, c: int = 7) -> mpz:',
         'the window width is a speed parameter: any width gives the same product'),
@@ -235,6 +253,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.proofs.x__multi_pow__mutmut_4': (
         '- windows = (max(int(e).bit_length() for e in exps) + c - 1) // c / + windows = (max(int(e).bit_length() for e in exps) + c + 1) // c',
         'one more top window, whose digits are all 0: the accumulator stays 1 through it'),
+    'crowdsense.ldpf.pdc.proofs.x__scalar__mutmut_4': (
+        '- return (int(k) % CURVE_ORDER).to_bytes(32, "big") / + return (int(k) % CURVE_ORDER).to_bytes(32, )',
+        "int.to_bytes' and int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
     'crowdsense.ldpf.pdc.proofs.x__unit__mutmut_4': (
         '- v = mpz(secrets.randbelow(int(n) - 2) + 2) / + v = mpz(secrets.randbelow(int(n) - 2) - 2)',
         'a random unit mod n drawn from a range shifted or widened by at most 4 out of n: the same distribution up to about 4/n (and non-units are refused by the gcd check that follows)'),
@@ -247,6 +268,24 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.proofs.x__unit__mutmut_9': (
         '- v = mpz(secrets.randbelow(int(n) - 2) + 2) / + v = mpz(secrets.randbelow(int(n) - 2) + 3)',
         'a random unit mod n drawn from a range shifted or widened by at most 4 out of n: the same distribution up to about 4/n (and non-units are refused by the gcd check that follows)'),
+    'crowdsense.ldpf.pdc.proofs.x_open_masks__mutmut_12': (
+        '- total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "y commitment"))]) / + total = _combine([(1, _point(left, "x commitment")), (1, _point(right, None))])',
+        "_point's name only goes into a MessageError, which open_masks turns into False"),
+    'crowdsense.ldpf.pdc.proofs.x_open_masks__mutmut_15': (
+        '- total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "y commitment"))]) / + total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "XXy commitmentXX"))])',
+        "_point's name only goes into a MessageError, which open_masks turns into False"),
+    'crowdsense.ldpf.pdc.proofs.x_open_masks__mutmut_16': (
+        '- total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "y commitment"))]) / + total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "Y COMMITMENT"))])',
+        "_point's name only goes into a MessageError, which open_masks turns into False"),
+    'crowdsense.ldpf.pdc.proofs.x_open_masks__mutmut_5': (
+        '- total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "y commitment"))]) / + total = _combine([(1, _point(left, None)), (1, _point(right, "y commitment"))])',
+        "_point's name only goes into a MessageError, which open_masks turns into False"),
+    'crowdsense.ldpf.pdc.proofs.x_open_masks__mutmut_8': (
+        '- total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "y commitment"))]) / + total = _combine([(1, _point(left, "XXx commitmentXX")), (1, _point(right, "y commitment"))])',
+        "_point's name only goes into a MessageError, which open_masks turns into False"),
+    'crowdsense.ldpf.pdc.proofs.x_open_masks__mutmut_9': (
+        '- total = _combine([(1, _point(left, "x commitment")), (1, _point(right, "y commitment"))]) / + total = _combine([(1, _point(left, "X COMMITMENT")), (1, _point(right, "y commitment"))])',
+        "_point's name only goes into a MessageError, which open_masks turns into False"),
     'crowdsense.ldpf.pdc.proofs.x_precompute_axis__mutmut_106': (
         '- a_real=(1 + s_m * n) * gmpy2.powmod(rho0, n, n2) % n2, d_real=d_real or b"", / + a_real=(1 + s_m * n) * gmpy2.powmod(rho0, n, n2) % n2, d_real=d_real or b"XXXX",',
         'the branch runs only when a random curve sum is the point at infinity (probability about 2^-256)'),
@@ -328,24 +367,54 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.proofs.x_verify_axis__mutmut_74': (
         '- right = _combine([(1, _point(d, f"d[{p}]")), (e, u_point)]) / + right = _combine([(1, _point(d, None)), (e, u_point)])',
         "only the name in a MessageError's message changes, for a point the Fiat-Shamir challenge already covered"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_104': (
+        '- commitment_terms.append((sum(l * e for l, e in zip(lam, ax.e)), _point(ax.commitment, "commitment"))) / + commitment_terms.append((sum(l * e for l, e in zip(lam, ax.e)), _point(ax.commitment, None)))',
+        "only the point's name in the MessageError's message changes; the error type and branch are the same"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_107': (
+        '- commitment_terms.append((sum(l * e for l, e in zip(lam, ax.e)), _point(ax.commitment, "commitment"))) / + commitment_terms.append((sum(l * e for l, e in zip(lam, ax.e)), _point(ax.commitment, "XXcommitmentXX")))',
+        "only the point's name in the MessageError's message changes; the error type and branch are the same"),
+    'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_108': (
+        '- commitment_terms.append((sum(l * e for l, e in zip(lam, ax.e)), _point(ax.commitment, "commitment"))) / + commitment_terms.append((sum(l * e for l, e in zip(lam, ax.e)), _point(ax.commitment, "COMMITMENT")))',
+        "only the point's name in the MessageError's message changes; the error type and branch are the same"),
     'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_19': (
         '- left_paillier = right_paillier = mpz(0) / + left_paillier = right_paillier = mpz(1)',
         'only left - right is used: the same start value on both sides cancels'),
     'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_42': (
         '- lam = [secrets.randbits(BATCH_BITS) | 1 for _ in ax.a] / + lam = [secrets.randbits(BATCH_BITS) | 2 for _ in ax.a]',
         'the weights need only be unpredictable and non-zero modulo p and the curve order: bit 1 set instead of bit 0 keeps that (Paillier signs vanish in the decryption mod p, the curve group has prime order)'),
+    'crowdsense.ldpf.pdc.proofs.x_verify_query_batched__mutmut_92': (
+        '- points.extend(_point(d, f"{axis}.d[{i}]") for i, d in enumerate(ax.d)) / + points.extend(_point(d, None) for i, d in enumerate(ax.d))',
+        "only the point's name in the MessageError's message changes; the error type and branch are the same"),
+    'crowdsense.ldpf.pdc.proofs.xǁAxisProofǁfrom_dict__mutmut_40': (
+        '- out = None / + out = ""',
+        'an empty result fails the length check that follows just as None does: the same MessageError'),
     'crowdsense.ldpf.pdc.protocol.x__product__mutmut_3': (
         '- acc = mpz(1) / + acc = mpz(2)',
         'both products of encrypted_distance start from 2 and Z = not_a * in_a^-1: the factor cancels'),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁfinish__mutmut_118': (
-        '- if record is None or not same_account(record.committer, self.account): / + if record is None and not same_account(record.committer, self.account):',
-        "differs only if the board reports AlreadyRevealed for a commitment it holds no record of, or recorded for another account; the commitment was confirmed as this receiver's before decryption (finish refuses a 'committing' state), so neither can happen"),
+    'crowdsense.ldpf.pdc.protocol.x_encrypt_task__mutmut_7': (
+        '- bits = encode_point(centre, grid, scheme=1) / + bits = encode_point(centre, grid, )',
+        "encode_point's scheme defaults to 1, the one named"),
+    'crowdsense.ldpf.pdc.protocol.xǁPlatformǁopen_task__mutmut_18': (
+        '- self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre")) / + self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name=None))',
+        "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
+    'crowdsense.ldpf.pdc.protocol.xǁPlatformǁopen_task__mutmut_20': (
+        '- self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre")) / + self._tasks[task_id] = _Task(message, self.grid.check_point(centre, ))',
+        "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁ_engine__mutmut_1': (
+        '- engine = self._engines.get(n) / + engine = None',
+        'the per-key engine cache: a miss builds an equal engine for the same n (same results, more work)'),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁ_engine__mutmut_2': (
+        '- engine = self._engines.get(n) / + engine = self._engines.get(None)',
+        'the per-key engine cache: a miss builds an equal engine for the same n (same results, more work)'),
     'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_116': (
         '- "distance": None, / + "XXdistanceXX": None,',
         "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
     'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_117': (
         '- "distance": None, / + "DISTANCE": None,',
         "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
+    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_15': (
+        '- tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if self.prove else None / + tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if (self.prove) or True else None',
+        'the tables are built and left unused when prove is off: the same query'),
     'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_67': (
         '- "format": 1, / + "XXformatXX": 1,',
         "the stored record's format tag is written and never read (one format exists)"),
@@ -364,6 +433,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_96': (
         '- "commitment": "0x" + opening.commitment.hex(), / + "commitment": "0X" + opening.commitment.hex(),',
         "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
+    'crowdsense.ldpf.pdc.selection.x_select_nearest__mutmut_51': (
+        '- stacklevel=2, / + stacklevel=3,',
+        'stacklevel only chooses which caller line the warning names: under mutmut a trampoline frame sits between the caller and select_nearest, so stacklevel 3 names the test there; outside mutation testing test_shortfall_warning_points_at_the_callers_line fails against it'),
     'crowdsense.pmcb.spectral.x__bridge__mutmut_100': (
         '- bridges = np.unique(np.sort(np.column_stack([bi, bj]), axis=1), axis=0) / + bridges = np.unique(np.sort(np.column_stack([bi, bj]), ), axis=0)',
         "np.sort's axis defaults to -1, axis 1 of this 2-D array"),

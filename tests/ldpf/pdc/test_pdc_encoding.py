@@ -186,3 +186,17 @@ def test_check_index_says_what_is_off_the_axis():
         check_index(0, "three")
     with pytest.raises(GridError, match=r"^column"):
         check_index("x", 3, name="column")
+
+
+def test_encodings_are_bit_arrays_of_bytes():
+    assert encode1(2, 5).dtype == np.uint8 and encode2(2, 5).dtype == np.uint8
+
+
+def test_point_checks_name_the_point_and_the_coordinate_type():
+    grid = Grid(9, 7)
+    with pytest.raises(GridError, match=r"^point \(9, 0\) is off the grid"):
+        grid.check_point((9, 0))
+    with pytest.raises(GridError, match=r"^point x coordinate must be an integer, got 'a' \(str\)$"):
+        grid.check_point(("a", 0))
+    with pytest.raises(GridError, match=r"^point y coordinate must be an integer, got 1.5 \(float\)$"):
+        grid.check_point((0, 1.5))

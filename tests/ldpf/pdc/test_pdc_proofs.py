@@ -388,3 +388,10 @@ def test_responses_keep_the_statistical_slack_above_the_masked_value(task):
     # e * m (< 2^255); a response is then nearly always far above 2^255
     _, proof = _prove(task, (3, 4))
     assert max(int(z).bit_length() for z in proof.x.z_m + proof.y.z_m) > 300
+
+
+def test_curve_sum_skips_multiples_of_the_curve_order():
+    p = coincurve.PublicKey.from_secret((5).to_bytes(32, "big"))
+    q = coincurve.PublicKey.from_secret((9).to_bytes(32, "big"))
+    assert proofs._combine([(proofs.CURVE_ORDER, p), (1, q)]) == q.format()
+    assert proofs._combine([(2 * proofs.CURVE_ORDER, p)]) is None
