@@ -435,10 +435,11 @@ def test_platform_refuses_bad_parts_naming_what_was_given(keypair, grid, board):
         Platform("key", grid, board=board, allow_insecure=True)
 
 
-def test_platform_keeps_the_fixed_base_it_was_asked_for(generated_phe_keypair, grid, board):
-    platform = Platform(generated_phe_keypair[1], grid, board=board, allow_insecure=True, fixed_base=True)
-    with pytest.raises(Exception, match="fixed_base=True needs"):
-        platform.open_task("t1", CENTRE)
+def test_platform_keeps_the_fixed_base_it_was_asked_for(keypair, grid, board):
+    # the structured test key supports fixed-base obfuscators: they are used unless turned off
+    assert Platform(keypair[1], grid, board=board, allow_insecure=True).engine.obfuscator_method == "fixed-base"
+    off = Platform(keypair[1], grid, board=board, allow_insecure=True, fixed_base=False)
+    assert off.engine.obfuscator_method == "crt"
 
 
 def test_key_room_keeps_two_bits_above_the_larger_of_r_and_the_distance():
