@@ -655,11 +655,11 @@ def test_connected_graph_reports_an_empty_int_bridge_list_and_warns_nothing():
 
 
 def test_bridging_as_asked_says_so_and_counts_the_bridges():
-    x, _ = blobs([20, 20, 20], [[0, 0, 0, 0], [30, 0, 0, 0], [0, 30, 0, 0]], 0.5, seed=22)
-    with pytest.warns(DisconnectedSimilarityWarning, match=r"components as asked \(connect='bridge'\)") as record:
+    x, _ = blobs([20, 20], [[0, 0, 0, 0], [30, 0, 0, 0]], 0.5, seed=22)
+    with pytest.warns(DisconnectedSimilarityWarning, match=r"2 components as asked \(connect='bridge'\)") as record:
         sim = similarity_graph(x, n_neighbors=3, connect="bridge", scaling="none")
-    assert sim.bridges.shape[1] == 2 and sim.bridges.shape[0] == 2
-    assert f"with {sim.bridges.shape[0]} bridge edge(s)" in str(record[0].message)
+    assert sim.bridges.shape == (1, 2) and sim.components_at_requested == 2
+    assert "with 1 bridge edge(s)" in str(record[0].message)
 
 
 def test_sigma_that_is_not_a_number_is_refused():
@@ -697,3 +697,20 @@ def test_embedding_refuses_more_clusters_than_points_with_the_range():
     sim = similarity_graph(x, n_neighbors=3)
     with pytest.raises(InputError, match=rf"^n_clusters must be in \[2, {sim.n_points}\], got {sim.n_points + 1}$"):
         ratiocut_embedding(sim, n_clusters=sim.n_points + 1)
+
+
+def test_default_local_sigma_is_reported_as_a_positive_width():
+    x, _ = blobs([30], [[0, 0, 0, 0]], 1.0, seed=24)
+    sim = similarity_graph(x)
+    assert isinstance(sim.sigma, float) and sim.sigma > 0
+
+
+def test_standardized_features_have_no_negative_zeros():
+    z = standardize(np.array([[-1.0], [-0.0], [1.0]]), scaling="none")
+    assert z[1, 0] == 0 and not np.signbit(z[1, 0])
+
+
+def test_open_ended_ranges_are_named_as_such():
+    x, _ = blobs([20, 20], [[0, 0, 0, 0], [4, 0, 0, 0]], 0.5, seed=6)
+    with pytest.raises(InputError, match=r"^n_init must be in >= 1, got 0$"):
+        spectral_partition(x, n_clusters=2, n_init=0)
