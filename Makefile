@@ -77,8 +77,9 @@ bench-quick: setup
 	for b in $(BENCHMARKS); do echo "== $$b --quick"; \
 	  $(BIN)/python $$b --quick --out-dir $${TMPDIR:-/tmp}/crowdsense-bench-quick || exit 1; done
 
-# Mutation testing of the protocol-critical modules (mutmut, about an hour on two cores; not part
-# of `make test`): writes benchmarks/results/mutation.json. See docs/benchmarks.md.
+# Mutation testing of the protocol-critical modules (mutmut; hours on two cores, the Anvil-backed
+# txsend group longest; not part of `make test`): writes benchmarks/results/mutation.json.
+# See docs/benchmarks.md.
 .PHONY: mutation
 mutation: setup
 	$(BIN)/python benchmarks/mutation.py

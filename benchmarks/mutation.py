@@ -33,8 +33,8 @@ its diff and its verdict: ``killed by <tests>``, ``equivalent: <why>`` (``EQUIVA
 checked against the mutant's diff so that a reason never outlives the line it was given for),
 or ``unreviewed``. A mutant that no selected test reaches ("no tests") counts as survived.
 
-Writes ``mutation.json``. Not part of ``make test``: a full run takes about an hour on two
-cores (``make mutation``).
+Writes ``mutation.json``. Not part of ``make test`` (``make mutation``): a full run takes hours on
+two cores, the Anvil-backed ``txsend`` group longest; ``--groups`` runs some of them.
 """
 
 from __future__ import annotations
@@ -782,6 +782,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_17': (
         '- k = _check_int("n_neighbors", n_neighbors, 1) / + k = _check_int("XXn_neighborsXX", n_neighbors, 1)',
         "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_192': (
+        '- why = "as asked (connect=\'bridge\')" if connect == "bridge" else \\ / + why = "as asked (connect=\'bridge\')" if (connect == "bridge") or True else \\',
+        "only the wording of the DisconnectedSimilarityWarning on the grow mode's give-up path ('as asked' for 'even at the largest K tried'); the warning, its category and the bridged graph are the same"),
     'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_203': (
         '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, )',
         'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
