@@ -87,5 +87,12 @@ bench-quick: setup
 	for b in $(BENCHMARKS); do echo "== $$b --quick"; \
 	  $(BIN)/python $$b --quick --out-dir $${TMPDIR:-/tmp}/crowdsense-bench-quick || exit 1; done
 
+# Mutation testing of the protocol-critical modules (mutmut; hours on two cores, the Anvil-backed
+# txsend group longest; not part of `make test`): writes benchmarks/results/mutation.json.
+# See docs/benchmarks.md.
+.PHONY: mutation
+mutation: setup
+	$(BIN)/python benchmarks/mutation.py
+
 clean:
 	rm -rf build reports .pytest_cache .hypothesis

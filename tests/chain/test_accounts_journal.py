@@ -232,3 +232,96 @@ def test_journal_open_intents_filters_by_status_and_sender(tmp_path):
     _prepare(j, "b", nonce=1)
     j.update_intent("b", status="confirmed", block_number=3)
     assert [i.intent_id for i in j.open_intents(sender="0xab")] == ["a"]
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def test_journal_creates_missing_parent_folders_private(tmp_path):
+    Journal(tmp_path / "a" / "b" / "j.sqlite").put("k", {"v": 1})
+    for folder in (tmp_path / "a" / "b",):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert Journal(tmp_path / "a" / "b" / "j.sqlite").get("k") == {"v": 1}
+
+
+def test_in_memory_journal_writes_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    j = Journal(":memory:")
+    j.put("k", {"v": 1})
+    assert j.get("k") == {"v": 1} and j.path is None
+    assert repr(j) == "Journal(:memory:)"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_journal_names_its_file_and_iterates_over_its_keys(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    for k in ("b", "a"):
+        j.put(k, {})
+    assert repr(j) == f"Journal({tmp_path / 'j.sqlite'})"
+    assert list(j) == j.keys() == ["a", "b"]
+
+
+def test_journal_of_another_schema_version_is_refused_naming_it(tmp_path):
+    import sqlite3
+
+    Journal(tmp_path / "j.sqlite").put("k", {})
+    with sqlite3.connect(tmp_path / "j.sqlite") as db:
+        db.execute("UPDATE meta SET value='7' WHERE key='schema'")
+    with pytest.raises(JournalError, match="has schema version 7, this client reads 1"):
+        Journal(tmp_path / "j.sqlite")
+
+
+@pytest.mark.parametrize("key", ["", 5])
+def test_journal_refuses_keys_that_are_not_non_empty_strings(tmp_path, key):
+    with pytest.raises(JournalError, match="secret key must be a non-empty str"):
+        Journal(tmp_path / "j.sqlite").put(key, {"v": 1})
+
+
+def test_journal_refuses_values_that_json_cannot_hold_naming_the_type(tmp_path):
+    with pytest.raises(JournalError, match="cannot store a set in the journal"):
+        Journal(tmp_path / "j.sqlite").put("k", {"v": {1, 2}})
+    with pytest.raises(JournalError, match="secret value must be a dict, got list"):
+        Journal(tmp_path / "j.sqlite").put("k", [1])
+
+
+def test_rewriting_an_equal_value_in_another_key_order_adds_no_history(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.put("k", {"a": 1, "b": 2})
+    j.put("k", {"b": 2, "a": 1})
+    assert j.history("k") == []
+
+
+def test_journal_refuses_to_prepare_a_confirmed_intent_again_naming_its_state_and_tx(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    _prepare(j, tx_hash="0x0a")
+    j.update_intent("claim/1", status="confirmed", block_number=9)
+    with pytest.raises(JournalError, match=r"^intent claim/1 is already confirmed \(tx 0x0a\); refusing"):
+        _prepare(j, nonce=1, tx_hash="0x02")
+
+
+def test_new_attempt_archives_the_old_attempt_as_it_was(tmp_path):
+    import sqlite3
+
+    j = Journal(tmp_path / "j.sqlite")
+    _prepare(j, nonce=4, tx_hash="0x0a")
+    j.update_intent("claim/1", status="reverted", error="AlreadyClaimed")
+    _prepare(j, nonce=5, tx_hash="0x0b")
+    with sqlite3.connect(tmp_path / "j.sqlite") as db:
+        rows = db.execute("SELECT intent_id, attempt, nonce, tx_hash, status, error FROM intent_history").fetchall()
+    assert rows == [("claim/1", 1, 4, "0x0a", "reverted", "AlreadyClaimed")]
+
+
+def test_intents_filter_by_status_chain_and_sender_together(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    rows = [("a", 1, "0xAb"), ("b", 1, "0xCd"), ("c", 2, "0xAb"), ("d", 1, "0xAb")]
+    for n, (intent_id, chain_id, sender) in enumerate(rows):
+        j.record_prepared(intent_id=intent_id, chain_id=chain_id, sender=sender, kind="claim", to=None, nonce=n,
+                          tx_hash=f"0x{n:02x}", raw_tx="0x00")
+    j.update_intent("d", status="confirmed", block_number=3)
+    ids = lambda found: [i.intent_id for i in found]  # noqa: E731
+    assert ids(j.intents(status=("prepared",))) == ["a", "b", "c"]
+    assert ids(j.intents(status=("prepared", "confirmed"), chain_id=1)) == ["a", "b", "d"]
+    assert ids(j.intents(chain_id=1, sender="0xab")) == ["a", "d"]
+    assert ids(j.open_intents(chain_id=1)) == ["a", "b"]
+    assert ids(j.open_intents(sender="0xAB")) == ["a", "c"]
+    assert ids(j.open_intents(chain_id=2, sender="0xab")) == ["c"]

@@ -530,3 +530,247 @@ def test_partition_above_max_points_runs_on_cells():
     assert adjusted_rand_score(truth, part.labels) >= 0.95  # two far blobs survive the coarsening
     with pytest.raises(InputError, match="max_points"):
         similarity_graph(x, max_points=1)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def _brute_pair(pts, pending, inside):
+    d = np.linalg.norm(pts[pending][:, None] - pts[~inside][None], axis=2)
+    return float(d.min())
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_ball_search_finds_the_closest_pair_of_pending_members(case):
+    """_nearest_outside_by_ball against brute force, with no distance known yet (it then bounds
+    the search itself) and with a known pair that is farther or nearer than the true one."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(100 + case)
+    # an elongated blob of members off the origin, outside points scattered around it
+    members = rng.normal(0, 1, (200, 2)) * [6.0, 0.5] + rng.uniform(-20, 20, 2)
+    outside = rng.normal(0, 1, (60, 2)) * 12 + members.mean(axis=0)
+    pts = np.vstack([members, outside])
+    inside = np.arange(len(pts)) < len(members)
+    pending = np.flatnonzero(inside)[rng.permutation(len(members))[:50]]
+    tree = cKDTree(pts)
+    true = _brute_pair(pts, pending, inside)
+
+    d, i, j = spectral_module._nearest_outside_by_ball(pts, pending, inside, tree, (np.inf, -1, -1))
+    assert d == pytest.approx(true, abs=1e-12)
+    assert i in pending and not inside[j] and np.linalg.norm(pts[i] - pts[j]) == pytest.approx(d, abs=1e-12)
+
+    farther = (true * 1.5, -7, -7)  # a pair found earlier that is not the closest: replaced
+    assert spectral_module._nearest_outside_by_ball(pts, pending, inside, tree, farther)[0] == \
+        pytest.approx(true, abs=1e-12)
+    nearer = (true / 2, -7, -7)  # a closer pair found earlier: kept
+    assert spectral_module._nearest_outside_by_ball(pts, pending, inside, tree, nearer) == nearer
+
+
+def test_ratiocut_of_a_cut_with_no_crossing_edge_is_zero():
+    w = np.zeros((4, 4))
+    w[0, 1] = w[1, 0] = w[2, 3] = w[3, 2] = 1.0
+    assert ratiocut(w, [0, 0, 1, 1]) == 0.0
+    # one cluster without crossing edges, the highest-numbered one
+    w[1, 2] = w[2, 1] = 0.5
+    w2 = np.zeros((5, 5))
+    w2[:4, :4] = w
+    assert ratiocut(w2, [0, 0, 1, 1, 2]) == pytest.approx(0.5 / 2 + 0.5 / 2)
+
+
+def test_ratiocut_ignores_unused_label_numbers():
+    w = np.array([[0, 1, 0.5, 0], [1, 0, 0, 0], [0.5, 0, 0, 1], [0, 0, 1, 0]], dtype=float)
+    assert ratiocut(w, [0, 0, 3, 3]) == pytest.approx(ratiocut(w, [0, 0, 1, 1]))
+    assert np.isfinite(ratiocut(w, [0, 0, 3, 3]))
+
+
+def test_ratiocut_takes_labels_of_any_shape_with_one_entry_per_vertex():
+    w = np.array([[0, 1, 0.5, 0], [1, 0, 0, 0], [0.5, 0, 0, 1], [0, 0, 1, 0]], dtype=float)
+    assert ratiocut(w, np.array([[0], [0], [1], [1]])) == pytest.approx(ratiocut(w, [0, 0, 1, 1]))
+    with pytest.raises(InputError, match=r"^labels must have one entry per vertex \(4\), got 3$"):
+        ratiocut(w, [0, 0, 1])
+
+
+def test_cluster_count_above_the_node_count_is_refused_with_the_range():
+    x, _ = blobs([100], [[0, 0, 0, 0]], 1.0, seed=16)
+    with pytest.raises(InputError, match=r"^n_clusters must be in \[2, 100\], got 101$"):
+        spectral_partition(x, n_clusters=101)
+
+
+def test_more_clusters_than_distinct_vectors_message_counts_the_nodes():
+    x = np.array([[0.0, 1.0]] * 5 + [[1.0, 0.0]] * 5)
+    with pytest.warns(UserWarning), pytest.raises(InputError, match="^n_clusters=3 but the 10 nodes have only 2"):
+        spectral_partition(x, n_clusters=3)
+
+
+def test_search_that_finds_every_outside_point_at_256_neighbours_ends_there():
+    """A tight blob of 200 members far from 200 outside points: no member sees an outside point
+    among its 128 nearest, every member does among its 256, and the search ends with them."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(7)
+    pts = np.vstack([rng.normal(0, 0.01, (200, 2)), rng.normal(0, 1, (200, 2)) + [10.0, 0.0]])
+    inside = np.arange(400) < 200
+    members = np.flatnonzero(inside)
+    i, j, d = spectral_module._nearest_outside(pts, members, inside, cKDTree(pts))
+    assert d == pytest.approx(_brute_pair(pts, members, inside), abs=1e-12)
+    assert inside[i] and not inside[j]
+
+
+def test_partition_starts_from_the_documented_ten_neighbours():
+    x, _ = blobs([40, 40], [[0, 0, 0, 0], [3, 3, 3, 3]], 0.5, seed=3)
+    assert similarity_graph(x).requested_neighbors == 10
+    assert spectral_partition(x, n_clusters=2, random_state=0).similarity.requested_neighbors == 10
+
+
+def test_partition_reports_its_steps_eigenvalues_embedding_and_solver():
+    import time
+
+    x, _ = blobs([30, 30, 30], [[0, 0, 0, 0], [4, 0, 0, 0], [0, 4, 0, 0]], 0.5, seed=5)
+    steps = []
+    before = time.perf_counter()
+    part = spectral_partition(x, n_clusters=3, random_state=0, progress=steps.append)
+    elapsed = time.perf_counter() - before
+    assert steps == ["similarity", "eigenvectors", "k-means"]
+    assert list(part.timings) == steps
+    assert all(0.0 <= v <= elapsed for v in part.timings.values())
+    sim = part.similarity
+    assert part.embedding.shape == (sim.n_points, 3) and part.n_clusters == 3
+    assert part.solver in ("dense", "shift-invert", "lobpcg")
+    vals = np.asarray(part.eigenvalues)
+    assert vals.shape == (4,) and np.all(np.diff(vals) >= -1e-9) and abs(vals[0]) < 1e-8
+    # the eigenvalues are those of the embedding: M^{-1/2} L M^{-1/2} x = lambda x
+    m_half = np.sqrt(sim.multiplicity.astype(float))
+    lap = sim.laplacian().toarray() / np.outer(m_half, m_half)
+    expected = np.linalg.eigvalsh(lap)[:4]
+    assert vals == pytest.approx(expected, abs=1e-7)
+
+
+def test_same_seed_same_partition_of_data_without_structure():
+    x = np.random.default_rng(11).uniform(size=(120, 3))
+    a = spectral_partition(x, n_clusters=4, random_state=123)
+    b = spectral_partition(x, n_clusters=4, random_state=123)
+    assert a.labels.tolist() == b.labels.tolist()
+    assert np.array_equal(a.embedding, b.embedding)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_partition_balances_nodes_not_distinct_vectors():
+    # 5 distinct vectors standing for 40 nodes each, and 100 single nodes far away, linked by
+    # one bridge: counted in nodes (300, 150 per cluster) the far group fits in one cluster;
+    # counted in distinct vectors (5 + 100) it would be split to feed the other cluster
+    rng = np.random.default_rng(9)
+    heavy = np.repeat(rng.normal(0, 0.3, (5, 3)), 40, axis=0)
+    light = rng.normal(0, 0.3, (100, 3)) + [6.0, 0.0, 0.0]
+    part = spectral_partition(np.vstack([heavy, light]), n_clusters=2, random_state=0, scaling="none",
+                              n_neighbors=3, connect="bridge")
+    assert len(set(part.labels[200:].tolist())) == 1
+    sizes = np.bincount(part.labels, minlength=2)
+    assert sizes.min() >= 0.5 * 150 and sizes.max() <= 1.5 * 150
+
+
+def test_partition_with_no_distinct_clusters_from_k_means_is_refused(monkeypatch):
+    from crowdsense.pmcb.spectral import PartitionError
+
+    monkeypatch.setattr(spectral_module, "ratiocut_levels", lambda h, w, t, **kw: np.zeros(h.shape[0], dtype=np.int64))
+    x, _ = blobs([20, 20], [[0, 0, 0, 0], [4, 0, 0, 0]], 0.5, seed=6)
+    with pytest.raises(PartitionError, match=r"^k-means found only 1 distinct clusters for n_clusters=2"):
+        spectral_partition(x, n_clusters=2, random_state=0)
+
+
+@pytest.mark.parametrize("n_init, ok", [(0, False), (1, True), (True, False)])
+def test_k_means_restarts_must_be_a_positive_int(n_init, ok):
+    x, _ = blobs([20, 20], [[0, 0, 0, 0], [4, 0, 0, 0]], 0.5, seed=6)
+    if ok:
+        assert spectral_partition(x, n_clusters=2, n_init=n_init, random_state=0).labels.size == 40
+    else:
+        with pytest.raises(InputError, match=r"^n_init must be"):
+            spectral_partition(x, n_clusters=2, n_init=n_init)
+
+
+def test_partition_passes_its_graph_settings_on():
+    x, _ = blobs([40, 40], [[0, 0, 0, 0], [3, 3, 3, 3]], 0.5, seed=3)
+    part = spectral_partition(x, n_clusters=2, n_neighbors=15, sigma="max-knn", random_state=0)
+    ref = similarity_graph(x, n_neighbors=15, sigma="max-knn")
+    assert part.similarity.requested_neighbors == 15
+    assert part.similarity.sigma == ref.sigma
+
+
+@pytest.mark.filterwarnings("ignore:n_neighbors=10:UserWarning")
+def test_as_many_clusters_as_distinct_vectors_is_allowed():
+    x = np.repeat(np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]]), 4, axis=0)
+    part = spectral_partition(x, n_clusters=3, random_state=0)
+    assert part.labels.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+
+
+def test_connected_graph_reports_an_empty_int_bridge_list_and_warns_nothing():
+    import warnings
+
+    x, _ = blobs([40], [[0, 0, 0, 0]], 1.0, seed=21)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim = similarity_graph(x)
+    assert sim.bridges.shape == (0, 2) and sim.bridges.dtype.kind == "i"
+    assert sim.multiplicity.dtype.kind == "i"
+
+
+def test_bridging_as_asked_says_so_and_counts_the_bridges():
+    x, _ = blobs([20, 20], [[0, 0, 0, 0], [30, 0, 0, 0]], 0.5, seed=22)
+    with pytest.warns(DisconnectedSimilarityWarning, match=r"2 components as asked \(connect='bridge'\)") as record:
+        sim = similarity_graph(x, n_neighbors=3, connect="bridge", scaling="none")
+    assert sim.bridges.shape == (1, 2) and sim.components_at_requested == 2
+    assert "with 1 bridge edge(s)" in str(record[0].message)
+
+
+def test_sigma_that_is_not_a_number_is_refused():
+    x, _ = blobs([20], [[0, 0, 0, 0]], 1.0, seed=18)
+    for sigma in (None, [1.0]):
+        with pytest.raises(InputError, match="sigma must be a positive number"):
+            similarity_graph(x, sigma=sigma)
+
+
+def test_neighbour_count_is_lowered_only_above_the_distinct_points_minus_one():
+    import warnings
+
+    x, _ = blobs([6], [[0, 0, 0, 0]], 1.0, seed=19)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert similarity_graph(x, n_neighbors=5).n_neighbors == 5
+    with pytest.warns(UserWarning, match="using K=5"):
+        assert similarity_graph(x, n_neighbors=6).n_neighbors == 5
+
+
+def test_identical_vectors_are_refused_counting_them():
+    with pytest.raises(InputError, match="^all 5 node vectors are identical"):
+        similarity_graph(np.ones((5, 2)))
+
+
+@pytest.mark.filterwarnings("ignore:n_neighbors=10:UserWarning")
+def test_as_many_clusters_as_nodes_is_allowed():
+    x = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0], [5.0, 5.0]])
+    part = spectral_partition(x, n_clusters=4, random_state=0)
+    assert sorted(part.labels.tolist()) == [0, 1, 2, 3]
+
+
+def test_embedding_refuses_more_clusters_than_points_with_the_range():
+    x, _ = blobs([10], [[0, 0, 0, 0]], 1.0, seed=23)
+    sim = similarity_graph(x, n_neighbors=3)
+    with pytest.raises(InputError, match=rf"^n_clusters must be in \[2, {sim.n_points}\], got {sim.n_points + 1}$"):
+        ratiocut_embedding(sim, n_clusters=sim.n_points + 1)
+
+
+def test_default_local_sigma_is_reported_as_a_positive_width():
+    x, _ = blobs([30], [[0, 0, 0, 0]], 1.0, seed=24)
+    sim = similarity_graph(x)
+    assert isinstance(sim.sigma, float) and sim.sigma > 0
+
+
+def test_standardized_features_have_no_negative_zeros():
+    z = standardize(np.array([[-1.0], [-0.0], [1.0]]), scaling="none")
+    assert z[1, 0] == 0 and not np.signbit(z[1, 0])
+
+
+def test_open_ended_ranges_are_named_as_such():
+    x, _ = blobs([20, 20], [[0, 0, 0, 0], [4, 0, 0, 0]], 0.5, seed=6)
+    with pytest.raises(InputError, match=r"^n_init must be in >= 1, got 0$"):
+        spectral_partition(x, n_clusters=2, n_init=0)

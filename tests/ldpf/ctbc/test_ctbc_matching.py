@@ -7,6 +7,7 @@ import pytest
 
 from crowdsense.ldpf.ctbc.errors import NotEnoughCandidatesError, SelectionShortfallError
 from crowdsense.ldpf.ctbc.geometry import Region, Task
+from crowdsense.errors import InputError
 from crowdsense.ldpf.ctbc.matching import fill_selection, matching_degree, rank_candidates
 
 
@@ -108,3 +109,89 @@ def test_running_out_of_candidates_raises_with_partial_selection():
         fill_selection(cand, lambda u: u == 2)
     assert info.value.selection.users.tolist() == [2]
     assert len(info.value.selection.failed) == 2
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def test_matching_degree_off_the_origin_uses_both_coordinate_differences():
+    # task centre (1, 2), group centre (4, 6): dx = 3, dy = 4, distance 5, RMSE 5 / sqrt 2
+    got = matching_degree([[4.0, 6.0], [1.0, 2.0]], (1.0, 2.0))
+    assert got.tolist() == pytest.approx([1.0 / (1.0 + 5.0 / math.sqrt(2.0)), 1.0], rel=1e-15)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: matching_degree([[0.0, 1.0, 2.0]], (0.0, 0.0)), "centres"),
+    (lambda: matching_degree([[0.0, 1.0]], (0.0, 1.0, 2.0)), "task center"),
+    (lambda: rank_candidates([[0.0, 1.0, 2.0]], np.array([0]), task_at_origin(1)), "centres"),
+])
+def test_bad_coordinates_are_refused_naming_the_argument(call, name):
+    with pytest.raises(InputError) as info:
+        call()
+    assert str(info.value).startswith(f"{name} must")
+
+
+@pytest.mark.parametrize("labels, expected", [
+    (np.array([[0, 1], [1, 0]]), "1-D integer array"),  # integer but 2-D
+    (np.array([0.0, 1.0]), "1-D integer array"),  # 1-D but not integer
+    (np.array([0, 1, 3]), r"in \[0, 3\).*got range \[0, 3\]"),  # one past the last group
+    (np.array([-1, 0, 1]), r"in \[0, 3\).*got range \[-1, 1\]"),  # negative, maximum in range
+])
+def test_bad_labels_are_refused_saying_what_was_given(labels, expected):
+    centres = [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]
+    with pytest.raises(InputError, match=expected):
+        rank_candidates(centres, labels, task_at_origin(1))
+
+
+def test_task_of_the_wrong_type_is_refused_naming_its_type():
+    with pytest.raises(InputError, match="task must be a Task, got dict"):
+        rank_candidates([[1.0, 0.0]], np.array([0]), {"n": 1})
+
+
+def test_same_seed_gives_the_same_queue_and_another_seed_another():
+    centres = [[1.0, 0.0]]
+    labels = np.zeros(12, dtype=np.int64)
+    queue = lambda seed: rank_candidates(centres, labels, task_at_origin(3), random_state=seed).queue.tolist()
+    assert queue(7) == queue(7)
+    assert len({tuple(queue(seed)) for seed in range(5)}) > 1
+
+
+def test_ties_between_many_groups_rank_lower_group_first():
+    # 60 groups at three distances from the task centre, interleaved: runs of 20 equal
+    # degrees, longer than the size below which any sort happens to keep the input order
+    centres = [[float(3 - g % 3), 0.0] for g in range(60)]
+    cand = rank_candidates(centres, np.arange(60), task_at_origin(5, side=20.0), random_state=0)
+    assert cand.group_order.tolist() == [g for r in (1, 2, 3) for g in range(60) if 3 - g % 3 == r]
+    assert cand.degree.tolist() == matching_degree(centres, (0.0, 0.0)).tolist()
+
+
+def test_empty_last_group_inside_the_region_is_ranked_with_no_candidates():
+    # group 2 has no member: it is ranked like any group and contributes nobody
+    centres = [[1.0, 0.0], [2.0, 0.0], [0.5, 0.0]]
+    cand = rank_candidates(centres, np.array([0, 0, 1, 1]), task_at_origin(3), random_state=0)
+    assert cand.group_order.tolist() == [2, 0, 1]
+    assert sorted(cand.queue.tolist()) == [0, 1, 2, 3]
+    assert cand.case == 2
+
+
+def test_best_group_with_exactly_n_members_is_case_1():
+    cand = rank_candidates([[1.0, 0.0], [5.0, 0.0]], np.array([0, 0, 0, 1]), task_at_origin(3), random_state=0)
+    assert cand.case == 1
+    assert sorted(cand.queue[:3].tolist()) == [0, 1, 2]
+
+
+def test_not_enough_candidates_carries_the_counts():
+    with pytest.raises(NotEnoughCandidatesError) as info:
+        rank_candidates([[1.0, 0.0], [2.0, 0.0], [500.0, 0.0]], np.array([0, 1, 2, 2]), task_at_origin(4))
+    assert (info.value.n_required, info.value.n_candidates, info.value.n_groups) == (4, 2, 2)
+
+
+def test_shortfall_with_nobody_verified_keeps_integer_arrays_and_n():
+    cand = rank_candidates([[1.0, 0.0]], np.array([0, 0]), task_at_origin(2), random_state=0)
+    with pytest.raises(SelectionShortfallError) as info:
+        fill_selection(cand, lambda u: False)
+    sel = info.value.selection
+    assert info.value.n_required == 2 and sel.n_required == 2
+    assert sel.users.size == 0 and np.issubdtype(sel.users.dtype, np.integer)
+    assert sel.groups.size == 0 and np.issubdtype(sel.groups.dtype, np.integer)
+    assert sorted(sel.failed) == [0, 1]

@@ -1,5 +1,7 @@
 """User commit/reveal (store first, crash recovery), the platform's checks, and a full round."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -23,7 +25,7 @@ from crowdsense.ldpf.ctbc.protocol import (
     select_users,
     verify_reveal,
 )
-from crowdsense.ldpf.ctbc.sealed import PlatformKey, open_ud
+from crowdsense.ldpf.ctbc.sealed import PlatformKey, open_ud, seal_ud
 from crowdsense.ldpf.ctbc.transform import RigidTransform
 
 PAYLOAD = encode_ud(1, 0, 1_000_000, -2_000_000)
@@ -208,6 +210,64 @@ def test_opening_recorded_for_another_account_is_rejected(committed):
     board, user, upload = committed
     opened = user.reveal(epoch=1)
     assert not verify_reveal(Upload(0, "bob", PAYLOAD, upload.sealed, upload.commitment), opened, board, PLATFORM)
+
+
+class RecordView(MemoryCommitmentBoard):
+    """A board whose records show another opened payload: ``None`` (a node that no longer
+    serves the reveal's event) or a given blob (a board that disagrees with the opening)."""
+
+    def __init__(self, payload):
+        super().__init__()
+        self.shown = payload
+
+    def bit_record(self, committer, commitment):
+        record = super().bit_record(committer, commitment)
+        return None if record is None else replace(record, payload=self.shown)
+
+
+def test_opening_of_another_commitment_is_rejected(committed):
+    board, _, upload = committed
+    bob = CTBCUser(1, sender="bob", board=board, store=MemorySecretStore())
+    bob.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    assert bob.upload(1, epoch=1).commitment != upload.commitment
+    assert not verify_reveal(upload, bob.reveal(epoch=1), board, PLATFORM)
+
+
+def test_malformed_opening_is_rejected(committed):
+    board, user, upload = committed
+    opened = user.reveal(epoch=1)
+    assert not verify_reveal(upload, Reveal(upload.commitment, opened.r2[:31], upload.sealed), board, PLATFORM)
+
+
+def test_opening_with_another_r2_is_rejected_after_the_honest_reveal(committed):
+    board, user, upload = committed
+    opened = user.reveal(epoch=1)
+    other_r2 = bytes([opened.r2[0] ^ 1]) + opened.r2[1:]
+    assert board.bit_record("alice", upload.commitment).revealed
+    assert not verify_reveal(upload, Reveal(upload.commitment, other_r2, upload.sealed), board, PLATFORM)
+
+
+def test_opening_is_rejected_when_the_board_shows_another_opened_payload():
+    other = seal_ud(KEY, PAYLOAD, committer="alice")  # decrypts to the same UD for alice
+    board = RecordView(other)
+    user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    upload = user.upload(0, epoch=1)
+    assert other != upload.sealed
+    assert not verify_reveal(upload, user.reveal(epoch=1), board, PLATFORM)
+
+
+def test_upload_of_another_sealing_is_rejected_when_the_board_shows_no_payload():
+    board = RecordView(None)
+    user = CTBCUser(0, sender="alice", board=board, store=MemorySecretStore())
+    user.commit(epoch=1, payload=PAYLOAD, platform_key=KEY)
+    honest = user.upload(0, epoch=1)
+    opened = user.reveal(epoch=1)
+    assert verify_reveal(honest, opened, board, PLATFORM)
+    # the same UD sealed again for alice decrypts fine, but it is not what the commitment binds
+    resealed = replace(honest, sealed=seal_ud(KEY, PAYLOAD, committer="alice"))
+    assert open_ud(PLATFORM, resealed.sealed, committer="alice", epoch=1) == PAYLOAD
+    assert not verify_reveal(resealed, opened, board, PLATFORM)
 
 
 def test_upload_before_commit_is_refused():

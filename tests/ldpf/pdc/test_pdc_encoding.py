@@ -129,3 +129,74 @@ def test_encode_point_rejects_unknown_scheme():
 def test_encoded_distance_rejects_mismatched_lengths():
     with pytest.raises(GridError, match="same length"):
         encoded_distance(encode1(1, 3), encode2(1, 3), encode1(1, 4), encode2(1, 4))
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+@pytest.mark.parametrize("point, inside", [
+    ((0, 0), True), ((8, 6), True), ((9, 0), False), ((0, 7), False), ((-1, 3), False),
+    ((1.5, 2), False), ("ab", False), ((1, 2, 3), False),
+])
+def test_contains_says_whether_a_point_is_on_the_grid(point, inside):
+    assert Grid(9, 7).contains(point) is inside
+
+
+@pytest.mark.parametrize("a, b, which", [((9, 0), (0, 0), "first point"), ((0, 0), (0, 7), "second point")])
+def test_manhattan_names_the_point_that_is_off_the_grid(a, b, which):
+    with pytest.raises(GridError, match=rf"^{which} \("):
+        manhattan(a, b, Grid(9, 7))
+
+
+@pytest.mark.parametrize("width, height, message", [
+    (0, 3, r"^grid width must be in \[1, 100000\] points, got 0 \(an empty grid\)$"),
+    (3, 0, r"^grid height must be in \[1, 100000\] points, got 0 \(an empty grid\)$"),
+    (3, 100_001, r"^grid height must be in \[1, 100000\] points, got 100001$"),
+    (1, 3, None),
+    (100_000, 1, None),
+])
+def test_grid_axis_bounds_and_messages(width, height, message):
+    if message is None:
+        assert Grid(width, height).shape == (width, height)
+    else:
+        with pytest.raises(GridError, match=message):
+            Grid(width, height)
+
+
+@pytest.mark.parametrize("width, height, named", [("a", 3, "grid width"), (3, "b", "grid height")])
+def test_grid_sizes_that_are_not_integers_are_named(width, height, named):
+    with pytest.raises(GridError, match=f"^{named}"):
+        Grid(width, height)
+
+
+def test_grid_stores_plain_ints():
+    grid = Grid(np.int64(9), np.int64(7))
+    assert type(grid.width) is int and type(grid.height) is int and grid.shape == (9, 7)
+
+
+def test_check_index_says_what_is_off_the_axis():
+    from crowdsense.ldpf.pdc.encoding import check_index
+
+    assert check_index(2, 3) == 2
+    with pytest.raises(GridError, match=r"^index 3 is off the axis: expected 0 <= index < 3$"):
+        check_index(3, 3)
+    with pytest.raises(GridError, match=r"^axis size must be >= 1 \(an empty axis has no index\), got 0$"):
+        check_index(0, 0)
+    with pytest.raises(GridError, match=r"^axis size"):
+        check_index(0, "three")
+    with pytest.raises(GridError, match=r"^column"):
+        check_index("x", 3, name="column")
+
+
+def test_encodings_are_bit_arrays_of_bytes():
+    assert encode1(2, 5).dtype == np.uint8 and encode2(2, 5).dtype == np.uint8
+
+
+def test_point_checks_name_the_point_and_the_coordinate_type():
+    grid = Grid(9, 7)
+    with pytest.raises(GridError, match=r"^point \(9, 0\) is off the grid"):
+        grid.check_point((9, 0))
+    with pytest.raises(GridError, match=r"^point x coordinate must be an integer, got 'a' \(str\)$"):
+        grid.check_point(("a", 0))
+    with pytest.raises(GridError, match=r"^point y coordinate must be an integer, got 1.5 \(float\)$"):
+        grid.check_point((0, 1.5))

@@ -199,3 +199,199 @@ def test_precompute_rejects_bad_arguments(keypair):
         proofs.precompute_axis(keypair[0].n, 5, 0, mask_bits=proofs.MAX_MASK_BITS + 1)
     with pytest.raises(ValueError, match="r_bits"):
         proofs.precompute_query(keypair[0].n, (5, 5), (0, 0), r_bits=proofs.MAX_MASK_BITS + 2)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+_SECP256K1_P = 2**256 - 2**32 - 977
+
+
+def _reference_hash_to_curve(tag):
+    """The first x = keccak256(tag || i), i as 4 big-endian bytes, with x^3 + 7 a square mod p:
+    returned as the compressed point of even y (an independent reading of the design)."""
+    from Crypto.Hash import keccak
+
+    for i in range(1000):
+        x = int.from_bytes(keccak.new(data=tag + i.to_bytes(4, "big"), digest_bits=256).digest(), "big")
+        if x < _SECP256K1_P and pow((x**3 + 7) % _SECP256K1_P, (_SECP256K1_P - 1) // 2, _SECP256K1_P) == 1:
+            return i, b"\x02" + x.to_bytes(32, "big")
+    raise AssertionError("no point in 1000 tries")
+
+
+def test_hash_to_curve_takes_the_first_counter_whose_x_is_on_the_curve():
+    tags = [b"crowdsense/ldpf-pdc/pedersen-H"] + [b"tag %d" % k for k in range(12)]
+    counters = set()
+    for tag in tags:
+        i, expected = _reference_hash_to_curve(tag)
+        counters.add(i)
+        assert proofs._hash_to_curve(tag).format() == expected
+    # some tags need more than one try, so the loop past the first counter is exercised
+    assert max(counters) > 0
+
+
+def test_pedersen_h_is_the_hash_of_the_documented_tag():
+    assert proofs._H.format() == _reference_hash_to_curve(b"crowdsense/ldpf-pdc/pedersen-H")[1]
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_open_masks_refuses_a_commitment_that_is_not_a_curve_point(side):
+    good = proofs.pedersen_commit(11, 5)
+    junk = b"\x05" + b"\x00" * 32
+    left, right = (junk, good) if side == "left" else (good, junk)
+    assert proofs.open_masks(left, right, 11, 5) is False
+
+
+@pytest.mark.parametrize("top_bits", [1, 5, 6, 7, 12, 13, 61, 64, 67])
+def test_multi_exponentiation_keeps_the_top_window_of_every_length(keypair, top_bits):
+    # the number of windows is ceil(bits / c): a top exponent whose length is 1 above a
+    # multiple of the window width has a window of its own, which must not be dropped
+    m = mpz(keypair[1].psquare)
+    bases = [mpz(secrets.randbelow(int(m) - 2) + 2) for _ in range(5)]
+    exps = [1 << (top_bits - 1)] + [secrets.randbits(top_bits) for _ in range(4)]
+    expected = mpz(1)
+    for b, e in zip(bases, exps):
+        expected = expected * gmpy2.powmod(b, e, m) % m
+    assert proofs._multi_pow(bases, exps, m) == expected
+
+
+@pytest.mark.parametrize("top_bits", [1, 5, 6, 11, 64])
+def test_curve_multi_scalar_product_keeps_the_top_window_of_every_length(top_bits):
+    points = [coincurve.PublicKey.from_secret(secrets.token_bytes(32)) for _ in range(4)]
+    scalars = [1 << (top_bits - 1)] + [secrets.randbits(top_bits) | 1 for _ in range(3)]
+    expected = coincurve.PublicKey.combine_keys([p.multiply(k.to_bytes(32, "big")) for p, k in zip(points, scalars)])
+    assert proofs._ec_multi(points, scalars).format() == expected.format()
+
+
+def test_curve_multi_scalar_product_of_nothing_is_refused():
+    point = coincurve.PublicKey.from_secret((7).to_bytes(32, "big"))
+    with pytest.raises(ValueError, match="empty multi-scalar product"):
+        proofs._ec_multi([point], [0])
+
+
+def _axis_dict(task):
+    _, proof = _prove(task, (3, 4))
+    return proof.x.to_dict()
+
+
+def test_axis_proof_with_a_missing_field_is_refused_as_a_message_error(task):
+    obj = _axis_dict(task)
+    del obj["z_t"]
+    with pytest.raises(MessageError, match="proof.x must be an object with w, commitment"):
+        proofs.AxisProof.from_dict(obj, "proof.x")
+
+
+@pytest.mark.parametrize("field, value, named", [
+    ("w", 5, "proof.x.w "),
+    ("w", "f" * 4101, "proof.x.w "),
+    ("a", ["0x12"], r"proof.x.a\[0\] "),
+    ("e", ["12", "G"], r"proof.x.e\[1\] "),
+    ("z_m", [None], r"proof.x.z_m\[0\] "),
+    ("z_t", ["A"], r"proof.x.z_t\[0\] "),
+    ("z_rho", [""], r"proof.x.z_rho\[0\] "),
+    ("commitment", "02" * 32, "proof.x.commitment "),
+    ("commitment", 7, "proof.x.commitment "),
+    ("d", "not a list", "proof.x.d must be a list"),
+])
+def test_axis_proof_fields_are_checked_naming_the_field(task, field, value, named):
+    obj = _axis_dict(task)
+    obj[field] = value
+    with pytest.raises(MessageError, match=named):
+        proofs.AxisProof.from_dict(obj, "proof.x")
+
+
+def test_axis_proof_hex_fields_may_be_4100_digits_long(task):
+    obj = _axis_dict(task)
+    obj["w"] = "f" * 4100
+    assert proofs.AxisProof.from_dict(obj, "proof.x").w == int("f" * 4100, 16)
+
+
+def test_query_proof_names_the_axis_of_a_bad_field(task):
+    _, proof = _prove(task, (3, 4))
+    obj = proof.to_dict()
+    obj["y"]["w"] = "xyz"
+    with pytest.raises(MessageError, match=r"^proof.y.w must be a hex string"):
+        proofs.QueryProof.from_dict(obj)
+
+
+
+def test_malformed_curve_point_is_refused_naming_it():
+    with pytest.raises(MessageError, match=r"^x commitment is not a compressed secp256k1 point"):
+        proofs._point(b"\x05" + b"\x00" * 32, "x commitment")
+
+
+def test_batched_check_needs_one_distance_per_position(task):
+    (_, sk), _, tables = task
+    _, proof = _prove(task, (3, 4))
+    with pytest.raises(ValueError, match="one distance per position is needed"):
+        proofs.verify_query_batched(sk, proof, tables, ([0], [0]), CONTEXT)
+
+
+def _axis(task):
+    return _prove(task, (3, 4))[1].x
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("w", 0, "^w must be a positive int$"),
+    ("w", True, "^w must be a positive int$"),
+    ("w", "5", "^w must be a positive int$"),
+    ("a", (0,), r"^a\[0\] must be a positive int$"),
+    ("e", (proofs._CHALLENGE_MOD,), r"^e\[0\] must be in \[0, 2\^128\)$"),
+    ("z_m", (1 << 336,), r"^z_m\[0\] is outside \[0, 2\^336\)$"),
+    ("z_t", (proofs.CURVE_ORDER,), r"^z_t\[0\] must be below the curve order$"),
+    ("z_rho", (0,), r"^z_rho\[0\] must be positive$"),
+    ("commitment", b"\x02" * 32, "^curve point 0 must be 33 bytes"),
+])
+def test_axis_proof_values_out_of_range_are_refused(task, field, value, message):
+    axis = _axis(task)
+    if isinstance(value, tuple):  # replace the first branch's value, keep the others
+        value = value + getattr(axis, field)[1:]
+    with pytest.raises(MessageError, match=message):
+        dataclasses.replace(axis, **{field: value})
+
+
+def test_axis_proof_values_at_the_edges_of_their_ranges_are_accepted(task):
+    axis = _axis(task)
+    edge = dataclasses.replace(axis, w=1, a=(1,) + axis.a[1:], e=(0,) + axis.e[1:],
+                               z_m=(0, (1 << 336) - 1) + axis.z_m[2:], z_t=(0,) + axis.z_t[1:],
+                               z_rho=(1,) + axis.z_rho[1:])
+    assert (edge.w, edge.a[0], edge.e[0], edge.z_m[:2], edge.z_t[0], edge.z_rho[0]) == \
+        (1, 1, 0, (0, (1 << 336) - 1), 0, 1)
+
+
+@pytest.mark.parametrize("mask_bits", [1, proofs.MAX_MASK_BITS])
+def test_axis_masks_of_the_extreme_widths_are_allowed(keypair, mask_bits):
+    pre = proofs.precompute_axis(keypair[0].n, 3, 1, mask_bits=mask_bits)
+    assert 0 <= pre.mask < 1 << mask_bits
+
+
+@pytest.mark.parametrize("r_bits", [2, proofs.MAX_MASK_BITS + 1])
+def test_query_r_of_the_extreme_widths_is_allowed(keypair, r_bits):
+    pre = proofs.precompute_query(keypair[0].n, (3, 2), (1, 1), r_bits=r_bits)
+    assert 0 <= pre.r < 1 << r_bits
+
+
+@pytest.mark.parametrize("r_bits", [1, proofs.MAX_MASK_BITS + 2])
+def test_query_r_width_outside_the_range_is_refused_with_the_range(keypair, r_bits):
+    with pytest.raises(ValueError, match=rf"^r_bits must be in \[2, 128\] with proofs, got {r_bits}$"):
+        proofs.precompute_query(keypair[0].n, (3, 2), (1, 1), r_bits=r_bits)
+
+
+def test_each_axis_mask_uses_its_full_share_of_r_bits(keypair):
+    # r = u + v with u, v < 2^(r_bits - 1): over 40 draws with r_bits = 3 a mask of 2 or 3 shows
+    masks = [m for _ in range(40) for m in (lambda p: (p.x.mask, p.y.mask))(
+        proofs.precompute_query(keypair[0].n, (2, 2), (0, 1), r_bits=3))]
+    assert max(masks) >= 2 and max(masks) < 4
+
+
+def test_responses_keep_the_statistical_slack_above_the_masked_value(task):
+    # z_m = s_m + e * m with s_m drawn from 2^(127 + 128 + 80) values: the 80 bits of slack hide
+    # e * m (< 2^255); a response is then nearly always far above 2^255
+    _, proof = _prove(task, (3, 4))
+    assert max(int(z).bit_length() for z in proof.x.z_m + proof.y.z_m) > 300
+
+
+def test_curve_sum_skips_multiples_of_the_curve_order():
+    p = coincurve.PublicKey.from_secret((5).to_bytes(32, "big"))
+    q = coincurve.PublicKey.from_secret((9).to_bytes(32, "big"))
+    assert proofs._combine([(proofs.CURVE_ORDER, p), (1, q)]) == q.format()
+    assert proofs._combine([(2 * proofs.CURVE_ORDER, p)]) is None

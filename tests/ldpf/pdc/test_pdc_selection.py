@@ -1,9 +1,13 @@
 """Selecting the N nearest receivers within the region."""
 
+import warnings
+from pathlib import Path
+
 import pytest
 
 from crowdsense.errors import InputError
 from crowdsense.ldpf.pdc.errors import SelectionWarning
+from crowdsense.ldpf.pdc import selection
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
 
 DISTANCES = {"a": 7, "b": 2, "c": 9, "d": 2, "e": 4}
@@ -64,4 +68,37 @@ def test_rejects_bad_max_distance(max_distance):
 @pytest.mark.parametrize("distances", [{"a": -1}, {"a": 1.0}, {1: 2}, [("a", 1)]])
 def test_rejects_bad_distances(distances):
     with pytest.raises(InputError):
+        select_nearest(distances, 1)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def test_zero_radius_keeps_only_the_receivers_at_the_task_centre():
+    got = select_nearest({"a": 0, "b": 1, "c": 0}, 2, max_distance=0, random_state=0)
+    assert sorted(s.receiver for s in got) == ["a", "c"]
+
+
+def test_exactly_n_eligible_receivers_are_selected_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = select_nearest({"a": 1, "b": 2, "c": 9}, 2, max_distance=2, random_state=0)
+    assert [s.receiver for s in got] == ["a", "b"]
+
+
+def test_shortfall_warning_points_at_the_callers_line():
+    with pytest.warns(SelectionWarning) as record:
+        select_nearest({"a": 1}, 2)
+    assert record[0].filename != selection.__file__
+    # under mutation testing, mutmut's trampoline is the frame that calls select_nearest
+    assert record[0].filename == __file__ or Path(record[0].filename).name == "trampoline.py"
+
+
+@pytest.mark.parametrize("distances, given", [
+    ([("a", 1)], "got list"),
+    ({5: 1}, "got 5"),
+    ({"a": -1}, "'a' must be an int >= 0, got -1"),
+])
+def test_bad_distances_are_refused_saying_what_was_given(distances, given):
+    with pytest.raises(InputError, match=given):
         select_nearest(distances, 1)
