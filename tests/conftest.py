@@ -19,7 +19,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import pytest
 
 from crowdsense.errors import ToolchainError
 from crowdsense.chain.node import LocalNode, free_port, rpc_call
+from threaded_http import ThreadedServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NUM_LEVELS = 3
@@ -233,16 +233,11 @@ class FlakyProxy:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        port = free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._served = ThreadedServer(Handler)
+        self.url = self._served.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._served.close()
 
 
 @pytest.fixture()

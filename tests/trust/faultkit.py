@@ -32,6 +32,7 @@ from typing import Any, Callable
 from crowdsense.errors import ToolchainError
 from crowdsense.chain.node import free_port as node_free_port
 from crowdsense.chain.node import rpc_call
+from threaded_http import ThreadedServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANVIL = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
@@ -298,12 +299,8 @@ class FaultProxy:
                     return
                 self._answer(200, answer)
 
-        port = free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._served = ThreadedServer(Handler)
+        self.url = self._served.url
 
     def _kill(self, snapshot: bytes | None) -> None:
         if self.on_kill is not None:
@@ -318,5 +315,4 @@ class FaultProxy:
             self.rules.clear()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._served.close()

@@ -268,6 +268,19 @@ def _size_aware_lloyd(x: np.ndarray, w: np.ndarray, labels: np.ndarray, t: int, 
     return labels
 
 
+def _kmeans_start(data: Any, n_clusters: int, sample_weight: Any, min_share: float, n_init: int,
+                  random_state: int | np.random.Generator | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, SizeBounds | None]:
+    """What both size-aware assignments start from: the points, the nodes each stands for, the
+    ordinary k-means labels, T, and the size bounds (None for ``min_share`` 0: nothing bound)."""
+    x = as_feature_matrix(data)
+    s = check_min_share(min_share)
+    start = kmeans(x, n_clusters, sample_weight=sample_weight, n_init=n_init, random_state=random_state)
+    w = np.ones(x.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    t = int(n_clusters)
+    return x, w, start.labels, t, (size_bounds(w.sum(), t, s) if s else None)
+
+
 def balanced_kmeans(data: Any, n_clusters: int, *, sample_weight: Any = None, min_share: float = DEFAULT_MIN_SHARE,
                     n_init: int = 10, random_state: int | np.random.Generator | None = None) -> np.ndarray:
     """Labels of a size-aware k-means (module docstring): sizes in [s n/T, (2 - s) n/T].
@@ -290,13 +303,8 @@ def balanced_kmeans(data: Any, n_clusters: int, *, sample_weight: Any = None, mi
     -------
     ndarray of int, shape (P,)
     """
-    x = as_feature_matrix(data)
-    s = check_min_share(min_share)
-    start = kmeans(x, n_clusters, sample_weight=sample_weight, n_init=n_init, random_state=random_state)
-    if s == 0:
-        return start.labels
-    w = np.ones(x.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    return _size_aware_lloyd(x, w, start.labels, int(n_clusters), size_bounds(w.sum(), int(n_clusters), s))
+    x, w, start, t, bounds = _kmeans_start(data, n_clusters, sample_weight, min_share, n_init, random_state)
+    return start if bounds is None else _size_aware_lloyd(x, w, start, t, bounds)
 
 
 # -------------------------------------------------------------------- RatioCut on a graph
@@ -442,13 +450,8 @@ def ratiocut_levels(data: Any, weights: Any, n_clusters: int, *, sample_weight: 
     -------
     ndarray of int, shape (P,)
     """
-    x = as_feature_matrix(data)
-    s = check_min_share(min_share)
-    start = kmeans(x, n_clusters, sample_weight=sample_weight, n_init=n_init, random_state=random_state)
-    w = np.ones(x.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    t = int(n_clusters)
-    bounds = size_bounds(w.sum(), t, s)
-    if s == 0 or _within(np.bincount(start.labels, weights=w, minlength=t), bounds):
-        return start.labels  # nothing bound: the ordinary spectral clustering, unchanged
-    labels = _size_aware_lloyd(x, w, start.labels, t, bounds)
+    x, w, start, t, bounds = _kmeans_start(data, n_clusters, sample_weight, min_share, n_init, random_state)
+    if bounds is None or _within(np.bincount(start, weights=w, minlength=t), bounds):
+        return start  # nothing bound: the ordinary spectral clustering, unchanged
+    labels = _size_aware_lloyd(x, w, start, t, bounds)
     return refine_ratiocut(weights, labels, bounds, sample_weight=w)

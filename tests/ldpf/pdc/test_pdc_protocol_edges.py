@@ -20,17 +20,9 @@ from crowdsense.ldpf.pdc import (
 from crowdsense.ldpf.pdc.fastpaillier import PublicEngine
 from crowdsense.ldpf.pdc.protocol import encrypted_distance
 
-CENTRE = (6, 2)
-LOCATIONS = {"alice": (0, 0), "bob": (6, 2), "carol": (8, 6), "dave": (3, 5), "erin": (7, 0)}
-
-
-def _manhattan(a, b):
-    return abs(a[0] - b[0]) + abs(a[1] - b[1])
-
-
-def _query(platform, receiver, task_id="t1", centre=CENTRE):
-    task = platform.open_task(task_id, centre)
-    return task, receiver.respond(task)
+from pdc_cases import CENTRE, LOCATIONS
+from pdc_cases import manhattan as _manhattan
+from pdc_cases import query as _query
 
 
 def _stored_opening(receiver, task_id="t1"):
