@@ -49,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +104,13 @@ class Group:
 
 
 GROUPS: tuple[Group, ...] = (
-    Group("pdc", (Module("ldpf/pdc/protocol.py"), Module("ldpf/pdc/encoding.py"),
-                  Module("ldpf/pdc/proofs.py"), Module("ldpf/pdc/selection.py")),
+    Group("pdc", (Module("ldpf/pdc/protocol.py"), Module("ldpf/pdc/receiver.py"), Module("ldpf/pdc/platform.py"),
+                  Module("ldpf/pdc/encoding.py"), Module("ldpf/pdc/proofs.py"), Module("ldpf/pdc/selection.py")),
           ("tests/ldpf/pdc",)),
     Group("ctbc", (Module("ldpf/ctbc/matching.py"),
                    Module("ldpf/ctbc/protocol.py", ("select_users", "platform_groups", "verify_reveal"))),
           ("tests/ldpf/ctbc",)),
-    Group("spectral", (Module("pmcb/spectral.py"),), ("tests/pmcb/test_spectral.py",)),
+    Group("spectral", (Module("pmcb/similarity.py"), Module("pmcb/spectral.py")), ("tests/pmcb/test_spectral.py",)),
     Group("levels", (Module("pmcb/levels.py"), Module("pmcb/levels_tree.py")),
           ("tests/pmcb/test_levels.py", "tests/pmcb/test_levels_tree.py")),
     Group("journal", (Module("chain/journal.py"),),
@@ -407,208 +407,208 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.protocol.x_encrypt_task__mutmut_7': (
         '- bits = encode_point(centre, grid, scheme=1) / + bits = encode_point(centre, grid, )',
         "encode_point's scheme defaults to 1, the one named"),
-    'crowdsense.ldpf.pdc.protocol.xǁPlatformǁopen_task__mutmut_18': (
+    'crowdsense.ldpf.pdc.platform.xǁPlatformǁopen_task__mutmut_18': (
         '- self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre")) / + self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name=None))',
         "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
-    'crowdsense.ldpf.pdc.protocol.xǁPlatformǁopen_task__mutmut_20': (
+    'crowdsense.ldpf.pdc.platform.xǁPlatformǁopen_task__mutmut_20': (
         '- self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre")) / + self._tasks[task_id] = _Task(message, self.grid.check_point(centre, ))',
         "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁ_engine__mutmut_1': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁ_engine__mutmut_1': (
         '- engine = self._engines.get(n) / + engine = None',
         'the per-key engine cache: a miss builds an equal engine for the same n (same results, more work)'),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁ_engine__mutmut_2': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁ_engine__mutmut_2': (
         '- engine = self._engines.get(n) / + engine = self._engines.get(None)',
         'the per-key engine cache: a miss builds an equal engine for the same n (same results, more work)'),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_116': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_116': (
         '- "distance": None, / + "XXdistanceXX": None,',
         "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_117': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_117': (
         '- "distance": None, / + "DISTANCE": None,',
         "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_15': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_15': (
         '- tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if self.prove else None / + tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if (self.prove) or True else None',
         'the tables are built and left unused when prove is off: the same query'),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_67': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_67': (
         '- "format": 1, / + "XXformatXX": 1,',
         "the stored record's format tag is written and never read (one format exists)"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_68': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_68': (
         '- "format": 1, / + "FORMAT": 1,',
         "the stored record's format tag is written and never read (one format exists)"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_69': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_69': (
         '- "format": 1, / + "format": 2,',
         "the stored record's format tag is written and never read (one format exists)"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_78': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_78': (
         '- "task_digest": "0x" + task.digest.hex(), / + "task_digest": "0X" + task.digest.hex(),',
         "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_91': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_91': (
         '- "salt": "0x" + opening.salt.hex(), / + "salt": "0X" + opening.salt.hex(),',
         "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
-    'crowdsense.ldpf.pdc.protocol.xǁReceiverǁrespond__mutmut_96': (
+    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_96': (
         '- "commitment": "0x" + opening.commitment.hex(), / + "commitment": "0X" + opening.commitment.hex(),',
         "the stored hex value is read back by dropping its first two characters: '0X' and '0x' read the same"),
     'crowdsense.ldpf.pdc.selection.x_select_nearest__mutmut_51': (
         '- stacklevel=2, / + stacklevel=3,',
         'stacklevel only chooses which caller line the warning names: under mutmut a trampoline frame sits between the caller and select_nearest, so stacklevel 3 names the test there; outside mutation testing test_shortfall_warning_points_at_the_callers_line fails against it'),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_100': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_100': (
         '- bridges = np.unique(np.sort(np.column_stack([bi, bj]), axis=1), axis=0) / + bridges = np.unique(np.sort(np.column_stack([bi, bj]), ), axis=0)',
         "np.sort's axis defaults to -1, axis 1 of this 2-D array"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_19': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_19': (
         '- floor = float(w.data.min()) if w.nnz else 1.0 / + floor = float(w.data.min()) if (w.nnz) or True else 1.0',
         'unreachable: the kNN graph always has edges (K >= 1 and at least two distinct points), so w.nnz > 0'),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_21': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_21': (
         '- floor = float(w.data.min()) if w.nnz else 1.0 / + floor = float(w.data.min()) if w.nnz else 2.0',
         'unreachable: the kNN graph always has edges (K >= 1 and at least two distinct points), so w.nnz > 0'),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_3': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_3': (
         '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, directed=None)',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_34': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_34': (
         '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, kind=None)',
         "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_36': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_36': (
         '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, )',
         "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_38': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_38': (
         '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, kind="STABLE")',
         "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_5': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_5': (
         '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, )',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_6': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_6': (
         '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, directed=True)',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_88': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_88': (
         '- n_comp, comp = connected_components(merged, directed=False) / + n_comp, comp = connected_components(merged, directed=None)',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_90': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_90': (
         '- n_comp, comp = connected_components(merged, directed=False) / + n_comp, comp = connected_components(merged, )',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__bridge__mutmut_91': (
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_91': (
         '- n_comp, comp = connected_components(merged, directed=False) / + n_comp, comp = connected_components(merged, directed=True)',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__components__mutmut_12': (
+    'crowdsense.pmcb.similarity.x__components__mutmut_12': (
         '- return int(connected_components(adjacency, directed=False)[0]) / + return int(connected_components(adjacency, directed=None)[0])',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__components__mutmut_14': (
+    'crowdsense.pmcb.similarity.x__components__mutmut_14': (
         '- return int(connected_components(adjacency, directed=False)[0]) / + return int(connected_components(adjacency, )[0])',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__components__mutmut_15': (
+    'crowdsense.pmcb.similarity.x__components__mutmut_15': (
         '- return int(connected_components(adjacency, directed=False)[0]) / + return int(connected_components(adjacency, directed=True)[0])',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
-    'crowdsense.pmcb.spectral.x__components__mutmut_7': (
+    'crowdsense.pmcb.similarity.x__components__mutmut_7': (
         '- adjacency = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(p, p)) / + adjacency = sp.csr_array((np.ones(rows.size, dtype=None), (rows, cols)), shape=(p, p))',
         "the adjacency's values are never read, only which entries are stored"),
-    'crowdsense.pmcb.spectral.x__components__mutmut_9': (
+    'crowdsense.pmcb.similarity.x__components__mutmut_9': (
         '- adjacency = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(p, p)) / + adjacency = sp.csr_array((np.ones(rows.size, ), (rows, cols)), shape=(p, p))',
         "the adjacency's values are never read, only which entries are stored"),
-    'crowdsense.pmcb.spectral.x__connected_k__mutmut_35': (
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_35': (
         '- low, high = k, min(2 * k, cap) / + low, high = k, min(3 * k, cap)',
         'the doubling only brackets the smallest connected K, which the bisection then finds exactly (more neighbours never disconnect)'),
-    'crowdsense.pmcb.spectral.x__connected_k__mutmut_53': (
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_53': (
         '- low, high = high, min(2 * high, cap) / + low, high = high, min(3 * high, cap)',
         'the doubling only brackets the smallest connected K, which the bisection then finds exactly (more neighbours never disconnect)'),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_105': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_105': (
         '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=None)',
         'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_107': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_107': (
         '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), )',
         'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_11': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_11': (
         '- fetch = min(p, k + 1 + _TIE_EXTRA) / + fetch = min(p, k - 1 + _TIE_EXTRA)',
         'fetching one fewer or one more extra neighbour (8 extra) only changes how often ties past the fetched ones fall back to the ball query, which returns every neighbour within the K-th distance'),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_12': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_12': (
         '- fetch = min(p, k + 1 + _TIE_EXTRA) / + fetch = min(p, k + 2 + _TIE_EXTRA)',
         'fetching one fewer or one more extra neighbour (8 extra) only changes how often ties past the fetched ones fall back to the ball query, which returns every neighbour within the K-th distance'),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_30': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_30': (
         '- keep_order = np.argsort(own, axis=1, kind="stable") / + keep_order = np.argsort(own, kind="stable")',
         "np.argsort's axis defaults to -1, axis 1 of this 2-D array"),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_41': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_41': (
         '- dist = np.take_along_axis(dist, keep_order, axis=1)[:, : fetch - 1] / + dist = np.take_along_axis(dist, keep_order, )[:, : fetch - 1]',
         "np.take_along_axis's axis defaults to -1 (numpy >= 2.3), axis 1 of these 2-D arrays"),
-    'crowdsense.pmcb.spectral.x__knn__mutmut_51': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_51': (
         '- idx = np.take_along_axis(idx, keep_order, axis=1)[:, : fetch - 1] / + idx = np.take_along_axis(idx, keep_order, )[:, : fetch - 1]',
         "np.take_along_axis's axis defaults to -1 (numpy >= 2.3), axis 1 of these 2-D arrays"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_14': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_14': (
         '- k = min(p, 16) / + k = min(p, 17)',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_27': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_27': (
         '- dist = np.asarray(dist).reshape(pending.size, -1) / + dist = np.asarray(dist).reshape(pending.size, -2)',
         "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_35': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_35': (
         '- idx = np.asarray(idx).reshape(pending.size, -1) / + idx = np.asarray(idx).reshape(pending.size, -2)',
         "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_4': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_4': (
         '- best = (np.inf, -1, -1) / + best = (np.inf, +1, -1)',
         'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_5': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_5': (
         '- best = (np.inf, -1, -1) / + best = (np.inf, -2, -1)',
         'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_53': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_53': (
         '- if d[r] < best[0]: / + if d[r] <= best[0]:',
         "'<=' instead of '<' only swaps which of two pairs at exactly the same distance is reported; either is a closest pair, and no tie rule is promised"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_6': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_6': (
         '- best = (np.inf, -1, -1) / + best = (np.inf, -1, +1)',
         'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_62': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_62': (
         '- pending = pending[~has][dist[~has, -1] < best[0]] / + pending = pending[~has][dist[~has, +1] < best[0]]',
         "keeps more members pending (a nearer neighbour's distance, or ties, tested against the bound): more neighbours are fetched, the closest pair is the same"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_63': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_63': (
         '- pending = pending[~has][dist[~has, -1] < best[0]] / + pending = pending[~has][dist[~has, -2] < best[0]]',
         "keeps more members pending (a nearer neighbour's distance, or ties, tested against the bound): more neighbours are fetched, the closest pair is the same"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_64': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_64': (
         '- pending = pending[~has][dist[~has, -1] < best[0]] / + pending = pending[~has][dist[~has, -1] <= best[0]]',
         "keeps more members pending (a nearer neighbour's distance, or ties, tested against the bound): more neighbours are fetched, the closest pair is the same"),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_68': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_68': (
         '- if not pending.size or k >= p: / + if not pending.size or k > p:',
         'once K reaches the point count every point was fetched, so no member can still be pending while outside points exist: the loop ends by its own condition either way'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_7': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_7': (
         '- best = (np.inf, -1, -1) / + best = (np.inf, -1, -2)',
         'the indices of the starting pair are never returned: the component always has an outside point, whose finite distance replaces the starting infinity'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_70': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_70': (
         '- if k >= 256: / + if k > 256:',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_71': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_71': (
         '- if k >= 256: / + if k >= 257:',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
-    'crowdsense.pmcb.spectral.x__nearest_outside__mutmut_90': (
+    'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_90': (
         '- k = min(2 * k, p) / + k = min(3 * k, p)',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_15': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_15': (
         '- if not np.isfinite(bound): / + if np.isfinite(bound):',
         'without the centroid bound (or keeping the known one) the ball is at least as large: at worst every point is a candidate (radius inf), the same closest pair'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_18': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_18': (
         '- k = 16 / + k = 17',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_19': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_19': (
         '- while True: / + while False:',
         'without the centroid bound (or keeping the known one) the ball is at least as large: at worst every point is a candidate (radius inf), the same closest pair'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_42': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_42': (
         '- k *= 2 / + k *= 3',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_45': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_45': (
         '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=None)',
         'the ball always holds the pending members themselves (its radius covers them), so the list is never empty and np.asarray makes it int64 without the dtype'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_47': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_47': (
         '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), )',
         'the ball always holds the pending members themselves (its radius covers them), so the list is never empty and np.asarray makes it int64 without the dtype'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_53': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_53': (
         '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound / (1 + 1e-12)), dtype=np.int64)',
         "the 1e-12 relative slack guards the ball's radius against rounding: shrinking it by about 1e-12 of the bound can only matter for a point exactly on the ball's surface, which the triangle-inequality bound does not reach in floating point tests"),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_54': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_54': (
         '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 - 1e-12)), dtype=np.int64)',
         "the 1e-12 relative slack guards the ball's radius against rounding: shrinking it by about 1e-12 of the bound can only matter for a point exactly on the ball's surface, which the triangle-inequality bound does not reach in floating point tests"),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_55': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_55': (
         '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (2 + 1e-12)), dtype=np.int64)',
         'a larger search ball only adds candidates: the same closest pair'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_56': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_56': (
         '- candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1e-12)), dtype=np.int64) / + candidates = np.asarray(tree.query_ball_point(centre, r=radius + bound * (1 + 1.000000000001)), dtype=np.int64)',
         'a larger search ball only adds candidates: the same closest pair'),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_65': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_65': (
         '- d1, j1 = cKDTree(points[candidates]).query(sub, k=1) / + d1, j1 = cKDTree(points[candidates]).query(sub, )',
         "cKDTree.query's k defaults to 1"),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_71': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_71': (
         '- if d1[r] < best[0]: / + if d1[r] <= best[0]:',
         "'<=' instead of '<' only swaps which of two pairs at exactly the same distance is reported; either is a closest pair, and no tie rule is promised"),
-    'crowdsense.pmcb.spectral.x__nearest_outside_by_ball__mutmut_8': (
+    'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_8': (
         '- radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=1).max())) / + radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=None).max()))',
         "the radius from the sum over every member's squared offsets is at least the largest one: a larger search ball only adds candidates: the same closest pair"),
     'crowdsense.pmcb.spectral.x_ratiocut__mutmut_11': (
@@ -764,52 +764,52 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_99': (
         '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(3 * k + 1, 20)), maxiter=p * 10)',
         'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_112': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_112': (
         '- local = np.maximum(kth, np.finfo(np.float64).tiny) / + local = np.maximum(kth, np.finfo(None).tiny)',
         "np.finfo(None) is float64's"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_142': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_142': (
         '- if not sigma_value > 0: # pragma: no cover - distinct points have positive distances / + if not sigma_value >= 0: # pragma: no cover - distinct points have positive distances',
         'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_144': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_144': (
         '- sigma_value = 1.0 / + sigma_value = None',
         'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_145': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_145': (
         '- sigma_value = 1.0 / + sigma_value = 2.0',
         'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_164': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_164': (
         '- weights = np.maximum(weight(rows, cols, dists), np.finfo(np.float64).tiny) / + weights = np.maximum(weight(rows, cols, dists), np.finfo(None).tiny)',
         "np.finfo(None) is float64's"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_17': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_17': (
         '- k = _check_int("n_neighbors", n_neighbors, 1) / + k = _check_int("XXn_neighborsXX", n_neighbors, 1)',
         "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_192': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_192': (
         '- why = "as asked (connect=\'bridge\')" if connect == "bridge" else \\ / + why = "as asked (connect=\'bridge\')" if (connect == "bridge") or True else \\',
         "only the wording of the DisconnectedSimilarityWarning on the grow mode's give-up path ('as asked' for 'even at the largest K tried'); the warning, its category and the bridged graph are the same"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_203': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_203': (
         '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, )',
         'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_208': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_208': (
         '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, stacklevel=3)',
         'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_27': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_27': (
         '- _check_choice("connect", connect, CONNECT_MODES) / + _check_choice("XXconnectXX", connect, CONNECT_MODES)',
         "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_47': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_47': (
         '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(None)',
         "np.unique(axis=0)'s inverse is 1-D (numpy >= 2.0.1): reshape(None) leaves it as reshape(-1) does"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_50': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_50': (
         '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(-2)',
         "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_61': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_61': (
         '- UserWarning, stacklevel=2) / + None, stacklevel=2)',
         "warnings.warn's category defaults to UserWarning, the one named"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_64': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_64': (
         '- UserWarning, stacklevel=2) / + stacklevel=2)',
         "warnings.warn's category defaults to UserWarning, the one named"),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_65': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_65': (
         '- UserWarning, stacklevel=2) / + UserWarning, )',
         'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.spectral.x_similarity_graph__mutmut_68': (
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_68': (
         '- UserWarning, stacklevel=2) / + UserWarning, stacklevel=3)',
         'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
     'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_107': (
@@ -845,10 +845,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_86': (
         '- vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0])) / + vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[1]))',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_standardize__mutmut_11': (
+    'crowdsense.pmcb.similarity.x_standardize__mutmut_11': (
         '- if _check_choice("scaling", scaling, SCALINGS) == "log": / + if _check_choice("XXscalingXX", scaling, SCALINGS) == "log":',
         "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
-    'crowdsense.pmcb.spectral.x_standardize__mutmut_27': (
+    'crowdsense.pmcb.similarity.x_standardize__mutmut_27': (
         '- std[std == 0] = 1.0 / + std[std == 0] = 2.0',
         'a constant column is all zeros after centring, whatever it is divided by'),
 }

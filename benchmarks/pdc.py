@@ -65,7 +65,8 @@ from crowdsense.ldpf.pdc.errors import WeakKeyWarning
 from crowdsense.ldpf.pdc.keys import generate_keypair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
 from crowdsense.ldpf.pdc.proofs import proof_context, task_tables, verify_query_batched
-from crowdsense.ldpf.pdc.protocol import Platform, Receiver
+from crowdsense.ldpf.pdc.platform import Platform
+from crowdsense.ldpf.pdc.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 

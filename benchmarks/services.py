@@ -29,8 +29,6 @@ Writes ``services.json`` (``services_postgresql.json`` with ``--database-url``; 
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -44,7 +42,6 @@ from typing import Any
 import numpy as np
 import psutil
 import requests
-from eth_utils import keccak
 
 import benchkit
 from crowdsense import ecies

@@ -8,7 +8,7 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
-from crowdsense.chain import errors
+from crowdsense.chain import errors, reverts
 from crowdsense.chain.deployment import CONTRACT_NAMES, load_abi
 
 ALICE = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
@@ -39,7 +39,7 @@ def test_decode_revert_returns_the_class_of_each_selector(name):
     samples = {"uint256": 7, "uint8": 2, "uint32": 4, "uint64": 5, "address": ALICE, "bytes32": b"\x11" * 32}
     args = [samples[i["type"]] for i in inputs]
     data = _selector(name, inputs) + abi_encode([i["type"] for i in inputs], args)
-    decoded = errors.decode_revert("0x" + data.hex())
+    decoded = reverts.decode_revert("0x" + data.hex())
     assert decoded.solidity_name == name
     for spec, value in zip(inputs, args):
         expected = to_checksum_address(value) if spec["type"] == "address" else value
@@ -50,7 +50,7 @@ def test_decode_revert_returns_the_class_of_each_selector(name):
 def test_decode_revert_level_mismatch_message_names_levels_and_receiver():
     data = _selector("TaskRegistryLevelMismatch", [{"type": "address"}, {"type": "uint8"}, {"type": "uint8"}])
     data += abi_encode(["address", "uint8", "uint8"], [ALICE, 2, 1])
-    err = errors.decode_revert(data)
+    err = reverts.decode_revert(data)
     assert isinstance(err, errors.LevelMismatchError)
     assert str(err) == f"level mismatch: subtask needs level 2, receiver {to_checksum_address(ALICE)} has level 1"
 
@@ -59,30 +59,30 @@ def test_decode_revert_unauthorized_names_the_role():
     role = keccak(text="REGISTRAR_ROLE")
     data = _selector("AccessControlUnauthorizedAccount", [{"type": "address"}, {"type": "bytes32"}])
     data += abi_encode(["address", "bytes32"], [ALICE, role])
-    err = errors.decode_revert(data)
+    err = reverts.decode_revert(data)
     assert isinstance(err, errors.UnauthorizedAccountError)
     assert "REGISTRAR_ROLE" in str(err) and err.neededRole == role
 
 
 def test_decode_revert_unknown_selector_gives_unknown_error():
-    err = errors.decode_revert(b"\xde\xad\xbe\xef" + b"\x00" * 32)
+    err = reverts.decode_revert(b"\xde\xad\xbe\xef" + b"\x00" * 32)
     assert isinstance(err, errors.UnknownRevertError)
     assert "0xdeadbeef" in str(err)
 
 
 def test_decode_revert_empty_data_gives_unknown_error():
-    assert isinstance(errors.decode_revert(b""), errors.UnknownRevertError)
+    assert isinstance(reverts.decode_revert(b""), errors.UnknownRevertError)
 
 
 def test_decode_revert_string_reason():
     data = keccak(text="Error(string)")[:4] + abi_encode(["string"], ["nope"])
-    err = errors.decode_revert(data)
+    err = reverts.decode_revert(data)
     assert isinstance(err, errors.RevertStringError) and err.reason == "nope"
 
 
 def test_decode_revert_truncated_arguments_gives_unknown_error():
     data = _selector("TaskRegistryUnknownTask", [{"type": "uint256"}]) + b"\x01"
-    assert isinstance(errors.decode_revert(data), errors.UnknownRevertError)
+    assert isinstance(reverts.decode_revert(data), errors.UnknownRevertError)
 
 
 def test_revert_errors_are_crowdsense_errors():
@@ -118,12 +118,12 @@ def test_call_decoded_raises_the_typed_revert_of_a_web3_error():
         raise ContractCustomError("0x" + data.hex(), data="0x" + data.hex())
 
     with pytest.raises(errors.UnknownTaskError, match="unknown task 41") as caught:
-        errors.call_decoded(reverting_call)
+        reverts.call_decoded(reverting_call)
     assert caught.value.pre_check is False
 
 
 def test_call_decoded_passes_arguments_and_results_through():
-    assert errors.call_decoded(divmod, 7, 2) == (3, 1)
+    assert reverts.call_decoded(divmod, 7, 2) == (3, 1)
 
 
 def test_call_decoded_leaves_node_and_other_errors_alone():
@@ -134,9 +134,9 @@ def test_call_decoded_leaves_node_and_other_errors_alone():
         raise KeyError("not a revert")
 
     with pytest.raises(errors.NodeUnavailableError):
-        errors.call_decoded(down)
+        reverts.call_decoded(down)
     with pytest.raises(KeyError):
-        errors.call_decoded(broken)
+        reverts.call_decoded(broken)
 
 
 def test_decryption_error_belongs_to_the_package_root_so_ciphers_need_no_client():

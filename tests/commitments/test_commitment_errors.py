@@ -5,6 +5,7 @@ from eth_abi import encode as abi_encode
 
 from crowdsense import commitments
 from crowdsense.chain import errors as chain_errors
+from crowdsense.chain.reverts import decode_revert
 from crowdsense.errors import CrowdsenseError, InputError
 
 RULES = ["ZeroCommitmentError", "AlreadyCommittedError", "CommitmentNotFoundError",
@@ -39,7 +40,7 @@ def test_each_decoded_revert_is_the_board_error_of_the_same_name(name):
     cls = getattr(chain_errors, name)
     data = chain_errors.error_selector(cls.solidity_name, cls.abi_types)
     data += abi_encode(list(cls.abi_types), [SAMPLES[t] for t in cls.abi_types])
-    decoded = chain_errors.decode_revert(data)
+    decoded = decode_revert(data)
     assert isinstance(decoded, getattr(commitments, name))
     assert isinstance(decoded, chain_errors.ContractRevertError)
     for field, abi_type in zip(cls.fields, cls.abi_types):

@@ -88,7 +88,8 @@ def test_demo_funds_the_roles_through_the_node(default_node: LocalNode, demo_run
 
 
 def test_gas_estimate_reverts_are_typed_on_every_node(demo_run: Any, chain_at: Any) -> None:
-    from crowdsense.chain.errors import UnknownTaskError, call_decoded
+    from crowdsense.chain.errors import UnknownTaskError
+    from crowdsense.chain.reverts import call_decoded
 
     result, _, w3 = demo_run
     registry = chain_at(result).registry

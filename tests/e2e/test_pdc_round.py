@@ -118,7 +118,8 @@ def test_restarted_receiver_commits_once_and_finishes(deployed: Any, small_paill
     from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
     from crowdsense.ldpf.pdc.encoding import Grid
     from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage
-    from crowdsense.ldpf.pdc.protocol import Platform, Receiver
+    from crowdsense.ldpf.pdc.platform import Platform
+    from crowdsense.ldpf.pdc.receiver import Receiver
 
     class CrashingBoard(ChainCommitmentBoard):
         def commit_blinding(self, commitment: bytes) -> None:

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from crowdsense.chain.addresses import parse_address
 from crowdsense.errors import InputError
+from crowdsense import keccak_rows
 from crowdsense.pmcb import levels_tree as lt
 from crowdsense.pmcb.levels_tree import (
     HEADER_SIZE,
@@ -169,21 +170,6 @@ def test_hash_pair_sorts_the_pair_as_big_endian_integers():
     # the order is the integers', not the first byte's alone
     a, b = b"\x07" * 16 + b"\x01" + bytes(15), b"\x07" * 16 + b"\x00" + b"\xff" * 15
     assert hash_pair(a, b) == keccak(b + a)
-
-
-def test_batch_keccak_matches_pycryptodome_for_every_message_length_used():
-    from Crypto.Hash import keccak as reference
-
-    rng = np.random.default_rng(5)
-    for width in (32, 40, 52, 64, 128):
-        for n in (3, lt._BATCH_MIN, lt._BATCH + 7):  # one call at a time, one batch, two batches
-            rows = rng.integers(0, 256, size=(n, width), dtype=np.uint8)
-            once = lt._keccak_rows(rows)
-            twice = lt._keccak_rows(rows, twice=True)
-            for i in list(range(3)) + [n - 1]:
-                h = reference.new(data=rows[i].tobytes(), digest_bits=256).digest()
-                assert once[i].tobytes() == h
-                assert twice[i].tobytes() == reference.new(data=h, digest_bits=256).digest()
 
 
 def test_row_comparison_is_big_endian_over_all_32_bytes():
@@ -334,7 +320,7 @@ def test_a_seed_that_is_not_32_bytes_is_refused_without_showing_it(seed):
 
 
 def test_levels_gives_back_the_mapping_in_checksummed_spelling():
-    levels = {account(i): 1 + i % 255 for i in range(lt._BATCH_MIN + 40)}  # spelled in one batch
+    levels = {account(i): 1 + i % 255 for i in range(keccak_rows.BATCH_MIN + 40)}  # spelled in one batch
     given = {a.lower() if i % 2 else bytes.fromhex(a[2:]): v for i, (a, v) in enumerate(levels.items())}
     tree = LevelsTree.build(given, chain_id=CHAIN_ID, registry=REGISTRY)
     got = tree.levels()
@@ -779,7 +765,7 @@ def test_addresses_follow_the_rule_of_the_chain_layer(value):
 
 
 def test_many_mixed_case_addresses_are_checked_in_one_batch():
-    good = [account(i) for i in range(lt._BATCH_MIN + 10)]
+    good = [account(i) for i in range(keccak_rows.BATCH_MIN + 10)]
     assert LevelsTree.build(dict.fromkeys(good, 1), chain_id=CHAIN_ID, registry=REGISTRY).count == len(good)
     # the last one whose hex has both cases: with every letter's case swapped it stays mixed, and wrong
     victim = max(i for i, a in enumerate(good) if a[2:] not in (a[2:].lower(), a[2:].upper()))

@@ -1,4 +1,5 @@
-"""Tests of the similarity graph and RatioCut spectral partition (crowdsense.pmcb.spectral).
+"""Tests of the similarity graph (crowdsense.pmcb.similarity) and the RatioCut spectral partition
+(crowdsense.pmcb.spectral), which the similarity graph exists for.
 
 References: brute-force nearest neighbours with numpy, a dense generalized eigensolver
 (scipy.linalg.eigh), RatioCut values worked out by hand, and planted clusters.
@@ -14,6 +15,7 @@ import scipy.linalg
 from scipy.sparse.csgraph import connected_components
 from sklearn.metrics import adjusted_rand_score
 
+import crowdsense.pmcb.similarity as similarity_module
 import crowdsense.pmcb.spectral as spectral_module
 from crowdsense.errors import InputError
 from crowdsense.pmcb.balance import balanced_kmeans
@@ -316,7 +318,7 @@ def test_bridge_search_finds_closest_cross_pair(case):
         pts = np.vstack([rng.normal(0, 0.01, (1500, 3)), rng.normal(10, 1, (300, 3))])
         inside = np.arange(1800) < 1500
     members = np.flatnonzero(inside)
-    i, j, d = spectral_module._nearest_outside(pts, members, inside, cKDTree(pts))
+    i, j, d = similarity_module._nearest_outside(pts, members, inside, cKDTree(pts))
     brute = np.linalg.norm(pts[members][:, None] - pts[~inside][None], axis=2)
     assert d == pytest.approx(brute.min(), abs=1e-12)
     assert inside[i] and not inside[j]
@@ -346,7 +348,7 @@ def test_knn_keeps_more_ties_than_fetched_neighbours():
     pts = [(0, 0)] + [(sx * a, sy * b) for a, b in ring for sx in (1, -1) for sy in (1, -1)]
     pts = np.array(sorted(set(pts)), dtype=float)
     centre = int(np.flatnonzero((pts == 0).all(axis=1))[0])
-    rows, cols, dists = spectral_module._knn(pts, 1)
+    rows, cols, dists = similarity_module._knn(pts, 1)
     assert sorted(cols[rows == centre].tolist()) == sorted(set(range(len(pts))) - {centre})
     assert dists[rows == centre] == pytest.approx([5.0] * 12)
 
@@ -389,7 +391,7 @@ def test_log_scaling_of_degree_and_betweenness_by_hand():
     e = math.e
     # D = 0, e-1, e^2-1 -> log1p: 0, 1, 2. BC = 0, 2, 4: median positive 3 -> log1p(0, 2/3, 4/3).
     x = np.array([[0.0, 0.0, 0.1, 1.0], [e - 1, 2.0, 0.5, 2.0], [e * e - 1, 4.0, 0.9, 3.0]])
-    scaled = spectral_module.robust_scale(x)
+    scaled = similarity_module.robust_scale(x)
     assert scaled[:, 0] == pytest.approx([0, 1, 2], abs=1e-12)
     assert scaled[:, 1] == pytest.approx([0, math.log1p(2 / 3), math.log1p(4 / 3)], abs=1e-12)
     assert np.array_equal(scaled[:, 2:], x[:, 2:])
@@ -400,9 +402,9 @@ def test_log_scaling_of_degree_and_betweenness_by_hand():
 
 def test_log_scaling_leaves_generic_data_alone():
     x = np.array([[-1.0, 2.0, 0.0, 1.0], [3.0, 4.0, 1.0, 0.0]])
-    assert np.array_equal(spectral_module.robust_scale(x), x)  # a negative "degree": not node vectors
+    assert np.array_equal(similarity_module.robust_scale(x), x)  # a negative "degree": not node vectors
     y = np.array([[1.0, 2.0], [3.0, 5.0]])
-    assert np.array_equal(spectral_module.robust_scale(y), y)
+    assert np.array_equal(similarity_module.robust_scale(y), y)
 
 
 def test_one_hub_does_not_dominate_after_log_scaling():
@@ -556,15 +558,15 @@ def test_ball_search_finds_the_closest_pair_of_pending_members(case):
     tree = cKDTree(pts)
     true = _brute_pair(pts, pending, inside)
 
-    d, i, j = spectral_module._nearest_outside_by_ball(pts, pending, inside, tree, (np.inf, -1, -1))
+    d, i, j = similarity_module._nearest_outside_by_ball(pts, pending, inside, tree, (np.inf, -1, -1))
     assert d == pytest.approx(true, abs=1e-12)
     assert i in pending and not inside[j] and np.linalg.norm(pts[i] - pts[j]) == pytest.approx(d, abs=1e-12)
 
     farther = (true * 1.5, -7, -7)  # a pair found earlier that is not the closest: replaced
-    assert spectral_module._nearest_outside_by_ball(pts, pending, inside, tree, farther)[0] == \
+    assert similarity_module._nearest_outside_by_ball(pts, pending, inside, tree, farther)[0] == \
         pytest.approx(true, abs=1e-12)
     nearer = (true / 2, -7, -7)  # a closer pair found earlier: kept
-    assert spectral_module._nearest_outside_by_ball(pts, pending, inside, tree, nearer) == nearer
+    assert similarity_module._nearest_outside_by_ball(pts, pending, inside, tree, nearer) == nearer
 
 
 def test_ratiocut_of_a_cut_with_no_crossing_edge_is_zero():
@@ -612,7 +614,7 @@ def test_search_that_finds_every_outside_point_at_256_neighbours_ends_there():
     pts = np.vstack([rng.normal(0, 0.01, (200, 2)), rng.normal(0, 1, (200, 2)) + [10.0, 0.0]])
     inside = np.arange(400) < 200
     members = np.flatnonzero(inside)
-    i, j, d = spectral_module._nearest_outside(pts, members, inside, cKDTree(pts))
+    i, j, d = similarity_module._nearest_outside(pts, members, inside, cKDTree(pts))
     assert d == pytest.approx(_brute_pair(pts, members, inside), abs=1e-12)
     assert inside[i] and not inside[j]
 

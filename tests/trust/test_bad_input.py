@@ -969,7 +969,12 @@ def _entry_points() -> list[str]:
                 continue  # typing protocols (interfaces, never called)
             names.append(f"{module}:{name}")
             if module == CL and name in CLIENT_CLASSES:
-                for attr, member in vars(obj).items():
+                # the class's own methods and those of the mixins that make it up (the receiver
+                # side of the registry client), not those of the shared ContractClient base
+                own = {attr: member for klass in reversed(obj.__mro__)
+                       if klass.__module__ == obj.__module__ or klass.__name__.endswith("Side")
+                       for attr, member in vars(klass).items()}
+                for attr, member in own.items():
                     if attr.startswith("_") or not inspect.isfunction(member):
                         continue
                     if len(inspect.signature(member).parameters) > 1:  # takes more than self

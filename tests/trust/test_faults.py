@@ -87,7 +87,8 @@ class Flow:
         from crowdsense.ldpf.ctbc.protocol import CTBCUser
         from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
         from crowdsense.ldpf.pdc.encoding import Grid
-        from crowdsense.ldpf.pdc.protocol import Platform, Receiver
+        from crowdsense.ldpf.pdc.platform import Platform
+        from crowdsense.ldpf.pdc.receiver import Receiver
 
         conn = self.conn
         self.journals: dict[str, Any] = {}
@@ -384,7 +385,7 @@ def _pdc_party(conn: Any, tmp: Path, name: str, platform: Any, location: tuple[i
     from crowdsense.chain.journal import Journal
     from crowdsense.chain.registration import fund_dev_accounts
     from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
-    from crowdsense.ldpf.pdc.protocol import Receiver
+    from crowdsense.ldpf.pdc.receiver import Receiver
 
     signer = simulation_signer(name, seed="trust")
     fund_dev_accounts(conn.w3, [signer.address], wei=10**18)
@@ -398,7 +399,7 @@ def _pdc_party(conn: Any, tmp: Path, name: str, platform: Any, location: tuple[i
 def _platform(conn: Any, key: Any, task_id: str) -> tuple[Any, Any]:
     from crowdsense.chain.boards import ChainCommitmentBoard
     from crowdsense.ldpf.pdc.encoding import Grid
-    from crowdsense.ldpf.pdc.protocol import Platform
+    from crowdsense.ldpf.pdc.platform import Platform
 
     platform = Platform(key, Grid(GRID), board=ChainCommitmentBoard(conn), allow_insecure=True)
     return platform, platform.open_task(task_id, (5, 5))
@@ -573,7 +574,7 @@ if role == "ctbc":
 else:
     from crowdsense.ldpf.pdc.encoding import Grid
     from crowdsense.ldpf.pdc.messages import DecryptionMessage, TaskMessage
-    from crowdsense.ldpf.pdc.protocol import Receiver
+    from crowdsense.ldpf.pdc.receiver import Receiver
     view = boards.ChainCommitmentBoard(conn, signer, journal=journal)
     receiver = Receiver(tuple(data["location"]), Grid(data["grid"]), board=view, secret_store=store,
                         allow_insecure=True)

@@ -43,7 +43,7 @@ from web3.logs import DISCARD
 from crowdsense.chain.accounts import Signer
 from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.connection import Connection
-from crowdsense.chain.errors import call_decoded
+from crowdsense.chain.reverts import call_decoded
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.verifier import CommitmentVerifierClient, opening_key
 from crowdsense.chain.txlog import TxLog

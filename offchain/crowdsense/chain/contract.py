@@ -8,7 +8,7 @@ deployed contract. :class:`ContractClient` holds the parts that do not depend on
   made on first use (so read-only work never touches a journal), or one shared with another
   client of the same account so both draw from one nonce sequence;
 * the scope of the client's journal keys and intent ids, ``<chainId>/<contract address>``;
-* reads through :func:`~crowdsense.chain.errors.call_decoded`, so a view that reverts raises
+* reads through :func:`~crowdsense.chain.reverts.call_decoded`, so a view that reverts raises
   the contract's typed error;
 * sends as journaled intents, either checked (gas estimated first: a doomed call raises its
   typed error before anything is signed) or unchecked (mined even if the contract refuses it).
@@ -26,7 +26,7 @@ from web3.contract.contract import ContractFunction
 
 from crowdsense.chain.accounts import Signer
 from crowdsense.chain.connection import Connection
-from crowdsense.chain.errors import call_decoded
+from crowdsense.chain.reverts import call_decoded
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.txlog import UncheckedOutcome, send_unchecked
 from crowdsense.chain.txsend import TxRecord, TxSender, standing_intent

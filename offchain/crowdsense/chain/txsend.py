@@ -62,8 +62,8 @@ from crowdsense.chain.errors import (
     NodeUnavailableError,
     ReceiptTimeoutError,
     TransactionError,
-    call_decoded,
 )
+from crowdsense.chain.reverts import call_decoded
 from crowdsense.chain.journal import OPEN_STATUSES, Intent, Journal
 from crowdsense.errors import InputError
 

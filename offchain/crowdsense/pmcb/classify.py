@@ -49,17 +49,15 @@ from crowdsense.pmcb.graph_io import Graph, as_graph
 from crowdsense.pmcb.kmeans import kmeans, silhouette_score
 from crowdsense.pmcb.balance import DEFAULT_MIN_SHARE, check_min_share
 from crowdsense.pmcb.levels import INFLUENCE_VARIANTS, ClusterInfluence, LevelAssignment, assign_levels
-from crowdsense.pmcb.spectral import (
+from crowdsense.pmcb.similarity import (
     CONNECT_MODES,
     DEFAULT_MAX_POINTS,
     SCALINGS,
     SimilarityGraph,
-    SpectralPartition,
     _check_sigma,
-    ratiocut,
-    spectral_partition,
     standardize,
 )
+from crowdsense.pmcb.spectral import SpectralPartition, ratiocut, spectral_partition
 
 __all__ = [
     "LEVELS_FORMAT",
@@ -168,6 +166,27 @@ def _check_levels(n_levels: Any) -> int:
     return int(n_levels)
 
 
+def _check_parameters(n_levels: Any, n_neighbors: Any, betweenness: Any, sigma: Any, influence: Any, connect: Any,
+                      scaling: Any, min_share: Any) -> tuple[int, float]:
+    """T and the minimum share, after checking every parameter of :func:`classify_graph` that
+    does not need the graph (so that a bad one is refused before a large file is read)."""
+    t = _check_levels(n_levels)
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
+        raise InputError(f"n_neighbors (K) must be an int >= 1, got {n_neighbors!r}")
+    if influence not in INFLUENCE_VARIANTS:
+        raise InputError(f"influence must be one of {INFLUENCE_VARIANTS}, got {influence!r}")
+    _check_sigma(sigma)
+    if connect not in CONNECT_MODES:
+        raise InputError(f"connect must be one of {CONNECT_MODES}, got {connect!r}")
+    if scaling not in SCALINGS:
+        raise InputError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
+    share = check_min_share(min_share)
+    if not (betweenness == "exact" or (isinstance(betweenness, (int, np.integer))
+                                       and not isinstance(betweenness, bool) and betweenness >= 1)):
+        raise InputError(f"betweenness must be 'exact' or a number of pivots >= 1, got {betweenness!r}")
+    return t, share
+
+
 def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbors: int = 10,
                    betweenness: Literal["exact"] | int = "exact", sigma: float | str = "local",
                    influence: Literal["paper", "normalized"] = "paper",
@@ -227,20 +246,7 @@ def classify_graph(graph: Graph | str | Path | Any, *, n_levels: int, n_neighbor
     InputError
         Bad parameters or graph (its subclasses in :mod:`crowdsense.pmcb.graph_io` for files).
     """
-    t = _check_levels(n_levels)
-    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
-        raise InputError(f"n_neighbors (K) must be an int >= 1, got {n_neighbors!r}")
-    if influence not in INFLUENCE_VARIANTS:
-        raise InputError(f"influence must be one of {INFLUENCE_VARIANTS}, got {influence!r}")
-    _check_sigma(sigma)
-    if connect not in CONNECT_MODES:
-        raise InputError(f"connect must be one of {CONNECT_MODES}, got {connect!r}")
-    if scaling not in SCALINGS:
-        raise InputError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
-    share = check_min_share(min_share)
-    if not (betweenness == "exact" or (isinstance(betweenness, (int, np.integer))
-                                       and not isinstance(betweenness, bool) and betweenness >= 1)):
-        raise InputError(f"betweenness must be 'exact' or a number of pivots >= 1, got {betweenness!r}")
+    t, share = _check_parameters(n_levels, n_neighbors, betweenness, sigma, influence, connect, scaling, min_share)
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
 

@@ -94,7 +94,8 @@ Hashing. Single hashes (a leaf, a pair, a proof check) use pycryptodome's keccak
 million leaves needs 5 million: 1 million salts, 2 million for the double-hashed leaves, 1
 million inner nodes, and up to 1 million to check the EIP-55 checksums of mixed-case
 addresses. A pycryptodome call costs about 7 microseconds of CPU, nearly all of it interpreter
-and ctypes overhead around the permutation itself, so the build hashes in batches instead:
+and ctypes overhead around the permutation itself, so the build hashes in batches instead
+(:mod:`crowdsense.keccak_rows`; checksums in bulk: :mod:`crowdsense.address_rows`):
 Keccak-f[1600] (FIPS 202) written over numpy arrays, one uint64 array per lane, each operation
 applied to thousands of messages at once, for about 2.3 microseconds of CPU per hash; one core
 then builds the million-leaf tree well within its time budget, and no worker processes are
@@ -120,11 +121,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from Crypto.Hash import keccak
 
+from crowdsense.address_rows import checksum_spellings as _spellings
+from crowdsense.address_rows import checksummed as _checksummed
+from crowdsense.address_rows import parse_address_bytes as _address
+from crowdsense.address_rows import parse_addresses as _addresses
+from crowdsense.address_rows import shown as _shown
 from crowdsense.atomicfile import write_atomic
 from crowdsense.errors import InputError
 from crowdsense.jsonfile import read_json_file
+from crowdsense.keccak_rows import keccak_one as _keccak, keccak_rows as _keccak_rows
 from crowdsense.merkle import MAX_DEPTH, hash_pair, tree_depth, verify_proof
 from crowdsense.merkle import fold as _fold
 from crowdsense.merkle import registry_domain as _domain
@@ -168,198 +174,11 @@ SEED_SIZE = 32
 #: Levels are uint8 on chain, and 0 means "no level".
 MIN_LEVEL, MAX_LEVEL = 1, 255
 
-_HEX_ADDRESS = re.compile(r"(?:0[xX])?([0-9a-fA-F]{40})")
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
-_ADDRESS_EXPECTED = "expected 0x and 40 hex digits, in mixed case only with a valid EIP-55 checksum"
 _JSON_KEYS = ("chainId", "registry", "root", "account", "level", "salt", "proof")
 
 
-# ---------------------------------------------------------------------------------- hashing
-
-
-def _keccak(data: bytes) -> bytes:
-    return keccak.new(data=data, digest_bits=256).digest()
-
-
-# Keccak-f[1600] constants (FIPS 202, section 3.2): round constants of iota, rotation offsets
-# of rho for the lane at x + 5y, and for pi the source lane of each destination lane
-# (lane (x, y) moves to (y, 2x + 3y)).
-_ROUND_CONSTANTS = [np.uint64(c) for c in (
-    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
-    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
-    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
-    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
-    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
-    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008)]
-_RHO = (0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14)
-_PI_SOURCE = [0] * 25
-for _x in range(5):
-    for _y in range(5):
-        _PI_SOURCE[_y + 5 * ((2 * _x + 3 * _y) % 5)] = _x + 5 * _y
-#: keccak-256 absorbs 136 bytes per block; every message hashed here fits in one.
-_RATE = 136
-#: Rows hashed per batch of the numpy permutation (its state, 25 lanes of 8 bytes a row, stays in cache).
-_BATCH = 16384
-#: Fewer rows than this are hashed one call at a time (a batch costs ~5,000 numpy calls whatever its size).
-_BATCH_MIN = 256
-
-
-def _keccak_f1600(lanes: list[np.ndarray]) -> None:
-    """Keccak-f[1600] (FIPS 202, Algorithm 7) applied in place to many states at once.
-
-    ``lanes[x + 5y]`` holds lane (x, y) of every state (one uint64 array per lane): each step
-    is a handful of numpy operations on whole lanes, so one pass permutes thousands of
-    states for the Python cost of one, where a call to a hashing library per message costs
-    microseconds of interpreter and ctypes overhead each.
-    """
-    n = lanes[0].shape[0]
-    c = [np.empty(n, dtype=np.uint64) for _ in range(5)]
-    b = [np.empty(n, dtype=np.uint64) for _ in range(25)]
-    d = np.empty(n, dtype=np.uint64)
-    t = np.empty(n, dtype=np.uint64)
-    shift = [np.uint64(k) for k in range(65)]
-    for rc in _ROUND_CONSTANTS:
-        # theta: C[x] = xor of column x; A[x, y] ^= C[x - 1] ^ rot(C[x + 1], 1)
-        for x in range(5):
-            np.bitwise_xor(lanes[x], lanes[x + 5], out=c[x])
-            for y in (10, 15, 20):
-                c[x] ^= lanes[x + y]
-        for x in range(5):
-            np.left_shift(c[(x + 1) % 5], shift[1], out=d)
-            np.right_shift(c[(x + 1) % 5], shift[63], out=t)
-            d |= t
-            d ^= c[(x - 1) % 5]
-            for y in range(0, 25, 5):
-                lanes[x + y] ^= d
-        # rho and pi: B[y, 2x + 3y] = rot(A[x, y], r[x, y])
-        for dst, src in enumerate(_PI_SOURCE):
-            r = _RHO[src]
-            if r == 0:
-                b[dst][...] = lanes[src]
-            else:
-                np.left_shift(lanes[src], shift[r], out=b[dst])
-                np.right_shift(lanes[src], shift[64 - r], out=t)
-                b[dst] |= t
-        # chi: A[x, y] = B[x, y] ^ (~B[x + 1, y] & B[x + 2, y])
-        for y in range(0, 25, 5):
-            for x in range(5):
-                np.invert(b[(x + 1) % 5 + y], out=t)
-                t &= b[(x + 2) % 5 + y]
-                np.bitwise_xor(b[x + y], t, out=lanes[x + y])
-        # iota
-        lanes[0] ^= rc
-
-
-def _keccak_rows(rows: np.ndarray, *, twice: bool = False) -> np.ndarray:
-    """(n, 32) uint8: keccak256 of each row of the (n, w) uint8 array ``rows`` (w < 136), or
-    of that hash again when ``twice``.
-
-    Large batches go through :func:`_keccak_f1600` (one block per message: the row, the
-    keccak padding 0x01 .. 0x80, zeros to 200 bytes); small ones, and every single hash of
-    the module, through pycryptodome, which the tests use as the reference for both.
-    """
-    n, width = rows.shape
-    if n < _BATCH_MIN:
-        data = rows.tobytes()
-        out = b"".join(_keccak(data[i * width:(i + 1) * width]) for i in range(n))
-        digests = np.frombuffer(out, dtype=np.uint8).reshape(n, 32)
-    else:
-        digests = np.empty((n, 32), dtype=np.uint8)
-        for start in range(0, n, _BATCH):
-            chunk = rows[start:start + _BATCH]
-            block = np.zeros((chunk.shape[0], 200), dtype=np.uint8)
-            block[:, :width] = chunk
-            block[:, width] ^= 0x01
-            block[:, _RATE - 1] ^= 0x80
-            words = block.view("<u8")
-            lanes = [np.ascontiguousarray(words[:, i]) for i in range(25)]
-            _keccak_f1600(lanes)
-            digests[start:start + _BATCH] = np.stack(lanes[:4], axis=1).astype("<u8").view(np.uint8)
-    return _keccak_rows(digests) if twice else digests
-
-
-# -------------------------------------------------------------------------------- addresses
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 64 else text[:60] + "..."
-
-
-def _address_error(what: str, value: object, problem: str) -> InputError:
-    return InputError(f"{what}: {_shown(value)} {problem}: {_ADDRESS_EXPECTED}")
-
-
-def _addresses(values: Sequence[object], what: str) -> np.ndarray:
-    """(n, 20) uint8: the addresses ``values`` as bytes, or :class:`InputError` for the first bad one.
-
-    The rule of ``crowdsense.chain.addresses.parse_address`` (which this layer may not import;
-    a test checks that both agree), applied to many addresses at once: 40 hex digits after an
-    optional ``0x``; all lowercase or all uppercase accepted as is; mixed case only with a valid
-    EIP-55 checksum (letter i is uppercase iff nibble i of keccak256(lowercase hex) is >= 8).
-    20-byte ``bytes`` are taken as they are.
-    """
-    digits = []
-    for value in values:
-        if isinstance(value, bytes) and len(value) == 20:
-            digits.append(value.hex())
-            continue
-        match = _HEX_ADDRESS.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            raise _address_error(what, value, "is not an address")
-        digits.append(match.group(1))
-    n = len(digits)
-    text = np.frombuffer("".join(digits).encode("ascii"), dtype=np.uint8).reshape(n, 40)
-    upper = (text >= ord("A")) & (text <= ord("F"))
-    lower = (text >= ord("a")) & (text <= ord("f"))
-    folded = text | (upper.astype(np.uint8) << 5)  # 'A'..'F' -> 'a'..'f'
-    nibbles = np.where(folded >= ord("a"), folded - (ord("a") - 10), folded - ord("0")).astype(np.uint8)
-    mixed = np.flatnonzero(upper.any(axis=1) & lower.any(axis=1))
-    if mixed.size:
-        hashes = _keccak_rows(folded[mixed])
-        hash_nibbles = np.empty((mixed.size, 40), dtype=np.uint8)
-        hash_nibbles[:, 0::2] = hashes[:, :20] >> 4
-        hash_nibbles[:, 1::2] = hashes[:, :20] & 0x0F
-        letters = upper[mixed] | lower[mixed]
-        wrong = (letters & (upper[mixed] != (hash_nibbles >= 8))).any(axis=1)
-        if wrong.any():
-            raise _address_error(what, values[int(mixed[np.argmax(wrong)])],
-                                 "has an invalid EIP-55 checksum (a mistyped character?)")
-    return (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
-
-
-def _address(value: object, what: str) -> bytes:
-    return _addresses([value], what)[0].tobytes()
-
-
-_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-def _spellings(addresses: np.ndarray) -> list[str]:
-    """The EIP-55 spelling ("0x" and 40 mixed-case hex digits) of each row of the (n, 20) uint8
-    array ``addresses``: letter i uppercase iff nibble i of keccak256(lowercase hex) is >= 8.
-
-    Batched like every other hash here, so that :meth:`LevelsTree.levels` spells a million
-    accounts in seconds (the tests compare it with ``eth_utils.to_checksum_address``).
-    """
-    n = addresses.shape[0]
-    nibbles = np.empty((n, 40), dtype=np.uint8)
-    nibbles[:, 0::2] = addresses >> 4
-    nibbles[:, 1::2] = addresses & 0x0F
-    lower = _HEX_DIGITS[nibbles]
-    hashes = _keccak_rows(lower)
-    hash_nibbles = np.empty((n, 40), dtype=np.uint8)
-    hash_nibbles[:, 0::2] = hashes[:, :20] >> 4
-    hash_nibbles[:, 1::2] = hashes[:, :20] & 0x0F
-    text = np.empty((n, 42), dtype=np.uint8)
-    text[:, 0], text[:, 1] = ord("0"), ord("x")
-    text[:, 2:] = np.where((nibbles >= 10) & (hash_nibbles >= 8), lower - 32, lower)  # 'a' - 32 = 'A'
-    joined = text.tobytes().decode("ascii")
-    return [joined[i:i + 42] for i in range(0, 42 * n, 42)]
-
-
-def _checksummed(address: bytes) -> str:
-    return _spellings(np.frombuffer(address, dtype=np.uint8).reshape(1, 20))[0]
+# -------------------------------------------------------------------------------- checks
 
 
 def _chain_id(value: object, what: str = "chain id") -> int:

@@ -56,7 +56,9 @@ from crowdsense.ldpf.pdc.errors import CheatingDetected, SelectionWarning
 from crowdsense.ldpf.pdc.keys import RECOMMENDED_KEY_BITS, generate_keypair
 from crowdsense.ldpf.pdc.messages import DecryptionMessage, QueryMessage, RevealMessage, TaskMessage
 from crowdsense.ldpf.pdc.proofs import QueryPrecomputation, precompute_query
-from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, Platform, Receiver
+from crowdsense.ldpf.pdc.platform import Platform
+from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS
+from crowdsense.ldpf.pdc.receiver import Receiver
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
 from crowdsense.runs._parallel import check_workers, thread_map
 from crowdsense.runs._round import (Progress, StageClock, check_faults, check_signers, own_transactions,
@@ -366,6 +368,16 @@ def _draw(job: tuple[int, tuple[int, int], Any, int]) -> QueryPrecomputation:
     return precompute_query(n, shape, location, r_bits=r_bits)
 
 
+def _check_parties(signers: Sequence[Signer], faults: Mapping[int, str] | None, workers: int,
+                   budgets: Sequence[AnswerBudget | None] | None, n: int) -> tuple[list[Signer], dict[int, str], int]:
+    """The receivers' accounts, faults and budgets (one each for ``n`` receivers), and the workers."""
+    checked = (check_signers(signers, n, "receiver"), check_faults(faults, n, PDC_FAULTS, "receiver"),
+               check_workers(workers))
+    if budgets is not None and len(budgets) != n:
+        raise InputError(f"budgets must give one entry per receiver ({n}), got {len(budgets)}")
+    return checked
+
+
 def run_pdc_round(
     conn: Connection,
     locations: Sequence[Sequence[int]] | np.ndarray,
@@ -411,16 +423,14 @@ def run_pdc_round(
         The receivers' journal (r, salt and intents; keys include the account).
     private_key : PaillierPrivateKey, optional
         The platform's key; generated with ``key_bits`` bits when omitted.
-    key_bits : int
-        Length of a generated key (2048 by default; 1024 is accepted with a WeakKeyWarning).
-    allow_insecure : bool
-        Accept keys below 1024 bits (tests only).
+    key_bits, allow_insecure : int, bool
+        Length of a generated key (2048 by default; 1024 is accepted with a WeakKeyWarning, less
+        only with ``allow_insecure``, for tests).
     r_bits : int
         Bits of each blinding r.
     max_distance : int, optional
         Radius of the region of interest in grid steps (default: the whole grid).
-    task_id : str, optional
-        Default ``"pdc-<next block>"``.
+    task_id : str, optional (default ``"pdc-<next block>"``)
     faults : mapping receiver -> "absent" | "liar", optional
     random_state : None, int or Generator
         Tie-breaking of equal distances in the selection.
@@ -433,11 +443,7 @@ def run_pdc_round(
         budget is spent fails its query with a one-line reason.
     """
     grid, locs, centre_pt = _check_inputs(locations, centre, grid, n_select, max_distance)
-    signers = check_signers(signers, len(locs), "receiver")
-    faults = check_faults(faults, len(locs), PDC_FAULTS, "receiver")
-    workers = check_workers(workers)
-    if budgets is not None and len(budgets) != len(locs):
-        raise InputError(f"budgets must give one entry per receiver ({len(locs)}), got {len(budgets)}")
+    signers, faults, workers = _check_parties(signers, faults, workers, budgets, len(locs))
     clock = StageClock()
     if private_key is None:
         _, private_key = generate_keypair(key_bits, allow_insecure=allow_insecure)
@@ -464,11 +470,10 @@ def run_pdc_round(
     state.decrypt()
     state.reveal_and_accept()
     selected, caught = state.select(n_select, max_distance, random_state, key_bits)
-    accounts = state.accounts
     return PDCRoundResult(
         task_id=task_id, grid=grid, centre=centre_pt, key_bits=key_bits, r_bits=r_bits, n_select=int(n_select),
-        max_distance=max_distance, accounts=accounts, locations=locs, outcomes=state.outcomes(),
-        selected=tuple(selected), faults=faults, transactions=own_transactions(log, accounts),
+        max_distance=max_distance, accounts=state.accounts, locations=locs, outcomes=state.outcomes(),
+        selected=tuple(selected), faults=faults, transactions=own_transactions(log, state.accounts),
         timings=clock.with_total(), message_bytes=state.sizes, warnings=tuple(caught), secrets=state.secrets(),
         positions=positions, centre_position=centre_position, public_key_n=int(private_key.public_key.n),
         private_key_primes=(int(private_key.p), int(private_key.q)),

@@ -1,7 +1,6 @@
 """The platform's selection over uploads: k-anonymous groups of the current epoch only, and
 candidates reported in the uploads' own numbering (users and groups as uploaded)."""
 
-import numpy as np
 import pytest
 
 from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore

@@ -13,7 +13,8 @@ from phe import paillier
 from crowdsense.commitments import MemoryCommitmentBoard, MemorySecretStore
 from crowdsense.ldpf.pdc.encoding import Grid
 from crowdsense.ldpf.pdc.keys import generate_keypair
-from crowdsense.ldpf.pdc.protocol import Platform, Receiver
+from crowdsense.ldpf.pdc.platform import Platform
+from crowdsense.ldpf.pdc.receiver import Receiver
 
 TEST_KEY_BITS = 256
 

@@ -22,7 +22,7 @@ from crowdsense.ldpf.pdc import (
     run_round,
 )
 from crowdsense.ldpf.pdc.fastpaillier import PublicEngine
-from crowdsense.ldpf.pdc.protocol import _Task, encrypted_distance
+from crowdsense.ldpf.pdc.protocol import encrypted_distance
 
 from pdc_cases import CENTRE, LOCATIONS
 from pdc_cases import manhattan as _manhattan
@@ -210,7 +210,7 @@ def test_platform_with_malformed_task_ciphertexts_is_detected(keypair, grid, boa
     engine = platform.engine
     fives = tuple(int(engine.encrypt(5)) for _ in range(grid.code_length))
     task = TaskMessage("t1", grid, keypair[0].n, fives)
-    platform._tasks["t1"] = _Task(task, (0, 0))  # a malicious platform registers its own ciphertexts
+    platform.ledger.add_task(task, (0, 0))  # a malicious platform registers its own ciphertexts
     alice = make_receiver("alice", (0, 0))
     query = alice.respond(task)
     with pytest.raises(CheatingDetected, match="not a valid Encode 1") as err:
@@ -271,7 +271,7 @@ def test_receiver_accepts_up_to_the_largest_distance_and_no_further(keypair, gri
     platform = Platform(keypair[1], grid, board=board, allow_insecure=True, require_proofs=False)
     zeros = tuple(int(platform.engine.encrypt(0)) for _ in range(grid.code_length))
     task = TaskMessage("t1", grid, keypair[0].n, zeros)
-    platform._tasks["t1"] = _Task(task, (0, 0))  # a malicious platform registers its own ciphertexts
+    platform.ledger.add_task(task, (0, 0))  # a malicious platform registers its own ciphertexts
     alice = make_receiver("alice", location)
     decryption = platform.handle_query(alice.respond(task))
     if claimed <= GRID_MAX_DISTANCE:

@@ -88,14 +88,14 @@ def test_reveal_of_an_unknown_receiver_names_no_earlier_outcome(platform, make_r
     assert str(err.value) == "no pending query of 'bob' for task 't1'"
 
 
-def test_platform_select_applies_the_radius_and_the_seed(platform, make_receiver):
+def test_platform_select_applies_the_radius_and_the_seed(platform, make_receiver, monkeypatch):
     receivers = [make_receiver(name, loc) for name, loc in LOCATIONS.items()]
     got = run_round(platform, receivers, task_id="t1", centre=CENTRE)
     near = sorted(name for name, d in got.items() if d <= 4)
     assert sorted(s.receiver for s in platform.select("t1", len(near), max_distance=4)) == near
     # ties (equal distances) are broken by the seed: the same seed, the same order
     tied = {name: 3 for name in LOCATIONS}
-    platform._tasks["t1"].accepted.update(tied)
+    monkeypatch.setattr(platform.ledger, "accepted", lambda task_id: dict(tied))
     orders = {tuple(s.receiver for s in platform.select("t1", 5, random_state=seed)) for seed in range(6)}
     assert tuple(s.receiver for s in platform.select("t1", 5, random_state=4)) == \
         tuple(s.receiver for s in platform.select("t1", 5, random_state=4))

@@ -9,8 +9,9 @@ and its security argument.
 Modules: :mod:`~crowdsense.ldpf.pdc.encoding` (grid, Encode 1 / Encode 2, Proposition 2),
 :mod:`~crowdsense.ldpf.pdc.keys` (key generation and length policy), :mod:`~crowdsense.ldpf.pdc.fastpaillier`
 (raw-integer Paillier with ``gmpy2``), :mod:`~crowdsense.ldpf.pdc.messages` (JSON messages),
-:mod:`~crowdsense.ldpf.pdc.protocol` (Platform, Receiver, on a commitment board and secret store of
-:mod:`crowdsense.commitments`), :mod:`~crowdsense.ldpf.pdc.selection`
+:mod:`~crowdsense.ldpf.pdc.platform` and :mod:`~crowdsense.ldpf.pdc.receiver` (the two
+parties, on a commitment board and secret store of :mod:`crowdsense.commitments`),
+:mod:`~crowdsense.ldpf.pdc.selection`
 (N nearest receivers), :mod:`~crowdsense.ldpf.pdc.proofs` (the well-formedness proofs of a
 query), :mod:`~crowdsense.ldpf.pdc.budget` (the receiver's answer budget),
 :mod:`~crowdsense.ldpf.pdc.baseline` (straightforward and Encode-1-only comparison points).
@@ -49,7 +50,9 @@ from crowdsense.ldpf.pdc.messages import (
     TaskMessage,
     parse_message,
 )
-from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, MAX_R_BITS, MIN_R_BITS, Platform, Receiver, run_round
+from crowdsense.ldpf.pdc.platform import Platform, run_round
+from crowdsense.ldpf.pdc.protocol import DEFAULT_R_BITS, MAX_R_BITS, MIN_R_BITS
+from crowdsense.ldpf.pdc.receiver import Receiver
 from crowdsense.ldpf.pdc.selection import Selected, select_nearest
 
 __all__ = [
