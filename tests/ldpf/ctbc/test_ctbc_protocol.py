@@ -76,21 +76,24 @@ def test_the_commitment_binds_the_sealed_ud_not_the_ud():
     assert user.upload(0, epoch=1).sealed == opening.payload
 
 
-def test_board_failure_on_commit_leaves_the_opening_in_the_store():
+def _commit_while_the_board_is_down() -> MemorySecretStore:
+    """alice's store after her commit failed at the board (the opening was stored first)."""
     store = MemorySecretStore()
     with pytest.raises(ConnectionError):
         CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD,
                                                                           platform_key=KEY)
+    return store
+
+
+def test_board_failure_on_commit_leaves_the_opening_in_the_store():
+    store = _commit_while_the_board_is_down()
     rec = store.get(opening_key(1, 0))
     assert rec is not None and bytes.fromhex(rec["ud"]) == PAYLOAD
     assert open_ud(PLATFORM, bytes.fromhex(rec["payload"]), committer="alice", epoch=1) == PAYLOAD
 
 
 def test_resumed_user_commits_the_stored_opening_and_can_reveal():
-    store = MemorySecretStore()
-    with pytest.raises(ConnectionError):
-        CTBCUser(0, sender="alice", board=BoardDown(), store=store).commit(epoch=1, payload=PAYLOAD,
-                                                                          platform_key=KEY)
+    store = _commit_while_the_board_is_down()
     stored = store.get(opening_key(1, 0))
     board = MemoryCommitmentBoard()
     restarted = CTBCUser(0, sender="alice", board=board, store=store)  # same store, new process
