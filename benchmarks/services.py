@@ -18,12 +18,17 @@
    (``crowdsense.chain.store.SubtaskStore``, what parties on one machine share), and unsigned
    ``GET /v1/health`` requests (the HTTP stack alone): ``health_requests_per_s``.
 
-No chain is involved: the chain step of a delivery (``submitData``) costs the same whichever
-store holds the ciphertext. ``pdc_receivers_per_s`` (a PDC round over HTTP) is null: the
-platform service that would run PDC over HTTP does not exist yet.
+No chain is involved in these: the chain step of a delivery (``submitData``) costs the same
+whichever store holds the ciphertext.
+
+5. **A PDC round over HTTP** (``benchmarks/pdcload.py``): the service as the PDC platform, an
+   Anvil node, ``--pdc-receivers`` receivers (default 1,000) with their own accounts answering a
+   task on a 100 x 100 grid with a ``--pdc-key-bits`` key (default 2048), proofs and on-chain
+   commitments included. ``pdc_receivers_per_s``: receivers the platform gets through per
+   second of its own phases (queries and reveals; the receivers' own work is timed apart).
 
 Writes ``services.json`` (``services_postgresql.json`` with ``--database-url``; ``_quick`` with
-``--quick``: N = 60, a few seconds).
+``--quick``: N = 60 deliveries and a PDC round of 20 receivers with a 1024-bit key, a minute).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import psutil
 import requests
 
 import benchkit
+import pdcload
 from crowdsense import ecies
 from crowdsense.chain.accounts import simulation_signer
 from crowdsense.chain.store import SubtaskStore
@@ -152,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None,
                         help="a scratch PostgreSQL database (emptied first); default: a fresh SQLite file")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pdc-receivers", type=int, default=None, help="receivers of the PDC round (1000; quick 20)")
+    parser.add_argument("--pdc-key-bits", type=int, default=None, help="Paillier key of the PDC round (2048; quick 1024)")
+    parser.add_argument("--skip-pdc", action="store_true", help="leave out the PDC round")
     args = parser.parse_args(argv)
     n = args.receivers or (60 if args.quick else 1000)
     if n < 1 or args.data_bytes < 1 or args.workers < 1:
@@ -192,6 +201,17 @@ def main(argv: list[str] | None = None) -> int:
         log("baseline: the same through the folder store")
         results["folder"] = run_load(lambda a, blob: store.put_blob(blob), store.get_blob, readings, accounts,
                                      releaser, args.workers)
+        if not args.skip_pdc:
+            if args.database_url:
+                empty_postgres(args.database_url)
+            results["pdc"] = pdcload.run(folder, receivers=args.pdc_receivers or (20 if args.quick else 1000),
+                                         key_bits=args.pdc_key_bits or (1024 if args.quick else 2048),
+                                         workers=args.workers, database_url=args.database_url, seed=args.seed,
+                                         free_port=free_port)
+            pdc = results["pdc"]
+            log(f"  PDC: {pdc['receivers_per_s']:.1f} receivers/s through the platform "
+                f"({pdc['service_cpu_ms_per_query']:.0f} + {pdc['service_cpu_ms_per_reveal']:.0f} ms of service CPU "
+                f"per query and reveal); distances correct: {pdc['distances_correct']}")
     http, local = results["service"], results["folder"]
     headline = {
         "deliveries_per_s": http["deliveries_per_s"], "collections_per_s": http["collections_per_s"],
@@ -199,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             http["service_cpu_s"] * 1e3 / n, "engine": http["engine"],
         "folder_deliveries_per_s": local["deliveries_per_s"], "folder_collections_per_s": local["collections_per_s"],
         "health_requests_per_s": results["health_requests_per_s"],
-        "pdc_receivers_per_s": None,
-        "note": "pdc_receivers_per_s needs PDC over HTTP (a platform service), which does not exist yet",
+        "pdc_receivers_per_s": results["pdc"]["receivers_per_s"] if "pdc" in results else None,
+        "pdc_receivers": results["pdc"]["receivers"] if "pdc" in results else None,
+        "pdc_key_bits": results["pdc"]["key_bits"] if "pdc" in results else None,
+        "pdc_distances_correct": results["pdc"]["distances_correct"] if "pdc" in results else None,
         "load_average_start_end": [machine.get("loadavg_at_start"), benchkit.load_average()],
     }
     out = {"benchmark": "services", "date": benchkit.utc_timestamp(), "quick": args.quick, "machine": machine,
@@ -208,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
                           "seed": args.seed}, "results": results, "headline": headline}
     benchkit.write_json(args.out_dir / f"{stem}.json", out)
     log(f"wrote {args.out_dir / (stem + '.json')}")
+    if "pdc" in results and not results["pdc"]["distances_correct"]:
+        log("error: the PDC round accepted distances other than the receivers' true ones")
+        return 1
     return 0
 
 

@@ -209,6 +209,9 @@ def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
     chosen = Selection.build([dev_signer(0).address], chain_id=31337, registry=registry, task_id=0)
     files["selection"] = tmp / "selection.json"
     files["selection"].write_text(json.dumps(chosen.proof_of(dev_signer(0).address).to_json()))
+    from crowdsense.ldpf.pdc.keys import generate_keypair, write_private_key
+
+    files["pdckey"] = write_private_key(generate_keypair(256, allow_insecure=True)[1], tmp / "pdc-key.json")
     return Chain(node_url, tmp, deployment, files)
 
 
@@ -252,16 +255,24 @@ VALID_ARGS: dict[str, list[str]] = {
     "ctbc round": ["--users", "4", "--k", "2", "--n", "2", "--audit", "{d}/audit.json"],
     "pdc round": ["--receivers", "2", "--key-bits", "512", "--insecure-test-key", "--audit", "{d}/audit.json"],
     "demo": ["--rpc-url", "{url}", "--out", "{d}/demo-out", "--deployments-dir", "{d}/deployments", "--no-plots"],
-    "service serve": ["--database-url", "sqlite:///{d}/service.sqlite"],
+    "service serve": ["--database-url", "sqlite:///{d}/service.sqlite", "--pdc-key", "{pdckey}", "--pdc-operator",
+                      dev_signer(0).address, "--rpc-url", "{url}", "--insecure-test-key"],
+    "pdc keygen": ["--out", "{d}/pdc-key.json", "--key-bits", "256", "--insecure-test-key"],
+    # the PDC commands fail on their own input before they reach the service (none answers here)
+    "pdc open": ["t1", "--service", "http://127.0.0.1:9", "--origin", "-22.95,-43.3", "--cell", "50", "--width", "40",
+                 "--centre", "-22.942,-43.291"],
+    "pdc answer": ["t1", "--service", "http://127.0.0.1:9", "--location", "-22.945,-43.295"],
+    "pdc answers": ["t1", "--service", "http://127.0.0.1:9", "--n", "1", "--accounts-out", "{d}/selected.txt"],
 }
 #: File parameters each command reads (by parameter name), and the options that make it read them.
 INPUTS: dict[str, dict[str, str]] = {"graph": {}, "levels_file": {}, "addresses_file": {}, "task_file": {},
                                      "deployment": {}, "journal_path": {},
                                      "keystore": {"CROWDSENSE_KEYSTORE_PASSWORD": "pw"}, "password_file": {},
-                                     "tree_path": {}, "proof_file": {}, "accounts_file": {}, "selection_file": {}}
+                                     "tree_path": {}, "proof_file": {}, "accounts_file": {}, "selection_file": {},
+                                     "pdc_key": {}}
 #: File parameters a command writes (or a folder it writes into): never read as input.
 OUTPUTS = {"out", "out_path", "features_path", "write_addresses", "audit_path", "store_path", "deployments_dir", "out_dir",
-           "data_file"}  # submit hashes the raw bytes of --data-file: any content is valid data
+           "accounts_out", "data_file"}  # submit hashes the raw bytes of --data-file: any content is valid data
 #: Parameters named like an input that a command writes instead.
 WRITTEN = {("account new", "keystore")}
 

@@ -104,6 +104,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 # ---------------------------------------------------------------------------- servers
 
 
+@pytest.fixture(scope="session")
+def pdc_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1024-bit PDC platform key (the shortest accepted without test overrides), made once."""
+    import warnings
+
+    from crowdsense.ldpf.pdc.errors import WeakKeyWarning
+    from crowdsense.ldpf.pdc.keys import generate_keypair, write_private_key
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WeakKeyWarning)
+        _, key = generate_keypair(1024)
+    return write_private_key(key, tmp_path_factory.mktemp("pdc-key") / "key.json")
+
+
 @dataclass
 class ThreadServer:
     """A service app served by uvicorn in a thread of the test process."""
@@ -115,7 +129,7 @@ class ThreadServer:
 
 @pytest.fixture()
 def serve_in_thread() -> Iterator[Any]:
-    """``serve_in_thread(settings_without_domain)``: a real uvicorn on a free loopback port."""
+    """``serve_in_thread(pdc=None, **settings_without_domain)``: a real uvicorn on a free loopback port."""
     import uvicorn
 
     from crowdsense.services.app import create_app, listen
@@ -123,10 +137,10 @@ def serve_in_thread() -> Iterator[Any]:
 
     running: list[tuple[Any, threading.Thread]] = []
 
-    def start(**settings: Any) -> ThreadServer:
+    def start(pdc: Any = None, **settings: Any) -> ThreadServer:
         port = free_port()
         domain = f"127.0.0.1:{port}"
-        app = create_app(Settings(domain=domain, **settings))
+        app = create_app(Settings(domain=domain, **settings), pdc=pdc)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listen("127.0.0.1", port)]}, daemon=True)
         thread.start()

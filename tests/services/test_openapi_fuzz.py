@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 
 from crowdsense.chain.accounts import dev_signer
+from crowdsense.ldpf.pdc.region import GridRegion
 from crowdsense.services.client import ServiceClient
+from crowdsense.services.pdc_client import PdcClient
+from crowdsense.services.pdc_routes import PdcConfig
 
 SCHEMATHESIS = Path(os.environ.get("CROWDSENSE_SCHEMATHESIS", Path(sys.prefix) / "schemathesis" / "bin" /
                                    "schemathesis"))
@@ -38,14 +41,18 @@ def schemathesis(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=600, check=False)
 
 
-def test_every_answer_is_one_the_schema_documents(serve_in_thread, database_url, tmp_path):
-    server = serve_in_thread(database_url=database_url)
+def test_every_answer_is_one_the_schema_documents(serve_in_thread, database_url, fresh_env, pdc_key_file, tmp_path):
+    platform = PdcConfig(pdc_key_file, fresh_env.roles.admin.address, rpc_url=fresh_env.url,
+                         deployment=fresh_env.deployment_path)
+    server = serve_in_thread(database_url=database_url, pdc=platform)  # every role: the blob store and PDC
     ServiceClient(server.url, dev_signer(1)).put_blob(b"something stored")  # reads meet a non-empty store
+    region = GridRegion(origin=(-22.95, -43.30), step=50.0, width=20, height=20)
+    PdcClient(server.url, fresh_env.roles.admin).open_task("t1", region, "-22.945,-43.295")  # and an open task
     run = schemathesis("run", f"{server.url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
                        "--seed", "1", "--request-timeout", "10", cwd=tmp_path)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report[-4000:]
-    assert "Tested: 5" in report, report[-4000:]  # every operation of the schema was reached
+    assert "Tested: 10" in report, report[-4000:]  # every operation of the schema was reached
     assert " passed" in report and "failures" not in report.split("SUMMARY")[-1], report[-4000:]
 
 

@@ -181,11 +181,11 @@ class Session:
 
     rpc_url: str
     sim_seed: str
-    journal_path: str
     timeout: float
     retries: int
     receipt_timeout: float
     as_json: bool
+    journal_path: str = ".crowdsense/journal.sqlite"
     keystore: str | None = None
     password_file: str | None = None
     dev_account: int | None = None
@@ -337,18 +337,21 @@ def translate_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def client_command(
-    *, needs_deployment: bool = True, account: bool = True, store: bool = True, quiet_warnings: bool = False
+    *, needs_deployment: bool = True, account: bool = True, store: bool = True, journal: bool = True,
+    quiet_warnings: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate ``fn(session, **options)``: adds the shared options and builds the Session.
 
     ``account=False`` leaves out the account options (commands whose parties are simulated);
-    ``store=False`` the ciphertext store; ``quiet_warnings`` silences Python warnings for
-    commands that report them in their summary instead (e.g. a weak test key).
+    ``store=False`` the ciphertext store; ``journal=False`` the journal (commands that keep no
+    secret and send no transaction); ``quiet_warnings`` silences Python warnings for commands
+    that report them in their summary instead (e.g. a weak test key).
     """
     names = [n for n in _SHARED
              if (account or n not in _ACCOUNT)
              and (needs_deployment or n not in ("deployment", "store_path"))
-             and (store or n != "store_path")]
+             and (store or n != "store_path")
+             and (journal or n != "journal_path")]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)

@@ -134,9 +134,11 @@ def ctbc_round(session: Session, users: int, k: int, n_required: int, task_side:
 # ------------------------------------------------------------------------------- PDC
 
 
-@click.group(short_help="PDC rounds (remote regions) on chain.")
+@click.group(short_help="PDC on chain: simulated rounds, or real parties over HTTP.")
 def pdc() -> None:
-    """PDC (Paillier distance computation with blinding commitments) for remote regions, on chain."""
+    """PDC (Paillier distance computation with blinding commitments) for remote regions, on chain:
+    `round` simulates every party; `keygen`, `open`, `answer` and `answers` are the commands of
+    real parties meeting at a platform service (`crowdsense service serve --pdc-key`)."""
 
 
 @pdc.command("round", short_help="Run one PDC round with simulated receivers in a remote region.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -42,9 +43,10 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "fetch": ("crowdsense.cli.tasks", "fetch", "Fetch and decrypt a subtask you claimed (receiver)."),
     "submit": ("crowdsense.cli.tasks", "submit", "Submit the hash of your sensing data (receiver)."),
     "ctbc": ("crowdsense.cli.ldpf", "ctbc", "CTBC rounds (popular regions) on chain."),
-    "pdc": ("crowdsense.cli.ldpf", "pdc", "PDC rounds (remote regions) on chain."),
+    "pdc": ("crowdsense.cli.pdc_parties", "pdc", "PDC on chain: simulated rounds, or real parties over HTTP."),
     "demo": ("crowdsense.cli.demo", "demo", "The main job: PMCB + LDPF end to end on a local chain."),
-    "service": ("crowdsense.cli.service", "service", "Run a crowdsense service (the blob store over HTTP)."),
+    "service": ("crowdsense.cli.service", "service",
+                "Run a crowdsense service (the blob store, and the PDC platform, over HTTP)."),
 }
 
 
@@ -91,8 +93,14 @@ def _usage_line(exc: click.ClickException) -> str:
     return f"{message}: see '{ctx.command_path if ctx else 'crowdsense'} --help'"
 
 
+def _warning_line(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> str:
+    """A warning as one line ``warning: <message>`` (not Python's two lines naming the source)."""
+    return f"warning: {_one_line(str(message))}\n"
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning package errors into one-line messages."""
+    warnings.formatwarning = _warning_line
     try:
         return cli.main(args=argv, prog_name="crowdsense", standalone_mode=False)
     except click.exceptions.Abort:

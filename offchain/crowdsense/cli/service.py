@@ -12,6 +12,7 @@ import ipaddress
 import click
 
 from crowdsense.cli.clientctx import FiniteRange, translate_errors
+from crowdsense.cli.runoptions import insecure_test_key_option
 from crowdsense.errors import InputError
 from crowdsense.services.settings import (
     DEFAULT_DATABASE_URL,
@@ -26,6 +27,13 @@ __all__ = ["service", "serve"]
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
+def _on_command_line(name: str) -> bool:
+    """Whether the option of parameter ``name`` was given on the command line (not by the environment)."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+
 def _all_interfaces(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_unspecified
@@ -33,7 +41,7 @@ def _all_interfaces(host: str) -> bool:
         return False
 
 
-@click.group(short_help="Run a crowdsense service (the blob store over HTTP).")
+@click.group(short_help="Run a crowdsense service (the blob store, and the PDC platform, over HTTP).")
 def service() -> None:
     """Services that parties on different machines talk to over HTTP."""
 
@@ -60,9 +68,22 @@ def service() -> None:
               help="Seconds to let requests in progress finish on SIGINT/SIGTERM.")
 @click.option("--log-level", type=click.Choice(_LOG_LEVELS), default="info", show_default=True,
               help="Server log level on stderr (debug also logs every request).")
+@click.option("--pdc-key", type=click.Path(dir_okay=False), envvar="CROWDSENSE_PDC_KEY", default=None,
+              help="Also be the PDC platform, with this Paillier key file (`crowdsense pdc keygen`; "
+                   "$CROWDSENSE_PDC_KEY).")
+@click.option("--pdc-operator", envvar="CROWDSENSE_PDC_OPERATOR", default=None, metavar="ADDRESS",
+              help="The account that opens PDC tasks and reads their answers ($CROWDSENSE_PDC_OPERATOR).")
+@click.option("--rpc-url", envvar="CROWDSENSE_RPC_URL", default=None,
+              help="With --pdc-key: the node whose CommitmentVerifier holds the receivers' commitments "
+                   "(default http://127.0.0.1:8545).")
+@click.option("--deployment", envvar="CROWDSENSE_DEPLOYMENT", type=click.Path(dir_okay=False), default=None,
+              help="With --pdc-key: the deployment file (default deployments/<chainId>.json).")
+@insecure_test_key_option
 @translate_errors
 def serve(host: str, port: int, database_url: str, domain: str | None, writers: tuple[str, ...],
-          max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, log_level: str) -> None:
+          max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, log_level: str,
+          pdc_key: str | None, pdc_operator: str | None, rpc_url: str | None, deployment: str | None,
+          insecure_test_key: bool) -> None:
     """Serve the blob store until SIGINT or SIGTERM.
 
     Reads (GET /v1/blobs/HASH, GET /v1/envelopes/SUBTASK/CLAIMANT/WRITER) are public: they return
@@ -82,9 +103,24 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
         domain = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     settings = Settings(database_url=database_url, domain=domain, max_blob_bytes=max_blob_bytes,
                         timestamp_window=timestamp_window, writers=frozenset(writers))
-    app = create_app(settings)
+    pdc = None
+    given = [f"--{n.replace('_', '-')}" for n in ("rpc_url", "deployment") if _on_command_line(n)]
+    if pdc_key is None and given:  # (from the environment they are a shell's settings for every command)
+        one = len(given) == 1
+        raise click.UsageError(f"{' and '.join(given)} {'is an option' if one else 'are options'} of the PDC "
+                               f"platform: expected {'it' if one else 'them'} with --pdc-key")
+    if pdc_key is not None or pdc_operator is not None:
+        if pdc_key is None or pdc_operator is None:
+            raise click.UsageError("--pdc-key and --pdc-operator go together: the platform's key and the account "
+                                   "that opens its tasks")
+        from crowdsense.services.pdc_routes import PdcConfig
+
+        pdc = PdcConfig(pdc_key, pdc_operator, rpc_url=rpc_url, deployment=deployment,
+                        allow_insecure_key=insecure_test_key)
+    app = create_app(settings, pdc=pdc)
     sock = listen(host, port)
     writers = ", ".join(sorted(settings.writers)) if settings.writers else "any account that signs"
+    role = f", PDC platform (operator {app.state.service.pdc.operator})" if pdc is not None else ""
     click.echo(f"crowdsense service on http://{domain} (listening on {host}:{port}), database "
-               f"{redacted_url(settings.database_url)}, writers: {writers}", err=True)
+               f"{redacted_url(settings.database_url)}, writers: {writers}{role}", err=True)
     run(app, sock, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)

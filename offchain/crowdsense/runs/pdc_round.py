@@ -65,7 +65,7 @@ from crowdsense.runs._round import (Progress, StageClock, check_faults, check_si
                                     progress_counter)
 from crowdsense.runs.report import gas_table
 
-__all__ = ["PDC_FAULTS", "PDCReceiverOutcome", "PDCRoundResult", "run_pdc_round"]
+__all__ = ["PDC_FAULTS", "PDCReceiverOutcome", "PDCRoundResult", "precompute_proofs", "run_pdc_round"]
 
 #: Faults a simulated receiver can be given (see the module docstring).
 PDC_FAULTS = ("absent", "liar")
@@ -347,7 +347,7 @@ class _PDCRound:
 _PROCESS_POOL_MIN_KEY_BITS = 1024
 
 
-def _precompute_proofs(receivers: list[Receiver], n: int, workers: int) -> None:
+def precompute_proofs(receivers: list[Receiver], n: int, workers: int) -> None:
     """What each receiver draws while idle, before the task arrives: one query's offline proof
     part (about ``width + height`` n-th powers modulo n^2, CPU-bound). Real receivers draw theirs
     on their own devices at once; simulated in one process they share its cores, so with a real
@@ -461,7 +461,7 @@ def run_pdc_round(
     receivers = [Receiver(loc, grid, board=b, secret_store=store, r_bits=r_bits, allow_insecure=allow_insecure,
                           budget=None if budgets is None else budgets[i])
                  for i, (loc, b) in enumerate(zip(locs, boards))]
-    _precompute_proofs(receivers, private_key.public_key.n, workers)
+    precompute_proofs(receivers, private_key.public_key.n, workers)
     clock.lap("precompute proofs (offline)")
     state = _PDCRound(conn, locs, faults, journal, workers, progress, clock, board, platform, task_id, task_text,
                       boards, receivers,

@@ -29,6 +29,9 @@ from crowdsense.errors import InputError, ToolchainError
 from crowdsense.services.auth import AuthenticationError
 from crowdsense.services.blobs import BlobStore
 from crowdsense.services.db import open_database
+from crowdsense.services.pdc_ledger import SqlLedger
+from crowdsense.services.pdc_routes import PdcConfig
+from crowdsense.services.pdc_routes import router as pdc_router
 from crowdsense.services.replay import NonceLedger
 from crowdsense.services.routes import ApiError, ServiceState, router
 from crowdsense.services.settings import Settings
@@ -87,17 +90,20 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, f"internal error ({type(exc).__name__}): expected none; see the service's log")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service app over ``settings`` (default :meth:`Settings.from_env`).
+def create_app(settings: Settings | None = None, *, pdc: PdcConfig | None = None) -> FastAPI:
+    """The service app over ``settings`` (default :meth:`Settings.from_env`); with ``pdc``, also
+    the PDC platform (:mod:`crowdsense.services.pdc_routes`).
 
     Raises
     ------
     InputError, ToolchainError
-        The database URL is malformed, or the database cannot be opened.
+        The database URL is malformed, or the database cannot be opened; the PDC key, operator or
+        chain is not usable.
     """
     settings = Settings.from_env() if settings is None else settings
     if not isinstance(settings, Settings):
         raise InputError(f"settings must be a Settings, got {type(settings).__name__}")
+    loaded = None if pdc is None else pdc.load()  # before the database: a refused start writes nothing
     engine = open_database(settings.database_url)
 
     @asynccontextmanager
@@ -108,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="crowdsense service",
         version=crowdsense.__version__,
-        summary="Content-addressed store of subtask ciphertexts and key envelopes; "
+        summary="Content-addressed store of subtask ciphertexts and key envelopes, and the PDC platform; "
                 "writes signed by Ethereum keys.",
         lifespan=lifespan,
         exception_handlers={
@@ -121,8 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Exception: _unexpected,
         },
     )
-    app.state.service = ServiceState(settings, BlobStore(engine), NonceLedger(engine), engine.dialect.name)
+    role = None if pdc is None or loaded is None else pdc.role(SqlLedger(engine), loaded)
+    app.state.service = ServiceState(settings, BlobStore(engine), NonceLedger(engine), engine.dialect.name, role)
     app.include_router(router)
+    app.include_router(pdc_router)
     return app
 
 

@@ -13,6 +13,9 @@ Tables::
     blobs      hash (keccak256, 0x-hex, primary key), kind, data, size, created, writer
     envelopes  (subtask_hash, claimant, writer) primary key -> envelope_hash (a blob), created
     nonces     (account, nonce) primary key, expiry    -- replay protection of signed requests
+    pdc_tasks    task_id primary key, message (the task's JSON), centre, region, created
+    pdc_answers  (task_id, receiver) primary key, commitment (unique), z, s, masks, state,
+                 distance, reason, updated             -- the PDC platform's ledger
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Text,
     MetaData,
     String,
     Table,
@@ -39,7 +43,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from crowdsense.errors import InputError, ToolchainError
 
-__all__ = ["metadata", "blobs", "envelopes", "nonces", "open_database", "redacted_url", "engine_url"]
+__all__ = ["metadata", "blobs", "envelopes", "nonces", "pdc_tasks", "pdc_answers", "open_database", "redacted_url",
+           "engine_url"]
 
 metadata = MetaData()
 
@@ -73,6 +78,30 @@ nonces = Table(
     Column("nonce", String(64), primary_key=True),
     Column("expiry", BigInteger, nullable=False),  # unix seconds after which the row may go
     Index("nonces_expiry", "expiry"),
+)
+
+pdc_tasks = Table(
+    "pdc_tasks", metadata,
+    Column("task_id", String(128), primary_key=True),
+    Column("message", Text, nullable=False),  # TaskMessage.to_json(): the encrypted centre, public
+    Column("centre_x", Integer, nullable=False),  # the platform's secret: the task's grid point
+    Column("centre_y", Integer, nullable=False),
+    Column("region", Text, nullable=False),  # JSON: where the grid lies (public)
+    Column("created", BigInteger, nullable=False),
+)
+
+pdc_answers = Table(
+    "pdc_answers", metadata,
+    Column("task_id", String(128), ForeignKey("pdc_tasks.task_id"), primary_key=True),
+    Column("receiver", String(128), primary_key=True),
+    Column("commitment", HASH_TEXT, unique=True),  # one query per commitment, across tasks
+    Column("z", Text),  # decimal
+    Column("s", Text),  # decimal: dist + r, the platform's secret until the reveal
+    Column("masks", Text),  # JSON [U, V] (0x-hex) of a proven query, or null
+    Column("state", String(16), nullable=False),  # pending, accepted, rejected
+    Column("distance", BigInteger),
+    Column("reason", Text),
+    Column("updated", BigInteger, nullable=False),
 )
 
 _EXPECTED = "expected sqlite:///PATH or postgresql://user:password@host:port/database"

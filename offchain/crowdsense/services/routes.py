@@ -28,7 +28,7 @@ from crowdsense.services.blobs import BlobStore, EnvelopeConflictError
 from crowdsense.services.replay import NonceLedger
 from crowdsense.services.settings import Settings
 
-__all__ = ["ApiError", "ServiceState", "router", "BLOB_HASH_HEADER"]
+__all__ = ["ApiError", "ServiceState", "router", "BLOB_HASH_HEADER", "authenticate", "read_body"]
 
 #: Response header naming the hash of the bytes returned (envelopes are found by subtask).
 BLOB_HASH_HEADER = "X-Crowdsense-Blob-Hash"
@@ -82,6 +82,7 @@ class ServiceState:
     blobs: BlobStore
     nonces: NonceLedger
     database: str  # engine name, for the health answer
+    pdc: Any = None  # the PDC platform role (crowdsense.services.pdc_routes.PdcRole), when configured
 
 
 router = APIRouter(prefix="/v1")
@@ -103,7 +104,7 @@ def _address(text: str, what: str = "claimant") -> str:
     return text.lower()
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
     too_large = f"the body is larger than {limit} bytes: expected at most {limit} bytes (the service's limit)"
     declared = request.headers.get("content-length", "")
@@ -118,13 +119,20 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _signed_write(request: Request, state: ServiceState, body: bytes) -> SignedRequest:
-    """Authenticate a write, record its nonce, and check the writer is allowed."""
+async def authenticate(request: Request, state: ServiceState, body: bytes) -> SignedRequest:
+    """Authenticate a signed request and record its nonce (a replay is refused: 401)."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     settings = state.settings
     signed = verify_request(request.headers, domain=settings.domain, method=request.method, path=path,
                             body=body, window=settings.timestamp_window)
     await run_in_threadpool(state.nonces.record, signed, window=settings.timestamp_window)
+    return signed
+
+
+async def _signed_write(request: Request, state: ServiceState, body: bytes) -> SignedRequest:
+    """Authenticate a write and check the writer is allowed."""
+    settings = state.settings
+    signed = await authenticate(request, state, body)
     if settings.writers and signed.account not in settings.writers:
         raise ApiError(403, f"account {signed.account} may not write to this service: expected one of its "
                             f"{len(settings.writers)} configured writer(s)")
@@ -141,7 +149,7 @@ async def health(request: Request) -> dict[str, Any]:
     return {"status": "ok", "service": "crowdsense", "version": crowdsense.__version__,
             "domain": state.settings.domain, "database": state.database,
             "maxBlobBytes": state.settings.max_blob_bytes, "timestampWindow": state.settings.timestamp_window,
-            "restrictedWriters": bool(state.settings.writers)}
+            "restrictedWriters": bool(state.settings.writers), "roles": ["blobs"] + (["pdc"] if state.pdc else [])}
 
 
 @router.put("/blobs/{blob_hash}", summary="Store bytes under their keccak256 (signed)",
@@ -150,7 +158,7 @@ async def health(request: Request) -> dict[str, Any]:
 async def put_blob(blob_hash: BlobHash, request: Request) -> JSONResponse:
     state = _state(request)
     name = _hash(blob_hash, "blob hash")
-    body = await _body(request, state.settings.max_blob_bytes)
+    body = await read_body(request, state.settings.max_blob_bytes)
     signed = await _signed_write(request, state, body)
     actual = "0x" + keccak(body).hex()
     if actual != name:
@@ -187,7 +195,7 @@ async def put_envelope(subtask_hash: SubtaskHash, claimant: Claimant, writer: Wr
                        request: Request) -> JSONResponse:
     state = _state(request)
     subtask, who, by = _hash(subtask_hash, "subtask hash"), _address(claimant), _address(writer, "writer")
-    body = await _body(request, state.settings.max_blob_bytes)
+    body = await read_body(request, state.settings.max_blob_bytes)
     signed = await _signed_write(request, state, body)
     if signed.account.lower() != by:
         raise ApiError(403, f"account {signed.account} may not write envelopes filed under {by}: expected its "

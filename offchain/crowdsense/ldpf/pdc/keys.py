@@ -8,8 +8,8 @@ Key length policy
   and they are the benchmark's ``--quick`` setting, but they raise :class:`WeakKeyWarning`.
 * :data:`RECOMMENDED_KEY_BITS` = 2048 (about 112-bit security, NIST SP 800-57): the default.
 * Tests need small keys to stay fast. They get them only by passing ``allow_insecure=True``
-  explicitly (here and to :class:`~crowdsense.ldpf.pdc.protocol.Platform` /
-  :class:`~crowdsense.ldpf.pdc.protocol.Receiver`); the floor then drops to
+  explicitly (here and to :class:`~crowdsense.ldpf.pdc.platform.Platform` /
+  :class:`~crowdsense.ldpf.pdc.receiver.Receiver`); the floor then drops to
   :data:`INSECURE_MIN_KEY_BITS`, which still leaves room for the blinded plaintexts.
 
 Generation
@@ -30,14 +30,17 @@ Randomness comes from :mod:`secrets`; primality from GMP (``is_prime`` with 50 r
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import warnings
+from pathlib import Path
 
 import gmpy2
 from gmpy2 import mpz
 from phe import paillier
 
+from crowdsense.errors import InputError
 from crowdsense.ldpf.pdc.errors import KeyLengthError, WeakKeyWarning
 
 __all__ = [
@@ -49,6 +52,9 @@ __all__ = [
     "check_key_pair",
     "generate_keypair",
     "STRUCTURE_BITS",
+    "KEY_FILE_FORMAT",
+    "read_private_key",
+    "write_private_key",
 ]
 
 #: Shortest modulus accepted without ``allow_insecure=True``.
@@ -189,3 +195,51 @@ def generate_keypair(
         warnings.simplefilter("ignore", WeakKeyWarning)  # already warned above
         check_key_pair(public_key, private_key, allow_insecure=allow_insecure)
     return public_key, private_key
+
+
+#: ``format`` of a key file written by :func:`write_private_key`.
+KEY_FILE_FORMAT = "crowdsense-paillier-key/1"
+
+
+def write_private_key(private_key: paillier.PaillierPrivateKey, path: str | Path) -> Path:
+    """Write the platform's Paillier key as JSON (``format``, ``n``, ``p``, ``q`` as decimal
+    strings), atomically and with mode 0600: the file is the platform's whole secret. An
+    existing file is never overwritten (a key in use must not be lost to a second ``keygen``)."""
+    from crowdsense.atomicfile import write_atomic
+
+    path = Path(path)
+    if path.exists():
+        raise InputError(f"key file {path} already exists: expected a new path (the key it holds may be in use)")
+    doc = {"format": KEY_FILE_FORMAT, "n": str(private_key.public_key.n), "p": str(private_key.p),
+           "q": str(private_key.q)}
+    try:
+        write_atomic(path, json.dumps(doc, indent=1) + "\n", mode=0o600)
+    except OSError as exc:
+        raise InputError(f"key file {path}: cannot be written ({exc.strerror or exc}): expected a writable "
+                         "path") from None
+    return path
+
+
+def read_private_key(path: str | Path, *, allow_insecure: bool = False) -> paillier.PaillierPrivateKey:
+    """The Paillier key in a file written by :func:`write_private_key`, checked as a key pair
+    (:func:`check_key_pair`: the primes multiply to n, Paillier's gcd condition, the length policy)."""
+    from crowdsense.jsonfile import read_json_file
+
+    doc = read_json_file(path, "Paillier key file", missing_hint=" (crowdsense pdc keygen writes one)")
+    fields = ("format", "n", "p", "q")
+    if not isinstance(doc, dict) or set(doc) != set(fields) or doc["format"] != KEY_FILE_FORMAT:
+        raise InputError(f"Paillier key file {path} is not a key file: expected a JSON object with "
+                         f"{', '.join(fields)} and format {KEY_FILE_FORMAT!r}")
+    try:
+        n, p, q = (int(doc[k]) for k in ("n", "p", "q"))
+    except (TypeError, ValueError):
+        raise InputError(f"Paillier key file {path}: n, p and q must be decimal integers") from None
+    public_key = paillier.PaillierPublicKey(n)
+    private_key = paillier.PaillierPrivateKey(public_key, p, q) if p * q == n and p > 1 and q > 1 else None
+    if private_key is None:
+        raise InputError(f"Paillier key file {path}: p * q is not n: expected the file as keygen wrote it")
+    try:
+        check_key_pair(public_key, private_key, allow_insecure=allow_insecure)
+    except KeyLengthError as exc:
+        raise InputError(f"Paillier key file {path}: {exc}") from None
+    return private_key

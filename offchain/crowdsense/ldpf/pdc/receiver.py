@@ -324,6 +324,24 @@ class Receiver:
         self.secret_store.put(key, entry)
         return self._reveal(entry, opening)
 
+    def stored_query(self, task_id: str) -> QueryMessage:
+        """The query stored for ``task_id``, in any state: what a receiver sends again when the
+        platform's answer was lost (its proof is dropped once the answer came; the platform
+        answers a repeated query without it)."""
+        entry = self.secret_store.get(self._key(task_id))
+        if entry is None:
+            raise ProtocolStateError(f"nothing stored for task {task_id!r}; call respond() first")
+        return self._query(entry)
+
+    def stored_reveal(self, task_id: str) -> RevealMessage:
+        """The reveal of ``task_id`` once its commitment is opened (state ``"revealed"``): what a
+        receiver sends again when the platform's answer to its reveal was lost."""
+        entry = self.secret_store.get(self._key(task_id))
+        if entry is None or entry["state"] != "revealed":
+            raise ProtocolStateError(f"task {task_id!r} is not revealed yet (state "
+                                     f"{None if entry is None else entry['state']!r}); call finish() first")
+        return self._reveal(entry, BlindingOpening(int(entry["r"]), bytes.fromhex(entry["salt"][2:])))
+
     def _reveal(self, entry: dict[str, Any], opening: BlindingOpening) -> RevealMessage:
         return RevealMessage(
             task_id=entry["task_id"],
