@@ -32,7 +32,6 @@ from typing import Any, Callable
 
 import numpy as np
 import psutil
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,26 +60,11 @@ def _percentile_ms(values: list[float], q: float) -> float:
     return float(np.percentile(values, q) * 1e3) if values else float("nan")
 
 
-def _start_service(folder: Path, port: int, options: list[str]) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "crowdsense.cli.main", "service", "serve", "--port", str(port),
-                             "--log-level", "warning", "--max-blob-bytes", str(16 << 20), *options], cwd=folder)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the service exited with {proc.returncode}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("the service did not answer within 120 s")
-
-
 def run(folder: Path, *, receivers: int, key_bits: int, workers: int, database_url: str | None, seed: int,
-        grid: int = 100, free_port: Callable[[], int]) -> dict[str, Any]:
-    """One round (module docstring); returns its measurements."""
+        free_port: Callable[[], int], start_service: Callable[..., tuple[subprocess.Popen, str]],
+        grid: int = 100) -> dict[str, Any]:
+    """One round (module docstring); returns its measurements. ``start_service(database_url,
+    folder, *options)`` starts the service process (benchmarks/services.py's)."""
     from crowdsense.chain.accounts import dev_signer, simulation_signer
     from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
     from crowdsense.chain.connection import connect, deploy_contracts, open_connection
@@ -106,12 +90,9 @@ def run(folder: Path, *, receivers: int, key_bits: int, workers: int, database_u
         _, private_key = generate_keypair(key_bits)
         key_file = write_private_key(private_key, folder / "pdc-key.json")
         operator = dev_signer(0)
-        port = free_port()
         database = database_url or f"sqlite:///{folder / 'pdc-service.sqlite'}"
-        proc = _start_service(folder, port, ["--database-url", database, "--pdc-key", str(key_file),
-                                             "--pdc-operator", operator.address, "--rpc-url", node.url,
-                                             "--deployment", str(deployment)])
-        url = f"http://127.0.0.1:{port}"
+        proc, url = start_service(database, folder, "--pdc-key", str(key_file), "--pdc-operator", operator.address,
+                                  "--rpc-url", node.url, "--deployment", str(deployment))
         service = psutil.Process(proc.pid)
         region = GridRegion(origin=(-22.95, -43.30), step=10.0, width=grid, height=grid)
         rng = np.random.default_rng(seed)

@@ -72,13 +72,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_service(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
+def start_service(database_url: str, folder: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """``crowdsense service serve`` as a process of its own (``options`` added), once it answers."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "crowdsense.cli.main", "service", "serve", "--port", str(port),
                              "--database-url", database_url, "--log-level", "warning",
-                             "--max-blob-bytes", str(16 << 20)], cwd=folder)
+                             "--max-blob-bytes", str(16 << 20), *options], cwd=folder)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if requests.get(url + "/v1/health", timeout=1).status_code == 200:
@@ -86,7 +87,7 @@ def start_service(database_url: str, folder: Path) -> tuple[subprocess.Popen, st
         except requests.RequestException:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit(f"error: the service did not answer on {url} within 60 s: expected it to start")
+    raise SystemExit(f"error: the service did not answer on {url} within 120 s: expected it to start")
 
 
 def empty_postgres(url: str) -> None:
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             results["pdc"] = pdcload.run(folder, receivers=args.pdc_receivers or (20 if args.quick else 1000),
                                          key_bits=args.pdc_key_bits or (1024 if args.quick else 2048),
                                          workers=args.workers, database_url=args.database_url, seed=args.seed,
-                                         free_port=free_port)
+                                         free_port=free_port, start_service=start_service)
             pdc = results["pdc"]
             log(f"  PDC: {pdc['receivers_per_s']:.1f} receivers/s through the platform "
                 f"({pdc['service_cpu_ms_per_query']:.0f} + {pdc['service_cpu_ms_per_reveal']:.0f} ms of service CPU "

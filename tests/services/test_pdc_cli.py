@@ -84,6 +84,14 @@ def test_operator_and_receivers_run_a_round_from_the_command_line(run_cli, serve
                        "--centre", CENTRE, *node)
     assert "(403)" in one_error_line(stranger) and "not this platform's operator" in stranger.stderr
 
+    # a second task of the same platform on the same day: two distances would locate the receiver
+    assert run_cli("pdc", "open", "t2", "--service", server.url, "--dev-account", "0", *REGION, "--centre",
+                   "-22.949,-43.299", *node).code == 0
+    second = ("pdc", "answer", "t2", "--service", server.url, "--dev-account", "3", "--journal", tmp_path / "r3.sqlite",
+              "--location", where[3], *chain)
+    assert "answer budget exhausted" in one_error_line(run_cli(*second))
+    assert run_cli(*second, "--answer-budget", "2").code == 0  # the receiver's own choice
+
 
 def test_bad_positions_are_refused_before_anything_is_sent(run_cli, tmp_path):
     bad = run_cli("pdc", "open", "t1", "--service", "http://127.0.0.1:9", "--dev-account", "0",

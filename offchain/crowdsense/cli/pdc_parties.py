@@ -89,22 +89,30 @@ def open_task(session: Session, task_id: str, service_url: str, origin: str, cel
               help="Your position; placed on the task's grid here, never sent.")
 @click.option("--r-bits", type=click.IntRange(16, 128), default=64, show_default=True,
               help="Bits of your blinding value r.")
+@click.option("--answer-budget", type=click.IntRange(0, 1000), default=1, show_default=True,
+              help="Answers to one platform per day at most (each tells it your distance to a centre it "
+                   "chose; two locate you); 0: no limit.")
 @client_command(store=False)
-def answer(session: Session, task_id: str, service_url: str, location: str, r_bits: int) -> None:
+def answer(session: Session, task_id: str, service_url: str, location: str, r_bits: int, answer_budget: int) -> None:
     """Answer TASK_ID as your account: commit to a random r on chain, send Enc(dist + r) with its
     proof, check the platform's decryption, open r on chain, learn your distance to the task.
-    Every step is journaled first; run the same command again after an interruption."""
+    Every step is journaled first; run the same command again after an interruption. Answers are
+    counted per platform in a budget file beside the journal (pdc-budget-ACCOUNT/)."""
     from crowdsense.chain.boards import ChainCommitmentBoard, JournalSecretStore
+    from crowdsense.ldpf.pdc.budget import AnswerBudget
     from crowdsense.ldpf.pdc.region import parse_latlon
     from crowdsense.services.pdc_client import answer_task
 
     parse_latlon(location, "--location")
     signer = session.require_signer()
+    # beside the journal, one per account (accounts sharing a folder keep their own counts)
+    budget = (AnswerBudget(Path(session.journal_path).parent / f"pdc-budget-{signer.address}", limit=answer_budget)
+              if answer_budget else None)
     conn = session.conn
     board = ChainCommitmentBoard(conn, receipt_timeout=session.receipt_timeout).as_account(signer, session.journal)
     with _client(session, service_url) as client:
         result = answer_task(client, task_id, location, board=board,
-                             secret_store=JournalSecretStore(session.journal, conn), r_bits=r_bits)
+                             secret_store=JournalSecretStore(session.journal, conn), r_bits=r_bits, budget=budget)
     emit(session, result.to_json(), f"task {task_id}: your distance is {result.distance} grid steps "
                                      f"(grid point {result.point[0]},{result.point[1]})")
 

@@ -213,21 +213,27 @@ async def get_task(task_id: TaskId, request: Request) -> JSONResponse:
     return _task_answer(name, role.platform(region).task_message(name), region)
 
 
-@router.post("/tasks/{task_id}/queries", summary="A receiver's query; answers its decryption (signed)",
-             openapi_extra=_JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
-async def post_query(task_id: TaskId, request: Request) -> JSONResponse:
+async def _receiver_message(request: Request, task_id: str, kind: type[Any], what: str) -> tuple[Any, PdcRole, Any]:
+    """A receiver's message to the task: read, authenticated (before it is parsed), parsed, and
+    checked to name its signer and this task; with the role and the task's platform."""
     state, role = _role(request)
     name = _task_id(task_id)
     body = await read_body(request, state.settings.max_blob_bytes)
-    signed = await authenticate(request, state, body)  # before the body is parsed
+    signed = await authenticate(request, state, body)
     try:
-        query = QueryMessage.from_json(body)
+        message = kind.from_json(body)
     except MessageError as exc:
-        raise ApiError(400, f"the query is malformed: {exc}") from None
-    _same_receiver(signed, query.receiver)
-    if query.task_id != name:
-        raise ApiError(400, f"the query is for task {query.task_id!r}, sent to {name!r}: expected the same task")
-    platform = role.platform(await run_in_threadpool(role.region, name))
+        raise ApiError(400, f"the {what} is malformed: {exc}") from None
+    _same_receiver(signed, message.receiver)
+    if message.task_id != name:
+        raise ApiError(400, f"the {what} is for task {message.task_id!r}, sent to {name!r}: expected the same task")
+    return message, role, role.platform(await run_in_threadpool(role.region, name))
+
+
+@router.post("/tasks/{task_id}/queries", summary="A receiver's query; answers its decryption (signed)",
+             openapi_extra=_JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
+async def post_query(task_id: TaskId, request: Request) -> JSONResponse:
+    query, _, platform = await _receiver_message(request, task_id, QueryMessage, "query")
     try:
         decryption = await run_in_threadpool(platform.handle_query, query)
     except (InputError, CheatingDetected) as exc:
@@ -238,19 +244,8 @@ async def post_query(task_id: TaskId, request: Request) -> JSONResponse:
 @router.post("/tasks/{task_id}/reveals", summary="A receiver's opening of r; answers its distance (signed)",
              openapi_extra=_JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def post_reveal(task_id: TaskId, request: Request) -> JSONResponse:
-    state, role = _role(request)
-    name = _task_id(task_id)
-    body = await read_body(request, state.settings.max_blob_bytes)
-    signed = await authenticate(request, state, body)  # before the body is parsed
-    try:
-        reveal = RevealMessage.from_json(body)
-    except MessageError as exc:
-        raise ApiError(400, f"the reveal is malformed: {exc}") from None
-    _same_receiver(signed, reveal.receiver)
-    if reveal.task_id != name:
-        raise ApiError(400, f"the reveal is for task {reveal.task_id!r}, sent to {name!r}: expected the same task")
-    platform = role.platform(await run_in_threadpool(role.region, name))
-    earlier = await run_in_threadpool(role.ledger.answer, name, reveal.receiver)
+    reveal, role, platform = await _receiver_message(request, task_id, RevealMessage, "reveal")
+    earlier = await run_in_threadpool(role.ledger.answer, reveal.task_id, reveal.receiver)
     if earlier is not None and earlier.state == "accepted" and earlier.commitment == reveal.commitment:
         distance = earlier.distance  # the same reveal again (its answer was lost): the same answer
     else:
@@ -258,7 +253,7 @@ async def post_reveal(task_id: TaskId, request: Request) -> JSONResponse:
             distance = await run_in_threadpool(platform.handle_reveal, reveal)
         except (InputError, CheatingDetected) as exc:
             raise _refusal(exc) from None
-    return JSONResponse({"taskId": name, "receiver": reveal.receiver, "distance": distance})
+    return JSONResponse({"taskId": reveal.task_id, "receiver": reveal.receiver, "distance": distance})
 
 
 @router.get("/tasks/{task_id}/answers", summary="Accepted distances and rejections of a task (operator, signed)",

@@ -1,5 +1,7 @@
-"""Key generation and the key-length policy."""
+"""Key generation, the key-length policy and the platform's key file."""
 
+import json
+import stat
 import warnings
 
 import pytest
@@ -15,6 +17,8 @@ from crowdsense.ldpf.pdc.keys import (
     check_key_bits,
     check_key_pair,
     generate_keypair,
+    read_private_key,
+    write_private_key,
 )
 
 
@@ -93,3 +97,44 @@ def test_check_key_pair_rejects_gcd_violation():
     sk = paillier.PaillierPrivateKey(pk, 7, 43)
     with pytest.raises(KeyLengthError):
         check_key_pair(pk, sk, allow_insecure=True)
+
+
+# ---------------------------------------------------------------------------- key files
+
+
+def test_a_key_file_gives_the_same_key_back_and_is_private(keypair, tmp_path):
+    path = write_private_key(keypair[1], tmp_path / "key.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    back = read_private_key(path, allow_insecure=True)
+    assert (back.p, back.q, back.public_key.n) == (keypair[1].p, keypair[1].q, keypair[0].n)
+    assert back.decrypt(keypair[0].encrypt(42)) == 42
+
+
+def test_a_key_file_is_never_overwritten(keypair, phe_keypair, tmp_path):
+    path = write_private_key(keypair[1], tmp_path / "key.json")
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="already exists: expected a new path"):
+        write_private_key(phe_keypair[1], path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(format="other/1"), "is not a key file"),
+    (lambda d: d.pop("q"), "is not a key file"),
+    (lambda d: d.update(q="12x"), "n, p and q must be decimal integers"),
+    (lambda d: d.update(q=str(int(d["q"]) + 2)), "p \\* q is not n"),
+])
+def test_an_edited_key_file_is_refused_in_one_line(keypair, tmp_path, edit, message):
+    path = write_private_key(keypair[1], tmp_path / "key.json")
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=message) as exc:
+        read_private_key(path, allow_insecure=True)
+    assert "\n" not in str(exc.value) and str(path) in str(exc.value)
+
+
+def test_a_short_key_file_needs_the_test_override(keypair, tmp_path):
+    path = write_private_key(keypair[1], tmp_path / "key.json")
+    with pytest.raises(InputError, match="small test keys need allow_insecure"):
+        read_private_key(path)
