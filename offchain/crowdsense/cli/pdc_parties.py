@@ -27,11 +27,11 @@ _service_option = click.option("--service", "service_url", envvar="CROWDSENSE_PD
 _TASK_ID = click.argument("task_id", metavar="TASK_ID")
 
 
-def _client(session: Session, url: str, *, signed: bool = True) -> Any:
+def _client(session: Session, url: str) -> Any:
+    """The platform service's client, signing as the session's account."""
     from crowdsense.services.pdc_client import PdcClient
 
-    return PdcClient(url, session.require_signer() if signed else None, timeout=session.timeout,
-                     retries=session.retries)
+    return PdcClient(url, session.require_signer(), timeout=session.timeout, retries=session.retries)
 
 
 @pdc.command(short_help="Generate the platform's Paillier key file (mode 0600).")

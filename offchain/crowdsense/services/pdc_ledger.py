@@ -44,8 +44,9 @@ class SqlLedger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # A task never changes once open: its parsed message (hundreds of ciphertexts, checked on
-        # parsing, its digest computed once) is kept rather than read back for every message.
+        # parsing, its digest computed once) and region are kept rather than read for every message.
         self._tasks: dict[str, tuple[TaskMessage, Point]] = {}
+        self._public: dict[str, dict[str, Any]] = {}
 
     def add_task(self, message: TaskMessage, centre: Point, public: dict[str, Any] | None = None) -> None:
         row = {"task_id": message.task_id, "message": message.to_json(), "centre_x": int(centre[0]),
@@ -69,12 +70,14 @@ class SqlLedger:
         return found
 
     def public(self, task_id: str) -> dict[str, Any] | None:
-        return self._public(task_id)
-
-    def _public(self, task_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as db:
-            text = db.execute(select(pdc_tasks.c.region).where(pdc_tasks.c.task_id == task_id)).scalar()
-        return None if text is None else dict(json.loads(text))
+        known = self._public.get(task_id)
+        if known is None:
+            with self.engine.connect() as db:
+                text = db.execute(select(pdc_tasks.c.region).where(pdc_tasks.c.task_id == task_id)).scalar()
+            if text is None:
+                return None
+            known = self._public[task_id] = dict(json.loads(text))
+        return dict(known)
 
     def answer(self, task_id: str, receiver: str) -> Answer | None:
         with self.engine.connect() as db:
