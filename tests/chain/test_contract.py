@@ -78,3 +78,24 @@ def test_unchecked_send_is_mined_and_reverted_with_its_typed_reason(env):
     assert not record.ok and record.subject == "probe" and record.error == str(outcome.error)
     receipt = env.conn.w3.eth.get_transaction_receipt(record.tx_hash)
     assert receipt["status"] == 0 and record.gas_used == receipt["gasUsed"]
+
+
+def test_a_raw_view_call_answers_what_the_contract_layer_answers(env):
+    """call_view (one eth_call, eth-abi on both ends) against web3's contract call, on the same state."""
+    registry = TaskRegistryClient(env.conn)
+    for account in (env.roles.alice.address, env.roles.bob.address, env.roles.mallory.address):
+        assert registry.call_view("levelOf", account) == (registry.contract.functions.levelOf(account).call(),)
+    verifier = CommitmentVerifierClient(env.conn)
+    commitment = b"\x07" * 32
+    assert verifier.call_view("blindingCommitment", env.roles.alice.address, commitment) == \
+        tuple(verifier.contract.functions.blindingCommitment(env.roles.alice.address, commitment).call())
+
+
+def test_a_raw_view_call_that_reverts_raises_the_contracts_typed_error(env):
+    with pytest.raises(E.UnknownTaskError, match="unknown task 999"):
+        TaskRegistryClient(env.conn).call_view("getSubtask", 999, 0)
+
+
+def test_a_raw_view_call_of_a_function_the_abi_lacks_is_refused(env):
+    with pytest.raises(E.ClientError, match="is not one function of the contract's ABI"):
+        TaskRegistryClient(env.conn).call_view("noSuchView")

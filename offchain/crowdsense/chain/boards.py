@@ -43,7 +43,6 @@ from web3.logs import DISCARD
 from crowdsense.chain.accounts import Signer
 from crowdsense.chain.addresses import parse_address
 from crowdsense.chain.connection import Connection
-from crowdsense.chain.reverts import call_decoded
 from crowdsense.chain.journal import Journal
 from crowdsense.chain.verifier import CommitmentVerifierClient, opening_key
 from crowdsense.chain.txlog import TxLog
@@ -336,8 +335,7 @@ class ChainCommitmentBoard:
         account, commitment = parse_address(committer, "committer"), as_bytes32(commitment, "commitment")
         if not valid_bit_opening(r2, payload):
             return False
-        fn = self._reader.contract.functions.checkBitOpening(account, commitment, bytes(r2), bytes(payload))
-        return bool(call_decoded(fn.call))
+        return bool(self._reader.call_view("checkBitOpening", account, commitment, bytes(r2), bytes(payload))[0])
 
     # ------------------------------------------------------------------ blinding commitments (PDC)
 
@@ -377,8 +375,7 @@ class ChainCommitmentBoard:
         account, commitment = parse_address(committer, "committer"), as_bytes32(commitment, "commitment")
         if not valid_blinding(r, salt):
             return False
-        fn = self._reader.contract.functions.checkBlindingOpening(account, commitment, r, bytes(salt))
-        return bool(call_decoded(fn.call))
+        return bool(self._reader.call_view("checkBlindingOpening", account, commitment, r, bytes(salt))[0])
 
     def _revealed_payload(self, committer: str, commitment: bytes) -> bytes | None:
         key = (committer.lower(), commitment)

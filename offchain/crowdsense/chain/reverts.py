@@ -20,7 +20,7 @@ from crowdsense.chain.errors import (
     UnknownRevertError,
 )
 
-__all__ = ["call_decoded", "decode_revert", "revert_from_exception"]
+__all__ = ["call_decoded", "decode_revert", "revert_from_exception", "revert_from_rpc_error"]
 
 T = TypeVar("T")
 
@@ -73,10 +73,16 @@ def revert_from_exception(exc: BaseException) -> ContractRevertError | None:
         return RevertStringError(reason=reason) if reason else decode_revert(None)
     if isinstance(exc, Web3RPCError):
         rpc = getattr(exc, "rpc_response", None) or {}
-        error = rpc.get("error") if isinstance(rpc, dict) else None
-        if isinstance(error, dict) and isinstance(_revert_data(error.get("data")), str):
-            if "revert" in str(error.get("message", "")):
-                return decode_revert(_revert_data(error["data"]))
+        return revert_from_rpc_error(rpc.get("error") if isinstance(rpc, dict) else None)
+    return None
+
+
+def revert_from_rpc_error(error: Any) -> ContractRevertError | None:
+    """The typed revert of a JSON-RPC ``error`` object (``{"code", "message", "data"}``) that
+    reports a revert with its data, or None."""
+    if isinstance(error, dict) and isinstance(_revert_data(error.get("data")), str):
+        if "revert" in str(error.get("message", "")):
+            return decode_revert(_revert_data(error["data"]))
     return None
 
 

@@ -87,13 +87,13 @@ class CommitmentVerifierClient(ContractClient):
     def bit_record(self, committer: str, commitment: bytes) -> CommitmentRecord:
         """``committer``'s bit commitment ``commitment`` (``bitCommitment``)."""
         account, commitment = parse_address(committer, "committer"), _commitment(commitment)
-        recorded, at, r1, revealed = self._read(self.contract.functions.bitCommitment(account, commitment))
+        recorded, at, r1, revealed = self.call_view("bitCommitment", account, commitment)
         return CommitmentRecord(commitment, account if recorded else None, int(at), bool(revealed), bytes(r1))
 
     def blinding_record(self, committer: str, commitment: bytes) -> CommitmentRecord:
         """``committer``'s blinding commitment ``commitment`` (``blindingCommitment``)."""
         account, commitment = parse_address(committer, "committer"), _commitment(commitment)
-        recorded, at, revealed = self._read(self.contract.functions.blindingCommitment(account, commitment))
+        recorded, at, revealed = self.call_view("blindingCommitment", account, commitment)
         return CommitmentRecord(commitment, account if recorded else None, int(at), bool(revealed))
 
     def bit_opening(self, commitment: bytes) -> BitOpening | None:
