@@ -45,8 +45,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "ctbc": ("crowdsense.cli.ldpf", "ctbc", "CTBC rounds (popular regions) on chain."),
     "pdc": ("crowdsense.cli.pdc_parties", "pdc", "PDC on chain: simulated rounds, or real parties over HTTP."),
     "demo": ("crowdsense.cli.demo", "demo", "The main job: PMCB + LDPF end to end on a local chain."),
-    "service": ("crowdsense.cli.service", "service",
-                "Run a crowdsense service (the blob store, and the PDC platform, over HTTP)."),
+    "service": ("crowdsense.cli.service", "service", "Run a service over HTTP: the blob store, the PDC platform."),
 }
 
 

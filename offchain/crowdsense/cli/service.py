@@ -41,7 +41,7 @@ def _all_interfaces(host: str) -> bool:
         return False
 
 
-@click.group(short_help="Run a crowdsense service (the blob store, and the PDC platform, over HTTP).")
+@click.group(short_help="Run a service over HTTP: the blob store, the PDC platform.")
 def service() -> None:
     """Services that parties on different machines talk to over HTTP."""
 
