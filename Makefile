@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.requirements.stamp
 NPM_STAMP := node_modules/.package-lock.stamp
 SOLC_VERSION := 0.8.24
 
-.PHONY: setup demo test deploy fuzz slither bench bench-quick clean help
+.PHONY: setup setup-run demo test deploy fuzz slither bench bench-quick clean help
 
 help:
 	@echo "make demo    set up if needed, then run the main job (local Anvil)"
@@ -50,14 +50,18 @@ $(NPM_STAMP): package.json package-lock.json
 	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The Python and npm installs are independent: run them side by side.
-setup:
+# The Python and npm installs are independent: run them side by side. What the main job needs
+# (the package and Anvil) comes first; the development tools (Schemathesis' venv, the compiler)
+# after, for the tests.
+setup-run:
 	@$(MAKE) --no-print-directory -j2 $(PY_STAMP) $(NPM_STAMP)
+
+setup: setup-run
 	@$(MAKE) --no-print-directory $(ST_STAMP)
 	@$(BIN)/python -m crowdsense.chain.toolchain --version $(SOLC_VERSION)
 
 # The demo deploys the contract artifacts shipped in the package: it needs no compilation.
-demo: setup
+demo: setup-run
 	$(BIN)/crowdsense demo
 
 deploy: setup
