@@ -74,6 +74,7 @@ def run(folder: Path, *, receivers: int, key_bits: int, workers: int, database_u
     from crowdsense.ldpf.pdc.errors import WeakKeyWarning
     from crowdsense.ldpf.pdc.keys import generate_keypair, write_private_key
     from crowdsense.ldpf.pdc.receiver import Receiver
+    from crowdsense.ldpf.city import EARTH_RADIUS_M
     from crowdsense.ldpf.pdc.region import GridRegion
     from crowdsense.runs.pdc_round import precompute_proofs
     from crowdsense.services.pdc_client import PdcClient
@@ -98,7 +99,7 @@ def run(folder: Path, *, receivers: int, key_bits: int, workers: int, database_u
         rng = np.random.default_rng(seed)
         # positions inside the region: a random cell each, placed back on the map through the same projection
         lat0, lon0 = region.origin
-        metres_per_degree = 6_371_008.8 * np.pi / 180
+        metres_per_degree = EARTH_RADIUS_M * np.pi / 180
         cells = rng.integers(0, grid, size=(receivers + 1, 2))
         latlon = [f"{lat0 + y * region.step / metres_per_degree:.7f},"
                   f"{lon0 + x * region.step / (metres_per_degree * np.cos(np.radians(lat0))):.7f}" for x, y in cells]

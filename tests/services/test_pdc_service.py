@@ -48,7 +48,7 @@ def platform(serve_in_thread: Any, database_url: str, fresh_env: Any, pdc_key_fi
     return server
 
 
-def _signer(env: Any, index: int) -> Any:
+def _signer(index: int) -> Any:
     from crowdsense.chain.accounts import dev_signer
 
     return dev_signer(index)
@@ -56,7 +56,7 @@ def _signer(env: Any, index: int) -> Any:
 
 def _answer(server: Any, index: int, tmp: Path, task_id: str = "t1", location: str | None = None) -> Any:
     """Dev account ``index`` answers ``task_id`` with its own journal, as `crowdsense pdc answer` does."""
-    env, signer = server.env, _signer(server.env, index)
+    env, signer = server.env, _signer(index)
     journal = Journal(tmp / f"receiver-{index}.sqlite")
     try:
         board = ChainCommitmentBoard(env.conn).as_account(signer, journal)
@@ -82,7 +82,7 @@ def test_a_round_over_http_gives_each_receiver_its_distance_and_the_operator_the
         assert result.distance == manhattan(result.point, centre)
     with PdcClient(platform.url, platform.env.roles.admin) as operator:
         answers = operator.answers("t1")
-    expected = {_signer(platform.env, i).address: manhattan(REGION.point(loc), centre) for i, loc in LOCATIONS.items()}
+    expected = {_signer(i).address: manhattan(REGION.point(loc), centre) for i, loc in LOCATIONS.items()}
     assert answers["accepted"] == expected and answers["rejected"] == {} and answers["pending"] == []
     # anyone may read the task; what it shows is the encrypted centre and the region, no centre
     public = requests.get(f"{platform.url}/v1/pdc/tasks/t1", timeout=10).json()
@@ -97,7 +97,7 @@ def test_answering_again_finishes_nothing_twice_and_says_the_same(platform, tmp_
 
 def test_a_receiver_cannot_answer_in_another_receivers_name(platform, tmp_path):
     message, _ = _open(platform)
-    env, alice, mallory = platform.env, _signer(platform.env, 3), _signer(platform.env, 7)
+    env, alice, mallory = platform.env, _signer(3), _signer(7)
     journal = Journal(tmp_path / "alice.sqlite")
     receiver = Receiver(REGION.point(LOCATIONS[3]), REGION.grid, board=ChainCommitmentBoard(env.conn)
                         .as_account(alice, journal), secret_store=JournalSecretStore(journal, env.conn))
@@ -110,7 +110,7 @@ def test_a_receiver_cannot_answer_in_another_receivers_name(platform, tmp_path):
 
 def test_a_receiver_lying_about_r_is_caught_and_only_its_committed_r_passes(platform, tmp_path):
     message, _ = _open(platform)
-    env, alice = platform.env, _signer(platform.env, 3)
+    env, alice = platform.env, _signer(3)
     journal = Journal(tmp_path / "alice.sqlite")
     receiver = Receiver(REGION.point(LOCATIONS[3]), REGION.grid, board=ChainCommitmentBoard(env.conn)
                         .as_account(alice, journal), secret_store=JournalSecretStore(journal, env.conn))
@@ -126,7 +126,7 @@ def test_a_receiver_lying_about_r_is_caught_and_only_its_committed_r_passes(plat
 
 def test_refusals_say_what_was_wrong(platform, tmp_path):
     env = platform.env
-    with PdcClient(platform.url, _signer(env, 3)) as stranger, pytest.raises(ServiceRefusedError) as refused:
+    with PdcClient(platform.url, _signer(3)) as stranger, pytest.raises(ServiceRefusedError) as refused:
         stranger.open_task("t1", REGION, CENTRE)
     assert refused.value.status == 403 and "not this platform's operator" in str(refused.value)
     with PdcClient(platform.url) as anyone, pytest.raises(ServiceNotFoundError):
@@ -140,7 +140,7 @@ def test_refusals_say_what_was_wrong(platform, tmp_path):
     assert outside.value.status == 422 and "outside the task's region" in str(outside.value)
     unsigned = requests.post(f"{platform.url}/v1/pdc/tasks/t1/queries", data=b"{not json", timeout=10)
     assert unsigned.status_code == 401  # authenticated before anything is parsed
-    with PdcClient(platform.url, _signer(env, 3)) as alice, pytest.raises(ServiceRefusedError) as bad:
+    with PdcClient(platform.url, _signer(3)) as alice, pytest.raises(ServiceRefusedError) as bad:
         alice._json("POST", "/v1/pdc/tasks/t1/queries", {"type": "ldpf-pdc/query"}, signed=True)
     assert bad.value.status == 400 and "the query is malformed" in str(bad.value)
     assert requests.get(f"{platform.url}/v1/health", timeout=10).json()["roles"] == ["blobs", "pdc"]
@@ -154,7 +154,7 @@ def test_a_service_without_a_key_is_no_platform(serve_in_thread, tmp_path):
 
 def test_a_platform_killed_between_query_and_reveal_completes_the_round(service_process, database_url, fresh_env,
                                                                         pdc_key_file, tmp_path):
-    env, alice = fresh_env, _signer(fresh_env, 3)
+    env, alice = fresh_env, _signer(3)
     options = ("--pdc-key", str(pdc_key_file), "--pdc-operator", env.roles.admin.address, "--rpc-url", env.url,
                "--deployment", str(env.deployment_path))
     service = service_process(database_url, *options)

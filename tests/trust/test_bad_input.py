@@ -994,8 +994,9 @@ def _entry_points() -> list[str]:
             if module == CL and name in CLIENT_CLASSES:
                 # the class's own methods and those of the mixins that make it up (the receiver
                 # side of the registry client), not those of the shared ContractClient base
-                own = {attr: member for klass in reversed(obj.__mro__)
-                       if klass.__module__ == obj.__module__ or klass.__name__.endswith("Side")
+                from crowdsense.chain.contract import ContractClient
+
+                own = {attr: member for klass in reversed(obj.__mro__) if klass not in ContractClient.__mro__
                        for attr, member in vars(klass).items()}
                 for attr, member in own.items():
                     if attr.startswith("_") or not inspect.isfunction(member):

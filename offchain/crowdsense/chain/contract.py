@@ -90,6 +90,7 @@ class ContractClient:
         self._tx_sender = sender
         self._sender_lock = threading.Lock()
         self._receipt_timeout = receipt_timeout
+        self._views: dict[str, tuple[bytes, list[str], list[str]]] = {}  # name -> selector, inputs, outputs
 
     @staticmethod
     def _deployed(conn: Connection) -> Contract:
@@ -164,9 +165,14 @@ class ContractClient:
         the request itself (the PDC platform reads a commitment for every query it answers).
         A revert raises the contract's typed error, as with :meth:`_read`.
         """
-        entry = _function_abi(self.contract, name)
-        inputs = [_abi_type(i) for i in entry["inputs"]]
-        data = function_selector(name, inputs) + abi_encode(inputs, list(args))
+        view = self._views.get(name)
+        if view is None:
+            entry = _function_abi(self.contract, name)
+            inputs = [_abi_type(i) for i in entry["inputs"]]
+            view = self._views[name] = (function_selector(name, inputs), inputs,
+                                        [_abi_type(o) for o in entry["outputs"]])
+        selector, inputs, outputs = view
+        data = selector + abi_encode(inputs, list(args))
         response = self.w3.provider.make_request(RPCEndpoint("eth_call"),
                                                  [{"to": self.address, "data": "0x" + data.hex()}, "latest"])
         error = response.get("error")
@@ -176,7 +182,7 @@ class ContractClient:
                 raise revert
             reason = error.get("message", error) if isinstance(error, dict) else error
             raise ClientError(f"eth_call {name} failed: {reason}: expected a node that runs the contract's views")
-        return tuple(abi_decode([_abi_type(o) for o in entry["outputs"]], bytes.fromhex(str(response["result"])[2:])))
+        return tuple(abi_decode(outputs, bytes.fromhex(str(response["result"])[2:])))
 
     def _send(self, fn: ContractFunction, *, intent_id: str, kind: str, subject: str = "") -> TxRecord:
         """Send ``fn`` as the journaled intent ``intent_id`` (a revert raises its typed error)."""

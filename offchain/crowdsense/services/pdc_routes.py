@@ -52,24 +52,21 @@ from crowdsense.ldpf.pdc.platform import Platform
 from crowdsense.ldpf.pdc.region import GridRegion
 from crowdsense.services.auth import SignedRequest
 from crowdsense.services.pdc_ledger import SqlLedger
-from crowdsense.services.routes import ApiError, ServiceState, authenticate, read_body
+from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["PdcConfig", "PdcRole", "router"]
 
 _TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 TaskId = Annotated[str, Path(description="the task's id", json_schema_extra={"pattern": _TASK_ID_PATTERN})]
 _JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
-_ERROR_SCHEMA = {"type": "object", "required": ["error"], "additionalProperties": False,
-                 "properties": {"error": {"type": "string"}}}
+_REASONS = {400: "a malformed request", 401: "the signature does not authenticate the request",
+            403: "the signer may not do this", 404: "no such task, or the service is no PDC platform",
+            409: "out of order for this task", 413: "the body is too large",
+            422: "the message is wrong, or the receiver cheated"}
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    reasons = {400: "a malformed request", 401: "the signature does not authenticate the request",
-               403: "the signer may not do this", 404: "no such task, or the service is no PDC platform",
-               409: "out of order for this task",
-               413: "the body is too large", 422: "the message is wrong, or the receiver cheated"}
-    return {status: {"description": reasons[status], "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
-            for status in statuses}
+    return error_responses(_REASONS, *statuses)
 
 
 @dataclass
@@ -144,11 +141,11 @@ def _role(request: Request) -> tuple[ServiceState, PdcRole]:
     return state, state.pdc
 
 
-def _task_id(text: str) -> str:
-    if not re.fullmatch(_TASK_ID_PATTERN, text):
-        raise ApiError(400, f"task id {text[:60]!r} is malformed: expected 1-128 letters, digits and ._:- "
+def _task_id(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(_TASK_ID_PATTERN, value):
+        raise ApiError(400, f"task id {str(value)[:60]!r} is malformed: expected 1-128 letters, digits and ._:- "
                             "(starting with a letter or digit)")
-    return text
+    return value
 
 
 def _json(body: bytes, what: str) -> Any:
@@ -194,7 +191,7 @@ async def open_task(request: Request) -> JSONResponse:
     doc = _json(body, "the task: taskId, region and centre")
     if not isinstance(doc, dict) or set(doc) != {"taskId", "region", "centre"}:
         raise ApiError(400, "the task is malformed: expected an object with taskId, region and centre")
-    task_id = _task_id(doc["taskId"]) if isinstance(doc["taskId"], str) else _task_id("")
+    task_id = _task_id(doc["taskId"])
     try:
         region = GridRegion.from_json(doc["region"])
         centre = region.point(doc["centre"], "task centre")

@@ -28,7 +28,7 @@ from crowdsense.services.blobs import BlobStore, EnvelopeConflictError
 from crowdsense.services.replay import NonceLedger
 from crowdsense.services.settings import Settings
 
-__all__ = ["ApiError", "ServiceState", "router", "BLOB_HASH_HEADER", "authenticate", "read_body"]
+__all__ = ["ApiError", "ServiceState", "router", "BLOB_HASH_HEADER", "authenticate", "error_responses", "read_body"]
 
 #: Response header naming the hash of the bytes returned (envelopes are found by subtask).
 BLOB_HASH_HEADER = "X-Crowdsense-Blob-Hash"
@@ -41,14 +41,21 @@ _ERROR_SCHEMA = {"type": "object", "required": ["error"], "additionalProperties"
                  "properties": {"error": {"type": "string"}}}
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI answers of these error statuses: each ``{"error": "<what>: <expected>"}``."""
-    reasons = {400: "a malformed path", 401: "the signature does not authenticate the request",
-               403: "the signer may not write this", 404: "nothing stored under this name",
-               409: "another envelope of this writer is stored", 413: "the body is too large",
-               422: "the body does not match its name"}
+def error_responses(reasons: dict[int, str], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of these error statuses, each ``{"error": "<what>: <expected>"}``
+    described by its entry of ``reasons``."""
     return {status: {"description": reasons[status], "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
             for status in statuses}
+
+
+_BLOB_REASONS = {400: "a malformed path", 401: "the signature does not authenticate the request",
+                 403: "the signer may not write this", 404: "nothing stored under this name",
+                 409: "another envelope of this writer is stored", 413: "the body is too large",
+                 422: "the body does not match its name"}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return error_responses(_BLOB_REASONS, *statuses)
 
 
 _READ_ERRORS = _errors(400, 404)

@@ -234,10 +234,10 @@ def read_private_key(path: str | Path, *, allow_insecure: bool = False) -> paill
         n, p, q = (int(doc[k]) for k in ("n", "p", "q"))
     except (TypeError, ValueError):
         raise InputError(f"Paillier key file {path}: n, p and q must be decimal integers") from None
-    public_key = paillier.PaillierPublicKey(n)
-    private_key = paillier.PaillierPrivateKey(public_key, p, q) if p * q == n and p > 1 and q > 1 else None
-    if private_key is None:
+    if p * q != n or p <= 1 or q <= 1:
         raise InputError(f"Paillier key file {path}: p * q is not n: expected the file as keygen wrote it")
+    public_key = paillier.PaillierPublicKey(n)
+    private_key = paillier.PaillierPrivateKey(public_key, p, q)
     try:
         check_key_pair(public_key, private_key, allow_insecure=allow_insecure)
     except KeyLengthError as exc:

@@ -117,7 +117,7 @@ class Platform:
         """
         if not isinstance(query, QueryMessage):
             raise MessageError(f"expected a QueryMessage, got {type(query).__name__}")
-        message, _ = self._task(query.task_id)
+        message, centre = self._task(query.task_id)
         if query.task_digest != message.digest:
             raise MessageError(
                 f"query of {query.receiver!r} was computed on another version of task {query.task_id!r}"
@@ -134,7 +134,7 @@ class Platform:
             raise ProtocolStateError("commitment already used by another query (one commitment per query)")
         if not self.engine.is_ciphertext(query.z):
             raise MessageError("z is not a ciphertext under the platform's key (outside Z*_{n^2})")
-        masks = self._check_proof(query) if self.require_proofs else None
+        masks = self._check_proof(query, message, centre) if self.require_proofs else None
         record = self.board.blinding_record(query.receiver, query.commitment)
         if record is None:
             raise ProtocolStateError(
@@ -154,7 +154,7 @@ class Platform:
         return DecryptionMessage(task_id=query.task_id, receiver=query.receiver, commitment=query.commitment,
                                  plaintext=s, randomness=rho)
 
-    def _check_proof(self, query: QueryMessage) -> tuple[bytes, bytes]:
+    def _check_proof(self, query: QueryMessage, message: TaskMessage, centre: Point) -> tuple[bytes, bytes]:
         """Verify that Z was formed from the task ciphertexts and one grid point, before decrypting.
 
         A failure rejects the receiver for the task (:class:`CheatingDetected`); nothing is
@@ -165,7 +165,7 @@ class Platform:
             self.ledger.record_rejected(query.task_id, query.receiver, reason)
             return CheatingDetected("receiver", reason)
 
-        message, (cx, cy) = self._task(query.task_id)
+        cx, cy = centre
         proof = query.proof
         if proof is None:
             raise reject("the query carries no proof that Z was formed from the task ciphertexts")
