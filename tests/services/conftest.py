@@ -129,7 +129,8 @@ class ThreadServer:
 
 @pytest.fixture()
 def serve_in_thread() -> Iterator[Any]:
-    """``serve_in_thread(pdc=None, **settings_without_domain)``: a real uvicorn on a free loopback port."""
+    """``serve_in_thread(pdc=None, roles=None, **settings_without_domain)``: a real uvicorn on a free
+    loopback port; ``roles`` are more keywords of ``create_app`` (edge, anonymizer, ctbc)."""
     import uvicorn
 
     from crowdsense.services.app import create_app, listen
@@ -137,10 +138,10 @@ def serve_in_thread() -> Iterator[Any]:
 
     running: list[tuple[Any, threading.Thread]] = []
 
-    def start(pdc: Any = None, **settings: Any) -> ThreadServer:
+    def start(pdc: Any = None, roles: dict[str, Any] | None = None, **settings: Any) -> ThreadServer:
         port = free_port()
         domain = f"127.0.0.1:{port}"
-        app = create_app(Settings(domain=domain, **settings), pdc=pdc)
+        app = create_app(Settings(domain=domain, **settings), pdc=pdc, **(roles or {}))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listen("127.0.0.1", port)]}, daemon=True)
         thread.start()

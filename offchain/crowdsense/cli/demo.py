@@ -48,6 +48,7 @@ def build_options(params: dict[str, Any]) -> Any:
 
     p = dict(params)
     p.pop("as_json", None)
+    p.pop("parties", None)
     p["betweenness"] = parse_betweenness(p["betweenness"])
     p["graph"] = Path(p["graph"]) if p["graph"] else DEFAULT_GRAPH
     p["out"] = Path(p["out"])
@@ -56,6 +57,29 @@ def build_options(params: dict[str, Any]) -> Any:
     p["plots"] = not p.pop("no_plots") and _can_plot()
     p["allow_insecure_key"] = p.pop("insecure_test_key")
     return DemoOptions(**p)
+
+
+def _parties(params: dict[str, Any], as_json: bool) -> None:
+    """``demo --parties``: :func:`crowdsense.runs.parties.run_parties`."""
+    from pathlib import Path
+
+    from crowdsense.runs.parties import PartiesOptions, run_parties
+
+    out = Path("out/parties" if params["out"] == "out/demo" else params["out"])
+    summary = run_parties(PartiesOptions(out=out, rpc_url=params["rpc_url"], seed=params["seed"]),
+                          echo=lambda line: click.echo(line, err=True))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"task {summary['taskId']}: {summary['users']} users in {summary['groups']} groups (k = {summary['k']}), "
+               f"{summary['candidates']} candidates near the task, {len(summary['selected'])} selected by CTBC")
+    for s in summary["selected"]:
+        claimed = f"claimed subtask {s['claimed']}" if s["claimed"] is not None else f"no claim: {s['claimRefused']}"
+        click.echo(f"  {s['account']}  {s['metresFromTask']:7.1f} m  level {s['level']}  {claimed}")
+    click.echo(f"not selected, refused by the contract: {summary['notSelectedClaim']['account']}")
+    click.echo(f"{summary['delivered']} readings delivered, {summary['collected']} collected and verified by the "
+               f"releaser; {summary['processes']} party processes, {summary['serviceProcesses']} services, "
+               f"{summary['seconds']} s")
 
 
 def options_from_args(argv: list[str], *, rpc_url: str | None = None) -> tuple[Any, bool]:
@@ -106,6 +130,10 @@ def options_from_args(argv: list[str], *, rpc_url: str | None = None) -> tuple[A
               help="Where to write the deployment file [default: $CROWDSENSE_DEPLOYMENTS or ./deployments].")
 @workers_option(8, "sending the simulated parties' transactions")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (made with matplotlib, the `plots` extra).")
+@click.option("--parties", is_flag=True,
+              help="Instead: the one task flow between separate parties, every service and every party's command "
+                   "a process of its own (CTBC selects, the selected claim at their level, data delivered); "
+                   "writes to --out (default out/parties). Uses --rpc-url and --seed.")
 @json_option
 @translate_errors
 def demo(**params: Any) -> None:
@@ -116,6 +144,9 @@ def demo(**params: Any) -> None:
     from crowdsense.runs.demo import format_summary, run_demo
 
     as_json = params["as_json"]
+    if params.pop("parties"):
+        _parties(params, as_json)
+        return
     options = build_options(params)
     from crowdsense.pmcb.graph_io import load_edge_list
 

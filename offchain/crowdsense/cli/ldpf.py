@@ -74,9 +74,11 @@ class _Bars:
 # ------------------------------------------------------------------------------ CTBC
 
 
-@click.group(short_help="CTBC rounds (popular regions) on chain.")
+@click.group(short_help="CTBC on chain: simulated rounds, or real parties over HTTP.")
 def ctbc() -> None:
-    """CTBC (coordinate transformation + bit commitment) for popular regions, on chain."""
+    """CTBC (coordinate transformation + bit commitment) for popular regions, on chain: `round`
+    simulates every party; `keygen`, `join`, `commit`, `reveal`, `open` and `selection` are the
+    commands of real parties on their own machines (docs/ctbc.md)."""
 
 
 @ctbc.command("round", short_help="Run one CTBC round with simulated users in a popular region.")

@@ -42,10 +42,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "claim": ("crowdsense.cli.tasks", "claim", "Claim a subtask of your level (receiver)."),
     "fetch": ("crowdsense.cli.tasks", "fetch", "Fetch and decrypt a subtask you claimed (receiver)."),
     "submit": ("crowdsense.cli.tasks", "submit", "Submit the hash of your sensing data (receiver)."),
-    "ctbc": ("crowdsense.cli.ldpf", "ctbc", "CTBC rounds (popular regions) on chain."),
+    "ctbc": ("crowdsense.cli.ctbc_parties", "ctbc", "CTBC on chain: simulated rounds, or real parties over HTTP."),
+    "edge": ("crowdsense.cli.edge", "edge", "The edge layer's operators: epochs, registrations, anonymity groups."),
     "pdc": ("crowdsense.cli.pdc_parties", "pdc", "PDC on chain: simulated rounds, or real parties over HTTP."),
     "demo": ("crowdsense.cli.demo", "demo", "The main job: PMCB + LDPF end to end on a local chain."),
-    "service": ("crowdsense.cli.service", "service", "Run a service over HTTP: the blob store, the PDC platform."),
+    "service": ("crowdsense.cli.service", "service", "Run a service over HTTP: blob store, PDC and CTBC platforms, edge."),
 }
 
 

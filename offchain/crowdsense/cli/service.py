@@ -1,4 +1,4 @@
-"""CLI of the services: ``crowdsense service serve`` runs the blob store over HTTP.
+"""CLI of the services: ``crowdsense service serve`` runs the blob store over HTTP, and the roles given.
 
 The service keeps subtask ciphertexts and key envelopes for parties on different machines;
 ``crowdsense release / handover / fetch --store http://host:port`` use it instead of a shared
@@ -41,7 +41,7 @@ def _all_interfaces(host: str) -> bool:
         return False
 
 
-@click.group(short_help="Run a service over HTTP: the blob store, the PDC platform.")
+@click.group(short_help="Run a service over HTTP: blob store, PDC and CTBC platforms, edge.")
 def service() -> None:
     """Services that parties on different machines talk to over HTTP."""
 
@@ -74,17 +74,28 @@ def service() -> None:
 @click.option("--pdc-operator", envvar="CROWDSENSE_PDC_OPERATOR", default=None, metavar="ADDRESS",
               help="The account that opens PDC tasks and reads their answers ($CROWDSENSE_PDC_OPERATOR).")
 @click.option("--rpc-url", envvar="CROWDSENSE_RPC_URL", default=None,
-              help="With --pdc-key: the node whose CommitmentVerifier holds the receivers' commitments "
+              help="With --pdc-key or --ctbc-key: the node whose CommitmentVerifier holds the parties' commitments "
                    "(default http://127.0.0.1:8545).")
 @click.option("--deployment", envvar="CROWDSENSE_DEPLOYMENT", type=click.Path(dir_okay=False), default=None,
-              help="With --pdc-key: the deployment file (default deployments/<chainId>.json).")
+              help="With --pdc-key or --ctbc-key: the deployment file (default deployments/<chainId>.json).")
+@click.option("--ctbc-key", type=click.Path(dir_okay=False), envvar="CROWDSENSE_CTBC_KEY", default=None,
+              help="Also be the CTBC platform, with this key file (`crowdsense ctbc keygen`; $CROWDSENSE_CTBC_KEY).")
+@click.option("--ctbc-operator", envvar="CROWDSENSE_CTBC_OPERATOR", default=None, metavar="ADDRESS",
+              help="The account that opens CTBC tasks and reads their selections ($CROWDSENSE_CTBC_OPERATOR).")
+@click.option("--edge-operator", envvar="CROWDSENSE_EDGE_OPERATOR", default=None, metavar="ADDRESS",
+              help="Also be the edge's parameter generator, run by this account ($CROWDSENSE_EDGE_OPERATOR).")
+@click.option("--anonymizer-operator", envvar="CROWDSENSE_ANONYMIZER_OPERATOR", default=None, metavar="ADDRESS",
+              help="Also be the edge anonymizer, run by this account ($CROWDSENSE_ANONYMIZER_OPERATOR); "
+                   "never in the same service as --edge-operator.")
 @insecure_test_key_option
 @translate_errors
 def serve(host: str, port: int, database_url: str, domain: str | None, writers: tuple[str, ...],
           max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, log_level: str,
           pdc_key: str | None, pdc_operator: str | None, rpc_url: str | None, deployment: str | None,
-          insecure_test_key: bool) -> None:
-    """Serve the blob store until SIGINT or SIGTERM.
+          ctbc_key: str | None, ctbc_operator: str | None, edge_operator: str | None,
+          anonymizer_operator: str | None, insecure_test_key: bool) -> None:
+    """Serve the blob store, and each role given (PDC or CTBC platform, edge parameter generator or
+    anonymizer), until SIGINT or SIGTERM.
 
     Reads (GET /v1/blobs/HASH, GET /v1/envelopes/SUBTASK/CLAIMANT/WRITER) are public: they return
     ciphertexts only their readers can open. Writes are signed with the writer's Ethereum key;
@@ -103,12 +114,23 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
         domain = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     settings = Settings(database_url=database_url, domain=domain, max_blob_bytes=max_blob_bytes,
                         timestamp_window=timestamp_window, writers=frozenset(writers))
-    pdc = None
+    pdc = ctbc = None
     given = [f"--{n.replace('_', '-')}" for n in ("rpc_url", "deployment") if _on_command_line(n)]
-    if pdc_key is None and given:  # (from the environment they are a shell's settings for every command)
+    if pdc_key is None and ctbc_key is None and given:  # (from the environment: a shell's settings for all)
         one = len(given) == 1
         raise click.UsageError(f"{' and '.join(given)} {'is an option' if one else 'are options'} of the PDC "
-                               f"platform: expected {'it' if one else 'them'} with --pdc-key")
+                               f"and CTBC platforms: expected {'it' if one else 'them'} with --pdc-key or --ctbc-key")
+    if edge_operator is not None and anonymizer_operator is not None:
+        raise click.UsageError("--edge-operator and --anonymizer-operator in one service would hold both the "
+                               "transform and the transformed positions, so real positions: expected two services "
+                               "run by different parties")
+    if ctbc_key is not None or ctbc_operator is not None:
+        if ctbc_key is None or ctbc_operator is None:
+            raise click.UsageError("--ctbc-key and --ctbc-operator go together: the platform's key and the account "
+                                   "that opens its tasks")
+        from crowdsense.services.ctbc_routes import CtbcConfig
+
+        ctbc = CtbcConfig(ctbc_key, ctbc_operator, rpc_url=rpc_url, deployment=deployment)
     if pdc_key is not None or pdc_operator is not None:
         if pdc_key is None or pdc_operator is None:
             raise click.UsageError("--pdc-key and --pdc-operator go together: the platform's key and the account "
@@ -117,10 +139,13 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
 
         pdc = PdcConfig(pdc_key, pdc_operator, rpc_url=rpc_url, deployment=deployment,
                         allow_insecure_key=insecure_test_key)
-    app = create_app(settings, pdc=pdc)
+    app = create_app(settings, pdc=pdc, ctbc=ctbc, edge=edge_operator, anonymizer=anonymizer_operator)
     sock = listen(host, port)
     writers = ", ".join(sorted(settings.writers)) if settings.writers else "any account that signs"
-    role = f", PDC platform (operator {app.state.service.pdc.operator})" if pdc is not None else ""
+    state = app.state.service
+    role = "".join(f", {name} (operator {r.operator})" for name, r in (
+        ("PDC platform", state.pdc), ("CTBC platform", state.ctbc), ("edge parameter generator", state.edge),
+        ("edge anonymizer", state.anonymizer)) if r is not None)
     click.echo(f"crowdsense service on http://{domain} (listening on {host}:{port}), database "
                f"{redacted_url(settings.database_url)}, writers: {writers}{role}", err=True)
     run(app, sock, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
+from eth_utils import is_hex_address, to_checksum_address
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +30,10 @@ from crowdsense.errors import InputError, ToolchainError
 from crowdsense.services.auth import AuthenticationError
 from crowdsense.services.blobs import BlobStore
 from crowdsense.services.db import open_database
+from crowdsense.services.ctbc_ledger import AnonymizerLedger, CtbcLedger, EdgeLedger
+from crowdsense.services.ctbc_routes import CtbcConfig
+from crowdsense.services.ctbc_routes import router as ctbc_router
+from crowdsense.services.edge_routes import AnonymizerRole, EdgeRole, anonymizer_router, edge_router
 from crowdsense.services.pdc_ledger import SqlLedger
 from crowdsense.services.pdc_routes import PdcConfig
 from crowdsense.services.pdc_routes import router as pdc_router
@@ -90,20 +95,35 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, f"internal error ({type(exc).__name__}): expected none; see the service's log")
 
 
-def create_app(settings: Settings | None = None, *, pdc: PdcConfig | None = None) -> FastAPI:
-    """The service app over ``settings`` (default :meth:`Settings.from_env`); with ``pdc``, also
-    the PDC platform (:mod:`crowdsense.services.pdc_routes`).
+def _operator(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not is_hex_address(value):
+        raise InputError(f"{option} {value!r} is not an address: expected 0x and 40 hex digits")
+    return str(to_checksum_address(value))
+
+
+def create_app(settings: Settings | None = None, *, pdc: PdcConfig | None = None, edge: str | None = None,
+               anonymizer: str | None = None, ctbc: CtbcConfig | None = None) -> FastAPI:
+    """The service app over ``settings`` (default :meth:`Settings.from_env`), with the roles given:
+    ``pdc`` the PDC platform (:mod:`crowdsense.services.pdc_routes`), ``edge`` and ``anonymizer``
+    the operators of the edge's parameter generator and of its anonymizer
+    (:mod:`crowdsense.services.edge_routes`), ``ctbc`` the CTBC platform
+    (:mod:`crowdsense.services.ctbc_routes`).
 
     Raises
     ------
     InputError, ToolchainError
-        The database URL is malformed, or the database cannot be opened; the PDC key, operator or
+        The database URL is malformed, or the database cannot be opened; a role's key, operator or
         chain is not usable.
     """
     settings = Settings.from_env() if settings is None else settings
     if not isinstance(settings, Settings):
         raise InputError(f"settings must be a Settings, got {type(settings).__name__}")
-    loaded = None if pdc is None else pdc.load()  # before the database: a refused start writes nothing
+    # every role checked before the database: a refused start writes nothing
+    edge, anonymizer = _operator(edge, "--edge-operator"), _operator(anonymizer, "--anonymizer-operator")
+    loaded = None if pdc is None else pdc.load()
+    ctbc_loaded = None if ctbc is None else ctbc.load()
     engine = open_database(settings.database_url)
 
     @asynccontextmanager
@@ -114,8 +134,8 @@ def create_app(settings: Settings | None = None, *, pdc: PdcConfig | None = None
     app = FastAPI(
         title="crowdsense service",
         version=crowdsense.__version__,
-        summary="Content-addressed store of subtask ciphertexts and key envelopes, and the PDC platform; "
-                "writes signed by Ethereum keys.",
+        summary="Content-addressed store of subtask ciphertexts and key envelopes; the PDC and CTBC platforms "
+                "and the edge layer, each when configured; requests signed by Ethereum keys.",
         lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error,
@@ -128,9 +148,13 @@ def create_app(settings: Settings | None = None, *, pdc: PdcConfig | None = None
         },
     )
     role = None if pdc is None or loaded is None else pdc.role(SqlLedger(engine), loaded)
-    app.state.service = ServiceState(settings, BlobStore(engine), NonceLedger(engine), engine.dialect.name, role)
-    app.include_router(router)
-    app.include_router(pdc_router)
+    app.state.service = ServiceState(
+        settings, BlobStore(engine), NonceLedger(engine), engine.dialect.name, role,
+        edge=None if edge is None else EdgeRole(EdgeLedger(engine), edge),
+        anonymizer=None if anonymizer is None else AnonymizerRole(AnonymizerLedger(engine), anonymizer),
+        ctbc=None if ctbc is None or ctbc_loaded is None else ctbc.role(CtbcLedger(engine), ctbc_loaded))
+    for each in (router, pdc_router, edge_router, anonymizer_router, ctbc_router):
+        app.include_router(each)
     return app
 
 

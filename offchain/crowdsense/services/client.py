@@ -15,6 +15,7 @@ one typed error whose one-line message carries the service's own explanation.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -183,6 +184,16 @@ class ServiceClient:
             kind = ServiceNotFoundError if response.status_code == 404 else ServiceRefusedError
             raise kind(self.base_url, method, path, response.status_code, error)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _json(self, method: str, path: str, doc: Any = None, *, signed: bool = False) -> Any:
+        """A JSON request (``doc`` as its body) and the JSON of the answer."""
+        body = b"" if doc is None else json.dumps(doc, separators=(",", ":")).encode()
+        response = self._request(method, path, body=body, signed=signed)
+        try:
+            return response.json()
+        except ValueError:
+            raise ServiceIntegrityError(f"service at {self.base_url} answered {method} {path} with something "
+                                        "other than JSON: expected a crowdsense service") from None
 
     @staticmethod
     def _error_text(response: requests.Response) -> str:

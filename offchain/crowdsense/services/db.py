@@ -16,6 +16,13 @@ Tables::
     pdc_tasks    task_id primary key, message (the task's JSON), centre, region, created
     pdc_answers  (task_id, receiver) primary key, commitment (unique), z, s, masks, state,
                  distance, reason, updated             -- the PDC platform's ledger
+    edge_epochs  epoch primary key, origin (lat, lon), transform (secret), created
+    edge_parties account primary key, created          -- who may read an epoch's transform
+    anon_epochs  epoch primary key, k, grouped         -- the anonymizer's rounds
+    anon_positions (epoch, account) primary key, x, y, ud, created
+    ctbc_uploads (epoch, account) primary key, commitment (unique), payload, sealed, created
+    ctbc_tasks   task_id primary key, epoch, task, k, n_required, case, queue, created
+    ctbc_asks    (task_id, account) primary key, rank, state, reason, updated
 """
 
 from __future__ import annotations
@@ -43,8 +50,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from crowdsense.errors import InputError, ToolchainError
 
-__all__ = ["metadata", "blobs", "envelopes", "nonces", "pdc_tasks", "pdc_answers", "open_database", "redacted_url",
-           "engine_url"]
+__all__ = ["metadata", "blobs", "envelopes", "nonces", "pdc_tasks", "pdc_answers", "edge_epochs", "edge_parties",
+           "anon_epochs", "anon_positions", "ctbc_uploads", "ctbc_tasks", "ctbc_asks", "open_database",
+           "redacted_url", "engine_url"]
 
 metadata = MetaData()
 
@@ -102,6 +110,71 @@ pdc_answers = Table(
     Column("distance", BigInteger),
     Column("reason", Text),
     Column("updated", BigInteger, nullable=False),
+)
+
+edge_epochs = Table(
+    "edge_epochs", metadata,
+    Column("epoch", BigInteger, primary_key=True),
+    Column("origin", Text, nullable=False),  # JSON [lat, lon] of the epoch's local frame (public)
+    Column("transform", Text, nullable=False),  # RigidTransform.to_dict() JSON: the edge's secret
+    Column("created", BigInteger, nullable=False),
+)
+
+edge_parties = Table(
+    "edge_parties", metadata,
+    Column("account", ADDRESS_TEXT, primary_key=True),
+    Column("created", BigInteger, nullable=False),
+)
+
+anon_epochs = Table(
+    "anon_epochs", metadata,
+    Column("epoch", BigInteger, primary_key=True),
+    Column("k", Integer, nullable=False),
+    Column("groups", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+anon_positions = Table(
+    "anon_positions", metadata,
+    Column("epoch", BigInteger, primary_key=True),
+    Column("account", ADDRESS_TEXT, primary_key=True),
+    Column("x", Text, nullable=False),  # float.hex(): transformed metres, exact
+    Column("y", Text, nullable=False),
+    Column("ud", Text),  # 0x-hex payload of the account's group centre, once grouped
+    Column("created", BigInteger, nullable=False),
+)
+
+ctbc_uploads = Table(
+    "ctbc_uploads", metadata,
+    Column("epoch", BigInteger, primary_key=True),
+    Column("account", ADDRESS_TEXT, primary_key=True),
+    Column("commitment", HASH_TEXT, nullable=False, unique=True),
+    Column("payload", Text, nullable=False),  # 0x-hex UD
+    Column("sealed", Text, nullable=False),  # 0x-hex UD sealed to the platform
+    Column("created", BigInteger, nullable=False),
+)
+
+ctbc_tasks = Table(
+    "ctbc_tasks", metadata,
+    Column("task_id", String(128), primary_key=True),
+    Column("epoch", BigInteger, nullable=False),
+    Column("task", Text, nullable=False),  # JSON: the task in transformed coordinates
+    Column("k", Integer, nullable=False),
+    Column("n_required", Integer, nullable=False),
+    Column("selection_case", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+ctbc_asks = Table(
+    "ctbc_asks", metadata,
+    Column("task_id", String(128), ForeignKey("ctbc_tasks.task_id"), primary_key=True),
+    Column("account", ADDRESS_TEXT, primary_key=True),
+    Column("rank", Integer, nullable=False),  # place in the candidate queue, 0 = best
+    Column("grp", Integer, nullable=False),  # the candidate's group (its UD)
+    Column("state", String(16), nullable=False),  # queued, asked, selected, failed
+    Column("reason", Text),
+    Column("updated", BigInteger, nullable=False),
+    Index("ctbc_asks_rank", "task_id", "rank"),
 )
 
 _EXPECTED = "expected sqlite:///PATH or postgresql://user:password@host:port/database"

@@ -11,7 +11,6 @@ command again and finishes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,15 +29,6 @@ def _task_path(task_id: str) -> str:
 
 class PdcClient(ServiceClient):
     """HTTP client of a PDC platform service (the operator's and the receivers' calls)."""
-
-    def _json(self, method: str, path: str, doc: Any = None, *, signed: bool = False) -> Any:
-        body = b"" if doc is None else json.dumps(doc, separators=(",", ":")).encode()
-        response = self._request(method, path, body=body, signed=signed)
-        try:
-            return response.json()
-        except ValueError:
-            raise ServiceIntegrityError(f"service at {self.base_url} answered {method} {path} with something "
-                                        "other than JSON: expected a PDC platform service") from None
 
     @staticmethod
     def _task(doc: Any) -> tuple[TaskMessage, GridRegion]:

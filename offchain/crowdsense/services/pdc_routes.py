@@ -32,14 +32,12 @@ is in the answer).
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 from pathlib import Path as FilePath
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from phe import paillier
@@ -52,13 +50,11 @@ from crowdsense.ldpf.pdc.platform import Platform
 from crowdsense.ldpf.pdc.region import GridRegion
 from crowdsense.services.auth import SignedRequest
 from crowdsense.services.pdc_ledger import SqlLedger
+from crowdsense.services.roles import JSON_BODY, TaskId, checked_task_id, json_body, require_operator
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["PdcConfig", "PdcRole", "router"]
 
-_TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-TaskId = Annotated[str, Path(description="the task's id", json_schema_extra={"pattern": _TASK_ID_PATTERN})]
-_JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 _REASONS = {400: "a malformed request", 401: "the signature does not authenticate the request",
             403: "the signer may not do this", 404: "no such task, or the service is no PDC platform",
             409: "out of order for this task", 413: "the body is too large",
@@ -141,20 +137,6 @@ def _role(request: Request) -> tuple[ServiceState, PdcRole]:
     return state, state.pdc
 
 
-def _task_id(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(_TASK_ID_PATTERN, value):
-        raise ApiError(400, f"task id {str(value)[:60]!r} is malformed: expected 1-128 letters, digits and ._:- "
-                            "(starting with a letter or digit)")
-    return value
-
-
-def _json(body: bytes, what: str) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, f"the body is not JSON: expected {what} as a JSON object") from None
-
-
 def _refusal(exc: Exception) -> ApiError:
     """The answer to an error of the protocol."""
     if isinstance(exc, CheatingDetected):
@@ -165,10 +147,7 @@ def _refusal(exc: Exception) -> ApiError:
 
 
 async def _operator(request: Request, state: ServiceState, role: PdcRole, body: bytes) -> None:
-    signed = await authenticate(request, state, body)
-    if signed.account != role.operator:
-        raise ApiError(403, f"account {signed.account} is not this platform's operator: expected requests "
-                            f"signed by {role.operator}")
+    await require_operator(request, state, role.operator, body, "platform")
 
 
 def _same_receiver(signed: SignedRequest, named: str) -> None:
@@ -182,16 +161,16 @@ def _task_answer(task_id: str, message: TaskMessage, region: GridRegion, status:
                         status_code=status)
 
 
-@router.post("/tasks", summary="Open a PDC task (operator, signed)", status_code=201, openapi_extra=_JSON_BODY,
+@router.post("/tasks", summary="Open a PDC task (operator, signed)", status_code=201, openapi_extra=JSON_BODY,
              responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def open_task(request: Request) -> JSONResponse:
     state, role = _role(request)
     body = await read_body(request, state.settings.max_blob_bytes)
     await _operator(request, state, role, body)
-    doc = _json(body, "the task: taskId, region and centre")
+    doc = json_body(body, "the task: taskId, region and centre")
     if not isinstance(doc, dict) or set(doc) != {"taskId", "region", "centre"}:
         raise ApiError(400, "the task is malformed: expected an object with taskId, region and centre")
-    task_id = _task_id(doc["taskId"])
+    task_id = checked_task_id(doc["taskId"])
     try:
         region = GridRegion.from_json(doc["region"])
         centre = region.point(doc["centre"], "task centre")
@@ -205,7 +184,7 @@ async def open_task(request: Request) -> JSONResponse:
 @router.get("/tasks/{task_id}", summary="A PDC task: its message and region", responses=_errors(400, 404))
 async def get_task(task_id: TaskId, request: Request) -> JSONResponse:
     _, role = _role(request)
-    name = _task_id(task_id)
+    name = checked_task_id(task_id)
     region = await run_in_threadpool(role.region, name)
     return _task_answer(name, role.platform(region).task_message(name), region)
 
@@ -214,7 +193,7 @@ async def _receiver_message(request: Request, task_id: str, kind: type[Any], wha
     """A receiver's message to the task: read, authenticated (before it is parsed), parsed, and
     checked to name its signer and this task; with the role and the task's platform."""
     state, role = _role(request)
-    name = _task_id(task_id)
+    name = checked_task_id(task_id)
     body = await read_body(request, state.settings.max_blob_bytes)
     signed = await authenticate(request, state, body)
     try:
@@ -228,7 +207,7 @@ async def _receiver_message(request: Request, task_id: str, kind: type[Any], wha
 
 
 @router.post("/tasks/{task_id}/queries", summary="A receiver's query; answers its decryption (signed)",
-             openapi_extra=_JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
+             openapi_extra=JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def post_query(task_id: TaskId, request: Request) -> JSONResponse:
     query, _, platform = await _receiver_message(request, task_id, QueryMessage, "query")
     try:
@@ -239,7 +218,7 @@ async def post_query(task_id: TaskId, request: Request) -> JSONResponse:
 
 
 @router.post("/tasks/{task_id}/reveals", summary="A receiver's opening of r; answers its distance (signed)",
-             openapi_extra=_JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
+             openapi_extra=JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def post_reveal(task_id: TaskId, request: Request) -> JSONResponse:
     reveal, role, platform = await _receiver_message(request, task_id, RevealMessage, "reveal")
     earlier = await run_in_threadpool(role.ledger.answer, reveal.task_id, reveal.receiver)
@@ -257,7 +236,7 @@ async def post_reveal(task_id: TaskId, request: Request) -> JSONResponse:
             responses=_errors(400, 401, 403, 404))
 async def get_answers(task_id: TaskId, request: Request) -> JSONResponse:
     state, role = _role(request)
-    name = _task_id(task_id)
+    name = checked_task_id(task_id)
     await _operator(request, state, role, b"")
     await run_in_threadpool(role.region, name)
     ledger = role.ledger

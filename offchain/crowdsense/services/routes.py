@@ -90,6 +90,9 @@ class ServiceState:
     nonces: NonceLedger
     database: str  # engine name, for the health answer
     pdc: Any = None  # the PDC platform role (crowdsense.services.pdc_routes.PdcRole), when configured
+    edge: Any = None  # the edge's parameter generator (crowdsense.services.edge_routes.EdgeRole)
+    anonymizer: Any = None  # the edge anonymizer (crowdsense.services.edge_routes.AnonymizerRole)
+    ctbc: Any = None  # the CTBC platform role (crowdsense.services.ctbc_routes.CtbcRole)
 
 
 router = APIRouter(prefix="/v1")

@@ -66,6 +66,7 @@ __all__ = [
     "opening_key",
     "ud_payloads",
     "platform_groups",
+    "rank_uploads",
     "verify_reveal",
     "select_users",
     "RoundResult",
@@ -140,8 +141,9 @@ class CTBCUser:
 
     Parameters
     ----------
-    user : int
-        The user's pseudonymous index in the round (its upload index).
+    user : int or str
+        The user's name in its secret store: its pseudonymous index in a simulated round, its
+        account between real parties.
     sender : str
         The account that sends the commit and reveal (on chain: an address).
     board : CommitmentBoard
@@ -150,7 +152,7 @@ class CTBCUser:
         The user's private journal; openings are written here before anything is sent.
     """
 
-    def __init__(self, user: int, *, sender: str, board: CommitmentBoard, store: SecretStore) -> None:
+    def __init__(self, user: int | str, *, sender: str, board: CommitmentBoard, store: SecretStore) -> None:
         self.user = user
         self.sender = sender
         self.board = board
@@ -298,6 +300,31 @@ def verify_reveal(upload: Upload, reveal: Reveal | None, board: CommitmentBoard,
         return False
 
 
+def rank_uploads(uploads: Sequence[Upload], task: Task, *, k: int, epoch: int | None = None,
+                 random_state: RandomState = None) -> Candidates:
+    """The platform's candidate queue over ``uploads`` (indices into it): uploads of groups under
+    k members or of another epoch dropped (:func:`platform_groups`), the rest ranked by
+    :func:`~crowdsense.ldpf.ctbc.matching.rank_candidates`; group numbers are those of
+    :func:`platform_groups` (one per distinct UD).
+
+    Raises
+    ------
+    NotEnoughCandidatesError
+        The region of interest holds fewer than N valid uploads.
+    """
+    centres, labels, valid = platform_groups(uploads, k=k, epoch=epoch)
+    users = np.flatnonzero(valid)
+    # Keep only k-anonymous groups, renumbered 0..G'-1, then rank their members.
+    kept, labels_kept = np.unique(labels[users], return_inverse=True)
+    candidates = rank_candidates(centres[kept], labels_kept.reshape(-1), task, random_state=random_state)
+    degree = np.zeros(centres.shape[0])
+    degree[kept] = candidates.degree
+    in_region = np.zeros(centres.shape[0], dtype=bool)
+    in_region[kept] = candidates.in_region
+    return replace(candidates, queue=users[candidates.queue], queue_groups=kept[candidates.queue_groups],
+                   group_order=kept[candidates.group_order], degree=degree, in_region=in_region)
+
+
 def select_users(
     uploads: Sequence[Upload],
     task: Task,
@@ -335,18 +362,7 @@ def select_users(
     -------
     selection, candidates
     """
-    centres, labels, valid = platform_groups(uploads, k=k, epoch=epoch)
-    users = np.flatnonzero(valid)
-    # Keep only k-anonymous groups, renumbered 0..G'-1, then rank their members.
-    kept, labels_kept = np.unique(labels[users], return_inverse=True)
-    candidates = rank_candidates(centres[kept], labels_kept.reshape(-1), task, random_state=random_state)
-    degree = np.zeros(centres.shape[0])
-    degree[kept] = candidates.degree
-    in_region = np.zeros(centres.shape[0], dtype=bool)
-    in_region[kept] = candidates.in_region
-    candidates = replace(candidates, queue=users[candidates.queue],
-                         queue_groups=kept[candidates.queue_groups],
-                         group_order=kept[candidates.group_order], degree=degree, in_region=in_region)
+    candidates = rank_uploads(uploads, task, k=k, epoch=epoch, random_state=random_state)
 
     def verify(user: int) -> bool:
         upload = uploads[user]

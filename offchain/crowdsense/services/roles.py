@@ -1,0 +1,64 @@
+"""What the routes of the parties' roles (PDC platform, edge, anonymizer, CTBC platform) share:
+task ids, JSON bodies, and the operator check.
+
+A role is configured per service process (``crowdsense service serve --pdc-key ... /
+--edge-operator ... / --anonymizer-operator ... / --ctbc-key ...``); a service without a role
+answers that role's paths with 404 and says which option it lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import Path, Request
+
+from crowdsense.services.routes import ApiError, ServiceState, authenticate
+
+__all__ = ["TASK_ID_PATTERN", "TaskId", "JSON_BODY", "checked_task_id", "json_body", "require_operator", "hex_field"]
+
+TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+TaskId = Annotated[str, Path(description="the task's id", json_schema_extra={"pattern": TASK_ID_PATTERN})]
+JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+def checked_task_id(value: Any) -> str:
+    """``value`` checked as a task id (400 otherwise)."""
+    if not isinstance(value, str) or not re.fullmatch(TASK_ID_PATTERN, value):
+        raise ApiError(400, f"task id {str(value)[:60]!r} is malformed: expected 1-128 letters, digits and ._:- "
+                            "(starting with a letter or digit)")
+    return value
+
+
+def json_body(body: bytes, what: str, keys: set[str] | None = None) -> Any:
+    """The JSON of ``body`` (400 if it is not JSON, or with ``keys``, not an object of exactly those keys)."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, f"the body is not JSON: expected {what} as a JSON object") from None
+    if keys is not None and (not isinstance(doc, dict) or set(doc) != keys):
+        raise ApiError(400, f"the body is malformed: expected {what}, an object with {', '.join(sorted(keys))}")
+    return doc
+
+
+def hex_field(doc: dict[str, Any], key: str, size: int | None = None) -> bytes:
+    """``doc[key]`` as bytes from 0x-hex (400 if malformed or not ``size`` bytes)."""
+    value = doc.get(key)
+    try:
+        if not isinstance(value, str) or not value.startswith("0x"):
+            raise ValueError
+        data = bytes.fromhex(value[2:])
+    except ValueError:
+        raise ApiError(400, f"{key} is not hex: expected 0x and hex digits") from None
+    if size is not None and len(data) != size:
+        raise ApiError(400, f"{key} is {len(data)} bytes: expected {size}")
+    return data
+
+
+async def require_operator(request: Request, state: ServiceState, operator: str, body: bytes, what: str) -> None:
+    """Authenticate the request and check it is signed by the role's ``operator`` (403 otherwise)."""
+    signed = await authenticate(request, state, body)
+    if signed.account != operator:
+        raise ApiError(403, f"account {signed.account} is not this {what}'s operator: expected requests "
+                            f"signed by {operator}")
