@@ -1,7 +1,8 @@
-"""Load on the blob store service: receivers delivering data, a releaser collecting it, over HTTP.
+"""Load on the services: the blob store, the PDC platform, the CTBC edge and platform, over HTTP.
 
     python benchmarks/services.py [--quick] [--out-dir benchmarks/results] [--receivers N]
                                   [--data-bytes B] [--workers W] [--database-url URL] [--seed 0]
+                                  [--pdc-receivers N] [--ctbc-users U] [--clients C] [--skip-pdc] [--skip-ctbc]
 
 1. **Service**: ``crowdsense service serve`` as a process of its own on a free loopback port,
    on a fresh SQLite file (default), or on the PostgreSQL database ``--database-url`` names
@@ -27,8 +28,18 @@ whichever store holds the ciphertext.
    commitments included. ``pdc_receivers_per_s``: receivers the platform gets through per
    second of its own phases (queries and reveals; the receivers' own work is timed apart).
 
+6. **A CTBC epoch over HTTP** (``benchmarks/ctbcload.py``): the edge, the anonymizer and the CTBC
+   platform as three service processes, ``--ctbc-users`` users (default 10,000) posting positions,
+   committing on chain and uploading; the platform ranks them for a task; the anonymizer and the
+   platform are killed with SIGKILL mid-round and restarted. ``ctbc_10k_users_s``: the uploads and
+   the matching, wall time; ``lost_after_kill``: acknowledged positions and uploads missing after
+   the restarts.
+7. **Concurrent clients**: ``--clients`` clients at once (default 200), each fetching a stored
+   blob ``--requests-each`` times: ``p95_ms_at_200_clients``, the p95 latency of one request.
+
 Writes ``services.json`` (``services_postgresql.json`` with ``--database-url``; ``_quick`` with
-``--quick``: N = 60 deliveries and a PDC round of 20 receivers with a 1024-bit key, a minute).
+``--quick``: N = 60 deliveries, a PDC round of 20 receivers with a 1024-bit key, a CTBC epoch of 100
+users and 50 concurrent clients, a few minutes).
 """
 
 from __future__ import annotations
@@ -47,8 +58,10 @@ from typing import Any
 import numpy as np
 import psutil
 import requests
+from eth_utils import keccak
 
 import benchkit
+import ctbcload
 import pdcload
 from crowdsense import ecies
 from crowdsense.chain.accounts import simulation_signer
@@ -72,9 +85,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_service(database_url: str, folder: Path, *options: str) -> tuple[subprocess.Popen, str]:
-    """``crowdsense service serve`` as a process of its own (``options`` added), once it answers."""
-    port = free_port()
+def start_service(database_url: str, folder: Path, *options: str, port: int | None = None
+                  ) -> tuple[subprocess.Popen, str]:
+    """``crowdsense service serve`` as a process of its own (``options`` added), once it answers;
+    on ``port`` (a restart after a kill keeps its URL), else a free one."""
+    port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "crowdsense.cli.main", "service", "serve", "--port", str(port),
                              "--database-url", database_url, "--log-level", "warning",
                              "--max-blob-bytes", str(16 << 20), *options], cwd=folder)
@@ -139,6 +154,38 @@ def run_load(put: Any, get: Any, readings: list[bytes], accounts: list[Any], rel
             "collect_client_cpu_s": collected_cpu, "collections_per_s": len(readings) / collected_s}
 
 
+def concurrent_p95(url: str, blob_hash: bytes, clients: int, each: int) -> dict[str, Any]:
+    """``clients`` clients at once (a thread and an HTTP session each, started together), each
+    fetching a stored blob ``each`` times: the latency of every request, its p50 and p95."""
+    import threading
+
+    path = f"{url}/v1/blobs/0x{blob_hash.hex()}"
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Barrier(clients)
+
+    def client() -> None:
+        session = requests.Session()
+        start.wait()
+        for _ in range(each):
+            began = time.perf_counter()
+            response = session.get(path, timeout=60)
+            latencies.append(time.perf_counter() - began)
+            if response.status_code != 200:
+                errors.append(str(response.status_code))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    wall = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
+    ms = [x * 1e3 for x in latencies]
+    return {"clients": clients, "requests": len(ms), "errors": len(errors), "requests_per_s": len(ms) / wall,
+            "p50_ms": statistics.median(ms), "p95_ms": float(np.percentile(ms, 95))}
+
+
 def health_rate(url: str, count: int, workers: int) -> float:
     sessions = [requests.Session() for _ in range(workers)]
     started = time.perf_counter()
@@ -162,8 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdc-receivers", type=int, default=None, help="receivers of the PDC round (1000; quick 20)")
     parser.add_argument("--pdc-key-bits", type=int, default=None, help="Paillier key of the PDC round (2048; quick 1024)")
     parser.add_argument("--skip-pdc", action="store_true", help="leave out the PDC round")
+    parser.add_argument("--ctbc-users", type=int, default=None, help="users of the CTBC epoch (10000; quick 100)")
+    parser.add_argument("--skip-ctbc", action="store_true", help="leave out the CTBC epoch")
+    parser.add_argument("--clients", type=int, default=None, help="clients at once fetching a blob (200; quick 50)")
+    parser.add_argument("--requests-each", type=int, default=5, help="blob fetches per concurrent client")
     args = parser.parse_args(argv)
     n = args.receivers or (60 if args.quick else 1000)
+    args.clients = args.clients or (50 if args.quick else 200)
     if n < 1 or args.data_bytes < 1 or args.workers < 1:
         parser.error("--receivers, --data-bytes and --workers must be positive")
     stem = benchkit.output_stem(args.out_dir, "services_postgresql" if args.database_url else "services",
@@ -195,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {over_http['deliveries_per_s']:.0f} deliveries/s, {over_http['collections_per_s']:.0f} "
                 f"collections/s")
             results["health_requests_per_s"] = health_rate(url, max(200, n), args.workers)
+            log(f"{args.clients} clients at once each fetch a stored blob {args.requests_each} times")
+            blob = seal(releaser.encryption_key, 0, accounts[0].address, readings[0])
+            clients[accounts[0].address].put_blob(blob)
+            results["concurrent"] = concurrent_p95(url, keccak(blob), args.clients, args.requests_each)
+            log(f"  p95 {results['concurrent']['p95_ms']:.0f} ms at {args.clients} clients")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -209,11 +266,22 @@ def main(argv: list[str] | None = None) -> int:
                                          key_bits=args.pdc_key_bits or (1024 if args.quick else 2048),
                                          workers=args.workers, database_url=args.database_url, seed=args.seed,
                                          free_port=free_port, start_service=start_service)
+        if not args.skip_ctbc:
+            if args.database_url:
+                empty_postgres(args.database_url)
+            results["ctbc"] = ctbcload.run(folder, users=args.ctbc_users or (100 if args.quick else 10_000), k=5,
+                                           n_required=10, workers=args.workers, database_url=args.database_url,
+                                           seed=args.seed, start_service=start_service, free_port=free_port)
+            ctbc = results["ctbc"]
+            log(f"  CTBC: {ctbc['users']} users' uploads and the matching in {ctbc['upload_and_match_s']:.1f} s "
+                f"({ctbc['platform_cpu_ms_per_upload']:.1f} ms of platform CPU per upload); lost after SIGKILL: "
+                f"{ctbc['anonymizer_lost_after_kill']} (anonymizer), {ctbc['platform_lost_after_kill']} (platform)")
+        if "pdc" in results:
             pdc = results["pdc"]
             log(f"  PDC: {pdc['receivers_per_s']:.1f} receivers/s through the platform "
                 f"({pdc['service_cpu_ms_per_query']:.0f} + {pdc['service_cpu_ms_per_reveal']:.0f} ms of service CPU "
                 f"per query and reveal); distances correct: {pdc['distances_correct']}")
-    http, local = results["service"], results["folder"]
+    http, local, ctbc = results["service"], results["folder"], results.get("ctbc", {})
     headline = {
         "deliveries_per_s": http["deliveries_per_s"], "collections_per_s": http["collections_per_s"],
         "delivery_p95_ms": http["delivery_p95_ms"], "service_cpu_ms_per_delivery_and_collection":
@@ -224,6 +292,13 @@ def main(argv: list[str] | None = None) -> int:
         "pdc_receivers": results["pdc"]["receivers"] if "pdc" in results else None,
         "pdc_key_bits": results["pdc"]["key_bits"] if "pdc" in results else None,
         "pdc_distances_correct": results["pdc"]["distances_correct"] if "pdc" in results else None,
+        "concurrent_clients": args.clients, "concurrent_p95_ms": results["concurrent"]["p95_ms"],
+        "p95_ms_at_200_clients": results["concurrent"]["p95_ms"] if args.clients == 200 else None,
+        "ctbc_users": ctbc.get("users"), "ctbc_upload_and_match_s": ctbc.get("upload_and_match_s"),
+        "ctbc_10k_users_s": ctbc.get("upload_and_match_s") if ctbc.get("users") == 10_000 else None,
+        "ctbc_uploads_per_s": ctbc.get("uploads_per_s"),
+        "ctbc_platform_cpu_ms_per_upload": ctbc.get("platform_cpu_ms_per_upload"),
+        "lost_after_kill": (ctbc["anonymizer_lost_after_kill"] + ctbc["platform_lost_after_kill"]) if ctbc else None,
         "load_average_start_end": [machine.get("loadavg_at_start"), benchkit.load_average()],
     }
     out = {"benchmark": "services", "date": benchkit.utc_timestamp(), "quick": args.quick, "machine": machine,
@@ -233,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     log(f"wrote {args.out_dir / (stem + '.json')}")
     if "pdc" in results and not results["pdc"]["distances_correct"]:
         log("error: the PDC round accepted distances other than the receivers' true ones")
+        return 1
+    if ctbc and (not ctbc["selection_complete"] or headline["lost_after_kill"]):
+        log("error: the CTBC epoch lost acknowledged data to SIGKILL, or its selection is incomplete")
+        return 1
+    if results["concurrent"]["errors"]:
+        log("error: concurrent blob fetches failed")
         return 1
     return 0
 

@@ -212,6 +212,10 @@ def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
     from crowdsense.ldpf.pdc.keys import generate_keypair, write_private_key
 
     files["pdckey"] = write_private_key(generate_keypair(256, allow_insecure=True)[1], tmp / "pdc-key.json")
+    from crowdsense.services.ctbc_routes import write_platform_key
+
+    files["ctbckey"] = tmp / "ctbc-key.json"
+    write_platform_key(files["ctbckey"])
     return Chain(node_url, tmp, deployment, files)
 
 
@@ -256,20 +260,35 @@ VALID_ARGS: dict[str, list[str]] = {
     "pdc round": ["--receivers", "2", "--key-bits", "512", "--insecure-test-key", "--audit", "{d}/audit.json"],
     "demo": ["--rpc-url", "{url}", "--out", "{d}/demo-out", "--deployments-dir", "{d}/deployments", "--no-plots"],
     "service serve": ["--database-url", "sqlite:///{d}/service.sqlite", "--pdc-key", "{pdckey}", "--pdc-operator",
-                      dev_signer(0).address, "--rpc-url", "{url}", "--insecure-test-key"],
+                      dev_signer(0).address, "--rpc-url", "{url}", "--insecure-test-key", "--ctbc-key", "{ctbckey}",
+                      "--ctbc-operator", dev_signer(0).address],
     "pdc keygen": ["--out", "{d}/pdc-key.json", "--key-bits", "256", "--insecure-test-key"],
     # the PDC commands fail on their own input before they reach the service (none answers here)
     "pdc open": ["t1", "--service", "http://127.0.0.1:9", "--origin", "-22.95,-43.3", "--cell", "50", "--width", "40",
                  "--centre", "-22.942,-43.291"],
     "pdc answer": ["t1", "--service", "http://127.0.0.1:9", "--location", "-22.945,-43.295"],
     "pdc answers": ["t1", "--service", "http://127.0.0.1:9", "--n", "1", "--accounts-out", "{d}/selected.txt"],
+    # the CTBC parties' commands likewise, or at the service none answers
+    "ctbc keygen": ["--out", "{d}/ctbc-key.json"],
+    "ctbc join": ["--edge", "http://127.0.0.1:9", "--anonymizer", "http://127.0.0.1:9", "--epoch", "1",
+                  "--location", "-22.9,-43.2", "--retries", "0"],
+    "ctbc commit": ["--anonymizer", "http://127.0.0.1:9", "--service", "http://127.0.0.1:9", "--epoch", "1",
+                    "--retries", "0"],
+    "ctbc reveal": ["t1", "--service", "http://127.0.0.1:9", "--retries", "0"],
+    "ctbc open": ["t1", "--service", "http://127.0.0.1:9", "--edge", "http://127.0.0.1:9", "--epoch", "1",
+                  "--centre", "-22.9,-43.2", "--half-width", "100", "--n", "1", "--k", "2", "--retries", "0"],
+    "ctbc selection": ["t1", "--service", "http://127.0.0.1:9", "--accounts-out", "{d}/selected.txt", "--retries", "0"],
+    "edge open-epoch": ["--service", "http://127.0.0.1:9", "--origin", "-22.9,-43.2", "--retries", "0"],
+    "edge register": ["--service", "http://127.0.0.1:9", dev_signer(5).address, "--accounts-file", "{accounts}",
+                      "--retries", "0"],
+    "edge group": ["--service", "http://127.0.0.1:9", "--epoch", "1", "--k", "2", "--retries", "0"],
 }
 #: File parameters each command reads (by parameter name), and the options that make it read them.
 INPUTS: dict[str, dict[str, str]] = {"graph": {}, "levels_file": {}, "addresses_file": {}, "task_file": {},
                                      "deployment": {}, "journal_path": {},
                                      "keystore": {"CROWDSENSE_KEYSTORE_PASSWORD": "pw"}, "password_file": {},
                                      "tree_path": {}, "proof_file": {}, "accounts_file": {}, "selection_file": {},
-                                     "pdc_key": {}}
+                                     "pdc_key": {}, "ctbc_key": {}}
 #: File parameters a command writes (or a folder it writes into): never read as input.
 OUTPUTS = {"out", "out_path", "features_path", "write_addresses", "audit_path", "store_path", "deployments_dir", "out_dir",
            "accounts_out", "data_file"}  # submit hashes the raw bytes of --data-file: any content is valid data

@@ -22,6 +22,8 @@ import pytest
 from crowdsense.chain.accounts import dev_signer
 from crowdsense.ldpf.pdc.region import GridRegion
 from crowdsense.services.client import ServiceClient
+from crowdsense.services.ctbc_client import EdgeClient
+from crowdsense.services.ctbc_routes import CtbcConfig, write_platform_key
 from crowdsense.services.pdc_client import PdcClient
 from crowdsense.services.pdc_routes import PdcConfig
 
@@ -44,15 +46,22 @@ def schemathesis(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_every_answer_is_one_the_schema_documents(serve_in_thread, database_url, fresh_env, pdc_key_file, tmp_path):
     platform = PdcConfig(pdc_key_file, fresh_env.roles.admin.address, rpc_url=fresh_env.url,
                          deployment=fresh_env.deployment_path)
-    server = serve_in_thread(database_url=database_url, pdc=platform)  # every role: the blob store and PDC
+    key_file = tmp_path / "ctbc-key.json"
+    write_platform_key(key_file)
+    roles = {"edge": dev_signer(7).address, "anonymizer": dev_signer(8).address,
+             "ctbc": CtbcConfig(key_file, fresh_env.roles.admin.address, rpc_url=fresh_env.url,
+                                deployment=fresh_env.deployment_path)}
+    # every role in one app (a real edge and anonymizer are two services): every operation answers
+    server = serve_in_thread(database_url=database_url, pdc=platform, roles=roles)
     ServiceClient(server.url, dev_signer(1)).put_blob(b"something stored")  # reads meet a non-empty store
     region = GridRegion(origin=(-22.95, -43.30), step=50.0, width=20, height=20)
     PdcClient(server.url, fresh_env.roles.admin).open_task("t1", region, "-22.945,-43.295")  # and an open task
+    EdgeClient(server.url, dev_signer(7)).open_epoch((-22.9, -43.2))  # and an open epoch
     run = schemathesis("run", f"{server.url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
                        "--seed", "1", "--request-timeout", "10", cwd=tmp_path)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report[-4000:]
-    assert "Tested: 10" in report, report[-4000:]  # every operation of the schema was reached
+    assert "Tested: 23" in report, report[-4000:]  # every operation of the schema was reached
     assert " passed" in report and "failures" not in report.split("SUMMARY")[-1], report[-4000:]
 
 

@@ -8,8 +8,6 @@ transformed positions. The services: ``crowdsense service serve --edge-operator 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from crowdsense.cli.clientctx import Session, client_command, emit
@@ -37,8 +35,7 @@ def open_epoch(session: Session, service_url: str, origin: str, epoch: int | Non
     from crowdsense.services.ctbc_client import EdgeClient
 
     point = parse_latlon(origin, "--origin")
-    # no retries: opening "the next epoch" twice would open two
-    with EdgeClient(service_url, session.require_signer(), timeout=session.timeout, retries=0) as client:
+    with EdgeClient(service_url, session.require_signer(), timeout=session.timeout, retries=session.retries) as client:
         doc = client.open_epoch(point, epoch)
     emit(session, doc, f"opened epoch {doc['epoch']} (origin {point[0]},{point[1]})")
 
@@ -52,15 +49,10 @@ def open_epoch(session: Session, service_url: str, origin: str, epoch: int | Non
 def register(session: Session, service_url: str, accounts: tuple[str, ...], accounts_file: str | None) -> None:
     """Register ACCOUNTS (users and the platform's operator) to read the epochs' transforms."""
     from crowdsense.chain.addresses import parse_address
-    from crowdsense.errors import InputError
+    from crowdsense.cli.selection import read_accounts
     from crowdsense.services.ctbc_client import EdgeClient
 
-    names = list(accounts)
-    if accounts_file:
-        names += [line.strip() for line in Path(accounts_file).read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not names:
-        raise InputError("no account given: expected ACCOUNTS or --accounts-file")
-    checked = [parse_address(a, "account") for a in names]
+    checked = [parse_address(a, "account") for a in read_accounts(accounts, accounts_file, "account to register")]
     with EdgeClient(service_url, session.require_signer(), timeout=session.timeout, retries=session.retries) as client:
         doc = client.register(checked)
     emit(session, doc, f"registered {doc['registered']} account(s) ({doc['already']} already were)")

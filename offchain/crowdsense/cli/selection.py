@@ -27,7 +27,8 @@ def read_selection_proof(path: str) -> object:
     return SelectionProof.from_json(read_json_file(path, what="selection proof"), what=f"selection proof {path}")
 
 
-def _accounts(addresses: tuple[str, ...], accounts_file: str | None) -> list[str]:
+def read_accounts(addresses: tuple[str, ...], accounts_file: str | None,
+                  what: str = "selected account") -> list[str]:
     """ADDRESSES and the lines of --accounts-file (one address per line, # comments)."""
     found = list(addresses)
     if accounts_file is not None:
@@ -49,7 +50,7 @@ def _accounts(addresses: tuple[str, ...], accounts_file: str | None) -> list[str
                                  "expected one 0x address per line (mixed case only with a valid EIP-55 checksum)")
             found.append(line)
     if not found:
-        raise InputError("no selected account: expected ADDRESSES or --accounts-file with one address per line")
+        raise InputError(f"no {what}: expected ADDRESSES or --accounts-file with one address per line")
     return found
 
 
@@ -94,7 +95,7 @@ def publish(session: Session, task_id: int, addresses: tuple[str, ...], accounts
     from crowdsense.ldpf.selection import Selection
 
     client = session.registry()
-    accounts = _accounts(addresses, accounts_file)
+    accounts = read_accounts(addresses, accounts_file)
     kept = client.selection(task_id)
     if kept is not None and sorted(a.lower() for a in kept.accounts) == sorted(a.lower() for a in accounts):
         chosen = kept  # a rerun: the same selection, the same salts and root

@@ -185,10 +185,10 @@ class ServiceClient:
             raise kind(self.base_url, method, path, response.status_code, error)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _json(self, method: str, path: str, doc: Any = None, *, signed: bool = False) -> Any:
-        """A JSON request (``doc`` as its body) and the JSON of the answer."""
+    def _json(self, method: str, path: str, doc: Any = None, *, signed: bool = False, idempotent: bool = True) -> Any:
+        """A JSON request (``doc`` as its body) and the JSON of the answer; retried only if ``idempotent``."""
         body = b"" if doc is None else json.dumps(doc, separators=(",", ":")).encode()
-        response = self._request(method, path, body=body, signed=signed)
+        response = self._request(method, path, body=body, signed=signed, idempotent=idempotent)
         try:
             return response.json()
         except ValueError:

@@ -60,7 +60,8 @@ class EdgeClient(ServiceClient):
         doc: dict[str, Any] = {"origin": list(origin)}
         if epoch is not None:
             doc["epoch"] = epoch
-        return dict(self._json("POST", "/v1/edge/epochs", doc, signed=True))
+        # "the next epoch" twice would open two: only a numbered epoch is retried (a repeat is refused)
+        return dict(self._json("POST", "/v1/edge/epochs", doc, signed=True, idempotent=epoch is not None))
 
     def register(self, accounts: list[str]) -> dict[str, Any]:
         return dict(self._json("POST", "/v1/edge/parties", {"accounts": accounts}, signed=True))

@@ -31,6 +31,7 @@ from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crowdsense.errors import CrowdsenseError
+from crowdsense.ldpf.ctbc._validation import check_k
 from crowdsense.ldpf.ctbc.grouping import k_anonymity_groups
 from crowdsense.ldpf.ctbc.protocol import Upload, ud_payloads
 from crowdsense.ldpf.ctbc.transform import RigidTransform
@@ -87,16 +88,26 @@ class EdgeLedger:
             return db.execute(select(func.max(edge_epochs.c.epoch))).scalar()
 
     def register(self, accounts: Sequence[str]) -> int:
-        """Register ``accounts`` (lower-case hex); returns how many were new."""
-        added = 0
-        for account in accounts:
-            try:
-                with self.engine.begin() as db:
-                    db.execute(insert(edge_parties).values(account=account, created=_now()))
-                added += 1
-            except IntegrityError:
-                pass
-        return added
+        """Register ``accounts`` (lower-case hex) in one transaction; returns how many were new."""
+        wanted = sorted(set(accounts))
+        try:
+            with self.engine.begin() as db:
+                known = {row.account for start in range(0, len(wanted), 500) for row in db.execute(
+                    select(edge_parties.c.account).where(edge_parties.c.account.in_(wanted[start:start + 500])))}
+                new = [a for a in wanted if a not in known]
+                if new:
+                    db.execute(insert(edge_parties), [{"account": a, "created": _now()} for a in new])
+            return len(new)
+        except IntegrityError:  # another request registered some of them meanwhile: one by one
+            added = 0
+            for account in wanted:
+                try:
+                    with self.engine.begin() as db:
+                        db.execute(insert(edge_parties).values(account=account, created=_now()))
+                    added += 1
+                except IntegrityError:
+                    pass
+            return added
 
     def registered(self, account: str) -> bool:
         with self.engine.connect() as db:
@@ -153,8 +164,6 @@ class AnonymizerLedger:
             rows = list(db.execute(select(anon_positions.c.account, anon_positions.c.x, anon_positions.c.y)
                                    .where(anon_positions.c.epoch == epoch).order_by(anon_positions.c.account)))
             points = np.array([[float.fromhex(r.x), float.fromhex(r.y)] for r in rows]).reshape(-1, 2)
-            from crowdsense.ldpf.ctbc._validation import check_k
-
             check_k(k, len(rows))
             grouping = k_anonymity_groups(points, k=k)
             payloads = ud_payloads(grouping, epoch=epoch)

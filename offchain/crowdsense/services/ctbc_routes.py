@@ -50,13 +50,15 @@ from crowdsense.ldpf.ctbc.protocol import Reveal, rank_uploads, verify_reveal
 from crowdsense.ldpf.ctbc.sealed import SEALED_SIZE, PlatformKey, open_ud
 from crowdsense.services.ctbc_ledger import ConflictError, CtbcLedger
 from crowdsense.services.edge_routes import MAX_EPOCH
-from crowdsense.services.roles import JSON_BODY, TaskId, checked_task_id, hex_field, json_body, require_operator
+from crowdsense.services.roles import (NUMBER, TASK_ID_PATTERN, TaskId, checked_task_id, hex_field, hex_schema,
+                                      json_body, json_body_schema, require_operator)
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["CtbcConfig", "CtbcRole", "router", "task_from_json", "task_to_json", "read_platform_key",
            "write_platform_key"]
 
 KEY_FILE_FORMAT = "crowdsense-ctbc-platform-key-1"
+_POINT = {"type": "array", "items": NUMBER, "minItems": 2, "maxItems": 2}
 Epoch = Annotated[int, Path(description="the epoch's number", ge=1, le=MAX_EPOCH)]
 _REASONS = {400: "a malformed request", 401: "the signature does not authenticate the request",
             403: "the signer may not do this", 404: "no such task, nothing uploaded, or the service is no CTBC "
@@ -175,14 +177,16 @@ async def _task(role: CtbcRole, task_id: str) -> dict[str, Any]:
     return found
 
 
-@router.get("/key", summary="The platform's encryption key")
+@router.get("/key", summary="The platform's encryption key", responses=_errors(404))
 async def get_key(request: Request) -> JSONResponse:
     _, role = _role(request)
     return JSONResponse({"encryptionKey": "0x" + role.key.encryption_key.hex()})
 
 
 @router.post("/epochs/{epoch}/uploads", summary="Upload my commitment, UD and sealed UD (signed)",
-             openapi_extra=JSON_BODY, responses=_errors(400, 401, 404, 409, 413, 422))
+             openapi_extra=json_body_schema({"commitment": hex_schema(32), "payload": hex_schema(PAYLOAD_SIZE),
+                                             "sealed": hex_schema(SEALED_SIZE)}),
+             responses=_errors(400, 401, 404, 409, 413, 422))
 async def post_upload(epoch: Epoch, request: Request) -> JSONResponse:
     state, role = _role(request)
     body = await read_body(request, 4096)
@@ -211,7 +215,17 @@ async def post_upload(epoch: Epoch, request: Request) -> JSONResponse:
 
 
 @router.post("/tasks", summary="Open a task in transformed coordinates (operator, signed)", status_code=201,
-             openapi_extra=JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
+             openapi_extra=json_body_schema({
+                 "taskId": {"type": "string", "pattern": TASK_ID_PATTERN},
+                 "epoch": {"type": "integer", "minimum": 1, "maximum": MAX_EPOCH},
+                 "k": {"type": "integer", "minimum": 2, "maximum": 10_000},
+                 "task": {"type": "object", "additionalProperties": False, "required": ["center", "nRequired", "region"],
+                          "properties": {"center": _POINT, "nRequired": {"type": "integer", "minimum": 1},
+                                         "region": {"type": "object", "additionalProperties": False,
+                                                    "required": ["center", "halfWidth", "halfHeight"],
+                                                    "properties": {"center": _POINT, "halfWidth": NUMBER,
+                                                                   "halfHeight": NUMBER, "angle": NUMBER}}}}}),
+             responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def open_task(request: Request) -> JSONResponse:
     state, role = _role(request)
     body = await read_body(request, 4096)
@@ -256,7 +270,9 @@ async def my_state(task_id: TaskId, request: Request) -> JSONResponse:
 
 
 @router.post("/tasks/{task_id}/reveals", summary="My opening, after revealing it on chain (signed)",
-             openapi_extra=JSON_BODY, responses=_errors(400, 401, 404, 409, 413, 422))
+             openapi_extra=json_body_schema({"commitment": hex_schema(32), "r2": hex_schema(32),
+                                             "sealed": hex_schema(SEALED_SIZE)}),
+             responses=_errors(400, 401, 404, 409, 413, 422))
 async def post_reveal(task_id: TaskId, request: Request) -> JSONResponse:
     state, role = _role(request)
     task = await _task(role, task_id)

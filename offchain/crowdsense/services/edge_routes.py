@@ -38,7 +38,7 @@ from crowdsense.errors import InputError
 from crowdsense.ldpf.ctbc.transform import draw_transform
 from crowdsense.ldpf.pdc.region import parse_latlon
 from crowdsense.services.ctbc_ledger import AnonymizerLedger, ConflictError, EdgeLedger
-from crowdsense.services.roles import JSON_BODY, json_body, require_operator
+from crowdsense.services.roles import ADDRESS, NUMBER, json_body, json_body_schema, require_operator
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["EdgeRole", "AnonymizerRole", "edge_router", "anonymizer_router", "MAX_EPOCH"]
@@ -91,7 +91,11 @@ anonymizer_router = APIRouter(prefix="/v1/anonymizer")
 
 
 @edge_router.post("/epochs", summary="Open an epoch: draw its secret transform (operator, signed)",
-                  status_code=201, openapi_extra=JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413))
+                  status_code=201, responses=_errors(400, 401, 403, 404, 409, 413),
+                  openapi_extra=json_body_schema({"origin": {"type": "array", "items": NUMBER, "minItems": 2,
+                                                             "maxItems": 2},
+                                                  "epoch": {"type": "integer", "minimum": 1, "maximum": MAX_EPOCH}},
+                                                 optional=("epoch",)))
 async def open_epoch(request: Request) -> JSONResponse:
     state, role = _state(request, "edge", "--edge-operator")
     body = await read_body(request, 4096)
@@ -117,7 +121,9 @@ async def open_epoch(request: Request) -> JSONResponse:
 
 
 @edge_router.post("/parties", summary="Register accounts to read epochs (operator, signed)",
-                  openapi_extra=JSON_BODY, responses=_errors(400, 401, 403, 404, 413))
+                  responses=_errors(400, 401, 403, 404, 413),
+                  openapi_extra=json_body_schema({"accounts": {"type": "array", "items": ADDRESS, "minItems": 1,
+                                                               "maxItems": MAX_REGISTER}}))
 async def register(request: Request) -> JSONResponse:
     state, role = _state(request, "edge", "--edge-operator")
     body = await read_body(request, 64 * MAX_REGISTER)
@@ -155,7 +161,8 @@ def _number(doc: dict[str, Any], key: str) -> float:
 
 
 @anonymizer_router.post("/epochs/{epoch}/positions", summary="Send my transformed position (signed)",
-                        openapi_extra=JSON_BODY, responses=_errors(400, 401, 404, 409, 413))
+                        openapi_extra=json_body_schema({"x": NUMBER, "y": NUMBER}),
+                        responses=_errors(400, 401, 404, 409, 413))
 async def post_position(epoch: Epoch, request: Request) -> JSONResponse:
     state, role = _state(request, "anonymizer", "--anonymizer-operator")
     body = await read_body(request, 1024)
@@ -171,7 +178,8 @@ async def post_position(epoch: Epoch, request: Request) -> JSONResponse:
 
 
 @anonymizer_router.post("/epochs/{epoch}/groups", summary="Group the epoch's positions (operator, signed)",
-                        openapi_extra=JSON_BODY, responses=_errors(400, 401, 403, 404, 409, 413, 422))
+                        openapi_extra=json_body_schema({"k": {"type": "integer", "minimum": 2, "maximum": 10_000}}),
+                        responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def group_epoch(epoch: Epoch, request: Request) -> JSONResponse:
     state, role = _state(request, "anonymizer", "--anonymizer-operator")
     body = await read_body(request, 1024)

@@ -16,11 +16,28 @@ from fastapi import Path, Request
 
 from crowdsense.services.routes import ApiError, ServiceState, authenticate
 
-__all__ = ["TASK_ID_PATTERN", "TaskId", "JSON_BODY", "checked_task_id", "json_body", "require_operator", "hex_field"]
+__all__ = ["TASK_ID_PATTERN", "TaskId", "JSON_BODY", "checked_task_id", "json_body", "json_body_schema",
+           "require_operator", "hex_field", "hex_schema", "NUMBER", "ADDRESS"]
 
 TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 TaskId = Annotated[str, Path(description="the task's id", json_schema_extra={"pattern": TASK_ID_PATTERN})]
 JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+NUMBER = {"type": "number"}
+
+
+def hex_schema(size: int) -> dict[str, Any]:
+    """The schema of ``size`` bytes as 0x-hex."""
+    return {"type": "string", "pattern": f"^0x[0-9a-fA-F]{{{2 * size}}}$"}
+
+
+def json_body_schema(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``openapi_extra`` of a JSON body: an object of exactly these properties (those not in
+    ``optional`` required, no others), so that clients and fuzzers generated from the schema send
+    what the route accepts."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False,
+              "required": [name for name in properties if name not in optional]}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def checked_task_id(value: Any) -> str:
