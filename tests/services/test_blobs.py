@@ -60,3 +60,23 @@ def test_an_envelope_written_first_by_another_account_takes_nobody_s_place(store
     assert store.put_envelope(subtask, CLAIMANT, name(b"env"), b"env", writer=WRITER) is True
     assert store.get_envelope(subtask, CLAIMANT, WRITER).data == b"env"
     assert store.get_envelope(subtask, CLAIMANT, SQUATTER).data == b"garbage"
+
+
+def test_the_memory_cache_keeps_the_most_recent_blobs_within_its_budget(database_url):
+    engine = open_database(database_url)
+    try:
+        cache = BlobStore(engine, cache_bytes=1600)  # blobs of up to 100 bytes are cached
+        small = [bytes([i]) * 100 for i in range(20)]
+        for data in small:
+            cache.put_blob(name(data), data, kind="ciphertext", writer=WRITER)
+        # 16 of 100 bytes fit: the four written first were dropped, the rest are served from memory
+        assert [cache.cached(name(d)) is not None for d in small] == [False] * 4 + [True] * 16
+        assert cache.get_blob(name(small[0])) == small[0]  # read from the database, and kept again
+        assert cache.cached(name(small[0])) == small[0] and cache.cached(name(small[4])) is None
+        large = b"x" * 101
+        cache.put_blob(name(large), large, kind="ciphertext", writer=WRITER)
+        assert cache.cached(name(large)) is None and cache.get_blob(name(large)) == large
+        # a fresh store over the same database (a restarted service) serves the same bytes
+        assert BlobStore(engine).get_blob(name(small[3])) == small[3]
+    finally:
+        engine.dispose()

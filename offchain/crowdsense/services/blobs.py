@@ -21,7 +21,9 @@ refused (:class:`EnvelopeConflictError`), so a claimant's key, once handed over,
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, and_, func, select
@@ -64,8 +66,36 @@ class BlobStore:
     normalise them before they get here.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    #: Bytes of recently read or written blobs kept in memory (a blob never changes once stored,
+    #: so a cached copy is never stale): readers of one task fetch the same ciphertexts.
+    CACHE_BYTES = 64 << 20
+
+    def __init__(self, engine: Engine, *, cache_bytes: int = CACHE_BYTES) -> None:
         self.engine = engine
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_limit = cache_bytes
+        self._cached = 0
+        self._lock = threading.Lock()
+
+    def cached(self, blob_hash: str) -> bytes | None:
+        """The blob if it is in memory (no database access: safe on the event loop)."""
+        with self._lock:
+            data = self._cache.get(blob_hash)
+            if data is not None:
+                self._cache.move_to_end(blob_hash)
+            return data
+
+    def _remember(self, blob_hash: str, data: bytes) -> None:
+        if len(data) > self._cache_limit // 16:  # a few large blobs must not push out many small ones
+            return
+        with self._lock:
+            if blob_hash in self._cache:
+                return
+            self._cache[blob_hash] = data
+            self._cached += len(data)
+            while self._cached > self._cache_limit:
+                _, dropped = self._cache.popitem(last=False)
+                self._cached -= len(dropped)
 
     def put_blob(self, blob_hash: str, data: bytes, *, kind: str, writer: str) -> bool:
         """Store ``data`` (whose keccak256 the caller has checked to be ``blob_hash``).
@@ -77,12 +107,21 @@ class BlobStore:
                                                 data=bytes(data), size=len(data), created=int(time.time()),
                                                 writer=writer.lower())
         with self.engine.begin() as conn:
-            return conn.execute(statement).first() is not None
+            created = conn.execute(statement).first() is not None
+        self._remember(blob_hash, bytes(data))  # after the commit: only what is stored is served
+        return created
 
     def get_blob(self, blob_hash: str) -> bytes | None:
+        found = self.cached(blob_hash)
+        if found is not None:
+            return found
         with self.engine.connect() as conn:
             row = conn.execute(select(blobs.c.data).where(blobs.c.hash == blob_hash)).first()
-        return None if row is None else bytes(row.data)
+        if row is None:
+            return None
+        data = bytes(row.data)
+        self._remember(blob_hash, data)
+        return data
 
     def has_blob(self, blob_hash: str) -> bool:
         with self.engine.connect() as conn:

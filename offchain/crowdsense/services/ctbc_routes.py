@@ -51,7 +51,7 @@ from crowdsense.ldpf.ctbc.sealed import SEALED_SIZE, PlatformKey, open_ud
 from crowdsense.services.ctbc_ledger import ConflictError, CtbcLedger
 from crowdsense.services.edge_routes import MAX_EPOCH
 from crowdsense.services.roles import (NUMBER, TASK_ID_PATTERN, TaskId, checked_task_id, hex_field, hex_schema,
-                                      json_body, json_body_schema, require_operator)
+                                      json_body, json_body_schema, require_operator, role_of)
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["CtbcConfig", "CtbcRole", "router", "task_from_json", "task_to_json", "read_platform_key",
@@ -164,10 +164,7 @@ router = APIRouter(prefix="/v1/ctbc")
 
 
 def _role(request: Request) -> tuple[ServiceState, CtbcRole]:
-    state: ServiceState = request.app.state.service
-    if state.ctbc is None:
-        raise ApiError(404, "this service is not a CTBC platform: expected a service started with --ctbc-key")
-    return state, state.ctbc
+    return role_of(request, "ctbc", "a CTBC platform", "--ctbc-key")
 
 
 async def _task(role: CtbcRole, task_id: str) -> dict[str, Any]:

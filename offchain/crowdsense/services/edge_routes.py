@@ -38,7 +38,7 @@ from crowdsense.errors import InputError
 from crowdsense.ldpf.ctbc.transform import draw_transform
 from crowdsense.ldpf.pdc.region import parse_latlon
 from crowdsense.services.ctbc_ledger import AnonymizerLedger, ConflictError, EdgeLedger
-from crowdsense.services.roles import ADDRESS, NUMBER, json_body, json_body_schema, require_operator
+from crowdsense.services.roles import ADDRESS, NUMBER, json_body, json_body_schema, require_operator, role_of
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["EdgeRole", "AnonymizerRole", "edge_router", "anonymizer_router", "MAX_EPOCH"]
@@ -73,13 +73,12 @@ class AnonymizerRole:
     operator: str
 
 
-def _state(request: Request, name: str, option: str) -> tuple[ServiceState, Any]:
-    state: ServiceState = request.app.state.service
-    role = getattr(state, name)
-    if role is None:
-        raise ApiError(404, f"this service is not the {name.replace('_', ' ')}: expected a service started with "
-                            f"{option}")
-    return state, role
+def _edge(request: Request) -> tuple[ServiceState, EdgeRole]:
+    return role_of(request, "edge", "the edge's parameter generator", "--edge-operator")
+
+
+def _anonymizer(request: Request) -> tuple[ServiceState, AnonymizerRole]:
+    return role_of(request, "anonymizer", "the edge anonymizer", "--anonymizer-operator")
 
 
 def _refused(exc: Exception) -> ApiError:
@@ -97,7 +96,7 @@ anonymizer_router = APIRouter(prefix="/v1/anonymizer")
                                                   "epoch": {"type": "integer", "minimum": 1, "maximum": MAX_EPOCH}},
                                                  optional=("epoch",)))
 async def open_epoch(request: Request) -> JSONResponse:
-    state, role = _state(request, "edge", "--edge-operator")
+    state, role = _edge(request)
     body = await read_body(request, 4096)
     await require_operator(request, state, role.operator, body, "edge")
     doc = json_body(body, "the epoch: origin (and epoch)")
@@ -125,7 +124,7 @@ async def open_epoch(request: Request) -> JSONResponse:
                   openapi_extra=json_body_schema({"accounts": {"type": "array", "items": ADDRESS, "minItems": 1,
                                                                "maxItems": MAX_REGISTER}}))
 async def register(request: Request) -> JSONResponse:
-    state, role = _state(request, "edge", "--edge-operator")
+    state, role = _edge(request)
     body = await read_body(request, 64 * MAX_REGISTER)
     await require_operator(request, state, role.operator, body, "edge")
     doc = json_body(body, "the accounts to register", {"accounts"})
@@ -140,7 +139,7 @@ async def register(request: Request) -> JSONResponse:
 @edge_router.get("/epochs/{epoch}", summary="An epoch's origin and secret transform (registered parties, signed)",
                  responses=_errors(400, 401, 403, 404))
 async def get_epoch(epoch: Epoch, request: Request) -> JSONResponse:
-    state, role = _state(request, "edge", "--edge-operator")
+    state, role = _edge(request)
     signed = await authenticate(request, state, b"")
     if signed.account != role.operator and not await run_in_threadpool(role.ledger.registered, signed.account):
         raise ApiError(403, f"account {signed.account} is not registered with this edge: expected an account "
@@ -164,7 +163,7 @@ def _number(doc: dict[str, Any], key: str) -> float:
                         openapi_extra=json_body_schema({"x": NUMBER, "y": NUMBER}),
                         responses=_errors(400, 401, 404, 409, 413))
 async def post_position(epoch: Epoch, request: Request) -> JSONResponse:
-    state, role = _state(request, "anonymizer", "--anonymizer-operator")
+    state, role = _anonymizer(request)
     body = await read_body(request, 1024)
     signed = await authenticate(request, state, body)
     doc = json_body(body, "the transformed position", {"x", "y"})
@@ -181,7 +180,7 @@ async def post_position(epoch: Epoch, request: Request) -> JSONResponse:
                         openapi_extra=json_body_schema({"k": {"type": "integer", "minimum": 2, "maximum": 10_000}}),
                         responses=_errors(400, 401, 403, 404, 409, 413, 422))
 async def group_epoch(epoch: Epoch, request: Request) -> JSONResponse:
-    state, role = _state(request, "anonymizer", "--anonymizer-operator")
+    state, role = _anonymizer(request)
     body = await read_body(request, 1024)
     await require_operator(request, state, role.operator, body, "anonymizer")
     k = json_body(body, "the anonymity level", {"k"})["k"]
@@ -197,7 +196,7 @@ async def group_epoch(epoch: Epoch, request: Request) -> JSONResponse:
 @anonymizer_router.get("/epochs/{epoch}/ud", summary="My group's centre, the UD payload (signed)",
                        responses=_errors(400, 401, 404, 409))
 async def get_ud(epoch: Epoch, request: Request) -> JSONResponse:
-    state, role = _state(request, "anonymizer", "--anonymizer-operator")
+    state, role = _anonymizer(request)
     signed = await authenticate(request, state, b"")
     account = signed.account.lower()
     if await run_in_threadpool(role.ledger.grouped, epoch) is None:

@@ -50,7 +50,7 @@ from crowdsense.ldpf.pdc.platform import Platform
 from crowdsense.ldpf.pdc.region import GridRegion
 from crowdsense.services.auth import SignedRequest
 from crowdsense.services.pdc_ledger import SqlLedger
-from crowdsense.services.roles import JSON_BODY, TaskId, checked_task_id, json_body, require_operator
+from crowdsense.services.roles import JSON_BODY, TaskId, checked_task_id, json_body, require_operator, role_of
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
 __all__ = ["PdcConfig", "PdcRole", "router"]
@@ -131,10 +131,7 @@ router = APIRouter(prefix="/v1/pdc")
 
 
 def _role(request: Request) -> tuple[ServiceState, PdcRole]:
-    state: ServiceState = request.app.state.service
-    if state.pdc is None:
-        raise ApiError(404, "this service is not a PDC platform: expected a service started with --pdc-key")
-    return state, state.pdc
+    return role_of(request, "pdc", "a PDC platform", "--pdc-key")
 
 
 def _refusal(exc: Exception) -> ApiError:

@@ -16,7 +16,7 @@ from fastapi import Path, Request
 
 from crowdsense.services.routes import ApiError, ServiceState, authenticate
 
-__all__ = ["TASK_ID_PATTERN", "TaskId", "JSON_BODY", "checked_task_id", "json_body", "json_body_schema",
+__all__ = ["role_of", "TASK_ID_PATTERN", "TaskId", "JSON_BODY", "checked_task_id", "json_body", "json_body_schema",
            "require_operator", "hex_field", "hex_schema", "NUMBER", "ADDRESS"]
 
 TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -79,3 +79,13 @@ async def require_operator(request: Request, state: ServiceState, operator: str,
     if signed.account != operator:
         raise ApiError(403, f"account {signed.account} is not this {what}'s operator: expected requests "
                             f"signed by {operator}")
+
+
+def role_of(request: Request, name: str, what: str, option: str) -> tuple[ServiceState, Any]:
+    """The service's state and its role ``name`` (an attribute of the state); 404 naming the
+    ``option`` that starts it when the service was started without it."""
+    state: ServiceState = request.app.state.service
+    role = getattr(state, name)
+    if role is None:
+        raise ApiError(404, f"this service is not {what}: expected a service started with {option}")
+    return state, role

@@ -183,7 +183,10 @@ async def put_blob(blob_hash: BlobHash, request: Request) -> JSONResponse:
             responses={200: _BINARY, **_READ_ERRORS})
 async def get_blob(blob_hash: BlobHash, request: Request) -> Response:
     name = _hash(blob_hash, "blob hash")
-    data = await run_in_threadpool(_state(request).blobs.get_blob, name)
+    store = _state(request).blobs
+    data = store.cached(name)
+    if data is None:
+        data = await run_in_threadpool(store.get_blob, name)
     if data is None:
         raise ApiError(404, f"no blob {name} in this service: expected the hash of stored bytes "
                             "(is this the service the writer uses?)")
