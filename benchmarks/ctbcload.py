@@ -62,7 +62,7 @@ def run(folder: Path, *, users: int, k: int, n_required: int, workers: int, data
     from crowdsense.ldpf.ctbc.geometry import Region, Task
     from crowdsense.ldpf.ctbc.protocol import CTBCUser
     from crowdsense.services.ctbc_client import AnonymizerClient, CtbcClient, EdgeClient
-    from crowdsense.services.ctbc_routes import write_platform_key
+    from crowdsense.ldpf.ctbc.sealed import write_platform_key
     from crowdsense.services.db import ctbc_uploads, engine_url
 
     node = LocalNode("anvil", port=free_port()).start()

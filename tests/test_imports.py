@@ -47,3 +47,19 @@ def test_module_imports_first_in_a_fresh_interpreter(module, tmp_path):
     run = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr.strip().splitlines()[-1:]
+
+
+#: What a party that only talks to services imports: none of it may need the ``service`` extra.
+CLIENT_SIDE = ("crowdsense.services.client", "crowdsense.services.subtask_store", "crowdsense.services.pdc_client",
+               "crowdsense.services.ctbc_client", "crowdsense.cli.ctbc_parties", "crowdsense.cli.pdc_parties",
+               "crowdsense.cli.edge")
+
+
+@pytest.mark.parametrize("module", CLIENT_SIDE)
+def test_a_party_s_modules_do_not_import_the_server_stack(module, tmp_path):
+    code = (f"import sys, {module}\n"
+            "loaded = sorted(m for m in ('fastapi', 'uvicorn', 'sqlalchemy', 'starlette') if m in sys.modules)\n"
+            "print(','.join(loaded))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"{module} imports {done.stdout.strip()}"

@@ -212,7 +212,7 @@ def chain(node_url: str, tmp_path_factory: pytest.TempPathFactory) -> Chain:
     from crowdsense.ldpf.pdc.keys import generate_keypair, write_private_key
 
     files["pdckey"] = write_private_key(generate_keypair(256, allow_insecure=True)[1], tmp / "pdc-key.json")
-    from crowdsense.services.ctbc_routes import write_platform_key
+    from crowdsense.ldpf.ctbc.sealed import write_platform_key
 
     files["ctbckey"] = tmp / "ctbc-key.json"
     write_platform_key(files["ctbckey"])

@@ -30,7 +30,8 @@ from crowdsense.services.ctbc_client import (
     local_task,
     reveal_task,
 )
-from crowdsense.services.ctbc_routes import CtbcConfig, write_platform_key
+from crowdsense.ldpf.ctbc.sealed import write_platform_key
+from crowdsense.services.ctbc_routes import CtbcConfig
 
 ORIGIN = (-22.90, -43.20)
 CENTRE = "-22.9010,-43.2010"

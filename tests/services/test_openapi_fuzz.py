@@ -23,7 +23,8 @@ from crowdsense.chain.accounts import dev_signer
 from crowdsense.ldpf.pdc.region import GridRegion
 from crowdsense.services.client import ServiceClient
 from crowdsense.services.ctbc_client import EdgeClient
-from crowdsense.services.ctbc_routes import CtbcConfig, write_platform_key
+from crowdsense.ldpf.ctbc.sealed import write_platform_key
+from crowdsense.services.ctbc_routes import CtbcConfig
 from crowdsense.services.pdc_client import PdcClient
 from crowdsense.services.pdc_routes import PdcConfig
 

@@ -56,7 +56,7 @@ def _board_and_store(session: Session) -> tuple[Any, Any]:
 def keygen(out: str) -> None:
     """Generate the platform's encryption key (users seal their group centres to it) and write it
     to --out (mode 0600; an existing file is never overwritten)."""
-    from crowdsense.services.ctbc_routes import write_platform_key
+    from crowdsense.ldpf.ctbc.sealed import write_platform_key
 
     key = write_platform_key(out)
     click.echo(f"wrote the CTBC platform key 0x{key.encryption_key.hex()} to {out} (mode 0600): keep it secret "

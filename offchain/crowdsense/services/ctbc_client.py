@@ -26,7 +26,7 @@ from urllib.parse import quote
 import numpy as np
 
 from crowdsense.errors import InputError
-from crowdsense.ldpf.ctbc.geometry import Region, Task
+from crowdsense.ldpf.ctbc.geometry import Region, Task, task_to_json
 from crowdsense.ldpf.ctbc.payload import decode_ud
 from crowdsense.ldpf.ctbc.protocol import CTBCUser
 from crowdsense.ldpf.ctbc.transform import RigidTransform
@@ -125,8 +125,7 @@ class CtbcClient(ServiceClient):
         return dict(self._json("POST", f"/v1/ctbc/epochs/{int(epoch)}/uploads", doc, signed=True))
 
     def open_task(self, task_id: str, *, epoch: int, k: int, task: Task) -> dict[str, Any]:
-        from crowdsense.services.ctbc_routes import task_to_json
-
+        """Open a task (the operator): ``task`` in the epoch's transformed coordinates."""
         return dict(self._json("POST", "/v1/ctbc/tasks", {"taskId": task_id, "epoch": epoch, "k": k,
                                                           "task": task_to_json(task)}, signed=True))
 

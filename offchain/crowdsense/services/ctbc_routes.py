@@ -44,20 +44,18 @@ from fastapi.responses import JSONResponse
 
 from crowdsense.commitments import CommitmentBoard
 from crowdsense.errors import CrowdsenseError, DecryptionError, InputError
-from crowdsense.ldpf.ctbc.geometry import Region, Task
+from crowdsense.ldpf.ctbc.geometry import task_from_json, task_to_json
 from crowdsense.ldpf.ctbc.payload import PAYLOAD_SIZE, decode_ud
 from crowdsense.ldpf.ctbc.protocol import Reveal, rank_uploads, verify_reveal
-from crowdsense.ldpf.ctbc.sealed import SEALED_SIZE, PlatformKey, open_ud
+from crowdsense.ldpf.ctbc.sealed import SEALED_SIZE, PlatformKey, open_ud, read_platform_key
 from crowdsense.services.ctbc_ledger import ConflictError, CtbcLedger
 from crowdsense.services.edge_routes import MAX_EPOCH
 from crowdsense.services.roles import (NUMBER, TASK_ID_PATTERN, TaskId, checked_task_id, hex_field, hex_schema,
                                       json_body, json_body_schema, require_operator, role_of)
 from crowdsense.services.routes import ApiError, ServiceState, authenticate, error_responses, read_body
 
-__all__ = ["CtbcConfig", "CtbcRole", "router", "task_from_json", "task_to_json", "read_platform_key",
-           "write_platform_key"]
+__all__ = ["CtbcConfig", "CtbcRole", "router"]
 
-KEY_FILE_FORMAT = "crowdsense-ctbc-platform-key-1"
 _POINT = {"type": "array", "items": NUMBER, "minItems": 2, "maxItems": 2}
 Epoch = Annotated[int, Path(description="the epoch's number", ge=1, le=MAX_EPOCH)]
 _REASONS = {400: "a malformed request", 401: "the signature does not authenticate the request",
@@ -69,58 +67,6 @@ _REASONS = {400: "a malformed request", 401: "the signature does not authenticat
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return error_responses(_REASONS, *statuses)
-
-
-def write_platform_key(path: str | FilePath) -> PlatformKey:
-    """Write a fresh platform key (a 32-byte seed) to a new file, mode 0600; never overwrites."""
-    import json
-
-    from crowdsense.atomicfile import write_atomic
-    from crowdsense.ecies import new_key
-
-    path = FilePath(path)
-    if path.exists():
-        raise InputError(f"key file {path} already exists: expected a new path (the key it holds may be in use)")
-    seed = new_key()
-    try:
-        write_atomic(path, json.dumps({"format": KEY_FILE_FORMAT, "seed": "0x" + seed.hex()}) + "\n", mode=0o600)
-    except OSError as exc:
-        raise InputError(f"key file {path}: cannot be written ({exc.strerror or exc}): expected a writable path") \
-            from None
-    return PlatformKey(seed)
-
-
-def read_platform_key(path: str | FilePath) -> PlatformKey:
-    """The platform key in a file of :func:`write_platform_key`."""
-    from crowdsense.jsonfile import read_json_file
-
-    doc = read_json_file(path, "CTBC platform key file", missing_hint=" (crowdsense ctbc keygen writes one)")
-    try:
-        if not isinstance(doc, dict) or doc.get("format") != KEY_FILE_FORMAT or set(doc) != {"format", "seed"}:
-            raise ValueError
-        return PlatformKey(bytes.fromhex(str(doc["seed"]).removeprefix("0x")))
-    except (ValueError, InputError):
-        raise InputError(f"CTBC platform key file {path} is not a key file: expected the JSON of "
-                         "`crowdsense ctbc keygen`") from None
-
-
-def task_to_json(task: Task) -> dict[str, Any]:
-    r = task.region
-    return {"center": list(task.center), "nRequired": task.n_required,
-            "region": {"center": list(r.center), "halfWidth": r.half_width, "halfHeight": r.half_height,
-                       "angle": r.angle}}
-
-
-def task_from_json(doc: Any) -> Task:
-    """A :class:`Task` from :func:`task_to_json`'s form (InputError if malformed)."""
-    try:
-        region = doc["region"]
-        return Task(tuple(doc["center"]), doc["nRequired"],
-                    Region(tuple(region["center"]), region["halfWidth"], region["halfHeight"],
-                           region.get("angle", 0.0)))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"the task is malformed ({exc}): expected center, nRequired and region "
-                         "{center, halfWidth, halfHeight, angle}") from None
 
 
 @dataclass(frozen=True)

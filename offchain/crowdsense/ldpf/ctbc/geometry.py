@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from crowdsense.ldpf.ctbc._validation import as_point, as_points
 from crowdsense.ldpf.ctbc.errors import InvalidRegionError
 from crowdsense.errors import InputError
 
-__all__ = ["Region", "Task"]
+__all__ = ["Region", "Task", "task_to_json", "task_from_json"]
 
 
 def _finite(value: object, name: str) -> float:
@@ -122,3 +123,23 @@ class Task:
         object.__setattr__(self, "n_required", int(n))
         if not isinstance(self.region, Region):
             raise InputError(f"region must be a Region, got {type(self.region).__name__}")
+
+
+def task_to_json(task: Task) -> dict[str, Any]:
+    """The JSON form of a task (what the CTBC platform service receives)."""
+    r = task.region
+    return {"center": list(task.center), "nRequired": task.n_required,
+            "region": {"center": list(r.center), "halfWidth": r.half_width, "halfHeight": r.half_height,
+                       "angle": r.angle}}
+
+
+def task_from_json(doc: Any) -> Task:
+    """A :class:`Task` from :func:`task_to_json`'s form (InputError if malformed)."""
+    try:
+        region = doc["region"]
+        return Task(tuple(doc["center"]), doc["nRequired"],
+                    Region(tuple(region["center"]), region["halfWidth"], region["halfHeight"],
+                           region.get("angle", 0.0)))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"the task is malformed ({exc}): expected center, nRequired and region "
+                         "{center, halfWidth, halfHeight, angle}") from None

@@ -27,6 +27,8 @@ The platform's key is any object with ``encryption_key`` (32-byte x-only secp256
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from crowdsense.ecies import (
@@ -40,7 +42,8 @@ from crowdsense.ecies import (
 from crowdsense.errors import DecryptionError, InputError
 from crowdsense.ldpf.ctbc.payload import PAYLOAD_SIZE, decode_ud
 
-__all__ = ["SEALED_SIZE", "PlatformKey", "UDOpener", "ud_aad", "seal_ud", "open_ud"]
+__all__ = ["SEALED_SIZE", "PlatformKey", "UDOpener", "ud_aad", "seal_ud", "open_ud", "write_platform_key",
+           "read_platform_key"]
 
 #: Bytes of a sealed UD: version, ephemeral key, nonce, the 128-byte UD and the GCM tag.
 SEALED_SIZE = 1 + 33 + 12 + PAYLOAD_SIZE + 16
@@ -125,3 +128,37 @@ def open_ud(opener: UDOpener, sealed: bytes, *, committer: str, epoch: int) -> b
     if decode_ud(payload).epoch != epoch:  # the AAD makes this impossible; decode checks the form
         raise DecryptionError(f"sealed UD of epoch {decode_ud(payload).epoch} presented for epoch {epoch}")
     return payload
+
+
+#: The format name in a platform key file (``crowdsense ctbc keygen``).
+KEY_FILE_FORMAT = "crowdsense-ctbc-platform-key-1"
+
+
+def write_platform_key(path: str | Path) -> PlatformKey:
+    """Write a fresh platform key (a 32-byte seed) to a new file, mode 0600; never overwrites."""
+    from crowdsense.atomicfile import write_atomic
+
+    path = Path(path)
+    if path.exists():
+        raise InputError(f"key file {path} already exists: expected a new path (the key it holds may be in use)")
+    seed = new_key()
+    try:
+        write_atomic(path, json.dumps({"format": KEY_FILE_FORMAT, "seed": "0x" + seed.hex()}) + "\n", mode=0o600)
+    except OSError as exc:
+        raise InputError(f"key file {path}: cannot be written ({exc.strerror or exc}): expected a writable path") \
+            from None
+    return PlatformKey(seed)
+
+
+def read_platform_key(path: str | Path) -> PlatformKey:
+    """The platform key in a file of :func:`write_platform_key`."""
+    from crowdsense.jsonfile import read_json_file
+
+    doc = read_json_file(path, "CTBC platform key file", missing_hint=" (crowdsense ctbc keygen writes one)")
+    try:
+        if not isinstance(doc, dict) or doc.get("format") != KEY_FILE_FORMAT or set(doc) != {"format", "seed"}:
+            raise ValueError
+        return PlatformKey(bytes.fromhex(str(doc["seed"]).removeprefix("0x")))
+    except (ValueError, InputError):
+        raise InputError(f"CTBC platform key file {path} is not a key file: expected the JSON of "
+                         "`crowdsense ctbc keygen`") from None
