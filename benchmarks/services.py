@@ -319,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         "pdc_receivers": results["pdc"]["receivers"] if "pdc" in results else None,
         "pdc_key_bits": results["pdc"]["key_bits"] if "pdc" in results else None,
         "pdc_distances_correct": results["pdc"]["distances_correct"] if "pdc" in results else None,
+        "service_overhead_fraction": results["pdc"]["service_overhead_fraction"] if "pdc" in results else None,
         "concurrent_clients": args.clients, "concurrent_p95_ms": results["concurrent"]["p95_ms"],
         "p95_ms_at_200_clients": results["concurrent"]["p95_ms"] if args.clients == 200 else None,
         "ctbc_users": ctbc.get("users"), "ctbc_upload_and_match_s": ctbc.get("upload_and_match_s"),
