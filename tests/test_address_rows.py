@@ -54,3 +54,40 @@ def test_what_is_not_an_address_is_refused_in_one_line(bad):
 def test_long_values_are_cut_in_messages():
     assert address_rows.shown("x" * 100).endswith("...") and len(address_rows.shown("x" * 100)) == 63
     assert address_rows.shown("short") == "'short'"
+
+
+def test_a_refused_value_is_shown_in_the_message():
+    """The message names what was refused and shows the value."""
+    with pytest.raises(InputError) as exc:
+        address_rows.parse_address_bytes("0x1234", "registry")
+    assert str(exc.value).startswith("registry: '0x1234' is not an address: ")
+
+
+def test_a_lowercase_f_where_the_checksum_wants_an_uppercase_f_is_refused():
+    """'f' is a hex letter like the others: in a mixed-case address its case is checked too.
+    The address is EIP-55 spelled by eth_utils, then one required 'F' is lowered."""
+    rows = _random_addresses(200, 11)
+    spelled = [to_checksum_address(row.tobytes()) for row in rows]
+    victim = next(s for s in spelled if "F" in s[2:] and sum(c.isupper() for c in s[2:]) >= 2)
+    at = victim.index("F", 2)
+    bad = victim[:at] + "f" + victim[at + 1:]
+    with pytest.raises(InputError, match="invalid EIP-55 checksum"):
+        parse_address(bad, "x")  # the chain layer's rule, as a cross-check
+    with pytest.raises(InputError, match="invalid EIP-55 checksum"):
+        address_rows.parse_addresses([bad], "x")
+
+
+def test_an_all_uppercase_address_is_taken_as_is_next_to_a_lowercase_one():
+    """All-uppercase and all-lowercase digits carry no checksum, whatever else is in the batch."""
+    rows = _random_addresses(2, 12)
+    upper = "0x" + rows[0].tobytes().hex().upper()
+    lower = "0x" + rows[1].tobytes().hex()
+    assert upper[2:] != to_checksum_address(rows[0].tobytes())[2:]  # not also a valid checksum
+    assert np.array_equal(address_rows.parse_addresses([upper, lower], "x"), rows)
+    assert np.array_equal(address_rows.parse_addresses([lower, upper], "x"), rows[::-1])
+
+
+def test_values_are_shown_whole_up_to_64_characters():
+    """repr up to 64 characters is shown whole, a longer one cut to 60 and '...'."""
+    assert address_rows.shown("x" * 62) == repr("x" * 62)  # 64 characters with the quotes
+    assert address_rows.shown("x" * 63) == repr("x" * 63)[:60] + "..."

@@ -101,3 +101,57 @@ def test_bad_feature_shape_rejected():
 def test_unknown_influence_variant_rejected():
     with pytest.raises(InputError, match="influence must be one of"):
         assign_levels(X, LABELS, influence="sum")
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def test_every_cluster_reports_its_own_means_level_size_and_the_variant() -> None:
+    """Each ClusterInfluence carries its cluster's means (worked out by hand from X, as in the
+    first test), in the fields named by the paper, and the assignment names its variant."""
+    result = assign_levels(X, LABELS)
+    assert result.influence == "paper"
+    # ordered by level: cluster 7 (level 1), cluster 5 (level 2), cluster 3 (level 3)
+    expected = [(1, 2, 1.5, 0.25, 0.05, 0.84655), (2, 1, 4.0, 1.0, 0.0, 1.0986), (3, 2, 11.0, 0.2, 0.4, 2.1)]
+    for c, (level, size, ad, alc, abc, aif) in zip(result.clusters, expected):
+        assert (c.level, c.size) == (level, size)
+        assert (c.AD, c.ALC, c.ABC, c.AIF) == pytest.approx((ad, alc, abc, aif))
+        assert c.I == pytest.approx(ad + alc + abc + aif)
+        assert c.as_dict() == {"level": c.level, "size": c.size, "AD": c.AD, "ALC": c.ALC, "ABC": c.ABC,
+                               "AIF": c.AIF, "I": c.I}
+    assert assign_levels(X, LABELS, influence="normalized").influence == "normalized"
+
+
+def test_levels_are_integers() -> None:
+    """Levels are ints 1..T (they are written into the levels tree and compared as such)."""
+    result = assign_levels(X, LABELS)
+    assert np.issubdtype(result.levels.dtype, np.integer)
+    assert np.issubdtype(result.level_of_label.dtype, np.integer)
+
+
+def test_equal_influence_broken_by_first_node_beyond_the_fifth() -> None:
+    """Two clusters with equal mean degree whose first nodes are 5 (label 2) and 6 (label 1):
+    the one whose first node comes first ranks lower, whatever the node count or width."""
+    x = np.array([[9.0, 0, 0, 0]] * 5 + [[3.0, 0, 0, 0], [4.0, 0, 0, 0], [4.0, 0, 0, 0], [5.0, 0, 0, 0]])
+    labels = np.array([0, 0, 0, 0, 0, 2, 1, 1, 2])  # clusters 1 (4, 4) and 2 (3, 5) both have mean degree 4
+    result = assign_levels(x, labels)
+    assert result.levels.tolist() == [3] * 5 + [1, 2, 2, 1]
+
+
+def test_normalized_influence_of_a_constant_column_is_zero() -> None:
+    """A feature equal on every node scales to 0 (not 0/0): I is the sum of the other scaled means."""
+    x = np.array([[0.0, 0.5, 0.0, 1.0], [10.0, 0.5, 1.0, 3.0], [5.0, 0.5, 0.5, 2.0]])
+    terms = cluster_influence(x, np.array([0, 1, 1]), influence="normalized")
+    # scaled: D 0, 1, 0.5; BC 0; Lc 0, 1, 0.5; I_f 0, 1, 0.5
+    assert terms[0] == pytest.approx([0.0, 0.0, 0.0, 0.0, 0.0])
+    assert terms[1] == pytest.approx([0.75, 0.75, 0.0, 0.75, 2.25])
+
+
+def test_cluster_influence_needs_the_four_feature_columns() -> None:
+    """cluster_influence itself refuses a matrix that is not n x 4, before looking at the labels."""
+    with pytest.raises(InputError, match="n x 4"):
+        cluster_influence(X[:, :3], LABELS)
+    with pytest.raises(InputError, match="n x 4"):
+        cluster_influence(np.column_stack([X, X[:, :1]]), LABELS)
+    with pytest.raises(InputError, match="n x 4"):
+        assign_levels(X[:, :3], LABELS[:2])  # both wrong: the features are checked first

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import stat
 import struct
 
@@ -774,3 +775,275 @@ def test_many_mixed_case_addresses_are_checked_in_one_batch():
     with pytest.raises(InputError, match="invalid EIP-55 checksum") as exc:
         LevelsTree.build(dict.fromkeys(bad, 1), chain_id=CHAIN_ID, registry=REGISTRY)
     assert bad[victim] in one_line(exc)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+
+
+def _message(call, *args, **kwargs) -> str:
+    """The one-line InputError message of ``call(*args, **kwargs)``."""
+    with pytest.raises(InputError) as exc:
+        call(*args, **kwargs)
+    return one_line(exc)
+
+
+def test_messages_name_the_argument_and_show_the_bad_value() -> None:
+    """Every refusal starts with what was refused (the argument's name) and shows the value."""
+    acct = account(1)
+    assert _message(level_leaf, CHAIN_ID, REGISTRY, "0x1234", 1, bytes(32)).startswith(
+        "account: '0x1234' is not an address: ")
+    assert _message(level_leaf, CHAIN_ID, REGISTRY, acct, 0, bytes(32)).startswith(
+        f"account '{acct}' has level 0: expected an integer in 1..255")
+    assert _message(level_leaf, CHAIN_ID, REGISTRY, acct, 1, b"short").startswith(
+        "salt: b'short' is not a hash: expected 32 bytes")
+    assert _message(levels_domain, CHAIN_ID, "0x1234").startswith("registry: '0x1234' is not an address: ")
+    tree = LevelsTree.build({acct: 1}, chain_id=CHAIN_ID, registry=REGISTRY, seed=SEED)
+    assert _message(lambda: "0x1234" in tree).startswith("account: '0x1234' is not an address: ")
+    assert _message(tree.level_of, "0x1234").startswith("account: '0x1234' is not an address: ")
+
+
+@pytest.mark.parametrize("seed, given", [(b"short", "5 bytes"), (bytes(33), "33 bytes"), ("00" * 32, "str"), (7, "int")])
+def test_a_bad_seed_is_described_by_its_length_or_type(seed: object, given: str) -> None:
+    """The seed is secret, so a bad one is described, not shown: its length or its type."""
+    message = _message(LevelsTree.build, {account(1): 1}, chain_id=CHAIN_ID, registry=REGISTRY, seed=seed)
+    assert message.startswith(f"seed: {given} (not shown: it is secret): expected 32 random bytes")
+
+
+def test_proof_document_messages_name_the_field_and_show_the_value(saved) -> None:
+    """level_proof_from_json names where the document comes from ("level proof" unless told),
+    the field, and the value refused."""
+    levels, built, _ = saved
+    doc = built.proof_json(list(levels)[3])
+    keys = "chainId, registry, root, account, level, salt, proof"
+    assert _message(level_proof_from_json, [1, 2]) == (
+        f"level proof: has list: expected an object with exactly the keys {keys}")
+    assert _message(level_proof_from_json, {**doc, "extra": 1}) == (
+        f"level proof: has {sorted([*doc, 'extra'])}: expected an object with exactly the keys {keys}")
+    assert _message(level_proof_from_json, {**doc, "chainId": "31337"}).startswith(
+        "level proof: chainId: '31337' is not a chain id")
+    assert _message(level_proof_from_json, {**doc, "registry": "0x1234"}).startswith(
+        "level proof: registry: '0x1234' is not an address")
+    assert _message(level_proof_from_json, {**doc, "account": "0x1234"}).startswith(
+        "level proof: account: '0x1234' is not an address")
+    assert _message(level_proof_from_json, {**doc, "level": 0}).startswith("level proof: account has level 0")
+    assert _message(level_proof_from_json, {**doc, "proof": "0x12"}).startswith(
+        "level proof: proof '0x12': expected a list of at most 32 hashes")
+    assert _message(level_proof_from_json, {**doc, "proof": ["0x12"]}).startswith(
+        "level proof: '0x12' is not a hash")
+
+
+def test_a_proof_of_exactly_the_largest_depth_passes_the_length_check(saved) -> None:
+    """MAX_DEPTH (32) hashes is allowed by the length check: such a document is refused only
+    because it does not lead to the root, 33 hashes because of the length."""
+    levels, built, _ = saved
+    doc = built.proof_json(list(levels)[3])
+    assert "does not lead" in _message(level_proof_from_json, {**doc, "proof": ["0x" + "11" * 32] * 32})
+    assert "at most 32" in _message(level_proof_from_json, {**doc, "proof": ["0x" + "11" * 32] * 33})
+
+
+def test_proof_file_messages_name_the_file(saved, tmp_path) -> None:
+    """read_proof_json and write_proof_json name the proof file in every refusal."""
+    levels, built, _ = saved
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({**built.proof_json(list(levels)[3]), "level": 0}))
+    assert _message(read_proof_json, path).startswith(f"proof file {path}: account has level 0")
+    path.write_text("{")
+    with pytest.raises(InputError) as exc:
+        read_proof_json(path)
+    assert str(exc.value).startswith(f"proof file {path} is not valid JSON")
+    (tmp_path / "plain").write_text("a file, not a folder")
+    target = tmp_path / "plain" / "p.json"
+    assert re.fullmatch(rf"proof file {re.escape(str(target))}: cannot be written \([^\[\]]+\): expected a "
+                        "writable path with free space",
+                        _message(write_proof_json, built.proof_of(list(levels)[3]), target))
+
+
+def test_a_proof_file_is_json_indented_by_one_space_with_a_final_newline(saved, tmp_path) -> None:
+    """The written text: one field per line, one space of indentation, a newline at the end."""
+    levels, built, _ = saved
+    acct = list(levels)[5]
+    out = write_proof_json(built.proof_of(acct), tmp_path / "proof.json")
+    doc = built.proof_json(acct)
+    lines = out.read_text().split("\n")
+    assert lines[0] == "{" and lines[1] == f' "chainId": {CHAIN_ID},' and lines[-2:] == ["}", ""]
+    assert lines[2] == f' "registry": "{REGISTRY}",' and lines[8] == f'  "{doc["proof"][0]}",'
+
+
+def test_tree_file_messages_say_what_failed(tmp_path) -> None:
+    """Saving under a file, opening an empty file or a path under a file: the message names the
+    levels tree file, and an OS error by its description alone (not its errno repr)."""
+    tree = LevelsTree.build({account(1): 1}, chain_id=CHAIN_ID, registry=REGISTRY, seed=SEED)
+    (tmp_path / "plain").write_text("a file, not a folder")
+    under = tmp_path / "plain" / "levels.tree"
+    # the OS error's description ("File exists", ...), not its repr with the errno and the path
+    assert re.fullmatch(rf"levels tree file {re.escape(str(under))}: cannot be written \([^\[\]]+\): expected a "
+                        "writable path with free space", _message(tree.save, under))
+    assert _message(LevelsTree.open, under) == (f"levels tree file {under}: cannot be read (Not a directory): "
+                                                "expected a readable file")
+    empty = tmp_path / "empty.tree"
+    empty.write_bytes(b"")
+    assert _message(LevelsTree.open, empty) == (f"levels tree file {empty}: truncated: empty file: "
+                                                "expected a file written by LevelsTree.save")
+
+
+def test_an_opened_tree_knows_its_path_and_close_unmaps_it(saved) -> None:
+    """open() records the path; close() releases the mapping (a lookup then fails) and may be
+    called again; a built tree has nothing to release and closes without error."""
+    levels, _, path = saved
+    tree = LevelsTree.open(path)
+    assert tree.path == path
+    acct = list(levels)[0]
+    assert tree.level_of(acct) == levels[acct]
+    tree.close()
+    with pytest.raises(ValueError):
+        tree.level_of(acct)
+    tree.close()
+    built = LevelsTree.build({account(1): 1}, chain_id=CHAIN_ID, registry=REGISTRY, seed=SEED)
+    built.close()
+    built.close()
+    assert built.level_of(account(1)) == 1 and built.path is None
+
+
+def test_build_messages_name_the_bad_input() -> None:
+    """build's refusals say what the levels are (a list) and which account has the bad level."""
+    assert _message(LevelsTree.build, [(account(1), 1)], chain_id=CHAIN_ID, registry=REGISTRY).startswith(
+        "levels: list: expected a mapping of account to level")
+    assert _message(LevelsTree.build, {account(1): 1, account(2): 0}, chain_id=CHAIN_ID, registry=REGISTRY) \
+        .startswith(f"levels: account '{account(2)}' has level 0: expected an integer in 1..255")
+    tree = LevelsTree.build({account(1): 1}, chain_id=CHAIN_ID, registry=REGISTRY, seed=SEED)
+    assert _message(tree.proof, "0x1234").startswith("account: '0x1234' is not an address: ")
+
+
+def test_an_account_given_twice_is_refused_wherever_it_sorts() -> None:
+    """The duplicate is found among all the accounts, not only next to the smallest one."""
+    accounts = sorted((account(i) for i in range(4)), key=lambda a: bytes.fromhex(a[2:]))
+    largest = accounts[-1]
+    levels = {a: 1 for a in accounts} | {largest.lower(): 2}
+    assert _message(LevelsTree.build, levels, chain_id=CHAIN_ID, registry=REGISTRY).startswith(
+        f"levels: account {largest} appears twice (as '{largest}' and '{largest.lower()}'): expected each account once")
+
+
+class _CountedLevels(dict):
+    """A mapping whose first two len() calls (build's emptiness and size checks) report
+    ``count`` entries: the size check without building billions of leaves; later calls (the
+    copy of the keys) see what it holds."""
+
+    def __init__(self, items: dict[str, int], count: int) -> None:
+        super().__init__(items)
+        self.count, self.calls = count, 0
+
+    def __len__(self) -> int:
+        self.calls += 1
+        return self.count if self.calls <= 2 else super().__len__()
+
+
+def test_as_many_accounts_as_an_index_position_can_count_pass_the_size_check() -> None:
+    """MAX_COUNT (2**32 - 1) accounts are allowed (positions are u32), one more is refused."""
+    assert LevelsTree.build(_CountedLevels({account(1): 1}, lt.MAX_COUNT), chain_id=CHAIN_ID,
+                            registry=REGISTRY).level_of(account(1)) == 1
+    assert "expected at most 4294967295" in _message(
+        LevelsTree.build, _CountedLevels({account(1): 1}, lt.MAX_COUNT + 1), chain_id=CHAIN_ID, registry=REGISTRY)
+
+
+def test_an_index_record_pointing_one_past_the_last_leaf_is_refused_as_such(saved) -> None:
+    """A record's leaf position equal to the leaf count is out of range (positions are 0..count-1)."""
+    levels, built, path = saved
+    victim = sorted(levels, key=lambda a: bytes.fromhex(a[2:]))[0]  # first record of the index
+    index_start = len(built._buffer) - INDEX_RECORD_SIZE * built.count
+    _rewrite(path, lambda data: data.__setitem__(slice(index_start + 21, index_start + 25),
+                                                 built.count.to_bytes(4, "big")))
+    with LevelsTree.open(path) as tree:
+        assert f"the index gives leaf position {built.count} of {built.count}" in _message(tree.proof, victim)
+
+
+def test_another_format_version_is_refused_with_a_request_to_rebuild(saved) -> None:
+    """The refusal of an unknown version ends by saying what is expected: version 2, rebuilt."""
+    _, _, path = saved
+
+    def bump(data: bytearray) -> None:
+        data[8:10] = (3).to_bytes(2, "big")
+        _reseal_header(data)
+
+    _rewrite(path, bump)
+    assert _message(LevelsTree.open, path) == (f"levels tree file {path}: format version 3: expected version 2 "
+                                               "(rebuild the tree)")
+
+
+def test_a_built_tree_says_where_it_comes_from() -> None:
+    """repr names the tree's source ("levels tree (built)" for a tree not read from a file)."""
+    tree = LevelsTree.build({account(1): 1}, chain_id=CHAIN_ID, registry=REGISTRY, seed=SEED)
+    assert repr(tree) == (f"LevelsTree(count=1, depth=0, root=0x{tree.root.hex()}, "
+                          "source='levels tree (built)')")
+
+
+def test_a_path_the_system_refuses_is_refused_as_unreadable(tmp_path) -> None:
+    """A path with a NUL byte (a ValueError from the system call, not an OSError) is refused
+    like any unreadable file."""
+    bad = str(tmp_path / "levels") + "\0.tree"
+    assert _message(LevelsTree.open, bad) == (f"levels tree file {bad}: cannot be read (embedded null byte): "
+                                              "expected a readable file")
+
+
+def _file_size(count: int) -> int:
+    """Bytes of a tree file of ``count`` leaves, from the documented layout: the header, every
+    node once (count, ceil(count / 2), ..., 1 nodes of 32 bytes), 25 bytes of index per leaf."""
+    nodes, level = 0, count
+    while True:
+        nodes += level
+        if level == 1:
+            break
+        level = (level + 1) // 2
+    return HEADER_SIZE + 32 * nodes + INDEX_RECORD_SIZE * count
+
+
+def test_header_refusals_say_exactly_what_is_wrong(saved, tmp_path) -> None:
+    """Each check of the header, at its boundary, with the message it gives (the saved tree has
+    300 leaves and depth 9; a header edited consistently is resealed with its checksum)."""
+    _, _, path = saved
+    data = path.read_bytes()
+    full = _file_size(300)
+    assert len(data) == full
+
+    def refusal(content: bytes) -> str:
+        other = tmp_path / "other.tree"
+        other.write_bytes(content)
+        return _message(LevelsTree.open, other).removeprefix(f"levels tree file {other}: ")
+
+    def resealed(offset: int, value: bytes) -> bytes:
+        edited = bytearray(data)
+        edited[offset:offset + len(value)] = value
+        _reseal_header(edited)
+        return bytes(edited)
+
+    foreign = "not a levels tree file (starts with b'CSLVTREX'): expected a file starting with b'CSLVTREE'"
+    assert refusal(b"CSLVTREX") == foreign  # 8 bytes: enough to see the magic
+    assert refusal(b"CSLVTREX" + bytes(12)) == foreign  # the message shows the 8 bytes of the magic
+    assert refusal(b"CSLVTREE" + (3).to_bytes(2, "big")) == "format version 3: expected version 2 (rebuild the tree)"
+    assert refusal(resealed(8, (258).to_bytes(2, "big"))) == (
+        "format version 258: expected version 2 (rebuild the tree)")
+    assert refusal(data[:HEADER_SIZE]) == (f"truncated: {HEADER_SIZE} bytes where 300 leaves take {full}: "
+                                           "expected a file written by LevelsTree.save")
+    assert refusal(data[:-INDEX_RECORD_SIZE]) == (f"truncated: {full - INDEX_RECORD_SIZE} bytes where 300 leaves "
+                                                  f"take {full}: expected a file written by LevelsTree.save")
+    corrupt = "corrupt header (count 300, depth {}): expected a file written by LevelsTree.save"
+    assert refusal(resealed(76, (8).to_bytes(4, "big"))) == corrupt.format(8)
+    assert refusal(resealed(16, bytes(32))) == corrupt.format(9)  # chain id 0
+    most = lt.MAX_COUNT
+    huge = resealed(68, most.to_bytes(8, "big") + (32).to_bytes(4, "big"))
+    assert refusal(huge) == (f"truncated: {full} bytes where {most} leaves take {_file_size(most)}: "
+                             "expected a file written by LevelsTree.save")
+
+
+def test_a_tree_of_chain_id_1_opens(tmp_path) -> None:
+    """Chain id 1 (Ethereum mainnet) is a chain id like any other; only 0 is refused."""
+    tree = LevelsTree.build({account(1): 1}, chain_id=1, registry=REGISTRY, seed=SEED)
+    with LevelsTree.open(tree.save(tmp_path / "t.tree")) as opened:
+        assert opened.chain_id == 1 and opened.root == tree.root
+
+
+@pytest.mark.parametrize("level", [1.0, "2", None, np.float64(3.0)])
+def test_a_lone_level_that_is_not_an_integer_is_refused(level: object) -> None:
+    """Refused however the mapping starts: a float level is not taken as an integer, and a
+    string or None is refused as a level (InputError), not by a failed comparison."""
+    message = _message(LevelsTree.build, {account(1): level}, chain_id=CHAIN_ID, registry=REGISTRY)
+    assert message.startswith(f"levels: account '{account(1)}' has level {level!r}: expected an integer in 1..255")

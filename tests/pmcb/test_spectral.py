@@ -776,3 +776,204 @@ def test_open_ended_ranges_are_named_as_such():
     x, _ = blobs([20, 20], [[0, 0, 0, 0], [4, 0, 0, 0]], 0.5, seed=6)
     with pytest.raises(InputError, match=r"^n_init must be in >= 1, got 0$"):
         spectral_partition(x, n_clusters=2, n_init=0)
+
+
+# ------------------------------------------------- found by mutation testing (second round)
+
+
+def _two_far_blobs(size: int, seed: int) -> np.ndarray:
+    """Two blobs of ``size`` points, 100 standard deviations apart on each axis (both axes
+    standardize alike, so they stay far apart): each point's ``size - 1``
+    nearest other points are its own blob's, so the kNN graph has one component from
+    K = ``size`` on and two below it (worked out by hand, not from the code under test)."""
+    rng = np.random.default_rng(seed)
+    return np.vstack([rng.normal(0.0, 1.0, (size, 2)), rng.normal(0.0, 1.0, (size, 2)) + [100.0, 100.0]])
+
+
+def test_knn_graph_of_many_points_has_the_brute_force_neighbours_and_local_weights() -> None:
+    """With more than 16 neighbours fetched per point (K + 9 here), the neighbour lists must stay
+    sorted by distance when the point itself is dropped: the edges and the local-sigma weights
+    exp(-d^2 / (2 max(s_i, s_j)^2)), s_i the distance to i's K-th neighbour, against numpy."""
+    x, _ = blobs([150], [[0, 0, 0]], 1.0, seed=31)
+    k = 12
+    sim = similarity_graph(x, n_neighbors=k, scaling="none")
+    assert sim.n_neighbors == k and sim.n_components == 1
+    near, d = brute_knn_sets(sim.points, k)
+    kth = np.sort(d, axis=1)[:, k - 1]
+    expected = np.zeros_like(d)
+    for i, js in enumerate(near):
+        for j in js:
+            width = max(kth[i], kth[j])
+            expected[i, j] = expected[j, i] = math.exp(-d[i, j] ** 2 / (2 * width * width))
+    assert sim.weights.toarray() == pytest.approx(expected, rel=1e-9, abs=0.0)
+
+
+def test_a_distance_exactly_at_the_tie_tolerance_counts_as_a_tie() -> None:
+    """Ties at the K-th distance are included up to a relative 1e-9, that bound included: on a
+    line 0, 1, 1 (1 + 1e-9), point 0's nearest is at 1 and the next at exactly 1 + 1e-9 times
+    that (the tree's distance sqrt(v * v) is v exactly)."""
+    v = 1.0 * (1.0 + similarity_module.TIE_RTOL)
+    rows, cols, dists = similarity_module._knn(np.array([[0.0], [1.0], [v]]), 1)
+    of_zero = {int(c): float(dd) for r, c, dd in zip(rows, cols, dists) if r == 0}
+    assert of_zero == {1: 1.0, 2: v}
+
+
+def test_ties_beyond_the_fetched_neighbours_get_their_own_distances() -> None:
+    """A centre off the origin with 16 points at distance 1 (plus and minus each of 8 axes):
+    with K = 1 only 9 neighbours are fetched, so the centre's ties are completed by a radius
+    search; all 16 are its neighbours, each at distance 1."""
+    centre = np.full(8, 3.0)
+    pts = np.vstack([centre, centre + np.eye(8), centre - np.eye(8)])
+    rows, cols, dists = similarity_module._knn(pts, 1)
+    of_centre = sorted((int(c), float(dd)) for r, c, dd in zip(rows, cols, dists) if r == 0)
+    assert of_centre == [(j, 1.0) for j in range(1, 17)]
+
+
+def test_ball_search_reaches_as_far_as_the_farthest_member_from_the_centre() -> None:
+    """On a line, members -2, 1, 1.2, 1.4, 1.6, 1.8 (centre 5/6, farthest member -2 at 17/6) and
+    an outside point at -2.95: with a pair at distance 1 known, the outside point is 0.95 from
+    member -2, so it must be within the search ball (centre, 17/6 + 1) and replace the pair."""
+    from scipy.spatial import cKDTree
+
+    pts = np.array([[-2.0], [1.0], [1.2], [1.4], [1.6], [1.8], [-2.95], [9.0]])
+    inside = np.arange(len(pts)) < 6
+    pending = np.arange(6)
+    d, i, j = similarity_module._nearest_outside_by_ball(pts, pending, inside, cKDTree(pts), (1.0, -1, -1))
+    assert (i, j) == (0, 6) and d == pytest.approx(0.95, abs=1e-12)
+
+
+def _bridge_of(points: list[list[float]], edges: list[tuple[int, int]]) -> tuple:
+    """_bridge on a hand-made graph (unit weights on ``edges``), with unit bridge weights."""
+    import scipy.sparse as sp
+
+    i, j = np.array(edges).T
+    n = len(points)
+    w = sp.csr_array((np.ones(2 * len(edges)), (np.r_[i, j], np.r_[j, i])), shape=(n, n))
+    return similarity_module._bridge(np.array(points, dtype=float), w, lambda a, b, dist: 1.0)
+
+
+def test_bridges_are_listed_once_each_sorted_when_two_components_pick_the_same_pair() -> None:
+    """Line A = 0, 0.1, 0.2, 0.3 | B = 10, 10.1 | C = 12, 12.1: B and C are each other's nearest
+    (10.1-12, picked by both), then B+C joins A by 0.3-10. Two bridges, rows (i < j) sorted:
+    [[3, 4], [5, 6]] (the minimum spanning tree of the three components, by hand)."""
+    line = [[0.0], [0.1], [0.2], [0.3], [10.0], [10.1], [12.0], [12.1]]
+    w, first, bridges = _bridge_of(line, [(0, 1), (1, 2), (2, 3), (4, 5), (6, 7)])
+    assert first == 3 and connected_components(w, directed=False)[0] == 1
+    assert bridges.tolist() == [[3, 4], [5, 6]]
+
+
+def test_bridge_starts_from_every_member_including_the_first() -> None:
+    """Component {a = (0, 0), b = (0.5, -1)} (vertex 0 first) and a larger one along y = 3..3.2:
+    the closest cross pair is a-(0, 3) at 3 (b is at least 4 from every point of it)."""
+    pts = [[0.0, 0.0], [0.5, -1.0], [0.0, 3.0], [0.1, 3.2], [0.2, 3.0], [0.3, 3.2], [0.4, 3.0]]
+    _, first, bridges = _bridge_of(pts, [(0, 1), (2, 3), (3, 4), (4, 5), (5, 6)])
+    assert first == 2 and bridges.tolist() == [[0, 2]]
+
+
+def test_growing_k_gives_up_at_sixteen_times_k_or_256_whichever_is_larger() -> None:
+    """Two far blobs of 260 points connect at K = 260 (by hand). From K = 16 the search stops at
+    max(16 x 16, 256) = 256 < 260 and bridges, saying so; from K = 17 it reaches
+    max(16 x 17, 256) = 272 and finds 260, the smallest connecting K, with no bridge."""
+    import warnings
+
+    x = _two_far_blobs(260, seed=41)
+    with pytest.warns(DisconnectedSimilarityWarning, match=r"even at the largest K tried \(256\)"):
+        gave_up = similarity_graph(x, n_neighbors=16, scaling="none")
+    assert gave_up.n_neighbors == 256 and gave_up.n_components == 2 and gave_up.bridges.shape == (1, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DisconnectedSimilarityWarning)
+        grown = similarity_graph(x, n_neighbors=17, scaling="none")
+    assert grown.n_neighbors == 260 and grown.n_components == 1 and grown.bridges.shape == (0, 2)
+    assert grown.components_at_requested == 2
+
+
+def test_betweenness_scale_is_the_median_of_all_positive_values_below_one_included() -> None:
+    """BC = 0, 0.5, 1, 4: the positive values 0.5, 1, 4 have median 1, so BC becomes log1p(BC)."""
+    x = np.array([[1.0, 0.0, 0.1, 1.0], [2.0, 0.5, 0.2, 2.0], [3.0, 1.0, 0.3, 3.0], [4.0, 4.0, 0.4, 4.0]])
+    scaled = similarity_module.robust_scale(x)
+    assert scaled[:, 1] == pytest.approx(np.log1p([0.0, 0.5, 1.0, 4.0]), abs=1e-12)
+
+
+def test_log_scaling_looks_only_at_the_signs_of_degree_and_betweenness() -> None:
+    """A negative third column (not D or BC) does not stop the log scaling of D and BC."""
+    e = math.e
+    x = np.array([[e - 1, 2.0, -0.5, 1.0], [0.0, 0.0, 0.5, 0.0]])
+    scaled = similarity_module.robust_scale(x)
+    assert scaled[:, 0] == pytest.approx([1.0, 0.0], abs=1e-12)
+    assert scaled[:, 1] == pytest.approx([math.log(2.0), 0.0], abs=1e-12)
+    assert np.array_equal(scaled[:, 2:], x[:, 2:])
+
+
+def test_an_int_seed_reaches_the_eigensolver_and_k_means_with_the_restarts_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """random_state seeds both the eigensolver's start vector and k-means: an int must reach both
+    as a seed (not None, which would draw a fresh one), the same int the same seeds, and the
+    n_init asked for must reach k-means."""
+    calls: list[tuple[str, object]] = []
+    embed, levels = spectral_module.ratiocut_embedding, spectral_module.ratiocut_levels
+
+    def spy_embed(*args: object, **kwargs: object) -> object:
+        calls.append(("embedding", kwargs.get("random_state")))
+        return embed(*args, **kwargs)
+
+    def spy_levels(*args: object, **kwargs: object) -> object:
+        calls.append(("k-means", (kwargs.get("random_state"), kwargs.get("n_init"))))
+        return levels(*args, **kwargs)
+
+    monkeypatch.setattr(spectral_module, "ratiocut_embedding", spy_embed)
+    monkeypatch.setattr(spectral_module, "ratiocut_levels", spy_levels)
+    x, _ = blobs([30, 30], [[0, 0, 0, 0], [4, 0, 0, 0]], 0.5, seed=9)
+    spectral_partition(x, n_clusters=2, random_state=77, n_init=3)
+    first = list(calls)
+    calls.clear()
+    spectral_partition(x, n_clusters=2, random_state=77, n_init=3)
+    assert calls == first
+    (step1, seed1), (step2, (seed2, n_init)) = first
+    assert (step1, step2, n_init) == ("embedding", "k-means", 3)
+    assert isinstance(seed1, int) and isinstance(seed2, int)
+
+
+def _grid_reference(z: np.ndarray, max_points: int) -> tuple[float, list[int]]:
+    """The definition (module docstring, step 2): the smallest step 0.001 x 2^i with at most
+    ``max_points`` cells floor(z / step), cells numbered in lexicographic order of their
+    integer coordinates (as distinct vectors are), by Python tuples and a sort."""
+    step = 1e-3
+    while True:
+        q = [tuple(row) for row in np.floor(z / step).tolist()]
+        cells = sorted(set(q))
+        if len(cells) <= max_points:
+            ids = {c: i for i, c in enumerate(cells)}
+            return step, [ids[c] for c in q]
+        step *= 2
+
+
+def _grid_cases() -> list[tuple[np.ndarray, int]]:
+    """Two columns (the cell key mixes both), five columns whose cell keys pass 2^53 (a float
+    key would merge neighbouring cells), and six columns whose keys pass 2^62 (a key per
+    cell no longer fits an int64: the cells are found by rows)."""
+    cases = [(np.random.default_rng(seed).uniform(-1, 1, (6, 2)), 4) for seed in range(4)]
+    cases.append((np.array([[0.0] * 5, [1.9995] * 4 + [1.9985], [1.9995] * 5]), 2))
+    base = (np.floor(np.random.default_rng(7).normal(0, 1, (10, 6)) / 1e-3) + 0.3) * 1e-3
+    cases.append((np.vstack([base, base[:1] + 2e-4]), 10))  # 11 distinct vectors, 10 cells at 0.001
+    return cases
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_grid_cells_match_the_definition_in_several_dimensions(case: int) -> None:
+    """merge_points against _grid_reference: the step chosen and each node's cell number."""
+    z, max_points = _grid_cases()[case]
+    points, of_node, mult, step = merge_points(z, max_points=max_points)
+    expected_step, expected_cells = _grid_reference(z, max_points)
+    assert step == pytest.approx(expected_step, rel=1e-12)
+    assert of_node.tolist() == expected_cells
+    assert mult.tolist() == np.bincount(expected_cells).tolist()
+    for c in range(points.shape[0]):
+        assert points[c] == pytest.approx(z[np.array(expected_cells) == c].mean(axis=0), abs=1e-12)
+
+
+def test_max_points_is_at_least_two_and_named_when_refused() -> None:
+    """max_points = 2 is the smallest allowed (two points still make a graph); 1 is refused with
+    the parameter's name and range."""
+    x = np.array([[0.0, 0.0], [1.0, 1.0]])
+    assert similarity_graph(x, n_neighbors=1, max_points=2).n_points == 2
+    with pytest.raises(InputError, match=r"^max_points must be in >= 2, got 1$"):
+        similarity_graph(x, n_neighbors=1, max_points=1)

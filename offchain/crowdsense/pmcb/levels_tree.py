@@ -540,6 +540,8 @@ class LevelsTree:
                     raise InputError(f"{what}: truncated: empty file: "
                                      "expected a file written by LevelsTree.save")
                 mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except InputError:  # the empty file's own message (an InputError is a ValueError too)
+            raise
         except FileNotFoundError:
             raise InputError(f"{what}: not found: expected a file written by LevelsTree.save") from None
         except IsADirectoryError:
