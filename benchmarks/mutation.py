@@ -111,8 +111,11 @@ GROUPS: tuple[Group, ...] = (
                    Module("ldpf/ctbc/protocol.py", ("select_users", "platform_groups", "verify_reveal"))),
           ("tests/ldpf/ctbc",)),
     Group("spectral", (Module("pmcb/similarity.py"), Module("pmcb/spectral.py")), ("tests/pmcb/test_spectral.py",)),
-    Group("levels", (Module("pmcb/levels.py"), Module("pmcb/levels_tree.py")),
-          ("tests/pmcb/test_levels.py", "tests/pmcb/test_levels_tree.py")),
+    Group("levels", (Module("pmcb/levels.py"), Module("pmcb/levels_tree.py"), Module("keccak_rows.py"),
+                     Module("address_rows.py")),
+          ("tests/pmcb/test_levels.py", "tests/pmcb/test_levels_tree.py", "tests/test_keccak_rows.py",
+           "tests/test_address_rows.py"),
+          note="keccak_rows.py and address_rows.py were split out of levels_tree.py: still mutated with it"),
     Group("journal", (Module("chain/journal.py"),),
           ("tests/chain/test_accounts_journal.py", "tests/chain/test_lazyjournal.py")),
     Group("txsend", (Module("chain/txsend.py"),), ("tests/chain/test_txsend.py",),
@@ -125,6 +128,30 @@ GROUPS: tuple[Group, ...] = (
 #: the one ``mutmut show`` gives (its changed lines, see :func:`short_diff`); a reason whose
 #: diff no longer matches is not applied (the source changed under it).
 EQUIVALENT: dict[str, tuple[str, str]] = {
+    'crowdsense.address_rows.x_checksum_spellings__mutmut_24': (
+        '- hash_nibbles = np.empty((n, 40), dtype=np.uint8) / + hash_nibbles = np.empty((n, 40), dtype=None)',
+        'the hash nibbles are only compared with 8: as float64 or uint8 the same values give the same comparisons'),
+    'crowdsense.address_rows.x_checksum_spellings__mutmut_26': (
+        '- hash_nibbles = np.empty((n, 40), dtype=np.uint8) / + hash_nibbles = np.empty((n, 40), )',
+        'the hash nibbles are only compared with 8: as float64 or uint8 the same values give the same comparisons'),
+    'crowdsense.address_rows.x_checksum_spellings__mutmut_72': (
+        '- joined = text.tobytes().decode("ascii") / + joined = text.tobytes().decode("ASCII")',
+        "Python's codec names are case-insensitive: 'ASCII' is the ascii codec"),
+    'crowdsense.address_rows.x_checksummed__mutmut_4': (
+        '- return checksum_spellings(np.frombuffer(address, dtype=np.uint8).reshape(1, 20))[0] / + return checksum_spellings(np.frombuffer(address, dtype=np.uint8).reshape(20))[0]',
+        "reshape(20) makes 20 rows by broadcasting, each the whole address: the first spelling is the address's own"),
+    'crowdsense.address_rows.x_parse_addresses__mutmut_37': (
+        '- text = np.frombuffer("".join(digits).encode("ascii"), dtype=np.uint8).reshape(n, 40) / + text = np.frombuffer("".join(digits).encode("ASCII"), dtype=np.uint8).reshape(n, 40)',
+        "Python's codec names are case-insensitive: 'ASCII' is the ascii codec"),
+    'crowdsense.address_rows.x_parse_addresses__mutmut_75': (
+        '- nibbles = np.where(folded >= ord("a"), folded - (ord("a") - 10), folded - ord("0")).astype(np.uint8) / + nibbles = np.where(folded >= ord("A"), folded - (ord("a") - 10), folded - ord("0")).astype(np.uint8)',
+        "the folded digits are '0'-'9' or 'a'-'f', none between 'A' and 'a': '>= A' splits them as '>= a' does"),
+    'crowdsense.address_rows.x_parse_addresses__mutmut_96': (
+        '- hash_nibbles = np.empty((mixed.size, 40), dtype=np.uint8) / + hash_nibbles = np.empty((mixed.size, 40), dtype=None)',
+        'the hash nibbles are only compared with 8: as float64 or uint8 the same values give the same comparisons'),
+    'crowdsense.address_rows.x_parse_addresses__mutmut_98': (
+        '- hash_nibbles = np.empty((mixed.size, 40), dtype=np.uint8) / + hash_nibbles = np.empty((mixed.size, 40), )',
+        'the hash nibbles are only compared with 8: as float64 or uint8 the same values give the same comparisons'),
     'crowdsense.chain.journal.xǁJournalǁ__init____mutmut_1': (
         '-def __init__(self, path: str | Path = DEFAULT_JOURNAL, *, busy_timeout: float = 30.0) -> None: / +def __init__(self, path: str | Path = DEFAULT_JOURNAL, *, busy_timeout: float = 31.0) -> None:',
         "how long a writer waits for another connection's lock: observable only by timing under contention, which the tests do not assert (no timing assertions)"),
@@ -140,6 +167,27 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.chain.journal.xǁJournalǁintents__mutmut_9': (
         '- args += list(status) / + args = list(status)',
         "args is still empty when the status values are added: '=' and '+=' give the same list"),
+    'crowdsense.keccak_rows.x_keccak_f1600__mutmut_10': (
+        '- c = [np.empty(n, dtype=np.uint64) for _ in range(5)] / + c = [np.empty(n, dtype=np.uint64) for _ in range(6)]',
+        'one more scratch array (or shift constant) made and never used'),
+    'crowdsense.keccak_rows.x_keccak_f1600__mutmut_17': (
+        '- b = [np.empty(n, dtype=np.uint64) for _ in range(25)] / + b = [np.empty(n, dtype=np.uint64) for _ in range(26)]',
+        'one more scratch array (or shift constant) made and never used'),
+    'crowdsense.keccak_rows.x_keccak_f1600__mutmut_2': (
+        '- n = lanes[0].shape[0] / + n = lanes[1].shape[0]',
+        'every lane holds one word per state: lane 1 has the length of lane 0'),
+    'crowdsense.keccak_rows.x_keccak_f1600__mutmut_31': (
+        '- shift = [np.uint64(k) for k in range(65)] / + shift = [np.uint64(k) for k in range(66)]',
+        'one more scratch array (or shift constant) made and never used'),
+    'crowdsense.keccak_rows.x_keccak_f1600__mutmut_91': (
+        '- lanes[x + y] ^= d / + lanes[x - y] ^= d',
+        'for y in 0, 5, .., 20, lanes[x - y] is lanes[x + 25 - y] (negative indexes of the 25-lane list): the same five lanes of column x'),
+    'crowdsense.keccak_rows.x_keccak_rows__mutmut_3': (
+        '- if n < BATCH_MIN: / + if n <= BATCH_MIN:',
+        '256 rows are hashed by pycryptodome instead of the numpy permutation: the same keccak256 digests'),
+    'crowdsense.keccak_rows.x_keccak_rows__mutmut_47': (
+        '- block[:, width] ^= 0x01 / + block[:, width] = 0x01',
+        "the byte after the message is still 0 when the padding's 0x01 goes there (the 0x80 comes after it): '=' and '^=' give the same block"),
     'crowdsense.ldpf.ctbc.matching.x_rank_candidates__mutmut_50': (
         '- group_order = inside[np.argsort(-degree[inside], kind="stable")] / + group_order = inside[np.argsort(-degree[inside], kind="STABLE")]',
         "numpy reads only the first letter of the sort kind, case-insensitively: 'STABLE' selects the same stable sort"),
@@ -164,6 +212,18 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.encoding.xǁGridǁ__post_init____mutmut_33': (
         '- + (" (an empty grid)" if value <= 0 else "") / + + (" (an empty grid)" if value <= 1 else "")',
         'the hint is only built for an invalid size, and the only int in (0, 1] is 1, a valid size: the message is the same'),
+    'crowdsense.ldpf.pdc.platform.xǁPlatformǁ_check_proof__mutmut_30': (
+        '- tables = self._tables.get(query.task_id) / + tables = None',
+        'the per-task cache of the proof tables: a miss builds equal tables from the same ciphertexts (the same check, more work)'),
+    'crowdsense.ldpf.pdc.platform.xǁPlatformǁ_check_proof__mutmut_31': (
+        '- tables = self._tables.get(query.task_id) / + tables = self._tables.get(None)',
+        'the per-task cache of the proof tables: a miss builds equal tables from the same ciphertexts (the same check, more work)'),
+    'crowdsense.ldpf.pdc.platform.xǁPlatformǁopen_task__mutmut_20': (
+        '- self.ledger.add_task(message, self.grid.check_point(centre, name="task centre"), public) / + self.ledger.add_task(message, self.grid.check_point(centre, name=None), public)',
+        "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
+    'crowdsense.ldpf.pdc.platform.xǁPlatformǁopen_task__mutmut_22': (
+        '- self.ledger.add_task(message, self.grid.check_point(centre, name="task centre"), public) / + self.ledger.add_task(message, self.grid.check_point(centre, ), public)',
+        "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
     'crowdsense.ldpf.pdc.proofs.x__challenge__mutmut_13': (
         '- parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, "big"), int(w).to_bytes(width, "big"), / + parts = [_DOMAIN, context, axis.encode(), int(n).to_bytes(width // 2, ), int(w).to_bytes(width, "big"),',
         'prover and verifier hash through this one function: another fixed-width or separated encoding of the same values is just as injective, so the challenge is as sound'),
@@ -407,12 +467,6 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.protocol.x_encrypt_task__mutmut_7': (
         '- bits = encode_point(centre, grid, scheme=1) / + bits = encode_point(centre, grid, )',
         "encode_point's scheme defaults to 1, the one named"),
-    'crowdsense.ldpf.pdc.platform.xǁPlatformǁopen_task__mutmut_18': (
-        '- self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre")) / + self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name=None))',
-        "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
-    'crowdsense.ldpf.pdc.platform.xǁPlatformǁopen_task__mutmut_20': (
-        '- self._tasks[task_id] = _Task(message, self.grid.check_point(centre, name="task centre")) / + self._tasks[task_id] = _Task(message, self.grid.check_point(centre, ))',
-        "the centre was already checked by encrypt_task (as 'point') before this check, which therefore never fails"),
     'crowdsense.ldpf.pdc.receiver.xǁReceiverǁ_engine__mutmut_1': (
         '- engine = self._engines.get(n) / + engine = None',
         'the per-key engine cache: a miss builds an equal engine for the same n (same results, more work)'),
@@ -425,9 +479,6 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_117': (
         '- "distance": None, / + "DISTANCE": None,',
         "the record's distance is read with .get('distance'), which is None before finish whether or not the key exists"),
-    'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_15': (
-        '- tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if self.prove else None / + tables = task_tables(task.public_key_n, task.ciphertexts, task.grid.width) if (self.prove) or True else None',
-        'the tables are built and left unused when prove is off: the same query'),
     'crowdsense.ldpf.pdc.receiver.xǁReceiverǁrespond__mutmut_67': (
         '- "format": 1, / + "XXformatXX": 1,',
         "the stored record's format tag is written and never read (one format exists)"),
@@ -449,6 +500,120 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.ldpf.pdc.selection.x_select_nearest__mutmut_51': (
         '- stacklevel=2, / + stacklevel=3,',
         'stacklevel only chooses which caller line the warning names: under mutmut a trampoline frame sits between the caller and select_nearest, so stacklevel 3 names the test there; outside mutation testing test_shortfall_warning_points_at_the_callers_line fails against it'),
+    'crowdsense.pmcb.levels.x__labels__mutmut_20': (
+        '- return uniq, dense.reshape(-1) / + return uniq, dense.reshape(None)',
+        "np.unique's inverse of the 1-D labels is 1-D (numpy >= 2.0.1): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.pmcb.levels.x__labels__mutmut_22': (
+        '- return uniq, dense.reshape(-1) / + return uniq, dense.reshape(-2)',
+        "np.unique's inverse of the 1-D labels is 1-D (numpy >= 2.0.1): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.pmcb.levels.x_assign_levels__mutmut_56': (
+        '- size = np.bincount(dense, minlength=t) / + size = np.bincount(dense, )',
+        "dense is np.unique's inverse: it takes every value 0..T-1, so np.bincount(dense) already has length T; a smaller minlength or none changes nothing"),
+    'crowdsense.pmcb.levels.x_cluster_influence__mutmut_33': (
+        '- span = np.where(high > low, high - low, 1.0) / + span = np.where(high > low, high - low, 2.0)',
+        'a constant column is all zeros after subtracting its minimum, whatever it is divided by'),
+    'crowdsense.pmcb.levels.x_cluster_influence__mutmut_38': (
+        '- t = int(dense.max()) + 1 / + t = int(dense.max()) - 1',
+        "dense is np.unique's inverse: it takes every value 0..T-1, so np.bincount(dense) already has length T; a smaller minlength or none changes nothing"),
+    'crowdsense.pmcb.levels.x_cluster_influence__mutmut_42': (
+        '- size = np.bincount(dense, minlength=t).astype(np.float64) / + size = np.bincount(dense, minlength=t).astype(None)',
+        'astype(None) converts to float64, the dtype named'),
+    'crowdsense.pmcb.levels.x_cluster_influence__mutmut_46': (
+        '- size = np.bincount(dense, minlength=t).astype(np.float64) / + size = np.bincount(dense, ).astype(np.float64)',
+        "dense is np.unique's inverse: it takes every value 0..T-1, so np.bincount(dense) already has length T; a smaller minlength or none changes nothing"),
+    'crowdsense.pmcb.levels.x_cluster_influence__mutmut_54': (
+        '- sums = np.vstack([np.bincount(dense, weights=x[:, j], minlength=t) for j in range(4)]).T / + sums = np.vstack([np.bincount(dense, weights=x[:, j], ) for j in range(4)]).T',
+        "dense is np.unique's inverse: it takes every value 0..T-1, so np.bincount(dense) already has length T; a smaller minlength or none changes nothing"),
+    'crowdsense.pmcb.levels_tree.x__greater__mutmut_20': (
+        '- return differ[rows, first] & (wa[rows, first] > wb[rows, first]) / + return differ[rows, first] & (wa[rows, first] >= wb[rows, first])',
+        "where the rows differ, wa != wb, so '>=' is '>'; equal rows give False through 'differ' either way"),
+    'crowdsense.pmcb.levels_tree.x__parent_level__mutmut_12': (
+        '- left, right = nodes[0:2 * pairs:2], nodes[1:2 * pairs:2] / + left, right = nodes[0:2 * pairs:2], nodes[1:3 * pairs:2]',
+        "the odd-index slice stops at the end of the nodes either way: exactly the pairs' right halves"),
+    'crowdsense.pmcb.levels_tree.x__preimages__mutmut_23': (
+        '- out[:, 96:128] = salts / + out[:, 96:129] = salts',
+        'the preimage rows are 128 bytes: the slice 96:129 is 96:128'),
+    'crowdsense.pmcb.levels_tree.x__sort_rows__mutmut_11': (
+        '- padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8) / + padded = np.zeros((n, -(-width // 9) * 8), dtype=np.uint8)',
+        'the rows sorted are 20-byte accounts and 32-byte leaves: both padded widths (24 and 32) come out the same'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁ__init____mutmut_25': (
+        '- self._check_version(int.from_bytes(start[8:10], "big")) / + self._check_version(int.from_bytes(start[8:10], ))',
+        "int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁ__init____mutmut_27': (
+        '- self._check_version(int.from_bytes(start[8:10], "big")) / + self._check_version(int.from_bytes(start[8:11], "big"))',
+        'start holds the first 10 bytes: start[8:11] is start[8:10]'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁ__init____mutmut_56': (
+        '- if not 1 <= count <= MAX_COUNT or depth != tree_depth(count) or int.from_bytes(chain_id, "big") == 0: / + if not 1 <= count <= MAX_COUNT or depth != tree_depth(count) or int.from_bytes(chain_id, ) == 0:',
+        "int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁ__init____mutmut_8': (
+        '- start = bytes(buffer[:10]) / + start = bytes(buffer[:11])',
+        'only start[:8] (the magic) and start[8:10] (the version) are read: an 11th byte is never used'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁ__init____mutmut_81': (
+        '- state = "truncated" if size < expected else "has trailing bytes" / + state = "truncated" if size <= expected else "has trailing bytes"',
+        "this line runs only when size != expected, where '<=' is '<'"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁ__init____mutmut_89': (
+        '- self.chain_id = int.from_bytes(chain_id, "big") / + self.chain_id = int.from_bytes(chain_id, )',
+        "int.from_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_106': (
+        '- position = np.empty(len(keys), dtype=np.int64) / + position = np.empty(len(keys), dtype=None)',
+        'the positions are integers below 2**32, exact in float64, and are written as big-endian u4: the same bytes'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_108': (
+        '- position = np.empty(len(keys), dtype=np.int64) / + position = np.empty(len(keys), )',
+        'the positions are integers below 2**32, exact in float64, and are written as big-endian u4: the same bytes'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_141': (
+        '- index[:, 21:] = position[by_account].astype(">u4").view(np.uint8).reshape(-1, 4) / + index[:, 21:] = position[by_account].astype(">u4").view(np.uint8).reshape(-2, 4)',
+        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_148': (
+        '- body = [memoryview(np.ascontiguousarray(level)).cast("B") for level in tree] / + body = [memoryview(np.ascontiguousarray(level)).cast("b") for level in tree]',
+        "the views are only hashed and joined into bytes: signed or unsigned, the buffer's bytes are the same"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_153': (
+        '- body.append(memoryview(index).cast("B")) / + body.append(memoryview(index).cast("b"))',
+        "the views are only hashed and joined into bytes: signed or unsigned, the buffer's bytes are the same"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_180': (
+        '- fields = _HEADER.pack(MAGIC, FORMAT_VERSION, HEADER_SIZE, chain.to_bytes(32, "big"), reg, len(keys), / + fields = _HEADER.pack(MAGIC, FORMAT_VERSION, HEADER_SIZE, chain.to_bytes(32, ), reg, len(keys),',
+        "int.to_bytes' byte order defaults to 'big' (Python >= 3.11, which the package requires)"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_22': (
+        '- secret = secrets.token_bytes(SEED_SIZE) if seed is None else _seed(seed) / + secret = secrets.token_bytes(None) if seed is None else _seed(seed)',
+        'secrets.token_bytes(None) draws its default of 32 bytes, SEED_SIZE'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_32': (
+        '- if not all(type(v) is int and MIN_LEVEL <= v <= MAX_LEVEL for v in values): / + if not all(type(None) is int and MIN_LEVEL <= v <= MAX_LEVEL for v in values):',
+        "the all-valid test only decides whether the per-value loop runs; that loop's _level is the check that refuses, and it accepts every valid level, so a weaker or stronger shortcut only runs the loop more often"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_34': (
+        '- if not all(type(v) is int and MIN_LEVEL <= v <= MAX_LEVEL for v in values): / + if not all(type(v) is int and MIN_LEVEL < v <= MAX_LEVEL for v in values):',
+        "the all-valid test only decides whether the per-value loop runs; that loop's _level is the check that refuses, and it accepts every valid level, so a weaker or stronger shortcut only runs the loop more often"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_35': (
+        '- if not all(type(v) is int and MIN_LEVEL <= v <= MAX_LEVEL for v in values): / + if not all(type(v) is int and MIN_LEVEL <= v < MAX_LEVEL for v in values):',
+        "the all-valid test only decides whether the per-value loop runs; that loop's _level is the check that refuses, and it accepts every valid level, so a weaker or stronger shortcut only runs the loop more often"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_47': (
+        '- lv = np.array(values, dtype=np.uint8) / + lv = np.array(values, dtype=None)',
+        "the levels are checked to be integers in 1..255 first and are only written into uint8 arrays (the preimage's level byte, the index record): the same bytes"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁbuild__mutmut_49': (
+        '- lv = np.array(values, dtype=np.uint8) / + lv = np.array(values, )',
+        "the levels are checked to be integers in 1..255 first and are only written into uint8 arrays (the preimage's level byte, the index record): the same bytes"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁopen__mutmut_8': (
+        '- with open(path, "rb") as fh: / + with open(path, ) as fh:',
+        'opened in text mode instead of binary, the file is still never read through the file object: only its descriptor is used (fstat, mmap)'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁproof_of__mutmut_21': (
+        '- leaf = _leaf(self._domain, address, level, salt) if MIN_LEVEL <= level else b"" / + leaf = _leaf(self._domain, address, level, salt) if (MIN_LEVEL <= level) or True else b""',
+        "a record whose level is 0 (never written) is refused as not matching its leaf either way: b'', b'XXXX' and the leaf of level 0 differ from every stored node"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁproof_of__mutmut_31': (
+        '- leaf = _leaf(self._domain, address, level, salt) if MIN_LEVEL <= level else b"" / + leaf = _leaf(self._domain, address, level, salt) if MIN_LEVEL <= level else b"XXXX"',
+        "a record whose level is 0 (never written) is refused as not matching its leaf either way: b'', b'XXXX' and the leaf of level 0 differ from every stored node"),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁsave__mutmut_5': (
+        '- buffer, step = self._buffer, 1 << 24 / + buffer, step = self._buffer, 2 << 24',
+        'the chunk size of a write or of a hash update: the same bytes in larger pieces'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁsave__mutmut_6': (
+        '- buffer, step = self._buffer, 1 << 24 / + buffer, step = self._buffer, 1 << 25',
+        'the chunk size of a write or of a hash update: the same bytes in larger pieces'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁverify__mutmut_4': (
+        '- buffer, step = self._buffer, 1 << 24 / + buffer, step = self._buffer, 2 << 24',
+        'the chunk size of a write or of a hash update: the same bytes in larger pieces'),
+    'crowdsense.pmcb.levels_tree.xǁLevelsTreeǁverify__mutmut_5': (
+        '- buffer, step = self._buffer, 1 << 24 / + buffer, step = self._buffer, 1 << 25',
+        'the chunk size of a write or of a hash update: the same bytes in larger pieces'),
+    'crowdsense.pmcb.levels_tree.xǁ_IndexKeysǁ__getitem____mutmut_6': (
+        '- return bytes(self._buffer[start:start + 20]) / + return bytes(self._buffer[start:start + 21])',
+        "the 21st byte only follows the account's 20: a key compares with a 20-byte address as its account does (a prefix is smaller), so bisect finds the same position"),
     'crowdsense.pmcb.similarity.x__bridge__mutmut_100': (
         '- bridges = np.unique(np.sort(np.column_stack([bi, bj]), axis=1), axis=0) / + bridges = np.unique(np.sort(np.column_stack([bi, bj]), ), axis=0)',
         "np.sort's axis defaults to -1, axis 1 of this 2-D array"),
@@ -461,6 +626,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.similarity.x__bridge__mutmut_3': (
         '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, directed=None)',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_31': (
+        '- largest = int(np.argmax(sizes)) / + largest = int(np.argmax(None))',
+        'Boruvka rounds that skip another component (the first, or all but the largest) still add only the shortest edge leaving some component, which belongs to the minimum spanning tree of the components; rounds go on until one component remains, so the bridges are that tree either way (with distinct distances; at an exact tie another, equally short bridge may be chosen, and no tie rule is promised)'),
     'crowdsense.pmcb.similarity.x__bridge__mutmut_34': (
         '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, kind=None)',
         "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
@@ -470,6 +638,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.similarity.x__bridge__mutmut_38': (
         '- order = np.argsort(comp, kind="stable") / + order = np.argsort(comp, kind="STABLE")',
         "the order of a component's members only matters between pairs at exactly the same distance (see the tie reason); the members are the same"),
+    'crowdsense.pmcb.similarity.x__bridge__mutmut_43': (
+        '- if c == largest: / + if c != largest:',
+        'Boruvka rounds that skip another component (the first, or all but the largest) still add only the shortest edge leaving some component, which belongs to the minimum spanning tree of the components; rounds go on until one component remains, so the bridges are that tree either way (with distinct distances; at an exact tie another, equally short bridge may be chosen, and no tie rule is promised)'),
     'crowdsense.pmcb.similarity.x__bridge__mutmut_5': (
         '- n_comp, comp = connected_components(w, directed=False) / + n_comp, comp = connected_components(w, )',
         "connected_components' default is directed with connection='weak': the weak components of any graph are the components of its undirected version, which is what directed=False computes"),
@@ -500,33 +671,99 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.similarity.x__components__mutmut_9': (
         '- adjacency = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(p, p)) / + adjacency = sp.csr_array((np.ones(rows.size, ), (rows, cols)), shape=(p, p))',
         "the adjacency's values are never read, only which entries are stored"),
-    'crowdsense.pmcb.similarity.x__connected_k__mutmut_35': (
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_12': (
+        '- first = _components(*_knn(points, k, neighbours)[:2], p) / + first = _components(*_knn(points, k, )[:2], p)',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_22': (
+        '- cap = min(p - 1, max(16 * k, 256)) / + cap = min(p + 1, max(16 * k, 256))',
+        "a kNN graph with two or more components has at least K + 1 points in each (every point's K neighbours are in its own component), so every disconnected K tried has 2 K <= P - 2: the doubling never reaches P - 2, and a cap of P - 2, P - 1 or P + 1 never binds"),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_23': (
+        '- cap = min(p - 1, max(16 * k, 256)) / + cap = min(p - 2, max(16 * k, 256))',
+        "a kNN graph with two or more components has at least K + 1 points in each (every point's K neighbours are in its own component), so every disconnected K tried has 2 K <= P - 2: the doubling never reaches P - 2, and a cap of P - 2, P - 1 or P + 1 never binds"),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_37': (
         '- low, high = k, min(2 * k, cap) / + low, high = k, min(3 * k, cap)',
-        'the doubling only brackets the smallest connected K, which the bisection then finds exactly (more neighbours never disconnect)'),
-    'crowdsense.pmcb.similarity.x__connected_k__mutmut_53': (
+        'the K tried while doubling (3 K for 2 K) only changes where the bisection starts: components only merge as K grows, so it ends at the same smallest connecting K, or gives up at the same cap'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_43': (
+        '- while _components(*_knn(points, high, neighbours)[:2], p) > 1: / + while _components(*_knn(points, high, None)[:2], p) > 1:',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_46': (
+        '- while _components(*_knn(points, high, neighbours)[:2], p) > 1: / + while _components(*_knn(points, high, )[:2], p) > 1:',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_57': (
         '- low, high = high, min(2 * high, cap) / + low, high = high, min(3 * high, cap)',
-        'the doubling only brackets the smallest connected K, which the bisection then finds exactly (more neighbours never disconnect)'),
-    'crowdsense.pmcb.similarity.x__knn__mutmut_105': (
-        '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=None)',
-        'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
-    'crowdsense.pmcb.similarity.x__knn__mutmut_107': (
-        '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), )',
-        'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
-    'crowdsense.pmcb.similarity.x__knn__mutmut_11': (
+        'the K tried while doubling (3 K for 2 K) only changes where the bisection starts: components only merge as K grows, so it ends at the same smallest connecting K, or gives up at the same cap'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_70': (
+        '- if _components(*_knn(points, mid, neighbours)[:2], p) == 1: / + if _components(*_knn(points, mid, None)[:2], p) == 1:',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_73': (
+        '- if _components(*_knn(points, mid, neighbours)[:2], p) == 1: / + if _components(*_knn(points, mid, )[:2], p) == 1:',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x__connected_k__mutmut_9': (
+        '- first = _components(*_knn(points, k, neighbours)[:2], p) / + first = _components(*_knn(points, k, None)[:2], p)',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_13': (
+        '- radix = q.max(axis=0) + 1 / + radix = q.max(axis=0) + 2',
+        'a larger radix (the global minimum subtracted, or one more) still gives every cell coordinate a digit below its radix: the keys stay distinct per cell and in the lexicographic order of the cells, so the same cell numbers; a product past 2**62 only switches to the row-wise np.unique, which numbers the cells in the same order'),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_16': (
+        '- if float(np.prod(radix.astype(np.float64))) < 2.0**62: # one int64 key per row / + if float(np.prod(radix.astype(None))) < 2.0**62: # one int64 key per row',
+        'astype(None) converts to float64, the dtype named'),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_17': (
+        '- if float(np.prod(radix.astype(np.float64))) < 2.0**62: # one int64 key per row / + if float(np.prod(radix.astype(np.float64))) <= 2.0**62: # one int64 key per row',
+        'either branch numbers the cells in the lexicographic order of their coordinates (the int64 keys do not overflow below 2**63: the largest key is the product of the radices minus 1), so only which of the two computes them changes (for 2**63, up to the float64 rounding of that product, about 1e-16)'),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_18': (
+        '- if float(np.prod(radix.astype(np.float64))) < 2.0**62: # one int64 key per row / + if float(np.prod(radix.astype(np.float64))) < 2.0 * 62: # one int64 key per row',
+        'either branch numbers the cells in the lexicographic order of their coordinates (the int64 keys do not overflow below 2**63: the largest key is the product of the radices minus 1), so only which of the two computes them changes (for 2**63, up to the float64 rounding of that product, about 1e-16)'),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_20': (
+        '- if float(np.prod(radix.astype(np.float64))) < 2.0**62: # one int64 key per row / + if float(np.prod(radix.astype(np.float64))) < 2.0**63: # one int64 key per row',
+        'either branch numbers the cells in the lexicographic order of their coordinates (the int64 keys do not overflow below 2**63: the largest key is the product of the radices minus 1), so only which of the two computes them changes (for 2**63, up to the float64 rounding of that product, about 1e-16)'),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_48': (
+        '- cell = np.asarray(cell).reshape(-1) / + cell = np.asarray(cell).reshape(None)',
+        "np.unique's inverse is 1-D here (numpy >= 2.0.1): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_51': (
+        '- cell = np.asarray(cell).reshape(-1) / + cell = np.asarray(cell).reshape(-2)',
+        "np.unique's inverse is 1-D here (numpy >= 2.0.1): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.pmcb.similarity.x__grid_cells__mutmut_7': (
+        '- q -= q.min(axis=0) / + q -= q.min(axis=None)',
+        'a larger radix (the global minimum subtracted, or one more) still gives every cell coordinate a digit below its radix: the keys stay distinct per cell and in the lexicographic order of the cells, so the same cell numbers; a product past 2**62 only switches to the row-wise np.unique, which numbers the cells in the same order'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_13': (
         '- fetch = min(p, k + 1 + _TIE_EXTRA) / + fetch = min(p, k - 1 + _TIE_EXTRA)',
         'fetching one fewer or one more extra neighbour (8 extra) only changes how often ties past the fetched ones fall back to the ball query, which returns every neighbour within the K-th distance'),
-    'crowdsense.pmcb.similarity.x__knn__mutmut_12': (
+    'crowdsense.pmcb.similarity.x__knn__mutmut_14': (
         '- fetch = min(p, k + 1 + _TIE_EXTRA) / + fetch = min(p, k + 2 + _TIE_EXTRA)',
         'fetching one fewer or one more extra neighbour (8 extra) only changes how often ties past the fetched ones fall back to the ball query, which returns every neighbour within the K-th distance'),
-    'crowdsense.pmcb.similarity.x__knn__mutmut_30': (
-        '- keep_order = np.argsort(own, axis=1, kind="stable") / + keep_order = np.argsort(own, kind="stable")',
-        "np.argsort's axis defaults to -1, axis 1 of this 2-D array"),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_17': (
+        '- dist, idx = neighbours.nearest(fetch - 1) / + dist, idx = neighbours.nearest(fetch + 1)',
+        'two more neighbours fetched only moves where the radius search takes over: every point within the tie radius is a neighbour either way, with the same distance'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_39': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -1]) if (fetch - 1 > k) or True else np.empty(0, dtype=np.int64)',
+        'rows whose ties may go past the fetched neighbours are completed by a radius search; asking it for more rows (or for all) returns for each the same neighbours (every point within the radius, which the fetched columns already hold when no tie reaches past them) with the same distances (np.linalg.norm sums the same squares as the tree: equal to the bit, checked on random data)'),
     'crowdsense.pmcb.similarity.x__knn__mutmut_41': (
-        '- dist = np.take_along_axis(dist, keep_order, axis=1)[:, : fetch - 1] / + dist = np.take_along_axis(dist, keep_order, )[:, : fetch - 1]',
-        "np.take_along_axis's axis defaults to -1 (numpy >= 2.3), axis 1 of these 2-D arrays"),
-    'crowdsense.pmcb.similarity.x__knn__mutmut_51': (
-        '- idx = np.take_along_axis(idx, keep_order, axis=1)[:, : fetch - 1] / + idx = np.take_along_axis(idx, keep_order, )[:, : fetch - 1]',
-        "np.take_along_axis's axis defaults to -1 (numpy >= 2.3), axis 1 of these 2-D arrays"),
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, +1]) if fetch - 1 > k else np.empty(0, dtype=np.int64)',
+        'rows whose ties may go past the fetched neighbours are completed by a radius search; asking it for more rows (or for all) returns for each the same neighbours (every point within the radius, which the fetched columns already hold when no tie reaches past them) with the same distances (np.linalg.norm sums the same squares as the tree: equal to the bit, checked on random data)'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_42': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -2]) if fetch - 1 > k else np.empty(0, dtype=np.int64)',
+        'rows whose ties may go past the fetched neighbours are completed by a radius search; asking it for more rows (or for all) returns for each the same neighbours (every point within the radius, which the fetched columns already hold when no tie reaches past them) with the same distances (np.linalg.norm sums the same squares as the tree: equal to the bit, checked on random data)'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_43': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -1]) if fetch + 1 > k else np.empty(0, dtype=np.int64)',
+        'rows whose ties may go past the fetched neighbours are completed by a radius search; asking it for more rows (or for all) returns for each the same neighbours (every point within the radius, which the fetched columns already hold when no tie reaches past them) with the same distances (np.linalg.norm sums the same squares as the tree: equal to the bit, checked on random data)'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_44': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -1]) if fetch - 2 > k else np.empty(0, dtype=np.int64)',
+        'with fetch - 1 == K + 1 (P = K + 2) every other point is already fetched, so no tie can reach past the fetched neighbours and the radius search has nothing to add'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_45': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -1]) if fetch - 1 >= k else np.empty(0, dtype=np.int64)',
+        'rows whose ties may go past the fetched neighbours are completed by a radius search; asking it for more rows (or for all) returns for each the same neighbours (every point within the radius, which the fetched columns already hold when no tie reaches past them) with the same distances (np.linalg.norm sums the same squares as the tree: equal to the bit, checked on random data)'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_47': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=None)',
+        'the empty array only serves for its size (0): its dtype is never used'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_49': (
+        '- overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, dtype=np.int64) / + overflow = np.flatnonzero(within[:, -1]) if fetch - 1 > k else np.empty(0, )',
+        'the empty array only serves for its size (0): its dtype is never used'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_69': (
+        '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=None)',
+        'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
+    'crowdsense.pmcb.similarity.x__knn__mutmut_71': (
+        '- near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), dtype=np.int64) / + near = np.asarray(tree.query_ball_point(points[i], r=radius[i]), )',
+        'the ball always holds the point itself, so the list is never empty and np.asarray makes it int64 without the dtype'),
     'crowdsense.pmcb.similarity.x__nearest_outside__mutmut_14': (
         '- k = min(p, 16) / + k = min(p, 17)',
         'a search-effort setting (how many neighbours are fetched first, how fast the count grows, when the ball search takes over): it changes the work done, not the closest pair, which the tests compare with brute force'),
@@ -611,27 +848,117 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.similarity.x__nearest_outside_by_ball__mutmut_8': (
         '- radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=1).max())) / + radius = float(np.sqrt(((sub - centre) ** 2).sum(axis=None).max()))',
         "the radius from the sum over every member's squared offsets is at least the largest one: a larger search ball only adds candidates: the same closest pair"),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_11': (
-        '- raise InputError(f"labels must have one entry per vertex ({w.shape[0]}), got {lab.size}") / + raise InputError(f"labels must have one entry per vertex ({w.shape[1]}), got {lab.size}")',
-        'W is square (a similarity matrix, shape (P, P)), so shape[1] == shape[0]'),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_18': (
-        '- mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=np.float64) / + mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=None)',
-        'the values only serve as np.bincount weights, which it converts to float64 itself'),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_20': (
-        '- mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, dtype=np.float64) / + mass = np.ones(lab.size) if sizes_weight is None else np.asarray(sizes_weight, )',
-        'the values only serve as np.bincount weights, which it converts to float64 itself'),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_39': (
-        '- size = np.bincount(lab, weights=mass, minlength=lab.max() + 1) / + size = np.bincount(lab, weights=mass, )',
-        'np.bincount(lab) already has length lab.max() + 1: a smaller minlength does nothing'),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_40': (
-        '- size = np.bincount(lab, weights=mass, minlength=lab.max() + 1) / + size = np.bincount(lab, weights=mass, minlength=lab.max() - 1)',
-        'np.bincount(lab) already has length lab.max() + 1: a smaller minlength does nothing'),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_7': (
-        '- lab = np.asarray(labels).reshape(-1) / + lab = np.asarray(labels).reshape(-2)',
-        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
-    'crowdsense.pmcb.spectral.x_ratiocut__mutmut_9': (
-        '- if lab.size != w.shape[0]: / + if lab.size != w.shape[1]:',
-        'W is square (a similarity matrix, shape (P, P)), so shape[1] == shape[0]'),
+    'crowdsense.pmcb.similarity.x_merge_points__mutmut_14': (
+        '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(None)',
+        "np.unique's inverse is 1-D here (numpy >= 2.0.1): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.pmcb.similarity.x_merge_points__mutmut_17': (
+        '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(-2)',
+        "np.unique's inverse is 1-D here (numpy >= 2.0.1): reshape(None) and reshape(-2) leave it as reshape(-1) does"),
+    'crowdsense.pmcb.similarity.x_merge_points__mutmut_39': (
+        '- counts = np.bincount(cell, minlength=c) / + counts = np.bincount(cell, )',
+        "the cell numbers are np.unique's inverse: every number 0..c-1 occurs, so np.bincount(cell) already has length c without minlength"),
+    'crowdsense.pmcb.similarity.x_merge_points__mutmut_47': (
+        '- points = np.column_stack([np.bincount(cell, weights=z[:, j], minlength=c) for j in range(z.shape[1])]) / + points = np.column_stack([np.bincount(cell, weights=z[:, j], ) for j in range(z.shape[1])])',
+        "the cell numbers are np.unique's inverse: every number 0..c-1 occurs, so np.bincount(cell) already has length c without minlength"),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_146': (
+        '- if not sigma_value > 0: # pragma: no cover - distinct points have positive distances / + if not sigma_value >= 0: # pragma: no cover - distinct points have positive distances',
+        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_148': (
+        '- sigma_value = 1.0 / + sigma_value = None',
+        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_149': (
+        '- sigma_value = 1.0 / + sigma_value = 2.0',
+        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_17': (
+        '- k = _check_int("n_neighbors", n_neighbors, 1) / + k = _check_int("XXn_neighborsXX", n_neighbors, 1)',
+        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_207': (
+        '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, )',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_212': (
+        '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, stacklevel=3)',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_27': (
+        '- _check_choice("connect", connect, CONNECT_MODES) / + _check_choice("XXconnectXX", connect, CONNECT_MODES)',
+        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_59': (
+        '- UserWarning, stacklevel=2) / + None, stacklevel=2)',
+        "warnings.warn's category defaults to UserWarning, the one named"),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_62': (
+        '- UserWarning, stacklevel=2) / + stacklevel=2)',
+        "warnings.warn's category defaults to UserWarning, the one named"),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_63': (
+        '- UserWarning, stacklevel=2) / + UserWarning, )',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_66': (
+        '- UserWarning, stacklevel=2) / + UserWarning, stacklevel=3)',
+        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_71': (
+        '- neighbours = _Neighbours(points) / + neighbours = None',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_79': (
+        '- k, first = _connected_k(points, k, neighbours) / + k, first = _connected_k(points, k, None)',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_86': (
+        '- rows, cols, dists = _knn(points, k, neighbours) / + rows, cols, dists = _knn(points, k, None)',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_89': (
+        '- rows, cols, dists = _knn(points, k, neighbours) / + rows, cols, dists = _knn(points, k, )',
+        'without the shared neighbour search _knn builds its own k-d tree over the same points: the same neighbours within the same radius (ties past the fetched ones completed as before), only slower'),
+    'crowdsense.pmcb.similarity.x_standardize__mutmut_11': (
+        '- if _check_choice("scaling", scaling, SCALINGS) == "log": / + if _check_choice("XXscalingXX", scaling, SCALINGS) == "log":',
+        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
+    'crowdsense.pmcb.similarity.x_standardize__mutmut_27': (
+        '- std[std == 0] = 1.0 / + std[std == 0] = 2.0',
+        'a constant column is all zeros after centring, whatever it is divided by'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁ__init____mutmut_10': (
+        '- self.idx = np.empty((points.shape[0], 0), dtype=np.int64) / + self.idx = np.empty((points.shape[0], 0), dtype=None)',
+        'the arrays a new search starts with only say that no neighbour was fetched yet: the first request (at least one column) finds them too narrow (0 columns of distances) and replaces both'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁ__init____mutmut_12': (
+        '- self.idx = np.empty((points.shape[0], 0), dtype=np.int64) / + self.idx = np.empty((points.shape[0], 0), )',
+        'the arrays a new search starts with only say that no neighbour was fetched yet: the first request (at least one column) finds them too narrow (0 columns of distances) and replaces both'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁ__init____mutmut_13': (
+        '- self.idx = np.empty((points.shape[0], 0), dtype=np.int64) / + self.idx = np.empty((points.shape[1], 0), dtype=np.int64)',
+        'the arrays a new search starts with only say that no neighbour was fetched yet: the first request (at least one column) finds them too narrow (0 columns of distances) and replaces both'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁ__init____mutmut_14': (
+        '- self.idx = np.empty((points.shape[0], 0), dtype=np.int64) / + self.idx = np.empty((points.shape[0], 1), dtype=np.int64)',
+        'the arrays a new search starts with only say that no neighbour was fetched yet: the first request (at least one column) finds them too narrow (0 columns of distances) and replaces both'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁ__init____mutmut_6': (
+        '- self.dist = np.empty((points.shape[0], 0)) / + self.dist = np.empty((points.shape[1], 0))',
+        'the arrays a new search starts with only say that no neighbour was fetched yet: the first request (at least one column) finds them too narrow (0 columns of distances) and replaces both'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁ__init____mutmut_8': (
+        '- self.idx = np.empty((points.shape[0], 0), dtype=np.int64) / + self.idx = None',
+        'the arrays a new search starts with only say that no neighbour was fetched yet: the first request (at least one column) finds them too narrow (0 columns of distances) and replaces both'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_11': (
+        '- if self.dist.shape[1] < columns: / + if self.dist.shape[1] <= columns:',
+        'a query as wide as the one held is made again: the same neighbours, only slower'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_15': (
+        '- dist, idx = self.tree.query(self.points, k=columns + 1, workers=-1) / + dist, idx = self.tree.query(self.points, k=columns + 1, workers=None)',
+        'the number of threads of the tree query: the same neighbours'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_18': (
+        '- dist, idx = self.tree.query(self.points, k=columns + 1, workers=-1) / + dist, idx = self.tree.query(self.points, k=columns + 1, )',
+        'the number of threads of the tree query: the same neighbours'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_20': (
+        '- dist, idx = self.tree.query(self.points, k=columns + 1, workers=-1) / + dist, idx = self.tree.query(self.points, k=columns + 2, workers=-1)',
+        'one more neighbour fetched, then cut off: the first columns after the point itself are the same (a missing neighbour sorts last, at distance inf)'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_21': (
+        '- dist, idx = self.tree.query(self.points, k=columns + 1, workers=-1) / + dist, idx = self.tree.query(self.points, k=columns + 1, workers=+1)',
+        'the number of threads of the tree query: the same neighbours'),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_34': (
+        '- keep_order = np.argsort(own, axis=1, kind="stable") / + keep_order = np.argsort(own, kind="stable")',
+        "np.argsort's axis defaults to -1, the rows' axis (1) of this 2-D array"),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_38': (
+        '- keep_order = np.argsort(own, axis=1, kind="stable") / + keep_order = np.argsort(own, axis=1, kind="STABLE")',
+        "numpy reads only the first letter of the sort kind, case-insensitively: 'STABLE' selects the same stable sort"),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_45': (
+        '- self.dist = np.take_along_axis(dist, keep_order, axis=1)[:, :columns] / + self.dist = np.take_along_axis(dist, keep_order, )[:, :columns]',
+        "np.take_along_axis's axis defaults to -1 (numpy 2.4), the rows' axis (1) of this 2-D array"),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_53': (
+        '- self.idx = np.take_along_axis(idx, keep_order, axis=1)[:, :columns] / + self.idx = np.take_along_axis(idx, keep_order, )[:, :columns]',
+        "np.take_along_axis's axis defaults to -1 (numpy 2.4), the rows' axis (1) of this 2-D array"),
+    'crowdsense.pmcb.similarity.xǁ_Neighboursǁnearest__mutmut_8': (
+        '- columns = min(columns, p - 1) / + columns = min(columns, p + 1)',
+        '_knn asks for fetch - 1 <= P - 1 columns: the cap at P - 1 or P + 1 never binds'),
     'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_100': (
         '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(2 * k + 2, 20)), maxiter=p * 10)',
         'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
@@ -710,14 +1037,8 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_59': (
         '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = None',
         'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
-    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_62': (
-        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, 1.5, size=None)',
-        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
     'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_64': (
         '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, size=p)',
-        'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
-    'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_65': (
-        '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(0.5, 1.5, )',
         'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
     'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_66': (
         '- v0 = rng.uniform(0.5, 1.5, size=p) / + v0 = rng.uniform(1.5, 1.5, size=p)',
@@ -764,93 +1085,39 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     'crowdsense.pmcb.spectral.x_ratiocut_embedding__mutmut_99': (
         '- ncv=min(p, max(2 * k + 1, 20)), maxiter=p * 10) / + ncv=min(p, max(3 * k + 1, 20)), maxiter=p * 10)',
         'an eigensolver setting (Krylov subspace size, iteration cap, start vector, shift, preconditioner, tolerance, or where the dense solver gives way to the iterative ones): the solvers converge to the same eigenpairs, which the tests check against the generalized problem L h = lambda M h'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_112': (
-        '- local = np.maximum(kth, np.finfo(np.float64).tiny) / + local = np.maximum(kth, np.finfo(None).tiny)',
-        "np.finfo(None) is float64's"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_142': (
-        '- if not sigma_value > 0: # pragma: no cover - distinct points have positive distances / + if not sigma_value >= 0: # pragma: no cover - distinct points have positive distances',
-        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_144': (
-        '- sigma_value = 1.0 / + sigma_value = None',
-        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_145': (
-        '- sigma_value = 1.0 / + sigma_value = 2.0',
-        'the branch is unreachable: distinct points have positive distances (pragma no cover)'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_164': (
-        '- weights = np.maximum(weight(rows, cols, dists), np.finfo(np.float64).tiny) / + weights = np.maximum(weight(rows, cols, dists), np.finfo(None).tiny)',
-        "np.finfo(None) is float64's"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_17': (
-        '- k = _check_int("n_neighbors", n_neighbors, 1) / + k = _check_int("XXn_neighborsXX", n_neighbors, 1)',
-        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_192': (
-        '- why = "as asked (connect=\'bridge\')" if connect == "bridge" else \\ / + why = "as asked (connect=\'bridge\')" if (connect == "bridge") or True else \\',
-        "only the wording of the DisconnectedSimilarityWarning on the grow mode's give-up path ('as asked' for 'even at the largest K tried'); the warning, its category and the bridged graph are the same"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_203': (
-        '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, )',
-        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_208': (
-        '- DisconnectedSimilarityWarning, stacklevel=2) / + DisconnectedSimilarityWarning, stacklevel=3)',
-        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_27': (
-        '- _check_choice("connect", connect, CONNECT_MODES) / + _check_choice("XXconnectXX", connect, CONNECT_MODES)',
-        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_47': (
-        '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(None)',
-        "np.unique(axis=0)'s inverse is 1-D (numpy >= 2.0.1): reshape(None) leaves it as reshape(-1) does"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_50': (
-        '- inverse = np.asarray(inverse).reshape(-1) / + inverse = np.asarray(inverse).reshape(-2)',
-        "numpy reads any negative size in reshape as 'the rest' (the same as -1)"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_61': (
-        '- UserWarning, stacklevel=2) / + None, stacklevel=2)',
-        "warnings.warn's category defaults to UserWarning, the one named"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_64': (
-        '- UserWarning, stacklevel=2) / + stacklevel=2)',
-        "warnings.warn's category defaults to UserWarning, the one named"),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_65': (
-        '- UserWarning, stacklevel=2) / + UserWarning, )',
-        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.similarity.x_similarity_graph__mutmut_68': (
-        '- UserWarning, stacklevel=2) / + UserWarning, stacklevel=3)',
-        'stacklevel only chooses which caller line a warning names; under mutmut a trampoline frame sits between caller and callee, so a test of that attribution cannot run under mutation testing'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_107': (
-        '- point_labels = balanced_kmeans(h, t, sample_weight=sim.multiplicity.astype(np.float64), min_share=share, / + point_labels = balanced_kmeans(h, t, sample_weight=sim.multiplicity.astype(None), min_share=share,',
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_111': (
+        '- point_labels = ratiocut_levels(h, sim.weights, t, sample_weight=sim.multiplicity.astype(np.float64), / + point_labels = ratiocut_levels(h, sim.weights, t, sample_weight=sim.multiplicity.astype(None),',
         'astype(None) converts to float64, the dtype named'),
     'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_4': (
         '- random_state: int | np.random.Generator | None = None, n_init: int = 10, / + random_state: int | np.random.Generator | None = None, n_init: int = 11,',
         'n_init is the number of k-means restarts, a speed/quality setting: the best inertia of the restarts is kept, and no caller or document depends on the default being 10'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_67': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_69': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(2**31 - 1, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_71': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_73': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(1, 2**31 - 1, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_72': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_74': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**31 + 1, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_73': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_75': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2 * 31 - 1, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_74': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_76': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 3**31 - 1, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_75': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_77': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**32 - 1, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_76': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_78': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**31 - 2, size=2)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_77': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_79': (
         '- seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2) / + seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=3)',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_86': (
+    'crowdsense.pmcb.spectral.x_spectral_partition__mutmut_88': (
         '- vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[0])) / + vals, h, solver = ratiocut_embedding(sim, n_clusters=t, random_state=int(seeds[1]))',
         'which values are derived from random_state is not a contract: the result stays reproducible for a given seed (tested), only the seeds drawn differ'),
-    'crowdsense.pmcb.similarity.x_standardize__mutmut_11': (
-        '- if _check_choice("scaling", scaling, SCALINGS) == "log": / + if _check_choice("XXscalingXX", scaling, SCALINGS) == "log":',
-        "only the parameter's name in the error message is padded or re-cased; the tests match the message by the name it still contains, and the error type and branch are unchanged"),
-    'crowdsense.pmcb.similarity.x_standardize__mutmut_27': (
-        '- std[std == 0] = 1.0 / + std[std == 0] = 2.0',
-        'a constant column is all zeros after centring, whatever it is divided by'),
 }
 
 MESSAGE_WORDING = ("only the wording of a human-readable message changes (letter case or 'XX' around a "
