@@ -45,6 +45,7 @@ users and 50 concurrent clients, a few minutes).
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import statistics
 import subprocess
@@ -236,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdc-receivers", type=int, default=None, help="receivers of the PDC round (1000; quick 20)")
     parser.add_argument("--pdc-key-bits", type=int, default=None, help="Paillier key of the PDC round (2048; quick 1024)")
     parser.add_argument("--skip-pdc", action="store_true", help="leave out the PDC round")
+    parser.add_argument("--pdc-from", type=Path, default=None,
+                        help="instead of running the PDC round, carry its results over from an earlier services.json "
+                             "(marked with that run's date)")
     parser.add_argument("--ctbc-users", type=int, default=None, help="users of the CTBC epoch (10000; quick 100)")
     parser.add_argument("--skip-ctbc", action="store_true", help="leave out the CTBC epoch")
     parser.add_argument("--clients", type=int, default=None, help="clients at once fetching a blob (200; quick 50)")
@@ -286,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         log("baseline: the same through the folder store")
         results["folder"] = run_load(lambda a, blob: store.put_blob(blob), store.get_blob, readings, accounts,
                                      releaser, args.workers)
-        if not args.skip_pdc:
+        if args.pdc_from is not None:
+            earlier = json.loads(args.pdc_from.read_text())
+            results["pdc"] = {**earlier["results"]["pdc"], "measured_in_run_of": earlier["date"]}
+        elif not args.skip_pdc:
             if args.database_url:
                 empty_postgres(args.database_url)
             results["pdc"] = pdcload.run(folder, receivers=args.pdc_receivers or (20 if args.quick else 1000),
@@ -319,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         "pdc_receivers": results["pdc"]["receivers"] if "pdc" in results else None,
         "pdc_key_bits": results["pdc"]["key_bits"] if "pdc" in results else None,
         "pdc_distances_correct": results["pdc"]["distances_correct"] if "pdc" in results else None,
-        "service_overhead_fraction": results["pdc"]["service_overhead_fraction"] if "pdc" in results else None,
+        "service_overhead_fraction": results["pdc"].get("service_overhead_fraction") if "pdc" in results else None,
+        "pdc_measured_in_run_of": results["pdc"].get("measured_in_run_of") if "pdc" in results else None,
         "concurrent_clients": args.clients, "concurrent_p95_ms": results["concurrent"]["p95_ms"],
         "p95_ms_at_200_clients": results["concurrent"]["p95_ms"] if args.clients == 200 else None,
         "ctbc_users": ctbc.get("users"), "ctbc_upload_and_match_s": ctbc.get("upload_and_match_s"),

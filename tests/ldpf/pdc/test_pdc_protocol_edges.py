@@ -449,3 +449,29 @@ def test_precompute_proofs_draws_one_by_default(make_receiver, keypair):
     alice = make_receiver("alice", (2, 2))
     alice.precompute_proofs(keypair[0])
     assert len(alice._proof_pool[keypair[0].n]) == 1
+
+
+def test_a_receiver_sends_again_exactly_what_it_stored_and_nothing_before(platform, make_receiver):
+    """What an interrupted receiver sends again (its answer was lost) is the message it sent,
+    read back from its store; before there is one, the refusal names the task and the state."""
+    alice = make_receiver("alice", (3, 1))
+    with pytest.raises(ProtocolStateError, match=r"nothing stored for task 't1'"):
+        alice.stored_query("t1")
+    with pytest.raises(ProtocolStateError, match=r"task 't1' is not revealed yet \(state None\)"):
+        alice.stored_reveal("t1")
+    _, query = _query(platform, alice)
+    again = alice.stored_query("t1")
+    assert (again.task_id, again.receiver, again.commitment, again.z) == ("t1", "alice", query.commitment, query.z)
+    with pytest.raises(ProtocolStateError, match=r"is not revealed yet \(state 'committed'\)"):
+        alice.stored_reveal("t1")
+    reveal = alice.finish(platform.handle_query(query))
+    assert alice.stored_reveal("t1") == reveal  # r, salt, commitment and the mask opening, all kept
+    assert platform.handle_reveal(alice.stored_reveal("t1")) == _manhattan((3, 1), CENTRE)
+    with pytest.raises(ProtocolStateError, match=r"nothing stored for task 't2'"):
+        alice.stored_query("t2")
+
+
+def test_a_task_id_is_opened_once(platform):
+    platform.open_task("t1", CENTRE)
+    with pytest.raises(ProtocolStateError, match=r"task 't1' is already open"):
+        platform.open_task("t1", (0, 0))
