@@ -471,7 +471,10 @@ def test_a_receiver_sends_again_exactly_what_it_stored_and_nothing_before(platfo
         alice.stored_query("t2")
 
 
-def test_a_task_id_is_opened_once(platform):
+def test_a_task_id_is_opened_once_and_a_taken_id_is_named_before_anything_else(platform, grid):
     platform.open_task("t1", CENTRE)
     with pytest.raises(ProtocolStateError, match=r"task 't1' is already open"):
         platform.open_task("t1", (0, 0))
+    off_grid = (grid.width, 0)  # the taken id is what is wrong first, not the centre
+    with pytest.raises(ProtocolStateError, match=r"task 't1' is already open"):
+        platform.open_task("t1", off_grid)
