@@ -212,3 +212,8 @@ def test_each_party_refuses_what_it_must(parties):
     assert refused.value.status == 403
     # the transformed task is never served
     assert requests.get(f"{p.platform.url}/v1/ctbc/tasks/t1", timeout=10).status_code in (404, 405)
+    # each service says which role it plays, and the roles it lacks answer 404
+    roles = {name: requests.get(f"{getattr(p, name).url}/v1/health", timeout=10).json()["roles"]
+             for name in ("edge", "anonymizer", "platform")}
+    assert roles == {"edge": ["blobs", "edge"], "anonymizer": ["blobs", "anonymizer"], "platform": ["blobs", "ctbc"]}
+    assert requests.get(f"{p.edge.url}/v1/ctbc/key", timeout=10).status_code == 404

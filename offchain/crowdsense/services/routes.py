@@ -156,10 +156,11 @@ def _stored(created: bool, **fields: Any) -> JSONResponse:
 @router.get("/health", summary="Liveness and configuration")
 async def health(request: Request) -> dict[str, Any]:
     state = _state(request)
+    roles = ["blobs"] + [name for name in ("pdc", "ctbc", "edge", "anonymizer") if getattr(state, name) is not None]
     return {"status": "ok", "service": "crowdsense", "version": crowdsense.__version__,
             "domain": state.settings.domain, "database": state.database,
             "maxBlobBytes": state.settings.max_blob_bytes, "timestampWindow": state.settings.timestamp_window,
-            "restrictedWriters": bool(state.settings.writers), "roles": ["blobs"] + (["pdc"] if state.pdc else [])}
+            "restrictedWriters": bool(state.settings.writers), "roles": roles}
 
 
 @router.put("/blobs/{blob_hash}", summary="Store bytes under their keccak256 (signed)",
