@@ -46,3 +46,13 @@ def test_options_out_of_range_are_refused_before_anything_runs(changes, tmp_path
     with pytest.raises(InputError):
         run_parties(PartiesOptions(out=tmp_path / "p", **changes))
     assert not (tmp_path / "p").exists()
+
+
+def test_a_folder_holding_something_else_is_never_replaced(node_url, tmp_path: Path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match=r"holds something else than a parties run"):
+        run_parties(PartiesOptions(out=out, rpc_url=node_url))
+    assert (out / "notes.txt").read_text() == "keep me"
+

@@ -188,6 +188,9 @@ def run_parties(options: PartiesOptions | None = None, *, echo: Callable[[str], 
     opts = (options or PartiesOptions()).validate()
     echo = echo or (lambda _line: None)
     out = opts.out.resolve()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "journals").is_dir())):
+        raise InputError(f"--out {out} exists and holds something else than a parties run: expected a new "
+                         "folder, or one an earlier `demo --parties` wrote (it is replaced)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROWDSENSE_")}
     run = _Run(opts, echo, out, env)
     try:
