@@ -105,9 +105,9 @@ class _Run:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
         self.processes += 1
         if done.returncode != 0:
-            if not check:
-                return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
             line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+            if not check:
+                return {"error": line}
             raise CrowdsenseError(f"{party} ran `crowdsense {' '.join(str(a) for a in args[:2])}`: {line}")
         return json.loads(done.stdout) if done.stdout.strip() else {}
 

@@ -120,6 +120,14 @@ async def _task(role: CtbcRole, task_id: str) -> dict[str, Any]:
     return found
 
 
+async def _operator_task(request: Request, task_id: str) -> tuple[CtbcRole, dict[str, Any]]:
+    """The role and the task of an operator's request without a body (404 unknown task, 403 not the operator)."""
+    state, role = _role(request)
+    task = await _task(role, task_id)
+    await require_operator(request, state, role.operator, b"", "platform")
+    return role, task
+
+
 @router.get("/key", summary="The platform's encryption key", responses=_errors(404))
 async def get_key(request: Request) -> JSONResponse:
     _, role = _role(request)
@@ -250,9 +258,7 @@ def _verdict(task_id: str, account: str, verdict: str, reason: str | None) -> JS
 @router.post("/tasks/{task_id}/expire", summary="Exclude the asked who did not reveal; ask the next (operator)",
              responses=_errors(400, 401, 403, 404))
 async def expire(task_id: TaskId, request: Request) -> JSONResponse:
-    state, role = _role(request)
-    task = await _task(role, task_id)
-    await require_operator(request, state, role.operator, b"", "platform")
+    role, task = await _operator_task(request, task_id)
     late = await run_in_threadpool(role.ledger.expire, task["taskId"], "did not reveal in time")
     return JSONResponse({"taskId": task["taskId"], "excluded": late})
 
@@ -260,9 +266,7 @@ async def expire(task_id: TaskId, request: Request) -> JSONResponse:
 @router.get("/tasks/{task_id}/selection", summary="The selection so far (operator, signed)",
             responses=_errors(400, 401, 403, 404))
 async def selection(task_id: TaskId, request: Request) -> JSONResponse:
-    state, role = _role(request)
-    task = await _task(role, task_id)
-    await require_operator(request, state, role.operator, b"", "platform")
+    role, task = await _operator_task(request, task_id)
     rows = await run_in_threadpool(role.ledger.candidates, task["taskId"])
     by_state: dict[str, list[Any]] = {"selected": [], "failed": [], "asked": [], "queued": []}
     for c in rows:
