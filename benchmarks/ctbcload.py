@@ -35,13 +35,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import psutil
 
-from pdcload import _log, _percentile_ms, _timed_phase
+from pdcload import _log, _percentile_ms, _timed_phase, process_cpu_s
 
 
 def _cpu(proc: subprocess.Popen) -> float:
-    return float(sum(psutil.Process(proc.pid).cpu_times()[:2]))
+    return process_cpu_s(proc.pid)
 
 
 def _port(url: str) -> int:

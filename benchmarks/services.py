@@ -45,6 +45,7 @@ users and 50 concurrent clients, a few minutes).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import socket
 import statistics
@@ -86,14 +87,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_service(database_url: str, folder: Path, *options: str, port: int | None = None
+def start_service(database_url: str, folder: Path, *options: str, port: int | None = None, workers: int = 1
                   ) -> tuple[subprocess.Popen, str]:
-    """``crowdsense service serve`` as a process of its own (``options`` added), once it answers;
-    on ``port`` (a restart after a kill keeps its URL), else a free one."""
+    """``crowdsense service serve`` as a process of its own (``options`` added) with ``workers``
+    worker processes, once it answers; on ``port`` (a restart after a kill keeps its URL), else a
+    free one."""
     port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "crowdsense.cli.main", "service", "serve", "--port", str(port),
                              "--database-url", database_url, "--log-level", "warning",
-                             "--max-blob-bytes", str(16 << 20), *options], cwd=folder)
+                             "--max-blob-bytes", str(16 << 20), "--workers", str(workers), *options], cwd=folder)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -244,11 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-ctbc", action="store_true", help="leave out the CTBC epoch")
     parser.add_argument("--clients", type=int, default=None, help="clients at once fetching a blob (200; quick 50)")
     parser.add_argument("--requests-each", type=int, default=5, help="blob fetches per concurrent client")
+    parser.add_argument("--service-workers", type=int, default=psutil.cpu_count() or 1,
+                        help="worker processes of each service (default: one per core)")
     args = parser.parse_args(argv)
     n = args.receivers or (60 if args.quick else 1000)
     args.clients = args.clients or (50 if args.quick else 200)
-    if n < 1 or args.data_bytes < 1 or args.workers < 1:
-        parser.error("--receivers, --data-bytes and --workers must be positive")
+    if n < 1 or args.data_bytes < 1 or args.workers < 1 or args.service_workers < 1:
+        parser.error("--receivers, --data-bytes, --workers and --service-workers must be positive")
+    start = functools.partial(start_service, workers=args.service_workers)
     stem = benchkit.output_stem(args.out_dir, "services_postgresql" if args.database_url else "services",
                                 quick=args.quick)
     machine = benchkit.machine_info(["fastapi", "uvicorn", "sqlalchemy", "requests"], processor_key="cpu_model")
@@ -263,16 +268,15 @@ def main(argv: list[str] | None = None) -> int:
             empty_postgres(args.database_url)
         database = args.database_url or f"sqlite:///{folder / 'service.sqlite'}"
         engine = "postgresql" if args.database_url else "sqlite"
-        proc, url = start_service(database, folder)
+        proc, url = start(database, folder)
         try:
-            service = psutil.Process(proc.pid)
             clients = {a.address: ServiceClient(url, a, timeout=30) for a in accounts}
             reader = ServiceClient(url, timeout=30)
-            cpu_before = sum(service.cpu_times()[:2])
+            cpu_before = pdcload.process_cpu_s(proc.pid)
             log(f"{n} receivers deliver {args.data_bytes} bytes each to the service ({engine}), {args.workers} at once")
             over_http = run_load(lambda a, blob: clients[a.address].put_blob(blob), reader.get_blob, readings,
                                  accounts, releaser, args.workers)
-            over_http["service_cpu_s"] = sum(service.cpu_times()[:2]) - cpu_before
+            over_http["service_cpu_s"] = pdcload.process_cpu_s(proc.pid) - cpu_before
             over_http["engine"] = engine
             results["service"] = over_http
             log(f"  {over_http['deliveries_per_s']:.0f} deliveries/s, {over_http['collections_per_s']:.0f} "
@@ -299,13 +303,13 @@ def main(argv: list[str] | None = None) -> int:
             results["pdc"] = pdcload.run(folder, receivers=args.pdc_receivers or (20 if args.quick else 1000),
                                          key_bits=args.pdc_key_bits or (1024 if args.quick else 2048),
                                          workers=args.workers, database_url=args.database_url, seed=args.seed,
-                                         free_port=free_port, start_service=start_service)
+                                         free_port=free_port, start_service=start)
         if not args.skip_ctbc:
             if args.database_url:
                 empty_postgres(args.database_url)
             results["ctbc"] = ctbcload.run(folder, users=args.ctbc_users or (100 if args.quick else 10_000), k=5,
                                            n_required=10, workers=args.workers, database_url=args.database_url,
-                                           seed=args.seed, start_service=start_service, free_port=free_port)
+                                           seed=args.seed, start_service=start, free_port=free_port)
             ctbc = results["ctbc"]
             log(f"  CTBC: {ctbc['users']} users' uploads and the matching in {ctbc['upload_and_match_s']:.1f} s "
                 f"({ctbc['platform_cpu_ms_per_upload']:.1f} ms of platform CPU per upload); lost after SIGKILL: "
@@ -339,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = {"benchmark": "services", "date": benchkit.utc_timestamp(), "quick": args.quick, "machine": machine,
            "parameters": {"receivers": n, "data_bytes": args.data_bytes, "workers": args.workers,
-                          "seed": args.seed}, "results": results, "headline": headline}
+                          "service_workers": args.service_workers, "seed": args.seed}, "results": results, "headline": headline}
     benchkit.write_json(args.out_dir / f"{stem}.json", out)
     log(f"wrote {args.out_dir / (stem + '.json')}")
     if "pdc" in results and not results["pdc"]["distances_correct"]:

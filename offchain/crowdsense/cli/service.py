@@ -66,6 +66,9 @@ def service() -> None:
               help="Seconds a signed request stays valid either side of this server's clock.")
 @click.option("--graceful-timeout", type=FiniteRange(min=0.0, max=3600.0), default=10.0, show_default=True,
               help="Seconds to let requests in progress finish on SIGINT/SIGTERM.")
+@click.option("--workers", type=click.IntRange(1, 64), envvar="CROWDSENSE_SERVICE_WORKERS", default=1,
+              show_default=True, help="Server processes sharing the port and the database: the PDC platform's "
+                                      "cryptography uses one core per process ($CROWDSENSE_SERVICE_WORKERS).")
 @click.option("--log-level", type=click.Choice(_LOG_LEVELS), default="info", show_default=True,
               help="Server log level on stderr (debug also logs every request).")
 @click.option("--pdc-key", type=click.Path(dir_okay=False), envvar="CROWDSENSE_PDC_KEY", default=None,
@@ -90,7 +93,7 @@ def service() -> None:
 @insecure_test_key_option
 @translate_errors
 def serve(host: str, port: int, database_url: str, domain: str | None, writers: tuple[str, ...],
-          max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, log_level: str,
+          max_blob_bytes: int, timestamp_window: int, graceful_timeout: float, workers: int, log_level: str,
           pdc_key: str | None, pdc_operator: str | None, rpc_url: str | None, deployment: str | None,
           ctbc_key: str | None, ctbc_operator: str | None, edge_operator: str | None,
           anonymizer_operator: str | None, insecure_test_key: bool) -> None:
@@ -101,7 +104,8 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
     ciphertexts only their readers can open. Writes are signed with the writer's Ethereum key;
     a request is valid once, within --timestamp-window seconds. The database (SQLite by
     default, PostgreSQL when --database-url says so) is created on first start; a restarted
-    service keeps everything it acknowledged. The OpenAPI schema is at /openapi.json.
+    service keeps everything it acknowledged. With --workers N, N processes share the port and the
+    database (each request is served by one of them). The OpenAPI schema is at /openapi.json.
     """
     from crowdsense.services.app import create_app, listen, serve as run
     from crowdsense.services.db import redacted_url
@@ -146,6 +150,16 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
     role = "".join(f", {name} (operator {r.operator})" for name, r in (
         ("PDC platform", state.pdc), ("CTBC platform", state.ctbc), ("edge parameter generator", state.edge),
         ("edge anonymizer", state.anonymizer)) if r is not None)
+    processes = f", {workers} worker processes" if workers > 1 else ""
     click.echo(f"crowdsense service on http://{domain} (listening on {host}:{port}), database "
-               f"{redacted_url(settings.database_url)}, writers: {writers}{role}", err=True)
-    run(app, sock, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)
+               f"{redacted_url(settings.database_url)}, writers: {writers}{role}{processes}", err=True)
+    if workers == 1:
+        run(app, sock, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)
+        return
+    from crowdsense.services.workers import serve_workers
+
+    # The app above proved the configuration; each worker builds its own (nothing open crosses a fork).
+    state.blobs.engine.dispose()
+    del app, state
+    serve_workers(lambda: create_app(settings, pdc=pdc, ctbc=ctbc, edge=edge_operator, anonymizer=anonymizer_operator),
+                  sock, workers, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)
