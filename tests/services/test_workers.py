@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import time
@@ -109,3 +110,20 @@ def test_signal_handlers_are_restored(capfd):
     finally:
         sock.close()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigint_reaches_each_worker_once_and_stops_gracefully(service_process, tmp_path):
+    service = service_process(f"sqlite:///{tmp_path}/s.sqlite", "--workers", "2")
+    workers = _workers(service)
+    # a terminal's Ctrl-C reaches the supervisor's process group alone
+    assert all(os.getpgid(w.pid) != os.getpgid(service.process.pid) for w in workers)
+    service.process.send_signal(signal.SIGINT)
+    assert service.process.wait(timeout=30) == 0
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert "Traceback" not in service.process.stderr.read()
+
+
+def test_a_system_without_fork_is_told_so(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    with pytest.raises(ToolchainError, match=r"^worker processes need os\.fork, which this system lacks"):
+        serve_workers(lambda: None, None, 2)  # type: ignore[arg-type]

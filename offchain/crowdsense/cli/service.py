@@ -8,6 +8,7 @@ folder. See :mod:`crowdsense.services` and docs/services.md.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import click
 
@@ -161,5 +162,7 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
     # The app above proved the configuration; each worker builds its own (nothing open crosses a fork).
     state.blobs.engine.dispose()
     del app, state
-    serve_workers(lambda: create_app(settings, pdc=pdc, ctbc=ctbc, edge=edge_operator, anonymizer=anonymizer_operator),
-                  sock, workers, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)
+    def build() -> Any:
+        return create_app(settings, pdc=pdc, ctbc=ctbc, edge=edge_operator, anonymizer=anonymizer_operator)
+
+    serve_workers(build, sock, workers, log_level=log_level, timeout_graceful_shutdown=graceful_timeout)

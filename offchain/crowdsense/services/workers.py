@@ -1,8 +1,8 @@
 """Several server processes on one listening socket: ``crowdsense service serve --workers N``.
 
-A PDC query costs the platform tens of milliseconds of CPU in big-number and elliptic-curve
-arithmetic that holds Python's global interpreter lock, so one process uses one core however
-many requests wait. The service keeps nothing that matters in memory (every record is in the
+A PDC query costs the platform tens of milliseconds of CPU, most of it big-number arithmetic
+that holds Python's global interpreter lock, so one process uses about one core however many
+requests wait. The service keeps nothing that matters in memory (every record is in the
 database, and two processes sharing it share the rounds: the ledgers' keys and conditional
 updates decide races, see :mod:`crowdsense.services.replay` and the ledgers), so it scales the
 way pre-forking servers do: the supervisor binds the socket, forks N workers that each build
@@ -63,6 +63,7 @@ def _worker(build: Callable[[], FastAPI], sock: socket.socket, parent: int, log_
     from crowdsense.services.app import serve
 
     _die_with(parent)
+    os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the supervisor alone, which forwards it once
     for each in (signal.SIGINT, signal.SIGTERM):
         signal.signal(each, signal.SIG_DFL)  # uvicorn installs its own graceful handlers
     try:
@@ -86,6 +87,9 @@ def serve_workers(build: Callable[[], FastAPI], sock: socket.socket, workers: in
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if not hasattr(os, "fork"):
+        raise ToolchainError("worker processes need os.fork, which this system lacks: expected a POSIX "
+                             "system, or one process (--workers 1)")
     parent = os.getpid()
     children: dict[int, float] = {}
     stopping: list[int] = []
