@@ -166,7 +166,12 @@ def concurrent_p95(url: str, blob_hash: bytes, clients: int, each: int) -> dict[
     import threading
 
     if shutil.which("ab"):
-        return _ab_p95(f"{url}/v1/blobs/0x{blob_hash.hex()}", clients, each)
+        # Three rounds, the median's p95 reported (all three kept): one round's p95 is its 50
+        # slowest requests, which a single pause of the machine decides.
+        runs = [_ab_p95(f"{url}/v1/blobs/0x{blob_hash.hex()}", clients, each) for _ in range(3)]
+        middle = sorted(runs, key=lambda r: r["p95_ms"])[1]
+        return {**middle, "p95_runs_ms": [r["p95_ms"] for r in runs],
+                "errors": sum(r["errors"] for r in runs)}
 
     path = f"{url}/v1/blobs/0x{blob_hash.hex()}"
     latencies: list[float] = []

@@ -39,7 +39,8 @@ def test_workers_share_the_port_and_the_database(service_process, database_url):
     blobs = [f"reading {i}".encode() * 50 for i in range(60)]
     with ThreadPoolExecutor(8) as pool:  # many connections at once: the kernel spreads them over both workers
         list(pool.map(lambda data: ServiceClient(service.url, WRITER, timeout=30).put_blob(data), blobs))
-        read = list(pool.map(lambda data: ServiceClient(service.url, timeout=30).get_blob(keccak(data)), blobs))
+        read = list(pool.map(lambda data: ServiceClient(service.url, timeout=30).get_blob(keccak(data)),
+                             blobs))
     assert read == blobs
     assert all(each.is_running() for each in workers)
 
@@ -48,7 +49,8 @@ def test_a_dead_worker_is_replaced(service_process, tmp_path):
     service = service_process(f"sqlite:///{tmp_path}/s.sqlite", "--workers", "2")
     first, second = _workers(service)
     first.kill()
-    _wait(lambda: {w.pid for w in _workers(service)} - {first.pid, second.pid}, "no worker replaced the dead one")
+    _wait(lambda: {w.pid for w in _workers(service)} - {first.pid, second.pid},
+          "no worker replaced the dead one")
     assert len(_workers(service)) == 2
     ServiceClient(service.url, WRITER).put_blob(b"served after a worker died")
     lines = [service.process.stderr.readline() for _ in range(2)]  # the start line, then the replacement
@@ -81,7 +83,8 @@ def test_workers_that_keep_failing_at_start_stop_the_service(capfd):
 
     sock = listen("127.0.0.1", 0)
     try:
-        with pytest.raises(ToolchainError, match=r"^service workers keep exiting at start \(the last with status 1\)"):
+        with pytest.raises(ToolchainError,
+                           match=r"^service workers keep exiting at start \(the last with status 1\)"):
             serve_workers(build, sock, 2)
     finally:
         sock.close()

@@ -68,8 +68,9 @@ def service() -> None:
 @click.option("--graceful-timeout", type=FiniteRange(min=0.0, max=3600.0), default=10.0, show_default=True,
               help="Seconds to let requests in progress finish on SIGINT/SIGTERM.")
 @click.option("--workers", type=click.IntRange(1, 64), envvar="CROWDSENSE_SERVICE_WORKERS", default=1,
-              show_default=True, help="Server processes sharing the port and the database: the PDC platform's "
-                                      "cryptography uses one core per process ($CROWDSENSE_SERVICE_WORKERS).")
+              show_default=True,
+              help="Server processes sharing the port and the database: the PDC platform's cryptography "
+                   "uses one core per process ($CROWDSENSE_SERVICE_WORKERS).")
 @click.option("--log-level", type=click.Choice(_LOG_LEVELS), default="info", show_default=True,
               help="Server log level on stderr (debug also logs every request).")
 @click.option("--pdc-key", type=click.Path(dir_okay=False), envvar="CROWDSENSE_PDC_KEY", default=None,
