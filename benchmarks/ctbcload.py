@@ -122,7 +122,11 @@ def run(folder: Path, *, users: int, k: int, n_required: int, workers: int, data
 
         def commit(i: int) -> Any:
             who = signers[i].address
-            parties[who].commit(epoch=epoch, payload=anon_clients[who].ud(epoch), platform_key=platform_key)
+            # the anonymizer's last use by this user: its connection closed, or 10,000 users keep
+            # 10,000 of them open into the upload phase and run the load generator out of files
+            with anon_clients.pop(who) as anonymizer:
+                payload = anonymizer.ud(epoch)
+            parties[who].commit(epoch=epoch, payload=payload, platform_key=platform_key)
             return parties[who].upload(0, epoch=epoch)
 
         uploads, commit_s, _ = _timed_phase(list(range(users)), commit, workers)
