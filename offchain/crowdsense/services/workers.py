@@ -62,10 +62,10 @@ def _worker(build: Callable[[], FastAPI], sock: socket.socket, parent: int, log_
     """A forked worker's life: its own app on the shared socket until told to stop."""
     from crowdsense.services.app import serve
 
+    for each in (signal.SIGINT, signal.SIGTERM):  # first: the supervisor's forwarding is not the worker's
+        signal.signal(each, signal.SIG_DFL)  # uvicorn installs its own graceful handlers
     _die_with(parent)
     os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the supervisor alone, which forwards it once
-    for each in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(each, signal.SIG_DFL)  # uvicorn installs its own graceful handlers
     try:
         app = build()
     except Exception as exc:  # noqa: BLE001 - one line to the supervisor's stderr, then a non-zero exit
@@ -107,6 +107,8 @@ def serve_workers(build: Callable[[], FastAPI], sock: socket.socket, workers: in
                 sys.stderr.flush()
                 os._exit(code)
         children[pid] = time.monotonic()
+        if stopping:  # the signal came while this worker was being forked
+            os.kill(pid, stopping[0])
 
     def stop(signum: int, _frame: Any) -> None:
         stopping.append(signum)
