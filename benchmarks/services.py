@@ -171,7 +171,7 @@ def concurrent_p95(url: str, blob_hash: bytes, clients: int, each: int) -> dict[
         runs = [_ab_p95(f"{url}/v1/blobs/0x{blob_hash.hex()}", clients, each) for _ in range(3)]
         middle = sorted(runs, key=lambda r: r["p95_ms"])[1]
         return {**middle, "p95_runs_ms": [r["p95_ms"] for r in runs],
-                "errors": sum(r["errors"] for r in runs)}
+                "requests": sum(r["requests"] for r in runs), "errors": sum(r["errors"] for r in runs)}
 
     path = f"{url}/v1/blobs/0x{blob_hash.hex()}"
     latencies: list[float] = []

@@ -28,16 +28,31 @@ from typing import Any, Callable
 import pytest
 
 from crowdsense.errors import ToolchainError
-from crowdsense.chain.node import LocalNode, free_port, rpc_call
+from crowdsense.chain.node import ENV_TEST_PORTS, LocalNode, free_port, port_range, rpc_call
 from threaded_http import ThreadedServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NUM_LEVELS = 3
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker takes its own slice of $CROWDSENSE_TEST_PORTS.
+
+    A free port is only free until something binds it: two workers drawing from one range could
+    both pick it, and a test then talked to the other worker's service (or its restart found the
+    port taken). Slices rule that out between workers; the subprocesses the tests start inherit them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or count < 2:
+        return
+    lo, hi = port_range()
+    size = (hi - lo + 1) // count
+    if size >= 10:  # else too few for one test's node and services: share the range as before
+        start = lo + int(worker[2:]) * size
+        os.environ[ENV_TEST_PORTS] = f"{start}-{start + size - 1}"
+
+
 # ---------------------------------------------------------------------------- node
-
-
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,14 @@ def _workers(service) -> list[psutil.Process]:
     return psutil.Process(service.process.pid).children()
 
 
+def _gone(workers: list[psutil.Process]) -> bool:
+    return not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def _failing_build():
+    raise RuntimeError("the database went away")
+
+
 def _wait(predicate, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -37,7 +45,7 @@ def test_workers_share_the_port_and_the_database(service_process, database_url):
     workers = _workers(service)
     assert len(workers) == 2
     blobs = [f"reading {i}".encode() * 50 for i in range(60)]
-    with ThreadPoolExecutor(8) as pool:  # many connections at once: the kernel spreads them over both workers
+    with ThreadPoolExecutor(8) as pool:  # many connections at once, accepted by either worker
         list(pool.map(lambda data: ServiceClient(service.url, WRITER, timeout=30).put_blob(data), blobs))
         read = list(pool.map(lambda data: ServiceClient(service.url, timeout=30).get_blob(keccak(data)),
                              blobs))
@@ -61,8 +69,7 @@ def test_a_killed_supervisor_takes_its_workers_and_frees_the_port(service_proces
     service = service_process(f"sqlite:///{tmp_path}/s.sqlite", "--workers", "2")
     workers = _workers(service)
     service.kill()  # SIGKILL: no code of the supervisor runs
-    _wait(lambda: not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers),
-          "a worker outlived its supervisor")
+    _wait(lambda: _gone(workers), "a worker outlived its supervisor")
     with socket.create_server(("127.0.0.1", service.port)):  # a restart can listen again
         pass
 
@@ -73,22 +80,21 @@ def test_sigterm_stops_every_worker(service_process, tmp_path):
     assert len(workers) == 3
     service.stop()
     assert service.process.returncode == 0
-    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert _gone(workers)
     assert "Traceback" not in service.process.stderr.read()
 
 
 def test_workers_that_keep_failing_at_start_stop_the_service(capfd):
-    def build():
-        raise RuntimeError("the database went away")
-
+    before = signal.getsignal(signal.SIGTERM)
     sock = listen("127.0.0.1", 0)
     try:
         with pytest.raises(ToolchainError,
                            match=r"^service workers keep exiting at start \(the last with status 1\)"):
-            serve_workers(build, sock, 2)
+            serve_workers(_failing_build, sock, 2)
     finally:
         sock.close()
     assert "could not start: the database went away" in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is before  # the supervisor's handlers are gone with it
 
 
 def test_at_least_one_worker():
@@ -104,17 +110,6 @@ def test_workers_option_out_of_range_is_one_error_line(run_cli, tmp_path):
     assert not (tmp_path / "s.sqlite").exists()
 
 
-def test_signal_handlers_are_restored(capfd):
-    before = signal.getsignal(signal.SIGTERM)
-    sock = listen("127.0.0.1", 0)
-    try:
-        with pytest.raises(ToolchainError):
-            serve_workers(lambda: (_ for _ in ()).throw(RuntimeError("no")), sock, 1)
-    finally:
-        sock.close()
-    assert signal.getsignal(signal.SIGTERM) is before
-
-
 def test_sigint_reaches_each_worker_once_and_stops_gracefully(service_process, tmp_path):
     service = service_process(f"sqlite:///{tmp_path}/s.sqlite", "--workers", "2")
     workers = _workers(service)
@@ -122,7 +117,7 @@ def test_sigint_reaches_each_worker_once_and_stops_gracefully(service_process, t
     assert all(os.getpgid(w.pid) != os.getpgid(service.process.pid) for w in workers)
     service.process.send_signal(signal.SIGINT)
     assert service.process.wait(timeout=30) == 0
-    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert _gone(workers)
     assert "Traceback" not in service.process.stderr.read()
 
 

@@ -163,6 +163,7 @@ def serve(host: str, port: int, database_url: str, domain: str | None, writers: 
     # The app above proved the configuration; each worker builds its own (nothing open crosses a fork).
     state.blobs.engine.dispose()
     del app, state
+
     def build() -> Any:
         return create_app(settings, pdc=pdc, ctbc=ctbc, edge=edge_operator, anonymizer=anonymizer_operator)
 

@@ -250,7 +250,7 @@ def open_database(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":  # a file: no connection to go stale, nothing to ping
         assert parsed.database is not None
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # Connections move between the server's worker threads; SQLite itself serialises writes.
+        # Connections move between the server's worker threads, one thread at a time (below).
         options["connect_args"] = {"check_same_thread": False, "timeout": 10}
     else:
         options["connect_args"] = {"connect_timeout": 10}
